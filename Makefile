@@ -1,0 +1,40 @@
+# Set-up and everyday commands. `make demo` and `make test` each install everything
+# they need on a fresh Debian machine (apt packages as root, then a virtual env in .venv).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata
+DEMO_DIR := out/demo
+
+.PHONY: setup system-deps demo test lint bench clean
+
+setup: $(STAMP)
+
+system-deps:
+	@bash tools/install_system_deps.sh $(APT_PACKAGES)
+
+$(STAMP): pyproject.toml tools/install_system_deps.sh
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ivr synth --out $(DEMO_DIR) --sample
+	$(BIN)/ivr detect $(DEMO_DIR)/*.wav --expect $(DEMO_DIR)/manifest.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check ivr tests tools
+
+test: $(STAMP)
+	$(BIN)/ruff check ivr tests tools
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

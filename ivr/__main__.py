@@ -1,0 +1,5 @@
+"""`python -m ivr` runs the command line."""
+
+from ivr.cli import main
+
+main()

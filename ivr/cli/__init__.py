@@ -1,0 +1,22 @@
+"""The `ivr` command line: one sub-command module per use, registered on one typer app."""
+
+from __future__ import annotations
+
+import typer
+
+from ivr.cli import detect, synth
+
+app = typer.Typer(
+    name="ivr",
+    help="Offline voice IVR: detect what is on a call recording, generate labelled test calls.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+detect.register(app)
+synth.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,73 @@
+"""Helpers shared by the CLI commands: one-line errors and settings from files and flags."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import yaml
+from rich.console import Console
+
+from ivr.detect.settings import DetectorSettings
+from ivr.errors import IvrError
+
+PLAIN_WIDTH = 120
+"""Width (characters) of tables printed to a pipe or file, where rich would assume 80."""
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich console; on a pipe or file, wide enough that tables are not truncated."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=max(console.width, PLAIN_WIDTH))
+    return console
+
+
+def fail_line(message: str, code: int = 2) -> NoReturn:
+    """Print `error: message` on stderr (one line, no traceback) and exit with `code`."""
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(code)
+
+
+def load_config(path: Path) -> dict:
+    """A YAML config file as a mapping; IvrError naming the file on any problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IvrError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IvrError(f"{path}: cannot read config: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise IvrError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise IvrError(f"{path}: a config file must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """`name=value` to (name, value); ValueError if there is no `=`."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def detector_settings(config: Path | None, overrides: list[str]) -> DetectorSettings:
+    """Detector settings: defaults, then a config file's `detect:` section, then --set flags."""
+    settings = DetectorSettings()
+    if config is not None:
+        section = load_config(config).get("detect") or {}
+        if not isinstance(section, dict):
+            raise IvrError(f"{config}: `detect:` must be a mapping of settings")
+        try:
+            settings = DetectorSettings.from_mapping(section)
+        except ValueError as exc:
+            raise IvrError(f"{config}: {exc}") from None
+    if overrides:
+        settings = settings.with_overrides(dict(parse_assignment(o) for o in overrides))
+    return settings

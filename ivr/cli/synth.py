@@ -1,0 +1,66 @@
+"""`ivr synth`: write a corpus of labelled test calls (WAV files plus manifest.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ivr.cli.common import fail_line
+from ivr.errors import IvrError
+
+PROGRESS_FROM = 50
+"""Corpora of at least this many calls show a progress bar."""
+
+
+def synth_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the WAV files and manifest.yaml.")
+    ],
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Write the fixed sample corpus (the default).")
+    ] = False,
+    count: Annotated[
+        int | None, typer.Option("--count", help="Write N random calls instead.", min=1)
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the corpus.", min=0)] = 7,
+) -> None:
+    """Generate labelled callee-side test calls: speech, noise, telephone channel, ground truth."""
+    if sample and count is not None:
+        fail_line("--sample and --count exclude each other")
+    from ivr.synth.corpus import generate
+
+    def report(path: Path, entry: dict[str, Any]) -> None:
+        echo(
+            f"wrote {path}  {entry['situation']}, {entry['channel']}, "
+            f"{entry['duration_s']:.1f} s, {len(entry['speech'])} speech segments"
+        )
+
+    echo = typer.echo
+    try:
+        if count is not None and count >= PROGRESS_FROM:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as progress:
+                task = progress.add_task("writing calls", total=count)
+                echo = progress.console.print
+
+                def advance(path: Path, entry: dict[str, Any]) -> None:
+                    report(path, entry)
+                    progress.advance(task)
+
+                manifest = generate(out, count=count, seed=seed, on_written=advance)
+        else:
+            manifest = generate(out, count=count, seed=seed, on_written=report)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc), code=1)
+    except OSError as exc:
+        where = exc.filename if exc.filename else out
+        fail_line(f"{where}: {exc.strerror or exc}", code=1)
+    typer.echo(f"manifest {manifest}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `synth` to the CLI."""
+    app.command("synth")(synth_command)

@@ -1,0 +1,67 @@
+"""All detectors together over blocks of frames: VAD, level, noise floor, speech segments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ivr.audio.format import FRAME_SAMPLES
+from ivr.detect.level import frame_powers, power_to_dbfs
+from ivr.detect.noise import NoiseFloor
+from ivr.detect.settings import DetectorSettings
+from ivr.detect.vad import SpeechSegmenter, VoiceActivity
+from ivr.events import DetectorEvent
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What the detectors saw in one block of frames starting at absolute frame `base`.
+
+    Per-frame arrays: `voiced` (webrtcvad), `level_dbfs` (frame RMS, dBFS), `floor_dbfs` (noise
+    floor in force, dBFS), `speech` (the smoothed decision as known at that frame).
+    `floor_estimates` are the floor re-estimates made in the block (dBFS), `events` the speech
+    events decided in it.
+    """
+
+    base: int
+    voiced: np.ndarray
+    level_dbfs: np.ndarray
+    floor_dbfs: np.ndarray
+    speech: np.ndarray
+    floor_estimates: np.ndarray
+    events: list[DetectorEvent]
+
+
+class Detectors:
+    """The detector front end, fed blocks of (n, 320) int16 frames in order."""
+
+    def __init__(self, settings: DetectorSettings | None = None) -> None:
+        self.settings = settings or DetectorSettings()
+        self._vad = VoiceActivity(self.settings.vad.aggressiveness)
+        self._floor = NoiseFloor(self.settings.noise)
+        self._segmenter = SpeechSegmenter(self.settings.vad)
+        self.frames_seen = 0
+        """Frames processed so far."""
+
+    def process(self, frames: np.ndarray) -> BlockResult:
+        """Run every detector over a block of frames."""
+        if frames.ndim != 2 or frames.shape[1] != FRAME_SAMPLES or frames.dtype != np.int16:
+            raise TypeError(f"expected (n, {FRAME_SAMPLES}) int16 frames, got {frames.shape}")
+        base = self.frames_seen
+        voiced = self._vad.flags(frames)
+        powers = frame_powers(frames)
+        level = power_to_dbfs(powers).astype(np.float32)
+        floor, estimates = self._floor.update(level)
+        events, speech = self._segmenter.feed(base, voiced, powers, level, floor)
+        self.frames_seen += frames.shape[0]
+        return BlockResult(base, voiced, level, floor, speech, estimates, events)
+
+    def finish(self) -> list[DetectorEvent]:
+        """End of audio: events for a segment still open."""
+        return self._segmenter.finish(self.frames_seen)
+
+    @property
+    def floor_dbfs(self) -> float:
+        """The current noise floor estimate (dBFS)."""
+        return self._floor.current

@@ -1,0 +1,39 @@
+"""Signal level: RMS per frame in dBFS, and conversions between power and dBFS.
+
+0 dBFS is the RMS of a full-scale int16 square wave (RMS / 32768); a full-scale sine is
+-3.01 dBFS. Digital silence is clamped at SILENCE_DBFS (-100 dBFS).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ivr.audio.format import FULL_SCALE, SILENCE_DBFS
+
+MIN_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
+"""Power of a -100 dBFS signal (relative to full scale squared)."""
+
+
+def frame_powers(frames: np.ndarray) -> np.ndarray:
+    """Mean square of each frame relative to full scale squared, shape (n,), float64."""
+    x = frames.astype(np.float32)
+    sums = np.einsum("ij,ij->i", x, x, dtype=np.float64)
+    return sums / (frames.shape[1] * FULL_SCALE * FULL_SCALE)
+
+
+def power_to_dbfs(power: np.ndarray | float) -> np.ndarray | float:
+    """Power (relative to full scale squared) to dBFS, clamped at SILENCE_DBFS."""
+    return 10.0 * np.log10(np.maximum(power, MIN_POWER))
+
+
+def dbfs_to_power(dbfs: np.ndarray | float) -> np.ndarray | float:
+    """dBFS to power relative to full scale squared."""
+    return 10.0 ** (np.asarray(dbfs, dtype=np.float64) / 10.0)
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    """RMS level of int16 samples (any shape), dBFS."""
+    x = samples.astype(np.float64).ravel()
+    if not x.size:
+        return SILENCE_DBFS
+    return float(power_to_dbfs(np.mean(x * x) / (FULL_SCALE * FULL_SCALE)))

@@ -1,0 +1,33 @@
+"""The error hierarchy: every failure ivr reports to a user is an `IvrError`.
+
+Messages are one line and name the thing at fault (file, parameter, device) and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IvrError(Exception):
+    """Base of all errors ivr reports to its users."""
+
+
+class AudioFormatError(IvrError):
+    """An audio file or stream cannot be read: the message names the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class ScriptError(IvrError):
+    """A call script is invalid: the message names the file, the line and the rule broken."""
+
+
+class ModelNotFoundError(IvrError):
+    """A speech-recognition model is missing or unusable: the message names the path."""
+
+
+class DeviceError(IvrError):
+    """An audio device is missing or failed."""

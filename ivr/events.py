@@ -1,0 +1,72 @@
+"""The small typed events that flow from the detectors to the dialog engine.
+
+Times are frame indices (20 ms each, counted from the start of the call's audio) so that timing
+holds to the frame; `.start_s`-style properties give seconds for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.audio.format import frames_to_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Speech began at `frame`; the detector knew it once `decided_frame` frames were heard."""
+
+    frame: int
+    decided_frame: int
+
+    @property
+    def start_s(self) -> float:
+        """Start of the speech (s)."""
+        return frames_to_seconds(self.frame)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnded:
+    """A speech segment ended; `decided_frame` counts the frames heard when it was known."""
+
+    segment: Segment
+    decided_frame: int
+
+    @property
+    def end_s(self) -> float:
+        """End of the speech (s)."""
+        return self.segment.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One stretch of speech: frames [start, end), its active level and signal-to-noise ratio.
+
+    `level_dbfs` is the speech's own active level (dBFS, noise power subtracted), `snr_db` its
+    ratio to the noise floor (dB), `floor_dbfs` the floor it was measured against (dBFS).
+    """
+
+    start: int
+    end: int
+    level_dbfs: float
+    snr_db: float
+    floor_dbfs: float
+    voiced_frames: int
+
+    @property
+    def start_s(self) -> float:
+        """Start (s)."""
+        return frames_to_seconds(self.start)
+
+    @property
+    def end_s(self) -> float:
+        """End (s)."""
+        return frames_to_seconds(self.end)
+
+    @property
+    def duration_s(self) -> float:
+        """Length (s)."""
+        return frames_to_seconds(self.end - self.start)
+
+
+DetectorEvent = SpeechStarted | SpeechEnded
+"""What the detectors emit."""

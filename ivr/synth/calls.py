@@ -1,0 +1,219 @@
+"""One labelled call: its explicit spec, its rendering at 16 kHz and its manifest entry.
+
+A call is the callee side of a phone call: utterances placed at given times and levels, line
+noise, optional dropouts. Everything random (noise, babble talkers, dropouts) comes from the
+call's own seed, so a call renders the same alone or within a corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ivr.audio.format import FRAME_S, FRAME_SAMPLES
+from ivr.synth.channel import CODINGS, dropout_mask
+from ivr.synth.levels import active_frames, scale_to_active_level, to_int16
+from ivr.synth.manifest import EXPECTED_CLASSIFICATION, NOISE_TYPES, SITUATIONS
+from ivr.synth.noise import make_noise
+from ivr.synth.speech import load_phrase
+
+MERGE_GAP_S = 0.3
+"""Pauses shorter than this (s) inside an utterance stay inside one labelled segment."""
+
+MAX_DURATION_S = 600.0
+"""Longest call accepted (s)."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Something the callee says."""
+
+    start_s: float
+    """When the utterance's audio starts (s), rounded to the nearest 20 ms frame."""
+    phrase: str
+    """A text to synthesize, or `human:<path>` of a recording under the testdata directory."""
+    level_dbfs: float = -20.0
+    """Active speech level (dBFS) the utterance is scaled to."""
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """Everything that defines one call; rendering it is deterministic."""
+
+    name: str
+    """File stem: letters, digits, `_`, `-`, `.`."""
+    situation: str
+    """answers_at_once | answers_late | never_answers | too_quiet | noisy_line | cut_in_out."""
+    duration_s: float
+    """Length of the call (s), rounded to whole 20 ms frames."""
+    utterances: tuple[Utterance, ...] = ()
+    channel: str = "clean"
+    """clean (16 kHz PCM_16 WAV) | telephone (300-3400 Hz, 8 kHz mu-law WAV)."""
+    noise: str = "none"
+    """none | white | pink | babble | hum."""
+    noise_dbfs: float | None = None
+    """RMS level of the noise over the whole call (dBFS); None exactly when noise is none."""
+    dropouts: bool = False
+    """Zero the speech for 160-400 ms every 300-600 ms (the noise continues)."""
+    seed: int = 0
+    """Seed of everything random in this call."""
+
+    @property
+    def file(self) -> str:
+        """The call's WAV file name."""
+        return f"{self.name}.wav"
+
+
+@dataclass(frozen=True)
+class RenderedCall:
+    """A rendered call, before channel coding."""
+
+    spec: CallSpec
+    audio: np.ndarray
+    """The call: 16 kHz mono int16 (speech plus noise)."""
+    speech: np.ndarray
+    """The speech alone after dropouts: 16 kHz mono int16."""
+    noise: np.ndarray
+    """The noise alone: 16 kHz mono float64 in int16 units."""
+    entry: dict[str, Any] = field(repr=False)
+    """The call's manifest entry (see ivr.synth.manifest)."""
+
+
+def render_call(spec: CallSpec) -> RenderedCall:
+    """Render `spec` at 16 kHz and label it. Raises `ValueError` naming the call on a bad spec."""
+    _check_spec(spec)
+    frames = round(spec.duration_s / FRAME_S)
+    n = frames * FRAME_SAMPLES
+    noise_seed, dropout_seed = np.random.SeedSequence(spec.seed).spawn(2)
+    mask = None
+    if spec.dropouts and spec.utterances:
+        # The cut-in-out pattern starts when the callee starts speaking.
+        origin = min(round(u.start_s / FRAME_S) for u in spec.utterances)
+        mask = np.ones(frames)
+        mask[origin:] = dropout_mask(max(0, frames - origin), np.random.default_rng(dropout_seed))
+
+    speech = np.zeros(n)
+    labels: list[dict[str, Any]] = []
+    speech_end = 0  # frame after the last labelled speech so far
+    for index, utterance in sorted(enumerate(spec.utterances), key=lambda p: p[1].start_s):
+        where = f"call {spec.name!r} utterance {index}"
+        phrase = load_phrase(utterance.phrase)
+        try:
+            audio = scale_to_active_level(phrase.samples, utterance.level_dbfs)
+        except ValueError as exc:
+            raise ValueError(f"{where} ({utterance.phrase!r}): {exc}") from None
+        first = round(utterance.start_s / FRAME_S)
+        count = len(audio) // FRAME_SAMPLES
+        if first + count > frames:
+            raise ValueError(
+                f"{where} ({utterance.phrase!r}, {count * FRAME_S:.2f} s) ends at "
+                f"{(first + count) * FRAME_S:.2f} s, after the call's end at {frames * FRAME_S} s"
+            )
+        gains = np.ones(count) if mask is None else mask[first : first + count]
+        audio = audio * np.repeat(gains, FRAME_SAMPLES)
+        segments = _segments(audio)
+        if segments and first + segments[0][0] < speech_end:
+            raise ValueError(
+                f"{where} starts its speech at {(first + segments[0][0]) * FRAME_S:.2f} s, "
+                f"before the previous utterance's speech ends"
+            )
+        for start, end in segments:
+            labels.append(
+                {
+                    "start_s": _seconds(first + start),
+                    "end_s": _seconds(first + end),
+                    "level_dbfs": round(float(utterance.level_dbfs), 2),
+                    "text": phrase.text,
+                    "source": phrase.source,
+                }
+            )
+        if segments:
+            speech_end = first + segments[-1][1]
+        speech[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES] += audio
+
+    noise = make_noise(spec.noise, n, spec.noise_dbfs, np.random.default_rng(noise_seed))
+    audio = to_int16(speech + noise)
+    coding = CODINGS[spec.channel]
+    entry = {
+        "file": spec.file,
+        "situation": spec.situation,
+        "channel": spec.channel,
+        "sample_rate": coding.sample_rate,
+        "encoding": coding.encoding,
+        "duration_s": _seconds(frames),
+        "noise": {
+            "type": spec.noise,
+            "level_dbfs": None if spec.noise_dbfs is None else round(float(spec.noise_dbfs), 2),
+        },
+        "speech": labels,
+        "expect": {
+            "classification": EXPECTED_CLASSIFICATION[spec.situation],
+            "first_speech_s": labels[0]["start_s"] if labels else None,
+        },
+    }
+    return RenderedCall(spec, audio, to_int16(speech), noise, entry)
+
+
+def _segments(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of active frames of `audio` as (first, end) frame pairs, end exclusive, with
+    pauses shorter than MERGE_GAP_S merged into the surrounding segment."""
+    active = active_frames(audio)
+    if not active.any():
+        return []
+    edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))
+    runs = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+    merge = round(MERGE_GAP_S / FRAME_S)
+    merged = [runs[0]]
+    for start, end in runs[1:]:
+        if start - merged[-1][1] < merge:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return [(int(a), int(b)) for a, b in merged]
+
+
+def _seconds(frames: int) -> float:
+    return round(frames * FRAME_S, 3)
+
+
+def _check_spec(spec: CallSpec) -> None:
+    """Raise `ValueError` naming the call and the field when `spec` is unusable."""
+    name = spec.name
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"call name must be letters, digits, _ - . (a file stem), got {name!r}")
+    where = f"call {name!r}"
+    if spec.situation not in SITUATIONS:
+        raise ValueError(f"{where}: situation must be one of {', '.join(SITUATIONS)}")
+    if spec.channel not in CODINGS:
+        raise ValueError(f"{where}: channel must be one of {', '.join(CODINGS)}")
+    if spec.noise not in NOISE_TYPES:
+        raise ValueError(f"{where}: noise must be one of {', '.join(NOISE_TYPES)}")
+    if (spec.noise == "none") != (spec.noise_dbfs is None):
+        raise ValueError(f"{where}: noise_dbfs must be None exactly when noise is 'none'")
+    if spec.noise_dbfs is not None and not -100.0 <= spec.noise_dbfs <= 0.0:
+        raise ValueError(f"{where}: noise_dbfs must be in -100..0 dBFS, got {spec.noise_dbfs}")
+    if not FRAME_S <= spec.duration_s <= MAX_DURATION_S:
+        raise ValueError(
+            f"{where}: duration_s must be in {FRAME_S}..{MAX_DURATION_S} s, got {spec.duration_s}"
+        )
+    if not isinstance(spec.seed, int) or isinstance(spec.seed, bool) or spec.seed < 0:
+        raise ValueError(f"{where}: seed must be a non-negative integer, got {spec.seed!r}")
+    if spec.situation == "never_answers" and spec.utterances:
+        raise ValueError(f"{where}: a never_answers call has no utterances")
+    if spec.situation in ("answers_at_once", "answers_late", "too_quiet", "cut_in_out") and (
+        not spec.utterances
+    ):
+        raise ValueError(f"{where}: a {spec.situation} call needs at least one utterance")
+    for index, utterance in enumerate(spec.utterances):
+        if utterance.start_s < 0:
+            raise ValueError(f"{where} utterance {index}: start_s must be >= 0 s")
+        if not -90.0 <= utterance.level_dbfs <= 0.0:
+            raise ValueError(
+                f"{where} utterance {index}: level_dbfs must be in -90..0 dBFS, "
+                f"got {utterance.level_dbfs}"
+            )

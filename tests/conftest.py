@@ -1,0 +1,47 @@
+"""Shared test helpers: real WAV files written into a temporary folder, seeded signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+"""Real human recordings shipped by Debian's pocketsphinx-testdata (16 kHz mono)."""
+
+HUMAN_WAVS = sorted(TESTDATA.glob("*/*.wav"))
+
+
+def tone(freq_hz: float, seconds: float, dbfs: float, rate: int = 16000) -> np.ndarray:
+    """A sine whose RMS is `dbfs` (0 dBFS = RMS of a full-scale square wave), int16."""
+    t = np.arange(int(seconds * rate)) / rate
+    amplitude = 10 ** (dbfs / 20) * np.sqrt(2) * 32768
+    return np.rint(amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.int16)
+
+
+def human_speech(index: int = 0) -> np.ndarray:
+    """One real human recording as int16 at 16 kHz."""
+    data, rate = sf.read(HUMAN_WAVS[index], dtype="int16")
+    assert rate == 16000
+    return data
+
+
+@pytest.fixture
+def write_wav(tmp_path: Path):
+    """Write int16 or float samples to a WAV (or other soundfile format) in tmp_path."""
+
+    def write(name: str, data: np.ndarray, rate: int = 16000, **kwargs) -> Path:
+        path = tmp_path / name
+        sf.write(path, data, rate, **kwargs)
+        return path
+
+    return write
+
+
+def pytest_configure(config):
+    if not HUMAN_WAVS:
+        raise pytest.UsageError(
+            f"no recordings under {TESTDATA}: run `make test` (installs pocketsphinx-testdata)"
+        )

@@ -1,0 +1,100 @@
+"""The detector front end on real audio: levels, noise floor, and independence from chunking."""
+
+import numpy as np
+import pytest
+from conftest import human_speech, tone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ivr.audio import FileSource, open_source
+from ivr.audio.format import SILENCE_DBFS
+from ivr.detect import Detectors, DetectorSettings, Situation, analyze
+from ivr.detect.level import rms_dbfs
+from ivr.detect.noise import FloorSummary
+
+
+@pytest.mark.parametrize("dbfs", [-10.0, -30.0, -45.0, -60.0])
+@pytest.mark.parametrize("freq", [440.0, 1000.0])
+def test_calibrated_tone_level_within_1_db(write_wav, dbfs, freq):
+    path = write_wav("tone.wav", tone(freq, 2.0, dbfs))
+    analysis = analyze(open_source(path), keep_frames=True)
+    levels = analysis.track.level_dbfs
+    assert np.all(np.abs(levels[:-1] - dbfs) < 1.0)  # the last frame is partly padding
+    assert rms_dbfs(tone(freq, 1.0, dbfs)) == pytest.approx(dbfs, abs=0.05)
+
+
+def test_full_scale_sine_is_minus_3_dbfs():
+    t = np.arange(16000) / 16000
+    x = np.rint(32767 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)
+    assert rms_dbfs(x) == pytest.approx(-3.01, abs=0.01)
+
+
+def test_digital_silence_is_the_silence_level(write_wav):
+    analysis = analyze(open_source(write_wav("zeros.wav", np.zeros(32000, np.int16))))
+    assert analysis.floor_dbfs == SILENCE_DBFS
+    assert analysis.segments == []
+    assert analysis.classification is Situation.SILENCE
+
+
+@pytest.mark.parametrize("dbfs", [-30.0, -45.0, -60.0])
+def test_noise_floor_of_white_noise_within_1_db(write_wav, dbfs):
+    rng = np.random.default_rng(3)
+    noise = rng.standard_normal(16000 * 6) * 10 ** (dbfs / 20) * 32768
+    path = write_wav("white.wav", np.rint(noise).astype(np.int16))
+    analysis = analyze(open_source(path))
+    assert analysis.floor_dbfs == pytest.approx(dbfs, abs=1.0)
+
+
+def test_floor_rises_with_line_noise_under_speech(write_wav):
+    """A floor from quiet frames, not from the VAD: noise heard as speech still raises it."""
+    rng = np.random.default_rng(4)
+    speech = human_speech(5).astype(np.float64)
+    noise = rng.standard_normal(speech.size) * 10 ** (-35 / 20) * 32768
+    path = write_wav("noisy.wav", np.rint(np.clip(speech + noise, -32768, 32767)).astype(np.int16))
+    floor = analyze(open_source(path)).floor_dbfs
+    assert -37.0 <= floor <= -33.0
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(block_frames=st.integers(1, 120), index=st.integers(0, 9))
+def test_detectors_do_not_depend_on_block_size(write_wav, block_frames, index):
+    rng = np.random.default_rng(index)
+    speech = human_speech(index).astype(np.float64)
+    lead = rng.standard_normal(16000) * 100
+    audio = np.rint(np.concatenate([lead, speech + rng.standard_normal(speech.size) * 100]))
+    path = write_wav("call.wav", audio.astype(np.int16))
+    reference = analyze(FileSource(path, block_frames=500), keep_frames=True)
+    chunked = analyze(FileSource(path, block_frames=block_frames), keep_frames=True)
+    assert chunked.segments == reference.segments
+    assert chunked.floor_dbfs == reference.floor_dbfs
+    for name in ("voiced", "speech", "level_dbfs", "floor_dbfs"):
+        assert np.array_equal(getattr(chunked.track, name), getattr(reference.track, name)), name
+
+
+def test_events_arrive_in_order_with_decision_times(write_wav):
+    speech = human_speech(2)
+    audio = np.concatenate([np.zeros(16000, np.int16), speech, np.zeros(16000, np.int16)])
+    detectors = Detectors(DetectorSettings())
+    events = []
+    for block in FileSource(write_wav("c.wav", audio), block_frames=7).blocks():
+        events += detectors.process(block).events
+    events += detectors.finish()
+    decided = [e.decided_frame for e in events]
+    assert decided == sorted(decided)
+    assert len(events) >= 2 and len(events) % 2 == 0
+
+
+def test_floor_summary_median_and_max():
+    summary = FloorSummary()
+    summary.add(np.array([-60.0, -50.0, -40.0, -55.2]))
+    assert summary.count == 4
+    assert summary.median() == pytest.approx(-55.0, abs=0.5)
+    assert summary.maximum == -40.0
+    assert FloorSummary().median() == SILENCE_DBFS
+
+
+def test_detectors_reject_wrong_frames():
+    with pytest.raises(TypeError, match="int16 frames"):
+        Detectors().process(np.zeros((3, 160), np.int16))

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Benchmarks: speed and memory of the audio front end, as ratios measured in one run.
+
+    python tools/bench.py [--minutes 10] [--only frontend|memory]
+
+frontend: frames per second of (a) bare `webrtcvad.Vad.is_speech` over pre-cut 20 ms frames and
+(b) the whole front end (decode, resample, frame, VAD, level, noise floor, segments) on the same
+audio, stored as 16 kHz PCM WAV and as 8 kHz G.711 mu-law WAV. Target: (b)/(a) >= 0.5.
+memory: peak memory of the front end over a 1-minute and a 60-minute recording, each in a fresh
+process. Target: flat in file length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ivr.audio import FRAME_SAMPLES, SAMPLE_RATE, open_source  # noqa: E402
+from ivr.detect import DetectorSettings, analyze  # noqa: E402
+
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+
+
+def call_like_audio(seconds: float, seed: int = 1) -> np.ndarray:
+    """Real human speech with pauses over faint line noise, float32 in [-1, 1), 16 kHz."""
+    rng = np.random.default_rng(seed)
+    clips = [sf.read(p, dtype="float32")[0] for p in sorted(TESTDATA.glob("*/*.wav"))]
+    total = int(seconds * SAMPLE_RATE)
+    out = (rng.standard_normal(total) * 10 ** (-60 / 20)).astype(np.float32)
+    pos = 0
+    while pos < total:
+        pos += int(rng.uniform(0.5, 4.0) * SAMPLE_RATE)
+        clip = clips[int(rng.integers(len(clips)))][: max(0, total - pos)]
+        out[pos : pos + clip.size] += clip
+        pos += clip.size
+    return np.clip(out, -1, 0.99997)
+
+
+def write_long_wav(path: Path, seconds: float, rate: int = SAMPLE_RATE) -> None:
+    """A long call-like PCM WAV written in one-minute pieces (memory stays small)."""
+    minute = call_like_audio(60.0)
+    if rate != SAMPLE_RATE:
+        minute = soxr.resample(minute, SAMPLE_RATE, rate)
+    with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
+        remaining = int(seconds * rate)
+        while remaining > 0:
+            piece = minute[:remaining]
+            f.write(piece)
+            remaining -= piece.size
+
+
+def bench_frontend(minutes: float) -> None:
+    import webrtcvad
+
+    settings = DetectorSettings()
+    audio = call_like_audio(minutes * 60)
+    pcm16 = np.rint(audio * 32768).astype(np.int16)
+    frames = [
+        f.tobytes()
+        for f in pcm16[: pcm16.size // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    ]
+    vad = webrtcvad.Vad(settings.vad.aggressiveness)
+    best_bare = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        for frame in frames:
+            vad.is_speech(frame, SAMPLE_RATE)
+        best_bare = max(best_bare, len(frames) / (time.perf_counter() - start))
+    print(f"front end on {minutes:g} min of call-like audio ({len(frames)} frames), best of 3 runs")
+    print(f"  (a) bare webrtcvad.Vad.is_speech, pre-cut frames: {best_bare:12,.0f} frames/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav16 = Path(tmp) / "call16k.wav"
+        sf.write(wav16, pcm16, SAMPLE_RATE, subtype="PCM_16")
+        wav8 = Path(tmp) / "call8k_mulaw.wav"
+        sf.write(wav8, soxr.resample(audio, SAMPLE_RATE, 8000), 8000, subtype="ULAW")
+        for label, path in (("16 kHz PCM WAV", wav16), ("8 kHz mu-law WAV, resampled", wav8)):
+            best = 0.0
+            for _ in range(3):
+                start = time.perf_counter()
+                result = analyze(open_source(path), settings)
+                best = max(best, result.frames / (time.perf_counter() - start))
+            print(
+                f"  (b) whole front end, {label:28s} {best:12,.0f} frames/s  "
+                f"ratio (b)/(a) {best / best_bare:.2f}  ({best * 0.02:,.0f}x real time)"
+            )
+    print("  target: ratio >= 0.5")
+
+
+def _peak_child(path: str) -> None:
+    """Run in a fresh process: analyse `path`, print peak memory as JSON."""
+    tracemalloc.start()
+    result = analyze(open_source(path))
+    _, traced_peak = tracemalloc.get_traced_memory()
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"frames": result.frames, "traced_peak": traced_peak, "max_rss_kib": rss_kib}))
+
+
+def bench_memory() -> None:
+    print("peak memory of the front end, each file in a fresh process")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for minutes in (1, 60):
+            path = Path(tmp) / f"call_{minutes}min.wav"
+            write_long_wav(path, minutes * 60)
+            out = subprocess.run(
+                [sys.executable, __file__, "--peak-child", str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            stats = json.loads(out.stdout)
+            rows.append(stats)
+            print(
+                f"  {minutes:3d} min: {stats['frames']:7d} frames, "
+                f"traced Python/numpy peak {stats['traced_peak'] / 2**20:6.2f} MiB, "
+                f"process max RSS {stats['max_rss_kib'] / 1024:6.1f} MiB"
+            )
+            path.unlink()
+    traced = rows[1]["traced_peak"] / rows[0]["traced_peak"]
+    rss = rows[1]["max_rss_kib"] / rows[0]["max_rss_kib"]
+    print(
+        f"  ratio 60 min / 1 min: traced peak {traced:.2f}, max RSS {rss:.2f} "
+        "(target: flat, about 1.0, for 60x the audio)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
+    parser.add_argument("--only", choices=["frontend", "memory"], help="run one benchmark")
+    parser.add_argument("--peak-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peak_child:
+        _peak_child(args.peak_child)
+        return
+    if args.only in (None, "frontend"):
+        bench_frontend(args.minutes)
+    if args.only in (None, "memory"):
+        bench_memory()
+
+
+if __name__ == "__main__":
+    main()
