@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ivr.audio.format import FRAME_SAMPLES, FULL_SCALE, SILENCE_DBFS
+from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
+from ivr.detect.level import frame_powers as detector_frame_powers
+from ivr.detect.level import power_to_dbfs, rms_dbfs
 
 ACTIVE_RANGE_DB = 35.0
 """Frames more than this far below the loudest frame (dB) are not active speech."""
@@ -19,22 +21,14 @@ ACTIVE_FLOOR_DBFS = -70.0
 """Frames below this power (dBFS) are never active speech."""
 
 
-def power_to_dbfs(power: float | np.ndarray) -> np.ndarray:
-    """Power relative to full scale (linear, 1.0 = 0 dBFS) to dBFS, clamped at SILENCE_DBFS."""
-    with np.errstate(divide="ignore"):
-        level = 10.0 * np.log10(np.asarray(power, dtype=np.float64))
-    return np.maximum(level, SILENCE_DBFS)
-
-
 def frame_powers(samples: np.ndarray) -> np.ndarray:
     """Mean power of each whole 20 ms frame, relative to full scale (linear, 1.0 = 0 dBFS).
 
     A trailing part-frame is ignored.
     """
-    x = np.asarray(samples, dtype=np.float64) / FULL_SCALE
+    x = np.asarray(samples)
     count = len(x) // FRAME_SAMPLES
-    frames = x[: count * FRAME_SAMPLES].reshape(count, FRAME_SAMPLES)
-    return np.mean(frames * frames, axis=1)
+    return detector_frame_powers(x[: count * FRAME_SAMPLES].reshape(count, FRAME_SAMPLES))
 
 
 def active_frames(samples: np.ndarray) -> np.ndarray:
@@ -57,14 +51,6 @@ def active_level_dbfs(samples: np.ndarray) -> float:
     if not mask.any():
         return SILENCE_DBFS
     return float(power_to_dbfs(power[mask].mean()))
-
-
-def rms_dbfs(samples: np.ndarray) -> float:
-    """RMS level of all samples (dBFS); SILENCE_DBFS for silence or no samples."""
-    x = np.asarray(samples, dtype=np.float64) / FULL_SCALE
-    if x.size == 0:
-        return SILENCE_DBFS
-    return float(power_to_dbfs(np.mean(x * x)))
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:

@@ -1,23 +1,23 @@
 """Offline speech synthesis with espeak-ng through pyttsx3, resampled to ivr's 16 kHz format.
 
-pyttsx3 is imported on first use, so importing this module has no side effects. espeak-ng can
-be initialised only once per process, hence one engine shared by every `Synthesizer`.
+Prompt durations must be known to the sample and the same text must always give the same
+samples. Two things stand in the way inside one process: pyttsx3's `Engine` drives espeak-ng
+asynchronously and a voice or rate change queued just before a synthesis is sometimes applied
+late, and espeak-ng itself carries state from one utterance to the next (the same text comes
+out a few samples longer or shorter). So each utterance is rendered by `espeak_worker.py`, run
+in a fresh process with pyttsx3's binding of libespeak-ng in synchronous mode (about 50 ms),
+and results are cached in memory. Importing this module has no side effects.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import functools
-import io
-import os
-import tempfile
-import threading
+import struct
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from ivr.audio.format import SAMPLE_RATE
@@ -27,10 +27,14 @@ RATE_RANGE = (80, 450)
 """Speaking rates espeak-ng accepts (words per minute)."""
 
 VOLUME_RANGE = (0.0, 1.0)
-"""Volumes accepted: 0.0 (silent) to 1.0 (espeak-ng's full output)."""
+"""Volumes accepted: 0.0 (silent) to 1.0 (espeak-ng's full output, its volume 100)."""
 
-_ENGINE: Any = None
-_ENGINE_LOCK = threading.Lock()
+WORKER = Path(__file__).with_name("espeak_worker.py")
+"""The script that renders one utterance in a process of its own."""
+
+WORKER_TIMEOUT_S = 60.0
+"""Longest a single rendering may take (s)."""
+
 _CACHE: dict[tuple[str, str, int, float], np.ndarray] = {}
 
 
@@ -38,37 +42,32 @@ class TtsError(IvrError):
     """Speech synthesis is unavailable or failed: the message names the cause and the fix."""
 
 
-def _engine() -> Any:
-    """The process-wide pyttsx3 espeak engine, created on first use (call with the lock held)."""
-    global _ENGINE
-    if _ENGINE is None:
-        try:
-            import pyttsx3
-
-            _ENGINE = pyttsx3.init("espeak")
-        except (ImportError, OSError, RuntimeError) as exc:
-            raise TtsError(
-                f"espeak-ng speech synthesis unavailable ({exc}); "
-                "install it with `apt-get install espeak-ng libespeak-ng1`"
-            ) from exc
-        # Let the engine go while the interpreter is intact: pyttsx3's finalizer fails when it
-        # runs during interpreter teardown.
-        atexit.register(_release_engine)
-    return _ENGINE
-
-
-def _release_engine() -> None:
-    global _ENGINE
-    with _ENGINE_LOCK:
-        _ENGINE = None
+def _run_worker(args: list[str], text: str = "") -> bytes:
+    """Run the espeak-ng worker; its stdout, or TtsError with its one-line reason."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(WORKER), *args],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=WORKER_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TtsError(f"espeak-ng speech synthesis failed to run: {exc}") from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = reason[-1] if reason else f"exit status {done.returncode}"
+        raise TtsError(
+            f"{detail}; install espeak-ng with `apt-get install espeak-ng libespeak-ng1`"
+        )
+    return done.stdout
 
 
 @functools.cache
 def available_voices() -> tuple[str, ...]:
     """Names of the installed espeak-ng voices (e.g. `cmn-latn-pinyin`)."""
-    with _ENGINE_LOCK:
-        voices = _engine().getProperty("voices")
-    return tuple(sorted({v.id.rsplit("/", 1)[-1] for v in voices}))
+    names = _run_worker(["--list-voices"]).decode("utf-8").split()
+    return tuple(sorted(set(names)))
 
 
 class Synthesizer:
@@ -123,22 +122,12 @@ class Synthesizer:
         return cached
 
     def _synthesize(self, text: str) -> np.ndarray:
-        with tempfile.TemporaryDirectory(prefix="ivr-tts-") as tmp:
-            wav_path = Path(tmp) / "speech.wav"
-            with _ENGINE_LOCK:
-                engine = _engine()
-                engine.setProperty("voice", self.voice)
-                engine.setProperty("rate", self.rate)
-                engine.setProperty("volume", self.volume)
-                # The espeak driver announces every saved file on stdout.
-                with contextlib.redirect_stdout(io.StringIO()):
-                    engine.save_to_file(text, os.fspath(wav_path))
-                    engine.runAndWait()
-            if not wav_path.exists():
-                raise TtsError(f"espeak-ng produced no audio for {text!r}")
-            samples, rate = sf.read(wav_path, dtype="float64", always_2d=False)
-        if samples.ndim != 1:
-            samples = samples.mean(axis=1)
-        if rate != SAMPLE_RATE:
-            samples = soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ")
+        volume = round(self.volume * 100)
+        data = _run_worker([self.voice, str(self.rate), str(volume)], text)
+        if len(data) < 4:
+            raise TtsError(f"espeak-ng produced no audio for {text!r}")
+        (espeak_rate,) = struct.unpack("<I", data[:4])
+        samples = np.frombuffer(data[4:], dtype="<i2").astype(np.float64) / 32768.0
+        if espeak_rate != SAMPLE_RATE:
+            samples = soxr.resample(samples, espeak_rate, SAMPLE_RATE, quality="HQ")
         return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
