@@ -51,6 +51,8 @@ class Segment:
     snr_db: float
     floor_dbfs: float
     voiced_frames: int
+    gaps: int = 0
+    """Dropouts inside the segment: unvoiced stretches of at least choppy_gap_ms."""
 
     @property
     def start_s(self) -> float:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import detect, synth
+from ivr.cli import detect, prompts, replay, synth
 
 app = typer.Typer(
     name="ivr",
-    help="Offline voice IVR: detect what is on a call recording, generate labelled test calls.",
+    help="Offline voice IVR: replay recorded calls against call scripts, detect what is on a "
+    "recording, generate labelled test calls.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 detect.register(app)
 synth.register(app)
+replay.register(app)
+prompts.register(app)
 
 
 def main() -> None:

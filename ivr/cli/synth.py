@@ -25,11 +25,30 @@ def synth_command(
         int | None, typer.Option("--count", help="Write N random calls instead.", min=1)
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the corpus.", min=0)] = 7,
+    script: Annotated[
+        str | None,
+        typer.Option(help="Make calls for this script: answers timed to its prompts."),
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
+    number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
 ) -> None:
     """Generate labelled callee-side test calls: speech, noise, telephone channel, ground truth."""
     if sample and count is not None:
         fail_line("--sample and --count exclude each other")
+    if script is not None and (sample or count is not None):
+        fail_line("--script makes its own calls: drop --sample and --count")
     from ivr.synth.corpus import generate
+
+    if script is not None:
+        values = {k: v for k, v in (("org", org), ("agent_id", agent_id), ("number", number)) if v}
+        try:
+            manifest = _script_corpus(script, values, out, seed, cache_dir)
+        except (IvrError, ValueError) as exc:
+            fail_line(str(exc), code=1)
+        typer.echo(f"manifest {manifest}")
+        return
 
     def report(path: Path, entry: dict[str, Any]) -> None:
         echo(
@@ -59,6 +78,35 @@ def synth_command(
         where = exc.filename if exc.filename else out
         fail_line(f"{where}: {exc.strerror or exc}", code=1)
     typer.echo(f"manifest {manifest}")
+
+
+def _script_corpus(
+    script_name: str, values: dict[str, str], out: Path, seed: int, cache_dir: Path | None
+) -> Path:
+    """Calls timed to `script_name`'s prompts, with the outcomes it must reach."""
+    from ivr.script.loader import load_script
+    from ivr.synth.corpus import write_corpus
+    from ivr.synth.script_calls import script_call_specs
+    from ivr.tts.prompt_cache import PromptCache
+
+    script = load_script(script_name, values)
+    cache = PromptCache(cache_dir)
+    audio = cache.render_all(script.prompts)
+    pairs = script_call_specs(script, lambda prompt: audio[prompt].frames, seed)
+
+    def report(path: Path, entry: dict[str, Any]) -> None:
+        typer.echo(
+            f"wrote {path}  {entry['situation']}, {entry['channel']}, "
+            f"expect {entry['expect'].get('outcome')}"
+        )
+
+    return write_corpus(
+        [spec for spec, _ in pairs],
+        out,
+        seed,
+        on_written=report,
+        expect_extra={spec.name: extra for spec, extra in pairs},
+    )
 
 
 def register(app: typer.Typer) -> None:

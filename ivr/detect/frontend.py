@@ -40,7 +40,7 @@ class Detectors:
         self.settings = settings or DetectorSettings()
         self._vad = VoiceActivity(self.settings.vad.aggressiveness)
         self._floor = NoiseFloor(self.settings.noise)
-        self._segmenter = SpeechSegmenter(self.settings.vad)
+        self._segmenter = SpeechSegmenter(self.settings.vad, self.settings.choppy_gap_ms)
         self.frames_seen = 0
         """Frames processed so far."""
 

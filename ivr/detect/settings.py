@@ -75,11 +75,21 @@ class DetectorSettings:
     segment is noise."""
     noisy_floor_dbfs: float = -50.0
     """A noise floor at or above this (dBFS) is a noisy line, with or without speech on it."""
+    choppy_gap_ms: int = 100
+    """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
+    overhang bridges the pauses between words, so natural speech has almost none."""
+    choppy_min_gaps: int = 2
+    """An utterance with at least this many dropouts (counting the gaps between its pieces) ..."""
+    choppy_min_rate_hz: float = 0.4
+    """... and at least this many per second of speech (1/s) is speech cutting in and out."""
 
     _ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "low_volume_dbfs": (-90.0, 0.0),
         "min_snr_db": (-10.0, 60.0),
         "noisy_floor_dbfs": (-90.0, 0.0),
+        "choppy_gap_ms": (20, 2000),
+        "choppy_min_gaps": (1, 100),
+        "choppy_min_rate_hz": (0.0, 50.0),
     }
 
     def __post_init__(self) -> None:
@@ -99,7 +109,7 @@ class DetectorSettings:
         """A copy with dotted names replaced, e.g. {"vad.aggressiveness": 3}."""
         vad = dict(dataclasses.asdict(self.vad))
         noise = dict(dataclasses.asdict(self.noise))
-        top = {k: getattr(self, k) for k in ("low_volume_dbfs", "min_snr_db", "noisy_floor_dbfs")}
+        top = {k: getattr(self, k) for k in TOP_LEVEL}
         for name, value in overrides.items():
             group, _, key = name.rpartition(".")
             target = {"vad": vad, "noise": noise, "": top}.get(group)
@@ -122,10 +132,21 @@ class DetectorSettings:
         return cls().with_overrides(flat)
 
 
+TOP_LEVEL = (
+    "low_volume_dbfs",
+    "min_snr_db",
+    "noisy_floor_dbfs",
+    "choppy_gap_ms",
+    "choppy_min_gaps",
+    "choppy_min_rate_hz",
+)
+"""Settings of DetectorSettings itself (not of a group)."""
+
+
 def _flatten(settings: DetectorSettings) -> dict[str, Any]:
     out = {f"vad.{k}": v for k, v in dataclasses.asdict(settings.vad).items()}
     out.update({f"noise.{k}": v for k, v in dataclasses.asdict(settings.noise).items()})
-    for key in ("low_volume_dbfs", "min_snr_db", "noisy_floor_dbfs"):
+    for key in TOP_LEVEL:
         out[key] = getattr(settings, key)
     return out
 

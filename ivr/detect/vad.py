@@ -63,7 +63,8 @@ class SpeechSegmenter:
     its voiced frames with the noise floor's power subtracted.
     """
 
-    def __init__(self, settings: VadSettings) -> None:
+    def __init__(self, settings: VadSettings, gap_ms: int = 100) -> None:
+        self.gap = max(1, ms_to_frames(gap_ms))
         self.onset = max(1, ms_to_frames(settings.onset_ms))
         self.hangover = max(1, ms_to_frames(settings.hangover_ms))
         self.edge_margin_db = settings.edge_margin_db
@@ -80,6 +81,7 @@ class SpeechSegmenter:
         self._seg_start = 0
         self._seg_voiced = 0
         self._seg_power = 0.0
+        self._seg_gaps = 0
         self._floor_at_last = SILENCE_DBFS
         self._levels = np.zeros(0, dtype=np.float32)  # frame levels (dBFS), recent frames
         self._levels_base = 0  # absolute index of _levels[0]
@@ -115,6 +117,8 @@ class SpeechSegmenter:
                 if self.in_speech:
                     self._seg_voiced += end - start
                     self._seg_power += run_power
+                    if a - (self._last_voiced + 1) >= self.gap:
+                        self._seg_gaps += 1
                 else:
                     if self._cand_start is None or a - (self._last_voiced + 1) >= self.onset:
                         self._cand_start, self._cand_voiced, self._cand_power = a, 0, 0.0
@@ -126,6 +130,7 @@ class SpeechSegmenter:
                         self._seg_start = self._extend_start(self._cand_start, decided)
                         self._seg_voiced = self._cand_voiced + end - start
                         self._seg_power = self._cand_power + run_power
+                        self._seg_gaps = 0
                         self._cand_start = None
                         events.append(SpeechStarted(self._seg_start, decided))
                         open_at = decided - 1 - base
@@ -196,4 +201,5 @@ class SpeechSegmenter:
             snr_db=round(float(10 * np.log10(speech_power / floor_power)), 2),
             floor_dbfs=round(self._floor_at_last, 2),
             voiced_frames=self._seg_voiced,
+            gaps=self._seg_gaps,
         )

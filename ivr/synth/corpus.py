@@ -221,12 +221,15 @@ def write_corpus(
     out_dir: str | Path,
     seed: int | None,
     on_written: OnWritten | None = None,
+    expect_extra: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """Render `specs` into `out_dir`: `<name>.wav` per call, then `manifest.yaml`.
 
     `seed` is the corpus seed recorded in the manifest (each call renders from its own
     `CallSpec.seed`). `on_written(path, entry)` is called after each WAV file is written.
-    Returns the manifest path. Raises `ValueError` on duplicate call names or a bad spec.
+    `expect_extra` adds fields to a call's `expect:` (by call name), e.g. the outcome and
+    event times a replay must reach. Returns the manifest path. Raises `ValueError` on
+    duplicate call names or a bad spec.
     """
     specs = list(specs)
     names = [spec.name for spec in specs]
@@ -237,6 +240,8 @@ def write_corpus(
     entries = []
     for spec in specs:
         rendered = render_call(spec)
+        if expect_extra and spec.name in expect_extra:
+            rendered.entry["expect"].update(expect_extra[spec.name])
         path = out / spec.file
         with atomic_path(path) as tmp:
             write_wav(tmp, rendered.audio, spec.channel)

@@ -1,0 +1,274 @@
+"""Replaying a recording as the callee side of a call, on a virtual clock.
+
+The recording runs through the detectors block by block, as fast as the CPU allows; detector
+events, the end of each prompt's playout and the engine's timers are handed to the engine in
+frame order (at the same frame: playout, then detector events, then timers). After the
+recording ends the callee's line is silent until the call hangs up. The call is written as a
+stereo WAV (left: our prompts at their times, right: the callee, including what was ignored)
+and a JSON-lines timeline, each atomically.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
+
+from ivr.atomic import atomic_path
+from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, frames_to_seconds
+from ivr.audio.source import FileSource
+from ivr.detect.frontend import Detectors
+from ivr.detect.settings import DetectorSettings
+from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
+from ivr.events import SpeechEnded, SpeechStarted
+from ivr.script.model import Script
+
+SILENCE_BLOCK_FRAMES = 50
+"""Frames of digital silence fed per step once the recording has ended (1 s)."""
+
+
+class PromptAudioLike(Protocol):
+    """A rendered prompt: int16 samples padded to whole frames, and their count of frames."""
+
+    samples: np.ndarray
+    frames: int
+
+
+class PromptSource(Protocol):
+    """Where prompt audio comes from (the prompt cache)."""
+
+    def get(self, text: str) -> PromptAudioLike: ...
+
+
+@dataclass
+class CallResult:
+    """How one replayed call went."""
+
+    name: str
+    outcome: str
+    reason: str
+    frames: int
+    prompts: list[str]
+    timeline: list[dict[str, Any]] = field(repr=False)
+    recording: Path | None = None
+    timeline_path: Path | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the call up to the hang-up (s)."""
+        return frames_to_seconds(self.frames)
+
+    def summary(self) -> str:
+        """One line: outcome, duration, prompts said, why it hung up."""
+        return (
+            f"{self.name}: {self.outcome} after {self.duration_s:.2f} s; "
+            f"prompts {', '.join(self.prompts) or '-'}; {self.reason}"
+        )
+
+
+@dataclass
+class _Placement:
+    start: int
+    samples: np.ndarray
+    end: int
+
+
+class _Mixer:
+    """Our side of the call: prompts placed at their frames, with the output volume."""
+
+    def __init__(self) -> None:
+        self.placements: list[_Placement] = []
+
+    def play(self, start: int, samples: np.ndarray, volume_db: float) -> int:
+        scaled = samples.astype(np.float32) * np.float32(10 ** (volume_db / 20))
+        frames = samples.shape[0] // FRAME_SAMPLES
+        self.placements.append(_Placement(start, scaled, start + frames))
+        return start + frames
+
+    def stop(self, frame: int) -> None:
+        for p in self.placements:
+            p.end = min(p.end, max(frame, p.start))
+
+    def render(self, base: int, frames: int) -> np.ndarray:
+        out = np.zeros(frames * FRAME_SAMPLES, dtype=np.float32)
+        end = base + frames
+        for p in self.placements:
+            a, b = max(base, p.start), min(end, p.end)
+            if a < b:
+                src = p.samples[(a - p.start) * FRAME_SAMPLES : (b - p.start) * FRAME_SAMPLES]
+                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src
+        self.placements = [p for p in self.placements if p.end > end]
+        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+
+def _blocks_then_silence(source: FileSource) -> Iterator[np.ndarray]:
+    yield from source.blocks()
+    silence = np.zeros((SILENCE_BLOCK_FRAMES, FRAME_SAMPLES), dtype=np.int16)
+    while True:
+        yield silence
+
+
+class ReplaySession:
+    """One recording replayed against one script."""
+
+    def __init__(
+        self,
+        source: FileSource,
+        script: Script,
+        prompts: PromptSource,
+        settings: DetectorSettings | None = None,
+    ) -> None:
+        self.source = source
+        self.script = script
+        self.prompts = prompts
+        self.settings = settings or DetectorSettings()
+        self.engine = Engine(script, self.settings)
+        self._mixer = _Mixer()
+        self._playing_until: int | None = None
+
+    def _act(self, actions: list[EngineAction]) -> None:
+        for action in actions:
+            if isinstance(action, PlayPrompt):
+                audio = self.prompts.get(action.text)
+                self._playing_until = self._mixer.play(
+                    action.frame, audio.samples, action.volume_db
+                )
+            elif isinstance(action, StopPrompt):
+                self._mixer.stop(action.frame)
+                self._playing_until = None
+
+    def _note_detector(self, event: SpeechStarted | SpeechEnded) -> None:
+        if isinstance(event, SpeechStarted):
+            self.engine.note(event.decided_frame, "vad_start", speech_start_s=event.start_s)
+        else:
+            s = event.segment
+            self.engine.note(
+                event.decided_frame,
+                "vad_end",
+                speech_start_s=s.start_s,
+                speech_end_s=s.end_s,
+                level_dbfs=s.level_dbfs,
+                snr_db=s.snr_db,
+                floor_dbfs=s.floor_dbfs,
+            )
+
+    def run(self, recording: Path | None = None, timeline: Path | None = None) -> CallResult:
+        """Replay the call; write the stereo recording and the timeline if paths are given."""
+        engine = self.engine
+        detectors = Detectors(self.settings)
+        writer = None
+        with _maybe_atomic(recording) as rec_path:
+            if rec_path is not None:
+                writer = sf.SoundFile(rec_path, "w", SAMPLE_RATE, 2, "PCM_16", format="WAV")
+            try:
+                self._act(engine.start(0))
+                for block in _blocks_then_silence(self.source):
+                    result = detectors.process(block)
+                    end = result.base + block.shape[0]
+                    self._step(result.base, end, result.events, result.floor_dbfs)
+                    stop = end if not engine.done else min(end, engine.result.frame)
+                    if writer is not None and stop > result.base:
+                        self._write(writer, block, result.base, stop)
+                    if engine.done:
+                        break
+            finally:
+                if writer is not None:
+                    writer.close()
+        assert engine.result is not None
+        result = CallResult(
+            name=self.source.name,
+            outcome=engine.result.outcome,
+            reason=engine.result.reason,
+            frames=engine.result.frame,
+            prompts=list(engine.prompts_said),
+            timeline=engine.log,
+            recording=recording,
+            timeline_path=timeline,
+        )
+        if timeline is not None:
+            write_timeline(timeline, engine.log)
+        return result
+
+    def _step(self, base: int, end: int, events: list, floor_dbfs: np.ndarray) -> None:
+        """Hand the engine everything that happens at frames base+1 .. end, in order."""
+        engine = self.engine
+        queue: list[tuple[int, int, int]] = [(e.decided_frame, 1, i) for i, e in enumerate(events)]
+        heapq.heapify(queue)
+        while not engine.done:
+            candidates = []
+            if queue:
+                candidates.append(queue[0])
+            if self._playing_until is not None:
+                candidates.append((self._playing_until, 0, -1))
+            deadline = engine.next_deadline()
+            if deadline is not None:
+                candidates.append((deadline, 2, -1))
+            if not candidates:
+                return
+            frame, kind, index = min(candidates)
+            if frame > end:
+                return
+            floor = float(floor_dbfs[min(max(frame - base - 1, 0), len(floor_dbfs) - 1)])
+            if kind == 0:
+                self._playing_until = None
+                self._act(engine.on_playback_finished(frame))
+            elif kind == 1:
+                heapq.heappop(queue)
+                event = events[index]
+                self._note_detector(event)
+                engine.floor_dbfs = floor
+                self._act(engine.on_detector_event(event))
+            else:
+                self._act(engine.advance(frame, floor))
+
+    def _write(self, writer: sf.SoundFile, block: np.ndarray, base: int, stop: int) -> None:
+        frames = stop - base
+        left = self._mixer.render(base, frames)
+        right = block[:frames].reshape(-1)
+        writer.write(np.stack([left, right], axis=1))
+
+
+class _maybe_atomic:
+    def __init__(self, target: Path | None) -> None:
+        self._target = target
+        self._ctx = atomic_path(target) if target is not None else None
+
+    def __enter__(self) -> Path | None:
+        return self._ctx.__enter__() if self._ctx is not None else None
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        return self._ctx.__exit__(*exc) if self._ctx is not None else None
+
+
+def write_timeline(path: Path, records: list[dict[str, Any]]) -> None:
+    """The timeline as JSON lines, atomically; byte-identical for the same call."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def replay_file(
+    path: Path,
+    script: Script,
+    prompts: PromptSource,
+    settings: DetectorSettings | None = None,
+    out_dir: Path | None = None,
+    channel: str = "mix",
+) -> CallResult:
+    """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`."""
+    source = FileSource(path, channel=channel)
+    session = ReplaySession(source, script, prompts, settings)
+    recording = timeline = None
+    if out_dir is not None:
+        recording = out_dir / f"{Path(path).stem}.call.wav"
+        timeline = out_dir / f"{Path(path).stem}.timeline.jsonl"
+    return session.run(recording, timeline)
+
+
+__all__ = ["CallResult", "HangUp", "ReplaySession", "replay_file", "write_timeline"]

@@ -1,0 +1,216 @@
+"""`ivr replay`: recorded calls as the callee side of a script, on a virtual clock."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from ivr.cli.common import detector_settings, fail_line, load_config, make_console
+from ivr.errors import IvrError
+from ivr.privacy import mask_number
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".au", ".aiff", ".aif"}
+"""File endings picked up from a folder."""
+
+
+@dataclass(frozen=True)
+class ReplayJob:
+    """Everything a worker needs to replay calls (picklable)."""
+
+    script: str
+    values: dict[str, str]
+    settings_config: Path | None
+    overrides: tuple[str, ...]
+    channel: str
+    out_dir: Path | None
+    cache_dir: Path | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One call's result, or its error."""
+
+    file: str
+    summary: str = ""
+    outcome: str = ""
+    duration_s: float = 0.0
+    prompts: int = 0
+    timeline: tuple = ()
+    error: str = ""
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _setup(job: ReplayJob) -> dict[str, Any]:
+    from ivr.script.loader import load_script
+    from ivr.tts.prompt_cache import PromptCache
+
+    script = load_script(job.script, job.values)
+    cache = PromptCache(job.cache_dir)
+    cache.render_all(script.prompts)  # a call never waits for synthesis
+    settings = detector_settings(job.settings_config, list(job.overrides))
+    return {"script": script, "cache": cache, "settings": settings, "job": job}
+
+
+def _init_worker(job: ReplayJob) -> None:
+    _WORKER.update(_setup(job))
+
+
+def _replay_one(path: str) -> Outcome:
+    from ivr.call.replay import replay_file
+
+    env = _WORKER
+    job: ReplayJob = env["job"]
+    try:
+        result = replay_file(
+            Path(path), env["script"], env["cache"], env["settings"], job.out_dir, job.channel
+        )
+    except IvrError as exc:
+        return Outcome(file=path, error=str(exc))
+    return Outcome(
+        file=path,
+        summary=result.summary(),
+        outcome=result.outcome,
+        duration_s=result.duration_s,
+        prompts=len(result.prompts),
+        timeline=tuple(result.timeline),
+    )
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; folders as the audio files inside them (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+            found = [p for p in found if not p.name.endswith(".call.wav")]
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _values(config: Path | None, org: str | None, agent_id: str | None, number: str | None):
+    values: dict[str, str] = {}
+    if config is not None:
+        section = load_config(config).get("values") or {}
+        if not isinstance(section, dict):
+            raise IvrError(f"{config}: `values:` must be a mapping of placeholder values")
+        values.update({str(k): str(v) for k, v in section.items()})
+    for key, value in (("org", org), ("agent_id", agent_id), ("number", number)):
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def replay_command(
+    paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders of them.")],
+    script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
+        "outbound"
+    ),
+    channel: Annotated[str, typer.Option(help="Stereo files: the callee's side.")] = "mix",
+    expect: Annotated[
+        Path | None, typer.Option(help="Manifest of expected outcomes and event times.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for each call's recording and timeline.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Calls replayed in parallel.")] = 1,
+    org: Annotated[str | None, typer.Option(help="Value of {org} in the prompts.")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    number: Annotated[str | None, typer.Option(help="Value of {number} (the callee).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML with `values:` and `detect:` settings.")
+    ] = None,
+    settings_overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Detector setting, e.g. vad.hangover_ms=400.")
+    ] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    show_numbers: Annotated[bool, typer.Option(help="Print phone numbers unmasked.")] = False,
+) -> None:
+    """Replay recordings as calls: outcome, duration, prompts said and why it hung up."""
+    from ivr.call.expect import check_call, load_expectations
+
+    if jobs < 1:
+        fail_line(f"--jobs must be >= 1, got {jobs}")
+    files = expand(paths)
+    if not files:
+        fail_line("no recordings found in " + ", ".join(str(p) for p in paths))
+    try:
+        values = _values(config, org, agent_id, number)
+        job = ReplayJob(
+            script, values, config, tuple(settings_overrides or ()), channel, out, cache_dir
+        )
+        env = _setup(job)  # checks script, values and settings once, before any call
+        expectations = load_expectations(expect) if expect is not None else {}
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc))
+    _WORKER.update(env)
+    console = make_console()
+    shown = (lambda text: text) if show_numbers else mask_number
+    outcomes: list[Outcome] = []
+    with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
+        task = progress.add_task("replaying", total=len(files))
+        if jobs == 1:
+            results = map(_replay_one, [str(f) for f in files])
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,))
+            results = pool.map(_replay_one, [str(f) for f in files])
+        try:
+            for result in results:
+                outcomes.append(result)
+                if result.error:
+                    console.print(f"error: {shown(result.error)}", style="red", markup=False)
+                else:
+                    console.print(shown(result.summary), markup=False, highlight=False)
+                progress.advance(task)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+    failed = any(o.error for o in outcomes)
+    if expectations:
+        table = Table(title="Expected outcomes", title_justify="left")
+        for name in ("file", "outcome", "expected", "duration s", "prompts", "result"):
+            table.add_column(name)
+        for o in outcomes:
+            exp = expectations.get(Path(o.file).name)
+            if o.error:
+                problems = [o.error]
+            elif exp is None:
+                problems = []
+            else:
+                problems = check_call(exp, o.outcome, list(o.timeline))
+            failed = failed or bool(problems)
+            verdict = (
+                "[green]pass[/green]"
+                if not problems
+                else "[red]FAIL[/red] " + escape("; ".join(problems))
+            )
+            table.add_row(
+                escape(Path(o.file).name),
+                o.outcome or "error",
+                (exp.outcome or "-") if exp else "-",
+                f"{o.duration_s:.2f}",
+                str(o.prompts),
+                verdict if exp or o.error else "-",
+            )
+        console.print(table)
+    if out is not None:
+        console.print(f"recordings and timelines in {out}{os.sep}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `replay` to the CLI."""
+    app.command("replay")(replay_command)

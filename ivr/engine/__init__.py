@@ -1,0 +1,6 @@
+"""The dialog engine: a pure, frame-timed state machine that performs call scripts."""
+
+from ivr.engine.actions import EngineAction, HangUp, PlayPrompt, StopPrompt
+from ivr.engine.engine import Engine
+
+__all__ = ["Engine", "EngineAction", "HangUp", "PlayPrompt", "StopPrompt"]

@@ -1,0 +1,324 @@
+"""The dialog engine: a pure state machine that performs a call script in audio time.
+
+It is driven by three inputs — detector events (speech started / ended, with the frame they
+were decided at), playback-finished reports from the audio sink, and the passing of time
+(`advance(now)`) — and answers with actions (play a prompt, stop it, hang up). It never reads a
+clock: every time is a 20 ms frame boundary counted from the start of the call, so the same
+engine runs live and in replay, and timing holds to the frame.
+
+Rules (see the bugs list in ANCHORS.md): the no-input timer starts at the frame the last prompt
+finished playing out and never runs while we speak; it is an absolute deadline that a blip
+shorter than a word (no SpeechStarted) or a too-faint utterance does not move; an utterance
+ends after `end_of_speech_s` of silence or at `max_speech_s`, so every listening state ends by
+a timer whatever the detectors say; the whole call ends at the script's `max_call_s`. While a
+prompt plays the callee's speech is not counted, unless the state allows barge-in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from ivr.audio.format import SILENCE_DBFS, frames_to_seconds, ms_to_frames
+from ivr.detect.settings import DetectorSettings
+from ivr.engine.actions import EngineAction, HangUp, PlayPrompt, StopPrompt
+from ivr.engine.utterance import utterance_event, window_event
+from ivr.events import SpeechEnded, SpeechStarted
+from ivr.script.model import (
+    Action,
+    Goto,
+    Hangup,
+    Listen,
+    Pause,
+    Say,
+    Script,
+    SetInputGain,
+    SetOutputVolume,
+    State,
+)
+
+
+class _StartListening:
+    """Queue marker: listen in the current state once the actions before it are done."""
+
+
+_LISTEN = _StartListening()
+
+
+def _frames(seconds: float) -> int:
+    return ms_to_frames(seconds * 1000)
+
+
+class Engine:
+    """Performs one call of `script`. Feed it in frame order; read `log` for the timeline."""
+
+    def __init__(self, script: Script, settings: DetectorSettings | None = None) -> None:
+        self.script = script
+        self.settings = settings or DetectorSettings()
+        self.log: list[dict[str, Any]] = []
+        """Timeline records in order: frame, t (s), event, state, details."""
+        self.result: HangUp | None = None
+        """The hang-up, once the call is over."""
+        self.prompts_said: list[str] = []
+        self.gain_db = 0.0
+        """Input gain (dB) applied to the callee's measured levels."""
+        self.volume_db = 0.0
+        """Output volume of our prompts (dB)."""
+        self.floor_dbfs = SILENCE_DBFS
+        """The callee's noise floor (dBFS) as last reported by the session."""
+        self._max_frame = _frames(script.max_call_s)
+        self._state: State | None = None
+        self._counters: dict[str, int] = {}
+        self._queue: deque[Action | _StartListening] = deque()
+        self._phase = "idle"  # idle | playing | pausing | listening | done
+        self._pause_until = 0
+        self._listen: Listen | None = None
+        self._listen_start = 0
+        self._deadline = 0  # absolute no-input deadline
+        self._utterance: list = []  # closed segments of the utterance in progress
+        self._open_start: int | None = None  # start frame of the open speech segment
+        self._utt_start = 0
+        self._utt_end: int | None = None  # frame the utterance ends unless speech resumes
+        self._skip_start: int | None = None  # a segment to ignore when it ends
+        self._reason = "start"
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def start(self, frame: int = 0) -> list[EngineAction]:
+        """Begin the call at `frame`: enter the start state."""
+        out: list[EngineAction] = []
+        self._record(frame, "call_started", script=self.script.name)
+        self._enter(self.script.start, frame)
+        self._run(frame, out)
+        return out
+
+    @property
+    def done(self) -> bool:
+        """Whether the call has hung up."""
+        return self._phase == "done"
+
+    @property
+    def listening(self) -> bool:
+        """Whether the callee's speech counts now."""
+        return self._phase == "listening"
+
+    def next_deadline(self) -> int | None:
+        """The next frame at which a timer fires, or None when only inputs can move the call."""
+        if self._phase == "done":
+            return None
+        candidates = [self._max_frame]
+        if self._phase == "pausing":
+            candidates.append(self._pause_until)
+        elif self._phase == "listening":
+            assert self._listen is not None
+            if self._open_start is not None:
+                candidates.append(self._utt_start + _frames(self._listen.max_speech_s))
+            elif self._utt_end is not None:
+                candidates.append(self._utt_end)
+            else:
+                candidates.append(self._deadline)
+        return min(candidates)
+
+    def advance(self, now: int, floor_dbfs: float | None = None) -> list[EngineAction]:
+        """Let time pass up to frame `now`: fire every timer due by then, in order."""
+        out: list[EngineAction] = []
+        if floor_dbfs is not None:
+            self.floor_dbfs = floor_dbfs
+        while True:
+            due = self.next_deadline()
+            if due is None or due > now:
+                return out
+            self._fire(due, out)
+
+    def on_playback_finished(self, frame: int) -> list[EngineAction]:
+        """The prompt's last sample was played out at `frame`."""
+        out: list[EngineAction] = []
+        if self._phase != "playing":
+            return out
+        self._record(frame, "prompt_finished")
+        self._phase = "idle"
+        self._run(frame, out)
+        return out
+
+    def on_detector_event(self, event: SpeechStarted | SpeechEnded) -> list[EngineAction]:
+        """A detector event, at its decided frame (advance to that frame first)."""
+        out: list[EngineAction] = []
+        now = event.decided_frame
+        if isinstance(event, SpeechStarted):
+            self._speech_started(event, now, out)
+        else:
+            self._speech_ended(event, now, out)
+        return out
+
+    # --- timers ---------------------------------------------------------------------------
+
+    def _fire(self, due: int, out: list[EngineAction]) -> None:
+        if due >= self._max_frame:
+            self._hang_up(due, "max_duration", f"call reached {self.script.max_call_s:g} s", out)
+            return
+        if self._phase == "pausing":
+            self._record(due, "pause_finished")
+            self._phase = "idle"
+            self._run(due, out)
+        elif self._open_start is not None:  # speaking for max_speech_s: the utterance ends
+            self._skip_start = self._open_start
+            self._open_start = None
+            self._record(due, "max_speech", state=True)
+            event = window_event(self.floor_dbfs, self.gain_db, self.settings)
+            self._dispatch("noise" if event == "noise" else "speech", due, out)
+        elif self._utt_end is not None:
+            self._resolve_utterance(due, out)
+        else:
+            event = window_event(self.floor_dbfs, self.gain_db, self.settings)
+            self._dispatch(event, due, out, floor_dbfs=round(self.floor_dbfs, 1))
+
+    # --- speech ---------------------------------------------------------------------------
+
+    def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
+        barge = (
+            self._phase == "playing"
+            and self._state is not None
+            and self._state.listen is not None
+            and self._state.listen.barge_in
+        )
+        if barge:
+            out.append(StopPrompt(now))
+            self._record(now, "barge_in")
+            self._queue.clear()
+            self._start_listening(now)
+        if self._phase != "listening":
+            self._record(now, "speech_ignored", speech_start_s=round(event.start_s, 3))
+            return
+        if self._utt_end is None and not self._utterance:
+            self._utt_start = max(event.frame, self._listen_start)
+        self._open_start = event.frame
+        self._utt_end = None
+        self._record(now, "speech_started", speech_start_s=round(event.start_s, 3))
+
+    def _speech_ended(self, event: SpeechEnded, now: int, out: list[EngineAction]) -> None:
+        segment = event.segment
+        if self._skip_start == segment.start:
+            self._skip_start = None
+            return
+        if self._phase != "listening" or self._open_start != segment.start:
+            return
+        assert self._listen is not None
+        self._open_start = None
+        self._utterance.append(segment)
+        self._utt_end = max(segment.end + _frames(self._listen.end_of_speech_s), now)
+        self._record(
+            now,
+            "speech_ended",
+            speech_end_s=round(segment.end_s, 3),
+            level_dbfs=segment.level_dbfs,
+            snr_db=segment.snr_db,
+        )
+
+    def _resolve_utterance(self, now: int, out: list[EngineAction]) -> None:
+        segments, self._utterance, self._utt_end = self._utterance, [], None
+        event = utterance_event(segments, self.floor_dbfs, self.gain_db, self.settings)
+        details = {
+            "pieces": len(segments),
+            "level_dbfs": max(s.level_dbfs for s in segments),
+            "snr_db": max(s.snr_db for s in segments),
+        }
+        if event is None:
+            self._record(now, "utterance_ignored", **details)
+            if now >= self._deadline:
+                self._dispatch("noinput", now, out)
+            return
+        self._dispatch(event, now, out, **details)
+
+    # --- script ---------------------------------------------------------------------------
+
+    def _dispatch(self, event: str, now: int, out: list[EngineAction], **details: Any) -> None:
+        assert self._state is not None
+        count = self._counters.get(event, 0) + 1
+        self._counters[event] = count
+        handler = self._state.handler_for(event, count)
+        self._record(now, event, count=count, **details)
+        self._phase = "idle"
+        self._reason = f"{event} #{count} in {self._state.name}"
+        if handler is None:  # not handled here: keep listening to the same deadline
+            self._start_listening(now, keep_deadline=True)
+            return
+        self._queue.clear()
+        self._queue.extend(handler.actions)
+        if not handler.actions or not isinstance(handler.actions[-1], Goto | Hangup):
+            self._queue.append(_LISTEN)
+        self._run(now, out)
+
+    def _enter(self, name: str, now: int) -> None:
+        state = self.script.states[name]
+        self._state = state
+        self._counters = {}
+        self._queue.clear()
+        self._queue.extend(Say(p) for p in state.say)
+        if state.listen is not None:
+            self._queue.append(_LISTEN)
+        else:
+            self._queue.extend(state.actions)
+        self._record(now, "state_entered")
+
+    def _run(self, now: int, out: list[EngineAction]) -> None:
+        """Carry out queued actions until one takes time or the call ends."""
+        while self._queue and self._phase == "idle":
+            if now >= self._max_frame:
+                self._hang_up(
+                    now, "max_duration", f"call reached {self.script.max_call_s:g} s", out
+                )
+                return
+            action = self._queue.popleft()
+            if isinstance(action, _StartListening):
+                self._start_listening(now)
+            elif isinstance(action, Say):
+                text = self.script.prompts[action.prompt]
+                out.append(PlayPrompt(action.prompt, text, now, self.volume_db))
+                self.prompts_said.append(action.prompt)
+                self._phase = "playing"
+                self._record(now, "prompt_started", prompt=action.prompt)
+            elif isinstance(action, Pause):
+                self._pause_until = now + _frames(action.seconds)
+                self._phase = "pausing"
+                self._record(now, "pause_started", seconds=action.seconds)
+            elif isinstance(action, SetInputGain):
+                self.gain_db = action.db
+                self._record(now, "input_gain", db=action.db)
+            elif isinstance(action, SetOutputVolume):
+                self.volume_db = action.db
+                self._record(now, "output_volume", db=action.db)
+            elif isinstance(action, Goto):
+                self._enter(action.state, now)
+            elif isinstance(action, Hangup):
+                self._hang_up(now, action.outcome, self._reason, out)
+
+    def _start_listening(self, now: int, keep_deadline: bool = False) -> None:
+        assert self._state is not None and self._state.listen is not None
+        self._listen = self._state.listen
+        self._phase = "listening"
+        self._utterance, self._utt_end, self._open_start = [], None, None
+        if not keep_deadline:
+            self._listen_start = now
+            self._deadline = now + _frames(self._listen.noinput_timeout_s)
+            self._record(now, "listen_started", deadline_s=frames_to_seconds(self._deadline))
+        elif now >= self._deadline:
+            self._deadline = now  # the window is over: time out at once
+
+    def _hang_up(self, now: int, outcome: str, reason: str, out: list[EngineAction]) -> None:
+        self._phase = "done"
+        self._queue.clear()
+        self.result = HangUp(now, outcome, reason)
+        self._record(now, "hangup", outcome=outcome, reason=reason)
+        out.append(self.result)
+
+    def note(self, frame: int, event: str, **details: Any) -> None:
+        """Add a record of the session's (e.g. a detector reading) to the timeline."""
+        self._record(frame, event, state=False, **details)
+
+    def _record(self, frame: int, event: str, state: bool = True, **details: Any) -> None:
+        entry: dict[str, Any] = {"t": round(frames_to_seconds(frame), 3), "frame": frame}
+        entry["event"] = event
+        if state and self._state is not None:
+            entry["state"] = self._state.name
+        entry.update(details)
+        self.log.append(entry)

@@ -1,0 +1,43 @@
+"""Call scripts: the typed model (`ivr.script.model`) and its YAML loader with validation.
+
+`load_script("outbound", {"agent_id": "1001", "number": "13800000000"})` gives a frozen
+`Script` whose prompts are filled in; any fault in the file is a one-line `ScriptError` naming
+the file, the line and the rule broken.
+"""
+
+from ivr.script.loader import PROMPTS_DIR, list_scripts, load_script, script_path
+from ivr.script.model import (
+    EVENTS,
+    NO_PROGRESS_EVENTS,
+    Action,
+    Goto,
+    Handler,
+    Hangup,
+    Listen,
+    Pause,
+    Say,
+    Script,
+    SetInputGain,
+    SetOutputVolume,
+    State,
+)
+
+__all__ = [
+    "EVENTS",
+    "NO_PROGRESS_EVENTS",
+    "PROMPTS_DIR",
+    "Action",
+    "Goto",
+    "Handler",
+    "Hangup",
+    "Listen",
+    "Pause",
+    "Say",
+    "Script",
+    "SetInputGain",
+    "SetOutputVolume",
+    "State",
+    "list_scripts",
+    "load_script",
+    "script_path",
+]

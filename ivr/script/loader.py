@@ -1,0 +1,107 @@
+"""Loading call scripts: find the file, compose its YAML, parse, validate, fill placeholders.
+
+A script is a YAML file (see `prompts/*.yaml`): its prompts (id -> Chinese text with
+`{placeholders}`), `defaults: listen:` merged into every listening state, and its states. Every
+fault is a `ScriptError` of one line, `<file>:<line>: <rule>: <message>`, with rules `yaml`,
+`schema`, `timeout`, `placeholder` (checked while parsing), then `unknown-prompt`,
+`unknown-state`, `no-exit`, `unreachable-state`, `endless-loop` (see `ivr.script.validate`),
+and last the placeholder values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+import ivr
+from ivr.errors import ScriptError
+from ivr.script.model import Script
+from ivr.script.parse import parse_document
+from ivr.script.placeholders import fill, option_for, placeholder_names
+from ivr.script.source import script_error
+from ivr.script.validate import validate
+
+PROMPTS_DIR = Path(ivr.__file__).parent.parent / "prompts"
+"""Where the bundled scripts live: a bare script name `x` means `PROMPTS_DIR/x.yaml`."""
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def script_path(name: str | Path) -> Path:
+    """The file of a script. A bare name (no folder, no .yaml/.yml suffix), like `outbound`,
+    is the bundled `prompts/<name>.yaml`; anything else is a path as given."""
+    text = str(name)
+    if isinstance(name, Path) or "/" in text or "\\" in text or text.endswith(SUFFIXES):
+        return Path(name)
+    return PROMPTS_DIR / f"{text}.yaml"
+
+
+def list_scripts() -> list[str]:
+    """The names of the bundled scripts, sorted."""
+    return sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml") if path.is_file())
+
+
+def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = None) -> Script:
+    """Load, validate and fill in a script (a bundled name like `outbound`, or a path).
+
+    `values` give the prompts' `{placeholders}` and win over the file's `placeholders:`
+    defaults; a value of None counts as not given. Raises `ScriptError` (one line) naming the
+    file, the line and the rule broken.
+    """
+    path = script_path(path_or_name)
+    shown = str(path)
+    parsed = parse_document(_compose(path, is_bundled=path != Path(path_or_name)), shown)
+    validate(parsed.script, parsed.source)
+    given = {name: str(value) for name, value in (values or {}).items() if value is not None}
+    known = {name: value for name, value in parsed.defaults.items() if value is not None}
+    known.update(given)
+    missing: dict[str, str] = {}
+    for prompt_id, text in parsed.script.prompts.items():
+        for name in placeholder_names(text):
+            if name not in known:
+                missing.setdefault(name, prompt_id)
+    if missing:
+        first = next(iter(missing.values()))
+        names = ", ".join("{" + name + "}" for name in missing)
+        options = " and ".join(option_for(name) for name in missing)
+        raise script_error(
+            shown,
+            parsed.source.prompts[first],
+            "placeholder",
+            f"no value for {names} (first used by prompt {first!r}): give {options} (or a "
+            "default in the script's placeholders section)",
+        )
+    prompts = {prompt_id: fill(text, known) for prompt_id, text in parsed.script.prompts.items()}
+    return dataclasses.replace(parsed.script, prompts=prompts)
+
+
+def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:
+    """The composed YAML document of `path` (nodes keep their lines); ScriptError if unreadable."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        known = f" (bundled scripts: {', '.join(list_scripts())})" if is_bundled else ""
+        raise ScriptError(f"{path}: no such script file{known}") from None
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot read the script: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise script_error(str(path), line, "yaml", "the file is not UTF-8 text") from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise script_error(str(path), line, "yaml", f"{problem}{context}") from None
+    except yaml.YAMLError as exc:
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        raise script_error(str(path), line, "yaml", str(reason)) from None

@@ -1,0 +1,135 @@
+"""Call scripts as typed data: prompts, states, listen settings, count handlers and actions.
+
+A state says its prompts, then either listens (with a no-input timeout counted from the end of
+the last prompt's playout, an end-of-speech silence and a maximum speech length) and answers
+dialog events with VoiceXML-style count handlers, or runs its actions directly. Within a state
+each event has a counter (reset when the state is entered); the handler with the highest count
+not above the counter runs. A handler that neither goes to another state nor hangs up makes
+the state listen again (without saying the state's own prompts again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EVENTS = ("noinput", "speech", "low_volume", "noise", "choppy", "nomatch")
+"""Dialog events a listening state can handle:
+noinput: the no-input timeout passed with nothing heard;
+speech: the callee said something clear enough to answer;
+low_volume: the callee spoke, but too quietly (below the detector's low_volume_dbfs);
+noise: the line is too noisy to hear (high floor, or speech too close to the noise);
+choppy: the callee's speech cut in and out (many short pieces with gaps);
+nomatch: speech was heard but not understood (recognition, later)."""
+
+NO_PROGRESS_EVENTS = ("noinput", "low_volume", "noise", "choppy", "nomatch")
+"""Events a line can produce forever without the callee ever answering; an escalation chain
+of these must end in a hang-up."""
+
+
+@dataclass(frozen=True)
+class Say:
+    """Play a prompt (by id)."""
+
+    prompt: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stay silent and do not listen for `seconds` (s)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SetInputGain:
+    """Set the gain applied to the callee's audio before the detectors (dB, absolute)."""
+
+    db: float
+
+
+@dataclass(frozen=True)
+class SetOutputVolume:
+    """Set the level of our prompts relative to their rendering (dB, absolute)."""
+
+    db: float
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Enter another state (its counters start again at zero)."""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call with an outcome label (e.g. answered, no_answer, low_volume)."""
+
+    outcome: str
+
+
+Action = Say | Pause | SetInputGain | SetOutputVolume | Goto | Hangup
+
+
+@dataclass(frozen=True)
+class Listen:
+    """How a state listens. Times in seconds."""
+
+    noinput_timeout_s: float
+    """Silence (s) after the end of our last prompt's playout before `noinput`."""
+    end_of_speech_s: float
+    """Silence (s) after the callee's last speech that ends an utterance."""
+    max_speech_s: float
+    """Longest utterance (s): at this length it ends whatever the detectors say."""
+    barge_in: bool = False
+    """Whether the callee's speech counts while a prompt plays (off: half-duplex)."""
+
+
+@dataclass(frozen=True)
+class Handler:
+    """What to do on the `count`-th (or later) occurrence of `event` in a state."""
+
+    event: str
+    count: int
+    actions: tuple[Action, ...]
+    line: int = 0
+    """Line of the handler in the script file (for messages)."""
+
+
+@dataclass(frozen=True)
+class State:
+    """One step of a script."""
+
+    name: str
+    say: tuple[str, ...] = ()
+    """Prompts said on entering the state, in order."""
+    listen: Listen | None = None
+    """How to listen afterwards; None for a state that only runs `actions`."""
+    handlers: dict[str, tuple[Handler, ...]] = field(default_factory=dict)
+    """Event -> its handlers, sorted by count."""
+    actions: tuple[Action, ...] = ()
+    """For a state that does not listen: what to do after its prompts (ends in goto/hangup)."""
+    line: int = 0
+
+    def handler_for(self, event: str, counter: int) -> Handler | None:
+        """The handler with the highest count <= `counter`, or None."""
+        chosen = None
+        for handler in self.handlers.get(event, ()):
+            if handler.count <= counter:
+                chosen = handler
+        return chosen
+
+
+@dataclass(frozen=True)
+class Script:
+    """A loaded, validated call script with its prompt texts filled in."""
+
+    name: str
+    path: str
+    start: str
+    prompts: dict[str, str]
+    """Prompt id -> text with every placeholder filled."""
+    states: dict[str, State]
+    max_call_s: float = 300.0
+    """Hard limit on a call's length (s): the call hangs up with outcome `max_duration`."""
+    description: str = ""

@@ -1,0 +1,137 @@
+"""Test calls made for one script: the callee answers at times relative to our prompts.
+
+A recorded call can only be judged against a script if the callee speaks when the script
+listens, so these calls place their utterances after the end of the script's opening (whose
+length depends on the prompt audio and the placeholder values). Each call's manifest entry
+says the outcome the script must reach and, for the silent line, the time of every prompt and
+of the hang-up, worked out from the script's own timeouts and the prompts' lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ivr.audio.format import FRAME_S, ms_to_frames
+from ivr.script.model import Goto, Hangup, Pause, Say, Script, SetInputGain, SetOutputVolume
+from ivr.synth.calls import CallSpec, Utterance
+
+PromptFrames = Callable[[str], int]
+"""Prompt id -> its length in 20 ms frames."""
+
+
+def _frames(seconds: float) -> int:
+    return ms_to_frames(seconds * 1000)
+
+
+def silent_line_events(script: Script, prompt_frames: PromptFrames) -> list[dict[str, Any]]:
+    """The prompts and the hang-up of a call where the callee never makes a sound.
+
+    Follows the start state's noinput handlers count by count: each fires one no-input
+    timeout after the end of the last prompt's playout; pauses add their length.
+    """
+    events: list[dict[str, Any]] = []
+    state = script.states[script.start]
+    t = 0
+    pending = [Say(p) for p in state.say]
+    count = 0
+    for _ in range(1000):  # a validated script hangs up long before
+        for action in pending:
+            if isinstance(action, Say):
+                events.append({"event": "prompt_started", "prompt": action.prompt, "t": t})
+                t += prompt_frames(action.prompt)
+            elif isinstance(action, Pause):
+                t += _frames(action.seconds)
+            elif isinstance(action, Hangup):
+                events.append({"event": "hangup", "outcome": action.outcome, "t": t})
+                return [{**e, "t": round(e["t"] * FRAME_S, 3)} for e in events]
+            elif isinstance(action, Goto):
+                state, count = script.states[action.state], 0
+                pending = [Say(p) for p in state.say] + (
+                    [] if state.listen is not None else list(state.actions)
+                )
+                break
+            elif isinstance(action, SetInputGain | SetOutputVolume):
+                continue
+        else:
+            if state.listen is None:
+                raise ValueError(f"state {state.name!r} neither listens nor ends")
+            t += _frames(state.listen.noinput_timeout_s)
+            count += 1
+            handler = state.handler_for("noinput", count)
+            if handler is None:
+                raise ValueError(f"state {state.name!r} has no noinput handler")
+            pending = list(handler.actions)
+    raise ValueError(f"{script.path}: the silent line never hangs up")
+
+
+def script_call_specs(
+    script: Script, prompt_frames: PromptFrames, seed: int = 7
+) -> list[tuple[CallSpec, dict[str, Any]]]:
+    """Calls covering the script's main paths, each with its `expect:` additions."""
+    state = script.states[script.start]
+    assert state.listen is not None
+    opening_s = sum(prompt_frames(p) for p in state.say) * FRAME_S
+    timeout = state.listen.noinput_timeout_s
+    first_noinput = state.handler_for("noinput", 1)
+    reprompt_s = sum(
+        prompt_frames(a.prompt) * FRAME_S
+        for a in (first_noinput.actions if first_noinput else ())
+        if isinstance(a, Say)
+    )
+    name = script.name
+    U = Utterance
+    t0 = round(opening_s, 2)
+    after_reprompt = round(t0 + timeout + reprompt_s + 0.8, 2)
+    quiet = tuple(
+        U(round(t0 + 0.5 + 3.5 * i, 2), ("喂?", "听不清", "你说什么")[i % 3], -54.0)
+        for i in range(14)
+    )
+    choppy = tuple(
+        U(
+            round(t0 + 0.5 + 8.0 * i, 2),
+            "human:librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
+            -20.0,
+        )
+        for i in range(6)
+    )
+    rows: list[tuple[str, str, float, tuple[Utterance, ...], str, float | None, bool, dict]] = [
+        ("answers_at_once", "clean", t0 + 8, (U(t0 + 0.6, "是的,我是"),), "pink", -65.0, False,
+         {"outcome": "answered"}),
+        ("answers_late", "telephone", t0 + 10, (U(t0 + timeout - 0.5, "是的,我是"),), "white",
+         -62.0, False, {"outcome": "answered"}),
+        ("answers_late", "clean", after_reprompt + 6,
+         (U(t0 + timeout + 0.5, "喂?"), U(after_reprompt, "是的,我是")), "pink", -66.0, False,
+         {"outcome": "answered",
+          "events": [{"event": "prompt_started", "prompt": first_noinput.actions[0].prompt,
+                      "t": round(t0 + timeout, 3)}] if first_noinput else []}),
+        ("never_answers", "clean", t0 + 4, (), "white", -70.0, False,
+         {"outcome": "no_answer", "events": silent_line_events(script, prompt_frames)}),
+        ("never_answers", "telephone", t0 + 4, (), "pink", -68.0, False,
+         {"outcome": "no_answer", "events": silent_line_events(script, prompt_frames)}),
+        ("too_quiet", "clean", quiet[-1].start_s + 3, quiet, "pink", -80.0, False,
+         {"outcome": "low_volume"}),
+        ("noisy_line", "telephone", t0 + 4 * timeout, (), "babble", -20.0, False,
+         {"outcome": "noisy_line"}),
+        ("noisy_line", "clean", t0 + 4 * timeout, (), "pink", -22.0, False,
+         {"outcome": "noisy_line"}),
+        ("cut_in_out", "clean", choppy[-1].start_s + 8, choppy, "pink", -60.0, True,
+         {"outcome": "choppy_line"}),
+    ]  # fmt: skip
+    out = []
+    for i, (situation, channel, duration, utterances, noise, noise_dbfs, drop, expect) in enumerate(
+        rows
+    ):
+        spec = CallSpec(
+            name=f"{name}_{i + 1:02d}_{situation}_{channel}",
+            situation=situation,
+            duration_s=round(duration, 2),
+            utterances=utterances,
+            channel=channel,
+            noise=noise,
+            noise_dbfs=noise_dbfs,
+            dropouts=drop,
+            seed=seed * 1000 + i,
+        )
+        out.append((spec, expect))
+    return out

@@ -1,0 +1,206 @@
+"""The dialog engine alone: scripted detector events and playouts, timings asserted to the frame."""
+
+from __future__ import annotations
+
+from ivr.detect.settings import DetectorSettings
+from ivr.engine import Engine, HangUp, PlayPrompt, StopPrompt
+from ivr.events import Segment, SpeechEnded, SpeechStarted
+from ivr.script.model import (
+    Goto,
+    Handler,
+    Hangup,
+    Listen,
+    Pause,
+    Say,
+    Script,
+    SetInputGain,
+    State,
+)
+
+LISTEN = Listen(noinput_timeout_s=3.0, end_of_speech_s=0.8, max_speech_s=10.0)
+
+
+def handlers(event, *chains):
+    return {event: tuple(Handler(event, i + 1, tuple(actions)) for i, actions in enumerate(chains))}
+
+
+def script(barge_in=False, max_call_s=300.0) -> Script:
+    on = {}
+    on |= handlers(
+        "noinput",
+        [Say("again")],
+        [Say("connected")],
+        [Say("bye"), Pause(2.0), Hangup("no_answer")],
+    )
+    on |= handlers("speech", [Goto("answered")])
+    on |= handlers(
+        "low_volume",
+        [SetInputGain(6.0)],
+        [SetInputGain(12.0)],
+        [Say("louder")],
+        [Say("bye"), Pause(2.0), Hangup("low_volume")],
+    )
+    on |= handlers("noise", [Say("bye"), Pause(2.0), Hangup("noisy_line")])
+    listen = Listen(3.0, 0.8, 10.0, barge_in=barge_in)
+    states = {
+        "opening": State("opening", say=("opening",), listen=listen, handlers=on),
+        "answered": State("answered", say=("thanks",), actions=(Pause(2.0), Hangup("answered"))),
+    }
+    prompts = {k: k for k in ("opening", "again", "connected", "bye", "thanks", "louder")}
+    return Script("test", "test.yaml", "opening", prompts, states, max_call_s=max_call_s)
+
+
+class Call:
+    """Drives an engine like a session: prompts take `prompt_frames` frames to play out."""
+
+    def __init__(self, engine: Engine, prompt_frames=100):
+        self.engine, self.prompt_frames = engine, prompt_frames
+        self.played: list[tuple[str, int]] = []
+        self.finish: int | None = None
+        self.hangup: HangUp | None = None
+        self.stops: list[int] = []
+        self.take(engine.start(0))
+
+    def take(self, actions):
+        for a in actions:
+            if isinstance(a, PlayPrompt):
+                self.played.append((a.prompt, a.frame))
+                self.finish = a.frame + self.prompt_frames
+            elif isinstance(a, StopPrompt):
+                self.stops.append(a.frame)
+                self.finish = None
+            elif isinstance(a, HangUp):
+                self.hangup = a
+
+    def run_until(self, frame, floor=-90.0):
+        """Let time pass to `frame`: playouts finish and timers fire in order."""
+        while not self.engine.done:
+            deadline = self.engine.next_deadline()
+            nxt = min(x for x in (self.finish, deadline, frame + 1) if x is not None)
+            if nxt > frame:
+                return
+            if self.finish == nxt:
+                self.finish = None
+                self.take(self.engine.on_playback_finished(nxt))
+            else:
+                self.take(self.engine.advance(nxt, floor))
+
+    def speak(self, start, end, level=-20.0, floor=-90.0, hangover=15):
+        """The callee speaks over frames [start, end): detector events at their decided frames."""
+        self.run_until(start + 5 - 1, floor)
+        self.take(self.engine.on_detector_event(SpeechStarted(start, start + 5)))
+        seg = Segment(start, end, level, level - floor, floor, end - start)
+        self.run_until(end + hangover - 1, floor)
+        self.take(self.engine.on_detector_event(SpeechEnded(seg, end + hangover)))
+
+
+def test_silent_line_reprompts_at_3_s_and_hangs_up_2_s_after_the_closing():
+    call = Call(Engine(script()))
+    call.run_until(10_000)
+    assert call.played == [("opening", 0), ("again", 250), ("connected", 500), ("bye", 750)]
+    # each re-prompt starts exactly 150 frames (3.00 s) after the previous prompt's last frame
+    assert call.hangup == HangUp(850 + 100, "no_answer", "noinput #3 in opening")
+
+
+def test_answer_2_5_s_after_the_opening_is_heard_without_reprompt():
+    call = Call(Engine(script()))
+    call.speak(100 + 125, 100 + 175)  # 2.5 s after the opening ended
+    call.run_until(10_000)
+    assert [p for p, _ in call.played] == ["opening", "thanks"]
+    # utterance ends 0.8 s (40 frames) after the speech: thanks starts then
+    assert call.played[1] == ("thanks", 100 + 175 + 40)
+    assert call.hangup.outcome == "answered"
+
+
+def test_answer_at_3_5_s_gets_the_reprompt_then_is_heard():
+    call = Call(Engine(script()))
+    call.speak(100 + 175, 100 + 225)  # 3.5 s after the opening: the re-prompt is playing
+    call.speak(400, 450)  # the callee answers again after the re-prompt (frames 250..350)
+    call.run_until(10_000)
+    assert [p for p, _ in call.played] == ["opening", "again", "thanks"]
+    assert call.played[1] == ("again", 250)
+    assert call.played[2] == ("thanks", 450 + 40)
+    events = [r["event"] for r in call.engine.log]
+    assert "speech_ignored" in events
+
+
+def test_speech_while_we_speak_is_not_an_answer():
+    call = Call(Engine(script()))
+    call.speak(20, 60)  # during the opening (frames 0..100)
+    call.run_until(10_000)
+    assert call.hangup.outcome == "no_answer"
+    assert any(r["event"] == "speech_ignored" for r in call.engine.log)
+
+
+def test_barge_in_stops_the_prompt_and_counts_the_speech():
+    call = Call(Engine(script(barge_in=True)))
+    call.speak(20, 60)
+    call.run_until(10_000)
+    assert call.stops == [25]
+    assert call.hangup.outcome == "answered"
+
+
+def test_too_faint_utterance_does_not_move_the_deadline():
+    call = Call(Engine(script()))
+    call.speak(150, 170, level=-85.0, floor=-90.0)  # audible to the VAD, far too faint to count
+    call.run_until(10_000)
+    assert call.played[1] == ("again", 250)  # the absolute deadline held
+    assert call.hangup.outcome == "no_answer"
+
+
+def test_quiet_callee_raises_the_gain_then_is_heard():
+    call = Call(Engine(script(), DetectorSettings()))
+    call.speak(150, 200, level=-45.0)  # low_volume: gain +6 dB, listen again
+    call.run_until(240)
+    assert call.engine.gain_db == 6.0
+    call.speak(300, 350, level=-45.0)  # heard at -39 dBFS: an answer
+    call.run_until(10_000)
+    assert call.hangup.outcome == "answered"
+
+
+def test_quiet_callee_escalation_ends_in_closing_and_pause():
+    call = Call(Engine(script()))
+    t = 150
+    for _ in range(4):  # gain 6, gain 12, "louder", then the closing
+        call.speak(t, t + 50, level=-60.0, floor=-90.0)
+        call.run_until(t + 50 + 40)
+        t = max(t + 50 + 41, (call.finish or 0) + 10)
+        call.run_until(t)
+    call.run_until(10_000)
+    assert call.hangup.outcome == "low_volume"
+    assert [p for p, _ in call.played] == ["opening", "louder", "bye"]
+    bye_end = call.played[-1][1] + 100
+    assert call.hangup.frame == bye_end + 100  # pause 2 s after the closing's last sample
+
+
+def test_noisy_line_without_speech_is_noise_at_the_deadline():
+    call = Call(Engine(script()))
+    call.run_until(10_000, floor=-25.0)
+    assert call.hangup.outcome == "noisy_line"
+    assert call.played == [("opening", 0), ("bye", 250)]
+
+
+def test_endless_speech_ends_at_max_speech():
+    call = Call(Engine(script()))
+    call.run_until(149)
+    call.take(call.engine.on_detector_event(SpeechStarted(145, 150)))
+    call.run_until(10_000, floor=-25.0)  # a noisy line that the VAD calls speech throughout
+    assert call.hangup.outcome == "noisy_line"
+    noise = next(r for r in call.engine.log if r["event"] == "noise")
+    assert noise["frame"] == 145 + 500  # max_speech_s = 10 s after the speech began
+
+
+def test_max_call_length_ends_the_call():
+    call = Call(Engine(script(max_call_s=5.0)))
+    call.run_until(10_000)
+    assert call.hangup == HangUp(250, "max_duration", "call reached 5 s")
+
+
+def test_same_inputs_same_timeline():
+    logs = []
+    for _ in range(2):
+        call = Call(Engine(script()))
+        call.speak(300, 340)
+        call.run_until(10_000)
+        logs.append(call.engine.log)
+    assert logs[0] == logs[1]
