@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata
 DEMO_DIR := out/demo
+DEMO_VALUES := --org 温州气象局 --agent-id 1001 --number 13812345678
 
 .PHONY: setup system-deps demo test lint bench clean
 
@@ -23,8 +24,9 @@ $(STAMP): pyproject.toml tools/install_system_deps.sh
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ivr synth --out $(DEMO_DIR) --sample
-	$(BIN)/ivr detect $(DEMO_DIR)/*.wav --expect $(DEMO_DIR)/manifest.yaml
+	$(BIN)/ivr synth --script outbound $(DEMO_VALUES) --out $(DEMO_DIR)
+	$(BIN)/ivr replay $(DEMO_DIR) --script outbound $(DEMO_VALUES) \
+		--expect $(DEMO_DIR)/manifest.yaml --out $(DEMO_DIR)/calls
 
 lint: $(STAMP)
 	$(BIN)/ruff check ivr tests tools

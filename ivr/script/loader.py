@@ -48,14 +48,18 @@ def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = Non
     """Load, validate and fill in a script (a bundled name like `outbound`, or a path).
 
     `values` give the prompts' `{placeholders}` and win over the file's `placeholders:`
-    defaults; a value of None counts as not given. Raises `ScriptError` (one line) naming the
-    file, the line and the rule broken.
+    defaults; a value of None counts as not given, and `agent-id` means `agent_id`. Raises
+    `ScriptError` (one line) naming the file, the line and the rule broken.
     """
     path = script_path(path_or_name)
     shown = str(path)
     parsed = parse_document(_compose(path, is_bundled=path != Path(path_or_name)), shown)
     validate(parsed.script, parsed.source)
-    given = {name: str(value) for name, value in (values or {}).items() if value is not None}
+    given = {
+        name.replace("-", "_"): str(value)
+        for name, value in (values or {}).items()
+        if value is not None
+    }
     known = {name: value for name, value in parsed.defaults.items() if value is not None}
     known.update(given)
     missing: dict[str, str] = {}

@@ -42,7 +42,9 @@ def kind(node: Node) -> str:
     if isinstance(node, SequenceNode):
         return "a list"
     kinds = {NULL: "nothing", BOOL: "true/false", INT: "a number", FLOAT: "a number"}
-    return kinds.get(node.tag, f"text {node.value!r}")
+    if node.tag == STR:
+        return f"text {node.value!r}"
+    return kinds.get(node.tag, f"a value tagged {node.tag}")
 
 
 def is_null(node: Node) -> bool:

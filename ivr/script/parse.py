@@ -190,8 +190,8 @@ class _Parser(NodeReader):
             self.fail(
                 listen_key,
                 "schema",
-                f"{what}: listen needs {', '.join(missing)} (s): give them here or under "
-                "defaults: listen:",
+                f"{what}: listen needs {', '.join(missing)} (s): give "
+                f"{'it' if len(missing) == 1 else 'them'} here or under defaults: listen:",
             )
         listen = Listen(
             noinput_timeout_s=float(fields["noinput_timeout_s"]),

@@ -196,13 +196,15 @@ def _check_loops(script: Script, src: Source) -> None:
                 )
     cycle = _no_progress_cycle(script, src)
     if cycle:
-        names = " -> ".join(name for name, _line in cycle)
+        names = " -> ".join([name for name, _line in cycle] + [cycle[0][0]])
+        lines = ", ".join(str(line) for _name, line in cycle)
         src.fail(
             cycle[0][1],
             "endless-loop",
-            f"{names} -> {cycle[0][0]} goes round without a hang-up on events that are no "
-            "answer (silence, low volume, noise, choppy, nomatch) or on do:; counters reset on "
-            "entering a state, so it repeats forever",
+            f"{names}: the gotos ({'line' if len(cycle) == 1 else 'lines'} {lines}) are taken "
+            "without an answer from the callee "
+            f"({', '.join(NO_PROGRESS_EVENTS)} or do:) and never hang up; counters reset on "
+            "entering a state, so the loop repeats forever",
         )
 
 

@@ -80,6 +80,7 @@ def script_call_specs(
         if isinstance(a, Say)
     )
     name = script.name
+    silent = silent_line_events(script, prompt_frames)
     U = Utterance
     t0 = round(opening_s, 2)
     after_reprompt = round(t0 + timeout + reprompt_s + 0.8, 2)
@@ -102,13 +103,11 @@ def script_call_specs(
          -62.0, False, {"outcome": "answered"}),
         ("answers_late", "clean", after_reprompt + 6,
          (U(t0 + timeout + 0.5, "喂?"), U(after_reprompt, "是的,我是")), "pink", -66.0, False,
-         {"outcome": "answered",
-          "events": [{"event": "prompt_started", "prompt": first_noinput.actions[0].prompt,
-                      "t": round(t0 + timeout, 3)}] if first_noinput else []}),
+         {"outcome": "answered", "events": silent[: len(state.say) + 1]}),
         ("never_answers", "clean", t0 + 4, (), "white", -70.0, False,
-         {"outcome": "no_answer", "events": silent_line_events(script, prompt_frames)}),
+         {"outcome": "no_answer", "events": silent}),
         ("never_answers", "telephone", t0 + 4, (), "pink", -68.0, False,
-         {"outcome": "no_answer", "events": silent_line_events(script, prompt_frames)}),
+         {"outcome": "no_answer", "events": silent}),
         ("too_quiet", "clean", quiet[-1].start_s + 3, quiet, "pink", -80.0, False,
          {"outcome": "low_volume"}),
         ("noisy_line", "telephone", t0 + 4 * timeout, (), "babble", -20.0, False,
