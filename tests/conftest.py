@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,8 @@ def write_wav(tmp_path: Path):
 
 
 def pytest_configure(config):
+    # Prompt audio rendered by tests goes to a fresh cache, never the user's own.
+    os.environ["IVR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ivr-test-cache-")
     if not HUMAN_WAVS:
         raise pytest.UsageError(
             f"no recordings under {TESTDATA}: run `make test` (installs pocketsphinx-testdata)"

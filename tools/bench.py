@@ -8,12 +8,16 @@ frontend: frames per second of (a) bare `webrtcvad.Vad.is_speech` over pre-cut 2
 audio, stored as 16 kHz PCM WAV and as 8 kHz G.711 mu-law WAV. Target: (b)/(a) >= 0.5.
 memory: peak memory of the front end over a 1-minute and a 60-minute recording, each in a fresh
 process. Target: flat in file length.
+replay: the generated test calls of the outbound script (at least 50) replayed without
+recognition, on one core: times real time, and frames per second against the front end alone
+on the same files. Targets: >= 2,000x real time, ratio >= 0.4.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -138,10 +142,59 @@ def bench_memory() -> None:
     )
 
 
+def bench_replay(calls: int) -> None:
+    from ivr.call.replay import replay_file
+    from ivr.script import load_script
+    from ivr.synth.corpus import write_corpus
+    from ivr.synth.script_calls import script_call_specs
+    from ivr.tts.prompt_cache import PromptCache
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    values = {"agent_id": "1001", "number": "13812345678"}
+    script = load_script("outbound", values)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = PromptCache(Path(tmp) / "prompts")
+        audio = cache.render_all(script.prompts)
+        specs = []
+        seed = 0
+        while len(specs) < calls:
+            seed += 1
+            for spec, _ in script_call_specs(script, lambda p: audio[p].frames, seed=seed):
+                specs.append(spec.__class__(**{**spec.__dict__, "name": f"{spec.name}_{seed}"}))
+        specs = specs[:calls]
+        folder = Path(tmp) / "calls"
+        write_corpus(specs, folder, seed=0)
+        files = sorted(folder.glob("*.wav"))
+        out = Path(tmp) / "out"
+        best = {}
+        for label, target in (("replay, no output files", None), ("replay, writing outputs", out)):
+            best[label] = (0.0, 0)
+            for _ in range(2):
+                start = time.perf_counter()
+                frames = sum(replay_file(f, script, cache, None, target).frames for f in files)
+                elapsed = time.perf_counter() - start
+                best[label] = max(best[label], (frames / elapsed, frames))
+        front = 0.0
+        for _ in range(2):
+            start = time.perf_counter()
+            frames = sum(analyze(open_source(f)).frames for f in files)
+            front = max(front, frames / (time.perf_counter() - start))
+    print(f"replay of {len(files)} generated outbound calls, without recognition, best of 2")
+    print(f"  front end alone on the same files:   {front:12,.0f} frames/s ({front / 50:,.0f}x rt)")
+    for label, (fps, frames) in best.items():
+        print(
+            f"  {label:36s} {fps:12,.0f} frames/s ({fps / 50:,.0f}x real time over "
+            f"{frames / 50 / 60:.1f} min of calls)  ratio to front end {fps / front:.2f}"
+        )
+    print("  targets: >= 2,000x real time, ratio >= 0.4")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
-    parser.add_argument("--only", choices=["frontend", "memory"], help="run one benchmark")
+    parser.add_argument("--only", choices=["frontend", "memory", "replay"], help="one benchmark")
+    parser.add_argument("--calls", type=int, default=54, help="calls for the replay benchmark")
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
@@ -151,6 +204,8 @@ def main() -> None:
         bench_frontend(args.minutes)
     if args.only in (None, "memory"):
         bench_memory()
+    if args.only in (None, "replay"):
+        bench_replay(args.calls)
 
 
 if __name__ == "__main__":
