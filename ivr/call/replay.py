@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -163,7 +164,8 @@ class ReplaySession:
         engine = self.engine
         detectors = Detectors(self.settings)
         writer = None
-        with _maybe_atomic(recording) as rec_path:
+        target = atomic_path(recording) if recording is not None else nullcontext(None)
+        with target as rec_path:
             if rec_path is not None:
                 writer = sf.SoundFile(rec_path, "w", SAMPLE_RATE, 2, "PCM_16", format="WAV")
             try:
@@ -232,18 +234,6 @@ class ReplaySession:
         left = self._mixer.render(base, frames)
         right = block[:frames].reshape(-1)
         writer.write(np.stack([left, right], axis=1))
-
-
-class _maybe_atomic:
-    def __init__(self, target: Path | None) -> None:
-        self._target = target
-        self._ctx = atomic_path(target) if target is not None else None
-
-    def __enter__(self) -> Path | None:
-        return self._ctx.__enter__() if self._ctx is not None else None
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        return self._ctx.__exit__(*exc) if self._ctx is not None else None
 
 
 def write_timeline(path: Path, records: list[dict[str, Any]]) -> None:

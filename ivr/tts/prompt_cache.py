@@ -27,7 +27,7 @@ from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, frames_to_seconds
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
-from ivr.tts.synthesizer import RATE_RANGE, VOLUME_RANGE, Synthesizer
+from ivr.tts.synthesizer import Synthesizer, VoiceSettings
 
 FORMAT_VERSION = "ivr-prompt/1: espeak-ng worker, 16 kHz mono PCM_16, zero-padded to 20 ms"
 """Part of every key: change it whenever rendering or the file layout changes, so old files
@@ -42,37 +42,6 @@ def default_directory() -> Path:
     root = os.environ.get(CACHE_DIR_ENV)
     base = Path(root).expanduser() if root else Path.home() / ".cache" / "ivr"
     return base / "prompts"
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """How prompts are spoken: espeak-ng voice, rate (words per minute), volume (0.0 to 1.0).
-
-    Checked on creation (`ValueError` naming the parameter and its range); whether the voice is
-    installed is checked when a prompt is first synthesized with it.
-    """
-
-    voice: str = "cmn-latn-pinyin"
-    rate: int = 175
-    """Speaking rate (words per minute), 80..450."""
-    volume: float = 1.0
-    """Volume from 0.0 (silent) to 1.0 (espeak-ng's full output)."""
-
-    def __post_init__(self) -> None:
-        rate, volume, voice = self.rate, self.volume, self.voice
-        if isinstance(rate, bool) or not isinstance(rate, int):
-            raise ValueError(f"rate must be a whole number of words per minute, got {rate!r}")
-        if not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
-            raise ValueError(
-                f"rate must be in {RATE_RANGE[0]}..{RATE_RANGE[1]} words per minute, got {rate}"
-            )
-        if isinstance(volume, bool) or not isinstance(volume, int | float):
-            raise ValueError(f"volume must be a number in 0.0..1.0, got {volume!r}")
-        if not VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]:
-            raise ValueError(f"volume must be in 0.0..1.0, got {volume}")
-        if not isinstance(voice, str) or not voice.strip():
-            raise ValueError(f"voice must be an espeak-ng voice name, got {voice!r}")
-        object.__setattr__(self, "volume", float(volume))
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,8 +88,10 @@ class PromptCache:
     several threads.
     """
 
-    def __init__(self, directory: Path | None = None, voice: VoiceSettings = VoiceSettings()):
-        """`directory` defaults to `default_directory()`; it is created on the first store."""
+    def __init__(self, directory: Path | None = None, voice: VoiceSettings | None = None):
+        """`directory` defaults to `default_directory()` (created on the first store), `voice`
+        to `VoiceSettings()`."""
+        voice = VoiceSettings() if voice is None else voice
         self.directory = (
             Path(directory).expanduser() if directory is not None else default_directory()
         )

@@ -15,6 +15,7 @@ import functools
 import struct
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,37 @@ WORKER_TIMEOUT_S = 60.0
 """Longest a single rendering may take (s)."""
 
 _CACHE: dict[tuple[str, str, int, float], np.ndarray] = {}
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """How prompts are spoken: espeak-ng voice, rate (words per minute), volume (0.0 to 1.0).
+
+    Checked on creation (`ValueError` naming the parameter and its range); whether the voice is
+    installed is checked when a prompt is first synthesized with it.
+    """
+
+    voice: str = "cmn-latn-pinyin"
+    rate: int = 175
+    """Speaking rate (words per minute), 80..450."""
+    volume: float = 1.0
+    """Volume from 0.0 (silent) to 1.0 (espeak-ng's full output)."""
+
+    def __post_init__(self) -> None:
+        rate, volume, voice = self.rate, self.volume, self.voice
+        if isinstance(rate, bool) or not isinstance(rate, int):
+            raise ValueError(f"rate must be a whole number of words per minute, got {rate!r}")
+        if not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
+            raise ValueError(
+                f"rate must be in {RATE_RANGE[0]}..{RATE_RANGE[1]} words per minute, got {rate}"
+            )
+        if isinstance(volume, bool) or not isinstance(volume, int | float):
+            raise ValueError(f"volume must be a number in 0.0..1.0, got {volume!r}")
+        if not VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]:
+            raise ValueError(f"volume must be in 0.0..1.0, got {volume}")
+        if not isinstance(voice, str) or not voice.strip():
+            raise ValueError(f"voice must be an espeak-ng voice name, got {voice!r}")
+        object.__setattr__(self, "volume", float(volume))
 
 
 class TtsError(IvrError):
@@ -84,18 +116,7 @@ class Synthesizer:
         Raises `ValueError` naming the parameter and its allowed range or values, and `TtsError`
         when espeak-ng is unavailable.
         """
-        if isinstance(rate, bool) or not isinstance(rate, int):
-            raise ValueError(f"rate must be a whole number of words per minute, got {rate!r}")
-        if not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
-            raise ValueError(
-                f"rate must be in {RATE_RANGE[0]}..{RATE_RANGE[1]} words per minute, got {rate}"
-            )
-        if isinstance(volume, bool) or not isinstance(volume, int | float):
-            raise ValueError(f"volume must be a number in 0.0..1.0, got {volume!r}")
-        if not VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]:
-            raise ValueError(f"volume must be in 0.0..1.0, got {volume}")
-        if not isinstance(voice, str) or not voice:
-            raise ValueError(f"voice must be an espeak-ng voice name, got {voice!r}")
+        volume = VoiceSettings(voice, rate, volume).volume
         voices = available_voices()
         if voice not in voices:
             raise ValueError(
