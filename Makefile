@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml tools/install_system_deps.sh
 
 demo: $(STAMP)
 	$(BIN)/ivr synth --script outbound $(DEMO_VALUES) --out $(DEMO_DIR)
-	$(BIN)/ivr replay $(DEMO_DIR) --script outbound $(DEMO_VALUES) \
+	$(BIN)/ivr replay $(DEMO_DIR) --script outbound $(DEMO_VALUES) --asr reference \
 		--expect $(DEMO_DIR)/manifest.yaml --out $(DEMO_DIR)/calls
 
 lint: $(STAMP)

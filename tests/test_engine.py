@@ -204,3 +204,86 @@ def test_same_inputs_same_timeline():
         call.run_until(10_000)
         logs.append(call.engine.log)
     assert logs[0] == logs[1]
+
+
+# --- recognition -------------------------------------------------------------------------
+
+
+class Heard:
+    """A recognition result as the engine sees it."""
+
+    def __init__(self, text, intent=None, confidence=0.9, rejected=False):
+        self.text, self.intent, self.confidence, self.rejected = text, intent, confidence, rejected
+
+
+def intent_script(unmatched="nomatch") -> Script:
+    base = script()
+    opening = base.states["opening"]
+    on = dict(opening.handlers)
+    on |= handlers("confirm", [Goto("answered")])
+    on |= handlers("deny", [Say("bye"), Pause(2.0), Hangup("wrong_person")])
+    on |= handlers("nomatch", [Say("again")], [Say("bye"), Pause(2.0), Hangup("nomatch")])
+    intents = {"confirm": ("是的",), "deny": ("不是",), "cannot_hear": ("听不清",)}
+    states = dict(base.states)
+    states["opening"] = State(
+        "opening", opening.say, opening.listen, on, intents=intents, unmatched=unmatched
+    )
+    return Script("intents", "intents.yaml", "opening", base.prompts, states)
+
+
+def speak_heard(call: Call, start, end, result):
+    """Like Call.speak, with the recognizer's result arriving before the segment's end."""
+    call.run_until(start + 5 - 1)
+    call.take(call.engine.on_detector_event(SpeechStarted(start, start + 5)))
+    seg = Segment(start, end, -20.0, 70.0, -90.0, end - start)
+    call.run_until(end + 15 - 1)
+    if result is not None:
+        call.engine.on_recognition(end + 15, result)
+    call.take(call.engine.on_detector_event(SpeechEnded(seg, end + 15)))
+
+
+def test_recognized_intent_is_the_event():
+    call = Call(Engine(intent_script(), recognizes=True))
+    speak_heard(call, 150, 200, Heard("不是", "deny"))
+    call.run_until(10_000)
+    assert call.hangup.outcome == "wrong_person"
+    assert any(r["event"] == "recognized" and r["intent"] == "deny" for r in call.engine.log)
+
+
+def test_unrecognizable_speech_is_nomatch_twice_then_closing():
+    call = Call(Engine(intent_script(), recognizes=True))
+    speak_heard(call, 150, 200, Heard("", rejected=True))
+    call.run_until(300)
+    assert call.played[-1] == ("again", 240)  # nomatch #1 at the utterance's end + 0.8 s
+    speak_heard(call, 400, 450, Heard("喂", None))  # understood, but no intent: unmatched
+    call.run_until(10_000)
+    assert call.hangup.outcome == "nomatch"
+
+
+def test_unmatched_can_count_as_an_answer():
+    call = Call(Engine(intent_script(unmatched="speech"), recognizes=True))
+    speak_heard(call, 150, 200, Heard("我想查一下话费", None))
+    call.run_until(10_000)
+    assert call.hangup.outcome == "answered"
+
+
+def test_intent_without_handler_falls_back_to_speech():
+    call = Call(Engine(intent_script(), recognizes=True))
+    speak_heard(call, 150, 200, Heard("听不清", "cannot_hear"))
+    call.run_until(10_000)
+    assert call.hangup.outcome == "answered"
+
+
+def test_without_a_recognizer_speech_is_an_answer():
+    call = Call(Engine(intent_script(), recognizes=False))
+    speak_heard(call, 150, 200, None)
+    call.run_until(10_000)
+    assert call.hangup.outcome == "answered"
+
+
+def test_recognition_of_ignored_speech_is_dropped():
+    call = Call(Engine(intent_script(), recognizes=True))
+    call.engine.on_recognition(30, Heard("不是", "deny"))  # while the opening plays
+    call.run_until(10_000)
+    assert call.hangup.outcome == "no_answer"
+    assert not any(r["event"] == "recognized" for r in call.engine.log)

@@ -17,6 +17,7 @@ import pytest
 import soundfile as sf
 
 from ivr.call.expect import check_call, load_expectations
+from ivr.call.recognition import ReferenceBackend, reference_transcripts
 from ivr.call.replay import replay_file
 from ivr.detect import DetectorSettings
 from ivr.script import load_script
@@ -40,6 +41,16 @@ class Corpus:
         self.out = folder / "out"
         self.results = {
             spec.file: replay_file(folder / spec.file, self.script, cache, None, self.out)
+            for spec, _ in pairs
+        }
+        transcripts = reference_transcripts(self.manifest)
+        self.referenced = {
+            spec.file: replay_file(
+                folder / spec.file,
+                self.script,
+                cache,
+                asr=ReferenceBackend(transcripts[spec.file]),
+            )
             for spec, _ in pairs
         }
 
@@ -73,12 +84,47 @@ def frames_of(result, event, **match):
 
 @pytest.mark.parametrize("corpus_name", ["outbound", "inbound"])
 def test_every_path_of_the_script_reaches_its_outcome(request, corpus_name):
+    """Detector-only: every call whose outcome does not depend on what was said."""
     corpus = request.getfixturevalue(corpus_name)
     outcomes = set()
     for file, result in corpus.results.items():
+        if corpus.expect[file].needs_recognition:
+            continue
         assert check_call(corpus.expect[file], result.outcome, result.timeline) == [], file
         outcomes.add(result.outcome)
     assert outcomes == {"answered", "no_answer", "low_volume", "noisy_line", "choppy_line"}
+
+
+@pytest.mark.parametrize("corpus_name", ["outbound", "inbound"])
+def test_every_intent_branch_with_reference_transcripts(request, corpus_name):
+    """With the manifest's transcripts as recognition, every call, intents included."""
+    corpus = request.getfixturevalue(corpus_name)
+    for file, result in corpus.referenced.items():
+        assert check_call(corpus.expect[file], result.outcome, result.timeline) == [], file
+    outcomes = {r.outcome for r in corpus.referenced.values()}
+    expected = {"answered", "no_answer", "low_volume", "noisy_line", "choppy_line", "nomatch"}
+    if corpus_name == "outbound":
+        expected |= {"wrong_person"}
+    assert expected <= outcomes
+
+
+def test_outbound_intent_branches_say_the_documented_prompts(outbound):
+    deny = outbound.referenced[next(f for f in outbound.referenced if "_deny" in f)]
+    assert deny.outcome == "wrong_person"
+    assert deny.prompts == ["opening", deny.prompts[-1]]
+    hear = outbound.referenced[next(f for f in outbound.referenced if "cannot_hear" in f)]
+    volume = [r["db"] for r in hear.timeline if r["event"] == "output_volume"]
+    assert volume == [6.0]
+    assert outbound.script.prompts[hear.prompts[1]] == "请问能听到这边说话吗?"
+    assert hear.outcome == "answered"
+    nomatch = outbound.referenced[next(f for f in outbound.referenced if "_nomatch" in f)]
+    assert (
+        outbound.script.prompts[nomatch.prompts[1]]
+        == "对不起,我没听清楚您的讲话,您能再重复一遍吗?谢谢!"
+    )
+    assert nomatch.outcome == "nomatch"
+    heard = [r for r in nomatch.timeline if r["event"] == "recognized"]
+    assert heard and all(r["rejected"] for r in heard)
 
 
 def test_silent_outbound_call_is_timed_to_the_frame(outbound):
@@ -192,7 +238,7 @@ def test_replay_cli_batch_with_a_broken_file_and_parallel_jobs(outbound, tmp_pat
         assert done.returncode == 1  # the broken file fails, the others still run
         assert "Traceback" not in done.stdout + done.stderr
         assert f"error: {broken}: not audio" in done.stdout
-        assert done.stdout.count("pass") == 4
+        assert done.stdout.count("pass") + done.stdout.count("skip") == 4
         assert "13812345678" not in done.stdout  # numbers are masked
         runs[jobs] = sorted(p.name for p in out.iterdir())
         assert len(runs[jobs]) == 8  # a recording and a timeline per good call

@@ -128,6 +128,11 @@ def test_outbound_texts_word_for_word() -> None:
         "对不起,电话杂音太大,我听不清楚您的声音这边就先打扰您了,祝您生活愉快,再见!"
     )
     assert prompts["pardon"] == "对不起,我没听清楚您的讲话,您能再重复一遍吗?谢谢!"
+    assert prompts["can_you_hear_me"] == "请问能听到这边说话吗?"
+    assert prompts["closing_wrong_person"] == "对不起,打扰您了,祝您生活愉快,再见!"
+    assert prompts["closing_cannot_hear"] == (
+        "对不起,您听不清楚我的声音,这边就先打扰您了,祝您生活愉快,再见!"
+    )
     for closing in ("closing_no_sound", "closing_choppy", "closing_nomatch", "thanks_goodbye"):
         assert prompts[closing].endswith("再见!")
 
@@ -162,6 +167,13 @@ def test_outbound_timing_and_escalation() -> None:
     assert actions["nomatch"] == [
         (Say("pardon"),),
         (Say("closing_nomatch"), Pause(2.0), Hangup("nomatch")),
+    ]
+    assert actions["confirm"] == [(Goto("answered"),)]
+    assert actions["deny"] == [(Say("closing_wrong_person"), Pause(2.0), Hangup("wrong_person"))]
+    assert actions["cannot_hear"] == [
+        (SetOutputVolume(6.0), Say("can_you_hear_me")),
+        (SetOutputVolume(12.0), Say("can_you_hear_me")),
+        (Say("closing_cannot_hear"), Pause(2.0), Hangup("cannot_hear")),
     ]
     answered = script.states["answered"]
     assert answered.listen is None and answered.handlers == {}
@@ -210,7 +222,53 @@ def test_inbound_texts_timing_and_escalation() -> None:
         (Say("repeat_please"),),
         (Say("closing_nomatch"), Pause(5.0), Hangup("nomatch")),
     ]
+    assert prompts["pardon_louder"] == "对不起,请问有什么可以帮助您?"
+    assert prompts["closing_cannot_hear"] == (
+        "对不起,您听不清楚我的声音,请您换一部电话再打来,再见!"
+    )
+    assert actions["cannot_hear"] == [
+        (SetOutputVolume(6.0), Say("pardon_louder")),
+        (SetOutputVolume(12.0), Say("pardon_louder")),
+        (Say("closing_cannot_hear"), Pause(5.0), Hangup("cannot_hear")),
+    ]
     assert script.states["goodbye"].actions == (Pause(2.0), Hangup("answered"))
+
+
+def test_outbound_opening_intents() -> None:
+    opening = outbound().states["opening"]
+    assert list(opening.intents) == ["confirm", "deny", "cannot_hear"]
+    assert opening.intents["confirm"][:2] == ("是的 我 是", "我 是")
+    for intent, phrase in (("confirm", "是的"), ("deny", "不是"), ("deny", "打错 了")):
+        assert phrase in opening.intents[intent]
+    for phrase in ("听不清", "听不见", "大声 点", "你 说 什么", "声音 太 小"):
+        assert phrase in opening.intents["cannot_hear"]
+    assert opening.unmatched == "nomatch"
+    # no phrase says two things, however its words are split
+    joined = [("".join(p.split()), i) for i, ps in opening.intents.items() for p in ps]
+    assert len({text for text, _ in joined}) == len(joined)
+
+
+def test_inbound_greeting_intents() -> None:
+    greeting = load_script("inbound").states["greeting"]
+    assert list(greeting.intents) == ["cannot_hear"]
+    assert "听不清" in greeting.intents["cannot_hear"]
+    assert greeting.unmatched == "speech"
+    assert greeting.handlers["speech"][0].actions == (Goto("goodbye"),)
+
+
+def test_cannot_hear_raises_our_volume_step_by_step() -> None:
+    for script, asked in (
+        (outbound(), "can_you_hear_me"),
+        (load_script("inbound"), "pardon_louder"),
+    ):
+        state = script.states[script.start]
+        steps = [state.handler_for("cannot_hear", n) for n in range(1, 6)]
+        assert [h.count for h in steps] == [1, 2, 3, 3, 3]
+        volumes = [[a.db for a in h.actions if isinstance(a, SetOutputVolume)] for h in steps[:2]]
+        assert volumes == [[6.0], [12.0]]
+        assert [h.actions[-1] for h in steps[:2]] == [Say(asked), Say(asked)]
+        assert steps[2].actions[-1] == Hangup("cannot_hear")
+        assert script.prompts[steps[2].actions[0].prompt].endswith("再见!")
 
 
 @pytest.mark.parametrize("name", ["outbound", "inbound"])
@@ -222,7 +280,7 @@ def test_shipped_scripts_are_fully_typed(name: str) -> None:
         if state.listen is None:
             assert state.actions and isinstance(state.actions[-1], Goto | Hangup)
             continue
-        assert set(state.handlers) == set(EVENTS)
+        assert set(state.handlers) == set(EVENTS) | set(state.intents)
         for event, handlers in state.handlers.items():
             counts = [h.count for h in handlers]
             assert counts == sorted(counts) and len(set(counts)) == len(counts)
@@ -232,6 +290,8 @@ def test_shipped_scripts_are_fully_typed(name: str) -> None:
                 assert all(isinstance(a, action_types) for a in handler.actions)
             if event in NO_PROGRESS_EVENTS:
                 assert isinstance(handlers[-1].actions[-1], Hangup)
+            if event in state.intents:
+                assert isinstance(handlers[-1].actions[-1], Goto | Hangup)
     for text in script.prompts.values():
         assert "{" not in text and "}" not in text
 
@@ -349,7 +409,7 @@ SCHEMA_CASES = {
     "unknown state key": (
         GOOD.replace("    say: [bye]", "    sya: [bye]"),
         "sya:",
-        ("unknown key 'sya'", "allowed: say, listen, on, do"),
+        ("unknown key 'sya'", "did you mean 'say'?", "allowed: say, listen, intents, unmatched"),
     ),
     "unknown listen key": (
         GOOD.replace("listen: {}", "listen: {timeout: 3}"),
@@ -395,7 +455,11 @@ SCHEMA_CASES = {
     "unknown event": (
         GOOD.replace("      speech: [", "      silence: ["),
         "silence:",
-        ("unknown event 'silence'", "allowed: " + ", ".join(EVENTS)),
+        (
+            "unknown event 'silence'",
+            "allowed: " + ", ".join(EVENTS) + " (fixed events)",
+            "no intents (state 'ask' declares none under intents:)",
+        ),
     ),
     "count below 1": (
         GOOD.replace("{count: 1, do: [{say: hello}]}", "{count: 0, do: [{say: hello}]}"),
@@ -650,3 +714,267 @@ def test_valid_base_script_loads(tmp_path: Path) -> None:
     assert script.states["ask"].say == ("hello",)
     assert script.states["ask"].line == line_of(GOOD, "  ask:")
     assert script.states["ask"].handlers["noinput"][1].line == line_of(GOOD, "{count: 2")
+
+
+# ---- intents --------------------------------------------------------------------------------
+
+ASK_INTENTS = """\
+  ask:
+    say: hello
+    listen: {}
+    intents:
+      confirm: [是的 我 是, 是的]
+      deny: [不是, 打错 了]
+      cannot_hear: [听不清, 大声 点]
+    unmatched: nomatch
+    on:
+      confirm: [{do: [{goto: done}]}]
+      deny: [{do: [{say: bye}, {hangup: wrong_person}]}]
+      cannot_hear:
+        - {count: 1, do: [{output_volume_db: 6}, {say: hello}]}
+        - {count: 2, do: [{say: bye}, {hangup: cannot_hear}]}
+      noinput:
+        - {count: 1, do: [{say: hello}]}
+        - {count: 2, do: [{say: bye}, {hangup: no_answer}]}
+"""
+INTENTS = HEAD + ASK_INTENTS + DONE
+INTENT_BLOCK = """\
+    intents:
+      confirm: [是的 我 是, 是的]
+      deny: [不是, 打错 了]
+      cannot_hear: [听不清, 大声 点]
+"""
+
+
+def test_intents_are_parsed_in_file_order(tmp_path: Path) -> None:
+    text = INTENTS.replace("[是的 我 是, 是的]", "['  是的   我 是 ', 是的, yes]")
+    state = load_script(write(tmp_path, text)).states["ask"]
+    assert state.intents == {
+        "confirm": ("是的 我 是", "是的", "yes"),
+        "deny": ("不是", "打错 了"),
+        "cannot_hear": ("听不清", "大声 点"),
+    }
+    assert state.unmatched == "nomatch"
+    assert list(state.handlers) == ["confirm", "deny", "cannot_hear", "noinput"]
+    [deny] = state.handlers["deny"]
+    assert deny.event == "deny" and deny.line == line_of(text, "      deny: [{do")
+    assert deny.actions == (Say("bye"), Hangup("wrong_person"))
+    assert state.handler_for("cannot_hear", 1).actions == (SetOutputVolume(6.0), Say("hello"))
+
+
+def test_unmatched_defaults_to_nomatch_and_may_be_speech(tmp_path: Path) -> None:
+    text = INTENTS.replace("    unmatched: nomatch\n", "")
+    assert load_script(write(tmp_path, text)).states["ask"].unmatched == "nomatch"
+    text = INTENTS.replace("unmatched: nomatch", "unmatched: speech")
+    assert load_script(write(tmp_path, text)).states["ask"].unmatched == "speech"
+    assert load_script(write(tmp_path, GOOD)).states["ask"].intents == {}
+
+
+def test_intents_and_their_phrases_have_lines(tmp_path: Path) -> None:
+    import yaml
+
+    from ivr.script.parse import parse_document
+
+    parsed = parse_document(yaml.compose(INTENTS, Loader=yaml.SafeLoader), "t.yaml")
+    assert parsed.source.intents == {"ask": line_of(INTENTS, "    intents:")}
+    assert parsed.source.phrases[("ask", "deny", 1)] == line_of(INTENTS, "打错 了")
+
+
+INTENT_SCHEMA_CASES = {
+    "intents on a state that does not listen": (
+        INTENTS.replace("    say: [bye]", "    say: [bye]\n    intents: {deny: [不是]}"),
+        "intents: {deny",
+        ("state 'done' has intents: but does not listen",),
+    ),
+    "unmatched on a state that does not listen": (
+        INTENTS.replace("    say: [bye]", "    say: [bye]\n    unmatched: speech"),
+        "unmatched: speech",
+        ("state 'done' has unmatched: but does not listen",),
+    ),
+    "unmatched without intents": (
+        GOOD.replace("    listen: {}", "    listen: {}\n    unmatched: speech"),
+        "unmatched: speech",
+        ("has unmatched: but no intents:",),
+    ),
+    "unmatched neither nomatch nor speech": (
+        INTENTS.replace("unmatched: nomatch", "unmatched: ignore"),
+        "unmatched: ignore",
+        ("unmatched must be nomatch (ask again) or speech", "text 'ignore'"),
+    ),
+    "intents not a mapping": (
+        INTENTS.replace(INTENT_BLOCK, "    intents: [是的]\n"),
+        "intents: [是的]",
+        ("state 'ask': intents must be a mapping, got a list",),
+    ),
+    "no intents": (
+        INTENTS.replace(INTENT_BLOCK, "    intents: {}\n"),
+        "intents: {}",
+        ("must hold at least one intent", "an empty mapping"),
+    ),
+    "intent name not an identifier": (
+        INTENTS.replace("      cannot_hear: [听不清", "      cannot-hear: [听不清"),
+        "cannot-hear: [",
+        ("intent name 'cannot-hear' must be an identifier",),
+    ),
+    "intent name in Chinese": (
+        INTENTS.replace("      cannot_hear: [听不清", "      听不清: [听不清"),
+        "听不清: [",
+        ("intent name '听不清' must be an identifier",),
+    ),
+    "intent name clashes with a fixed event": (
+        INTENTS.replace("      confirm: [是的", "      speech: [是的"),
+        "speech: [是的",
+        ("intent name 'speech' clashes with the fixed event 'speech'", "noinput, speech"),
+    ),
+    "empty phrase list": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny: []"),
+        "deny: []",
+        ("deny must be a non-empty list of phrases", "got an empty list"),
+    ),
+    "no phrase list": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny:"),
+        "      deny:",
+        ("deny must be a non-empty list of phrases", "got nothing"),
+    ),
+    "phrase list is text": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny: 不是"),
+        "deny: 不是",
+        ("deny must be a non-empty list of phrases", "got text '不是'"),
+    ),
+    "empty phrase": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny: [不是, '']"),
+        "deny: [不是, '']",
+        ("deny: phrase 2 is empty",),
+    ),
+    "blank phrase": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny:\n        - 不是\n        - '   '"),
+        "- '   '",
+        ("deny: phrase 2 is empty",),
+    ),
+    "null phrase": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny: [~, 不是]"),
+        "deny: [~",
+        ("deny: phrase 1 is empty",),
+    ),
+    "phrase not text": (
+        INTENTS.replace("deny: [不是, 打错 了]", "deny: [[不是]]"),
+        "deny: [[",
+        ("deny: phrase 1 must be text", "got a list"),
+    ),
+    "same phrase under two intents": (
+        INTENTS.replace("[听不清, 大声 点]", "[听不清, 不是]"),
+        "[听不清, 不是]",
+        (
+            "phrase '不是' is under both 'deny' "
+            f"(line {line_of(INTENTS, 'deny: [不是')}) and 'cannot_hear'",
+        ),
+    ),
+    "same phrase under two intents split into other words": (
+        INTENTS.replace("[听不清, 大声 点]", "[听不清, 打 错了]"),
+        "[听不清, 打 错了]",
+        ("phrase '打 错了' is under both 'deny' (as '打错 了'",),
+    ),
+    "same phrase twice under one intent": (
+        INTENTS.replace("[听不清, 大声 点]", "\n        - 听不清\n        - '听不清 '"),
+        "- '听不清 '",
+        ("cannot_hear: phrase '听不清' given twice", f"line {line_of(INTENTS, '听不清') + 1}"),
+    ),
+    "handler for an undeclared intent": (
+        INTENTS.replace("      deny: [{do:", "      denied: [{do:"),
+        "denied: [{do",
+        (
+            "unknown event 'denied' (did you mean 'deny'?)",
+            "allowed: " + ", ".join(EVENTS) + " (fixed events)",
+            "the intents confirm, deny, cannot_hear (declared by state 'ask')",
+        ),
+    ),
+    "handler for another state's intent": (
+        HEAD
+        + ASK_INTENTS.replace("[{do: [{goto: done}]}]", "[{do: [{goto: again}]}]")
+        + (
+            "  again:\n"
+            "    say: hello\n"
+            "    listen: {}\n"
+            "    on:\n"
+            "      noinput: [{do: [{hangup: no_answer}]}]\n"
+            "      confirm: [{do: [{goto: done}]}]\n"
+        )
+        + DONE,
+        "      confirm: [{do: [{goto: done",
+        ("state 'again': on: unknown event 'confirm'", "no intents (state 'again' declares"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INTENT_SCHEMA_CASES))
+def test_intent_schema(tmp_path: Path, case: str) -> None:
+    text, needle, contains = INTENT_SCHEMA_CASES[case]
+    check(tmp_path, text, "schema", needle, *contains)
+
+
+def test_last_intent_handler_must_exit(tmp_path: Path) -> None:
+    # a callee can say 听不清 forever: the last cannot_hear handler must hang up or leave
+    text = INTENTS.replace(
+        "{count: 2, do: [{say: bye}, {hangup: cannot_hear}]}",
+        "{count: 2, do: [{output_volume_db: 12}, {say: hello}]}",
+    )
+    message = check(
+        tmp_path,
+        text,
+        "endless-loop",
+        "{count: 2, do: [{output_volume_db: 12}",
+        "state 'ask': its last cannot_hear handler (count 2",
+        "a callee who keeps saying the intent cannot_hear (e.g. '听不清')",
+    )
+    assert f"line {line_of(text, '{output_volume_db: 12}')}" in message
+
+
+def test_unhandled_intent_is_no_loop(tmp_path: Path) -> None:
+    text = INTENTS.replace("      deny: [{do: [{say: bye}, {hangup: wrong_person}]}]\n", "")
+    state = load_script(write(tmp_path, text)).states["ask"]
+    assert "deny" in state.intents and "deny" not in state.handlers
+
+
+def test_goto_cycle_through_intent_handlers_is_rejected(tmp_path: Path) -> None:
+    text = HEAD + (
+        "  ask:\n"
+        "    say: hello\n"
+        "    listen: {}\n"
+        "    intents: {cannot_hear: [听不清]}\n"
+        "    on:\n"
+        "      cannot_hear: [{do: [{output_volume_db: 6}, {goto: again}]}]\n"
+        "      noinput: [{do: [{hangup: no_answer}]}]\n"
+        "  again:\n"
+        "    say: bye\n"
+        "    listen: {}\n"
+        "    intents: {pardon: [你 说 什么]}\n"
+        "    on:\n"
+        "      pardon: [{do: [{goto: ask}]}]\n"
+        "      noinput: [{do: [{hangup: no_answer}]}]\n"
+    )
+    message = check(tmp_path, text, "endless-loop", "{goto: again}", "ask -> again -> ask")
+    assert f"lines {line_of(text, '{goto: again}')}, {line_of(text, '{goto: ask}')}" in message
+    assert "an intent or do:" in message
+
+
+def test_intent_goto_to_itself_is_rejected(tmp_path: Path) -> None:
+    text = INTENTS.replace("{say: bye}, {hangup: cannot_hear}", "{goto: ask}")
+    check(tmp_path, text, "endless-loop", "{goto: ask}", "ask -> ask")
+
+
+def test_intent_goto_back_through_speech_is_accepted(tmp_path: Path) -> None:
+    # confirm leads ask -> done without progress, but done -> ask is speech: an answer
+    text = (
+        HEAD
+        + ASK_INTENTS
+        + (
+            "  done:\n"
+            "    say: [bye]\n"
+            "    listen: {}\n"
+            "    on:\n"
+            "      speech: [{do: [{goto: ask}]}]\n"
+            "      noinput: [{do: [{hangup: answered}]}]\n"
+        )
+    )
+    script = load_script(write(tmp_path, text))
+    assert script.states["ask"].handlers["confirm"][0].actions == (Goto("done"),)

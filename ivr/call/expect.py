@@ -11,6 +11,8 @@ an `expect:` mapping; replay reads only what it needs and ignores the rest:
         events:                    # optional key events, matched in order
         - {event: prompt_started, prompt: hello_again, t: 7.46}
         - {event: hangup, t: 16.08}
+        - {event: output_volume, db: 6}   # without t: it must happen, at any time
+        needs_recognition: true    # judged only when the replay recognizes speech
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from ivr.errors import IvrError
 
 @dataclass(frozen=True)
 class ExpectedEvent:
-    """A timeline event expected at `t` (s); `match` are other fields that must be equal."""
+    """A timeline event expected at `t` (s), or at any time when `t` is None; `match` are
+    other fields that must be equal."""
 
     event: str
-    t: float
+    t: float | None
     match: tuple[tuple[str, Any], ...] = ()
 
 
@@ -42,6 +45,8 @@ class CallExpectation:
     outcome: str | None
     events: tuple[ExpectedEvent, ...]
     tolerance_s: float = FRAME_S
+    needs_recognition: bool = False
+    """Outcome and events depend on what the callee said: not judged without recognition."""
 
 
 def load_expectations(path: Path) -> dict[str, CallExpectation]:
@@ -70,14 +75,21 @@ def load_expectations(path: Path) -> dict[str, CallExpectation]:
             raise IvrError(f"{where}.expect.tolerance_s: expected a number >= 0 s")
         events = []
         for j, item in enumerate(expect.get("events") or []):
-            if not isinstance(item, dict) or "event" not in item or "t" not in item:
-                raise IvrError(f"{where}.expect.events[{j}]: needs `event:` and `t:`")
+            if not isinstance(item, dict) or "event" not in item:
+                raise IvrError(f"{where}.expect.events[{j}]: needs `event:` (and `t:`)")
+            t = item.get("t")
+            if t is not None and not isinstance(t, int | float):
+                raise IvrError(f"{where}.expect.events[{j}].t: expected seconds, got {t!r}")
             extra = tuple(sorted((k, v) for k, v in item.items() if k not in ("event", "t")))
-            events.append(ExpectedEvent(str(item["event"]), float(item["t"]), extra))
+            events.append(ExpectedEvent(str(item["event"]), None if t is None else float(t), extra))
         if outcome is None and not events:
             continue
         out[Path(call["file"]).name] = CallExpectation(
-            call["file"], outcome, tuple(events), float(tolerance)
+            call["file"],
+            outcome,
+            tuple(events),
+            float(tolerance),
+            bool(expect.get("needs_recognition", False)),
         )
     return out
 
@@ -103,10 +115,11 @@ def check_call(
                 break
         label = expected.event + "".join(f" {v}" for _, v in expected.match)
         if found is None:
-            problems.append(f"no {label} (expected at {expected.t:.2f} s)")
+            when = f" (expected at {expected.t:.2f} s)" if expected.t is not None else ""
+            problems.append(f"no {label}{when}")
             continue
         position = found + 1
         actual = timeline[found]["t"]
-        if abs(actual - expected.t) > tolerance:
+        if expected.t is not None and abs(actual - expected.t) > tolerance:
             problems.append(f"{label} at {actual:.2f} s, expected {expected.t:.2f} s")
     return problems

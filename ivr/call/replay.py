@@ -24,6 +24,7 @@ import soundfile as sf
 from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, frames_to_seconds
 from ivr.audio.source import FileSource
+from ivr.call.recognition import AsrBackend, AudioRing, Utterance
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import DetectorSettings
 from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
@@ -65,11 +66,21 @@ class CallResult:
         """Length of the call up to the hang-up (s)."""
         return frames_to_seconds(self.frames)
 
+    @property
+    def heard(self) -> list[str]:
+        """What recognition heard, each `text (intent, confidence)`."""
+        return [
+            f"{r['text'] or '-'} ({r['intent'] or 'no intent'}, {r['confidence']:.2f})"
+            for r in self.timeline
+            if r["event"] == "recognized"
+        ]
+
     def summary(self) -> str:
-        """One line: outcome, duration, prompts said, why it hung up."""
+        """One line: outcome, duration, prompts said, why it hung up, what was heard."""
+        heard = f"; heard {' / '.join(self.heard)}" if self.heard else ""
         return (
             f"{self.name}: {self.outcome} after {self.duration_s:.2f} s; "
-            f"prompts {', '.join(self.prompts) or '-'}; {self.reason}"
+            f"prompts {', '.join(self.prompts) or '-'}; {self.reason}{heard}"
         )
 
 
@@ -124,14 +135,19 @@ class ReplaySession:
         script: Script,
         prompts: PromptSource,
         settings: DetectorSettings | None = None,
+        asr: AsrBackend | None = None,
     ) -> None:
         self.source = source
         self.script = script
         self.prompts = prompts
         self.settings = settings or DetectorSettings()
-        self.engine = Engine(script, self.settings)
+        self.asr = asr
+        self.engine = Engine(script, self.settings, recognizes=asr is not None)
         self._mixer = _Mixer()
         self._playing_until: int | None = None
+        self._ring = AudioRing()
+        self._hearing: tuple[int, Utterance] | None = None  # (segment start, recognition)
+        self._fed_until = 0
 
     def _act(self, actions: list[EngineAction]) -> None:
         for action in actions:
@@ -173,7 +189,9 @@ class ReplaySession:
                 for block in _blocks_then_silence(self.source):
                     result = detectors.process(block)
                     end = result.base + block.shape[0]
+                    self._ring.add(result.base, block)
                     self._step(result.base, end, result.events, result.floor_dbfs)
+                    self._feed(end)
                     stop = end if not engine.done else min(end, engine.result.frame)
                     if writer is not None and stop > result.base:
                         self._write(writer, block, result.base, stop)
@@ -225,9 +243,39 @@ class ReplaySession:
                 event = events[index]
                 self._note_detector(event)
                 engine.floor_dbfs = floor
+                if isinstance(event, SpeechEnded):
+                    self._recognize_end(event)
                 self._act(engine.on_detector_event(event))
+                if isinstance(event, SpeechStarted):
+                    self._recognize_start(event)
             else:
                 self._act(engine.advance(frame, floor))
+
+    def _recognize_start(self, event: SpeechStarted) -> None:
+        """Start recognizing a segment the engine counts, from `padding` before its start."""
+        if self.asr is None or not self.engine.is_hearing(event.frame):
+            return
+        first = max(event.frame - self.asr.padding_frames, self._ring.start)
+        self._hearing = (event.frame, self.asr.start(first, self.engine.intents()))
+        self._fed_until = first
+        self._feed(event.decided_frame)
+
+    def _feed(self, stop: int) -> None:
+        """Give the recognition in progress the audio up to frame `stop`."""
+        if self._hearing is None or stop <= self._fed_until:
+            return
+        self._hearing[1].accept(self._ring.get(self._fed_until, stop))
+        self._fed_until = stop
+
+    def _recognize_end(self, event: SpeechEnded) -> None:
+        """Finish the segment's recognition with `padding` after its end; tell the engine."""
+        if self._hearing is None or self._hearing[0] != event.segment.start:
+            return
+        assert self.asr is not None
+        self._feed(min(event.segment.end + self.asr.padding_frames, self._ring.end))
+        result = self._hearing[1].finish()
+        self._hearing = None
+        self.engine.on_recognition(event.decided_frame, result)
 
     def _write(self, writer: sf.SoundFile, block: np.ndarray, base: int, stop: int) -> None:
         frames = stop - base
@@ -250,10 +298,13 @@ def replay_file(
     settings: DetectorSettings | None = None,
     out_dir: Path | None = None,
     channel: str = "mix",
+    asr: AsrBackend | None = None,
 ) -> CallResult:
-    """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`."""
+    """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`.
+
+    Without `asr` the call runs in detector-only mode: speech counts as an answer."""
     source = FileSource(path, channel=channel)
-    session = ReplaySession(source, script, prompts, settings)
+    session = ReplaySession(source, script, prompts, settings, asr)
     recording = timeline = None
     if out_dir is not None:
         recording = out_dir / f"{Path(path).stem}.call.wav"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import detect, prompts, replay, synth
+from ivr.cli import detect, models, prompts, replay, synth
 
 app = typer.Typer(
     name="ivr",
@@ -18,6 +18,7 @@ detect.register(app)
 synth.register(app)
 replay.register(app)
 prompts.register(app)
+models.register(app)
 
 
 def main() -> None:

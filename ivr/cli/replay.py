@@ -32,6 +32,9 @@ class ReplayJob:
     channel: str
     out_dir: Path | None
     cache_dir: Path | None
+    asr: str = "vosk"
+    model: str | None = None
+    reference: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,43 @@ def _setup(job: ReplayJob) -> dict[str, Any]:
     cache = PromptCache(job.cache_dir)
     cache.render_all(script.prompts)  # a call never waits for synthesis
     settings = detector_settings(job.settings_config, list(job.overrides))
-    return {"script": script, "cache": cache, "settings": settings, "job": job}
+    env = {"script": script, "cache": cache, "settings": settings, "job": job}
+    env.update(_asr_setup(job))
+    return env
+
+
+ASR_MODES = ("vosk", "reference", "none")
+"""--asr: the Vosk recognizer, reference transcripts from a manifest, or detector-only."""
+
+MANDARIN = ("cn", "zh", None)
+"""Model languages usable with ivr's Mandarin scripts (None: not known from the name)."""
+
+
+def _asr_setup(job: ReplayJob) -> dict[str, Any]:
+    """What recognition replay uses, and a notice to print once when it runs without."""
+    if job.asr == "none":
+        return {"notice": "recognition off (--asr none): speech counts as an answer"}
+    if job.asr == "reference":
+        from ivr.call.recognition import reference_transcripts
+
+        if job.reference is None:
+            raise IvrError("--asr reference needs a manifest with transcripts: give --expect")
+        return {"reference": reference_transcripts(job.reference)}
+    from ivr.asr.models import find_model
+    from ivr.asr.recognizer import SpeechModel
+    from ivr.call.recognition import VoskBackend
+
+    location = find_model(job.model)
+    chosen = location is not None and location.source in ("--model", "IVR_VOSK_MODEL")
+    if location is None or (not chosen and location.language not in MANDARIN):
+        found = "" if location is None else f" ({location.name} from {location.source} is not)"
+        return {
+            "notice": "no Mandarin speech model found"
+            + found
+            + ": calls run in detector-only mode (speech counts as an answer, no transcripts); "
+            "`ivr models fetch vosk-model-small-cn-0.22`, or --asr reference"
+        }
+    return {"vosk": VoskBackend(SpeechModel(location.path)), "model": location}
 
 
 def _init_worker(job: ReplayJob) -> None:
@@ -70,9 +109,20 @@ def _replay_one(path: str) -> Outcome:
 
     env = _WORKER
     job: ReplayJob = env["job"]
+    asr = env.get("vosk")
+    if "reference" in env:
+        from ivr.call.recognition import ReferenceBackend
+
+        asr = ReferenceBackend(env["reference"].get(Path(path).name, []))
     try:
         result = replay_file(
-            Path(path), env["script"], env["cache"], env["settings"], job.out_dir, job.channel
+            Path(path),
+            env["script"],
+            env["cache"],
+            env["settings"],
+            job.out_dir,
+            job.channel,
+            asr,
         )
     except IvrError as exc:
         return Outcome(file=path, error=str(exc))
@@ -136,19 +186,36 @@ def replay_command(
     ] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
     show_numbers: Annotated[bool, typer.Option(help="Print phone numbers unmasked.")] = False,
+    asr: Annotated[
+        str, typer.Option(help="Recognition: vosk (default), reference (--expect's texts), none.")
+    ] = "vosk",
+    model: Annotated[
+        str | None, typer.Option(help="Vosk model folder, or a name under audio_models/.")
+    ] = None,
 ) -> None:
     """Replay recordings as calls: outcome, duration, prompts said and why it hung up."""
     from ivr.call.expect import check_call, load_expectations
 
     if jobs < 1:
         fail_line(f"--jobs must be >= 1, got {jobs}")
+    if asr not in ASR_MODES:
+        fail_line(f"invalid --asr {asr!r}: use {', '.join(ASR_MODES)}")
     files = expand(paths)
     if not files:
         fail_line("no recordings found in " + ", ".join(str(p) for p in paths))
     try:
         values = _values(config, org, agent_id, number)
         job = ReplayJob(
-            script, values, config, tuple(settings_overrides or ()), channel, out, cache_dir
+            script,
+            values,
+            config,
+            tuple(settings_overrides or ()),
+            channel,
+            out,
+            cache_dir,
+            asr,
+            model,
+            expect,
         )
         env = _setup(job)  # checks script, values and settings once, before any call
         expectations = load_expectations(expect) if expect is not None else {}
@@ -156,6 +223,11 @@ def replay_command(
         fail_line(str(exc))
     _WORKER.update(env)
     console = make_console()
+    if env.get("notice"):
+        console.print(f"note: {env['notice']}", style="yellow", markup=False, highlight=False)
+    elif env.get("model") is not None:
+        where = env["model"]
+        console.print(f"speech model {where.name} ({where.source})", markup=False)
     shown = (lambda text: text) if show_numbers else mask_number
     outcomes: list[Outcome] = []
     with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
@@ -178,15 +250,17 @@ def replay_command(
             if pool is not None:
                 pool.shutdown()
     failed = any(o.error for o in outcomes)
+    recognizes = "vosk" in env or "reference" in env
     if expectations:
         table = Table(title="Expected outcomes", title_justify="left")
         for name in ("file", "outcome", "expected", "duration s", "prompts", "result"):
             table.add_column(name)
         for o in outcomes:
             exp = expectations.get(Path(o.file).name)
+            skipped = exp is not None and exp.needs_recognition and not recognizes
             if o.error:
                 problems = [o.error]
-            elif exp is None:
+            elif exp is None or skipped:
                 problems = []
             else:
                 problems = check_call(exp, o.outcome, list(o.timeline))
@@ -196,6 +270,8 @@ def replay_command(
                 if not problems
                 else "[red]FAIL[/red] " + escape("; ".join(problems))
             )
+            if skipped:
+                verdict = "[yellow]skip[/yellow]: needs recognition (--asr reference)"
             table.add_row(
                 escape(Path(o.file).name),
                 o.outcome or "error",

@@ -17,7 +17,7 @@ prompt plays the callee's speech is not counted, unless the state allows barge-i
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from ivr.audio.format import SILENCE_DBFS, frames_to_seconds, ms_to_frames
 from ivr.detect.settings import DetectorSettings
@@ -38,6 +38,15 @@ from ivr.script.model import (
 )
 
 
+class RecognitionLike(Protocol):
+    """What the engine needs of a recognition result (see ivr.asr.recognizer.Recognition)."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    rejected: bool
+
+
 class _StartListening:
     """Queue marker: listen in the current state once the actions before it are done."""
 
@@ -52,9 +61,16 @@ def _frames(seconds: float) -> int:
 class Engine:
     """Performs one call of `script`. Feed it in frame order; read `log` for the timeline."""
 
-    def __init__(self, script: Script, settings: DetectorSettings | None = None) -> None:
+    def __init__(
+        self,
+        script: Script,
+        settings: DetectorSettings | None = None,
+        recognizes: bool = False,
+    ) -> None:
         self.script = script
         self.settings = settings or DetectorSettings()
+        self.recognizes = recognizes
+        """Whether recognition results come in; without, speech is just `speech`."""
         self.log: list[dict[str, Any]] = []
         """Timeline records in order: frame, t (s), event, state, details."""
         self.result: HangUp | None = None
@@ -76,6 +92,7 @@ class Engine:
         self._listen_start = 0
         self._deadline = 0  # absolute no-input deadline
         self._utterance: list = []  # closed segments of the utterance in progress
+        self._heard: list[RecognitionLike] = []  # recognitions of the utterance in progress
         self._open_start: int | None = None  # start frame of the open speech segment
         self._utt_start = 0
         self._utt_end: int | None = None  # frame the utterance ends unless speech resumes
@@ -150,6 +167,35 @@ class Engine:
             self._speech_ended(event, now, out)
         return out
 
+    def on_recognition(self, frame: int, result: RecognitionLike) -> None:
+        """The recognizer's result for the speech segment ending now (before its SpeechEnded)."""
+        if self._phase != "listening" or self._open_start is None:
+            return
+        self._heard.append(result)
+        words = [
+            [w.word, round(w.start_s, 3), round(w.end_s, 3), round(w.conf, 3)]
+            for w in getattr(result, "words", ())
+        ]
+        self._record(
+            frame,
+            "recognized",
+            text=result.text,
+            intent=result.intent,
+            confidence=round(result.confidence, 3),
+            rejected=result.rejected,
+            reason=getattr(result, "reason", ""),
+            words=words,
+            free_text=getattr(result, "free_text", ""),
+        )
+
+    def is_hearing(self, start_frame: int) -> bool:
+        """Whether the speech segment that started at `start_frame` is being counted."""
+        return self._phase == "listening" and self._open_start == start_frame
+
+    def intents(self) -> dict[str, tuple[str, ...]]:
+        """The intents the current state listens for (empty when none)."""
+        return dict(self._state.intents) if self._state is not None else {}
+
     # --- timers ---------------------------------------------------------------------------
 
     def _fire(self, due: int, out: list[EngineAction]) -> None:
@@ -165,7 +211,8 @@ class Engine:
             self._open_start = None
             self._record(due, "max_speech", state=True)
             event = window_event(self.floor_dbfs, self.gain_db, self.settings)
-            self._dispatch("noise" if event == "noise" else "speech", due, out)
+            heard, self._heard = self._heard, []
+            self._dispatch("noise" if event == "noise" else self._understood(heard), due, out)
         elif self._utt_end is not None:
             self._resolve_utterance(due, out)
         else:
@@ -216,7 +263,10 @@ class Engine:
 
     def _resolve_utterance(self, now: int, out: list[EngineAction]) -> None:
         segments, self._utterance, self._utt_end = self._utterance, [], None
+        heard, self._heard = self._heard, []
         event = utterance_event(segments, self.floor_dbfs, self.gain_db, self.settings)
+        if event == "speech":
+            event = self._understood(heard)
         details = {
             "pieces": len(segments),
             "level_dbfs": max(s.level_dbfs for s in segments),
@@ -228,6 +278,19 @@ class Engine:
                 self._dispatch("noinput", now, out)
             return
         self._dispatch(event, now, out, **details)
+
+    def _understood(self, heard: list[RecognitionLike]) -> str:
+        """The event for speech heard clearly: an intent, `unmatched`, `nomatch` or `speech`."""
+        state = self._state
+        assert state is not None
+        if not self.recognizes or not state.intents:
+            return "speech"
+        for result in heard:
+            if result.intent is not None and not result.rejected:
+                return result.intent if result.intent in state.handlers else "speech"
+        if any(not r.rejected and r.text for r in heard):
+            return state.unmatched
+        return "nomatch"
 
     # --- script ---------------------------------------------------------------------------
 
@@ -297,6 +360,7 @@ class Engine:
         self._listen = self._state.listen
         self._phase = "listening"
         self._utterance, self._utt_end, self._open_start = [], None, None
+        self._heard = []
         if not keep_deadline:
             self._listen_start = now
             self._deadline = now + _frames(self._listen.noinput_timeout_s)

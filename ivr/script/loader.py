@@ -1,7 +1,8 @@
 """Loading call scripts: find the file, compose its YAML, parse, validate, fill placeholders.
 
 A script is a YAML file (see `prompts/*.yaml`): its prompts (id -> Chinese text with
-`{placeholders}`), `defaults: listen:` merged into every listening state, and its states. Every
+`{placeholders}`), `defaults: listen:` merged into every listening state, and its states (a
+listening state may declare `intents:`, phrases its `on:` handlers answer by intent name). Every
 fault is a `ScriptError` of one line, `<file>:<line>: <rule>: <message>`, with rules `yaml`,
 `schema`, `timeout`, `placeholder` (checked while parsing), then `unknown-prompt`,
 `unknown-state`, `no-exit`, `unreachable-state`, `endless-loop` (see `ivr.script.validate`),

@@ -109,6 +109,13 @@ class State:
     """Event -> its handlers, sorted by count."""
     actions: tuple[Action, ...] = ()
     """For a state that does not listen: what to do after its prompts (ends in goto/hangup)."""
+    intents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Intent name -> the phrases that express it (words separated by spaces, as the speech
+    model spells them). A recognized intent is raised as an event of that name; speech that
+    matches none is `unmatched`; without a recognizer, speech is `speech`."""
+    unmatched: str = "nomatch"
+    """The event for recognized speech that matches no intent: `nomatch` (ask again) or
+    `speech` (take it as an answer, e.g. a caller's free request)."""
     line: int = 0
 
     def handler_for(self, event: str, counter: int) -> Handler | None:

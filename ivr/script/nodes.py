@@ -5,6 +5,7 @@ Reading nodes rather than loaded data keeps the line of every mapping key and li
 
 from __future__ import annotations
 
+import difflib
 from typing import NoReturn
 
 from yaml.constructor import SafeConstructor
@@ -70,9 +71,11 @@ class NodeReader:
         allowed: tuple[str, ...] | None,
         required: tuple[str, ...] = (),
         key_kind: str = "key",
+        allowed_text: str | None = None,
     ) -> dict[str, Entry]:
-        """Name -> (key, value) of a mapping; fails on unknown keys (if `allowed` is given),
-        duplicate keys and missing `required` keys."""
+        """Name -> (key, value) of a mapping; fails on unknown keys (if `allowed` is given;
+        the message suggests the closest allowed key and lists them all, or says
+        `allowed_text` instead of the list), duplicate keys and missing `required` keys."""
         if not isinstance(node, MappingNode):
             self.fail(node, "schema", f"{what} must be a mapping, got {kind(node)}")
         out: dict[str, Entry] = {}
@@ -82,11 +85,10 @@ class NodeReader:
                 self.fail(key, "schema", f"{what}: a key must be a plain name, got {kind(key)}")
             name = key.value
             if allowed is not None and name not in allowed:
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: unknown {key_kind} {name!r}; allowed: {', '.join(allowed)}",
-                )
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                listed = allowed_text or f"allowed: {', '.join(allowed)}"
+                self.fail(key, "schema", f"{what}: unknown {key_kind} {name!r}{hint}; {listed}")
             if name in out:
                 first = line(out[name][0])
                 self.fail(key, "schema", f"{what}: {name!r} given twice (first at line {first})")

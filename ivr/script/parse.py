@@ -1,5 +1,10 @@
 """A composed YAML document to the script model, noting the line of every part.
 
+A listening state may declare `intents:` (intent name -> phrases, words separated by spaces as
+the speech model spells them) and `unmatched:` (`nomatch` or `speech`: the event for recognized
+speech that matches no intent); its `on:` handlers are keyed by the fixed events and by those
+intent names.
+
 Checks the `schema`, `timeout` and (malformed braces only) `placeholder` rules as it goes; the
 rules between parts (prompts and states named, exits, reachability, loops) are in `validate`.
 Prompt texts keep their `{placeholders}`: the loader fills them last.
@@ -10,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ivr.script.model import (
     EVENTS,
@@ -26,7 +31,7 @@ from ivr.script.model import (
     SetOutputVolume,
     State,
 )
-from ivr.script.nodes import NodeReader, is_null, kind, line
+from ivr.script.nodes import BOOL, FLOAT, INT, STR, NodeReader, is_null, kind, line
 from ivr.script.placeholders import placeholder_names
 from ivr.script.source import Source
 
@@ -41,7 +46,7 @@ TOP_KEYS = (
     "states",
 )
 REQUIRED_TOP_KEYS = ("script", "start", "prompts", "states")
-STATE_KEYS = ("say", "listen", "on", "do")
+STATE_KEYS = ("say", "listen", "intents", "unmatched", "on", "do")
 LISTEN_KEYS = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s", "barge_in")
 LISTEN_TIMES = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s")
 HANDLER_KEYS = ("count", "do")
@@ -51,6 +56,10 @@ DEFAULT_MAX_CALL_S = 300.0
 
 OUTCOME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """A hang-up outcome label: a word such as no_answer."""
+INTENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""An intent name: an identifier such as cannot_hear."""
+UNMATCHED = ("nomatch", "speech")
+"""The events recognized speech that matches no intent may raise."""
 
 _NEEDED = "script, start, prompts and states"
 
@@ -177,6 +186,21 @@ class _Parser(NodeReader):
                 f"{what} has on: handlers but does not listen: add listen: or put the actions "
                 "under do:",
             )
+        for heard in ("intents", "unmatched"):
+            if heard in entries and "listen" not in entries:
+                self.fail(
+                    entries[heard][0],
+                    "schema",
+                    f"{what} has {heard}: but does not listen: only a listening state hears "
+                    "the callee",
+                )
+        if "unmatched" in entries and "intents" not in entries:
+            self.fail(
+                entries["unmatched"][0],
+                "schema",
+                f"{what} has unmatched: but no intents:, so unmatched has no effect (without "
+                "intents all clear speech is speech); declare intents: or drop unmatched:",
+            )
         if "do" in entries:
             do_key, do_node = entries["do"]
             self.src.do[name] = line(do_key)
@@ -199,8 +223,115 @@ class _Parser(NodeReader):
             max_speech_s=float(fields["max_speech_s"]),
             barge_in=bool(fields.get("barge_in", False)),
         )
-        handlers = self.handlers(name, entries["on"][1]) if "on" in entries else {}
-        return State(name=name, say=say, listen=listen, handlers=handlers, line=line(key))
+        intents: dict[str, tuple[str, ...]] = {}
+        if "intents" in entries:
+            intents_key, intents_node = entries["intents"]
+            self.src.intents[name] = line(intents_key)
+            intents = self.intents(name, intents_node)
+        unmatched = "nomatch"
+        if "unmatched" in entries:
+            unmatched = self.unmatched(name, entries["unmatched"][1])
+        handlers = self.handlers(name, entries["on"][1], intents) if "on" in entries else {}
+        return State(
+            name=name,
+            say=say,
+            listen=listen,
+            handlers=handlers,
+            intents=intents,
+            unmatched=unmatched,
+            line=line(key),
+        )
+
+    def intents(self, state: str, node: Node) -> dict[str, tuple[str, ...]]:
+        """A state's `intents:`: intent name -> its phrases (in file order, spaces collapsed)."""
+        what = f"state {state!r}: intents"
+        entries = self.mapping(node, what, None)
+        if not entries:
+            self.fail(
+                node,
+                "schema",
+                f"{what} must hold at least one intent (name: [phrases]), got {_kind(node)}",
+            )
+        out: dict[str, tuple[str, ...]] = {}
+        # A phrase without its spaces -> (intent, phrase, line) of its first use: the same
+        # characters split into words another way still say the same thing.
+        owner: dict[str, tuple[str, str, int]] = {}
+        for intent, (key, value) in entries.items():
+            if not INTENT.fullmatch(intent):
+                self.fail(
+                    key,
+                    "schema",
+                    f"{what}: intent name {intent!r} must be an identifier of letters, digits "
+                    "and _ (e.g. cannot_hear)",
+                )
+            if intent in EVENTS:
+                self.fail(
+                    key,
+                    "schema",
+                    f"{what}: intent name {intent!r} clashes with the fixed event {intent!r} "
+                    f"(fixed events: {', '.join(EVENTS)}); give the intent another name",
+                )
+            if not isinstance(value, SequenceNode) or not value.value:
+                self.fail(
+                    key,
+                    "schema",
+                    f"{what}: {intent} must be a non-empty list of phrases (words separated "
+                    f"by spaces), got {_kind(value)}",
+                )
+            phrases: list[str] = []
+            for index, item in enumerate(value.value):
+                self.src.phrases[(state, intent, index)] = line(item)
+                phrase = self.phrase(item, f"{what}: {intent}: phrase {index + 1}")
+                if phrase in phrases:
+                    first = self.src.phrases[(state, intent, phrases.index(phrase))]
+                    self.fail(
+                        item,
+                        "schema",
+                        f"{what}: {intent}: phrase {phrase!r} given twice (first at line {first})",
+                    )
+                joined = "".join(phrase.split())
+                if joined in owner and owner[joined][0] != intent:
+                    other, written, first = owner[joined]
+                    spelled = f"as {written!r}, " if written != phrase else ""
+                    self.fail(
+                        item,
+                        "schema",
+                        f"{what}: phrase {phrase!r} is under both {other!r} ({spelled}line "
+                        f"{first}) and {intent!r}; a phrase must express one intent",
+                    )
+                owner.setdefault(joined, (intent, phrase, line(item)))
+                phrases.append(phrase)
+            out[intent] = tuple(phrases)
+        return out
+
+    def phrase(self, node: Node, what: str) -> str:
+        """One intent phrase: its words separated by single spaces; not empty."""
+        if is_null(node):
+            words = []
+        elif isinstance(node, ScalarNode) and node.tag in (STR, INT, FLOAT, BOOL):
+            words = str(node.value).split()  # as written: YAML 1.1 would make `yes` true
+        else:
+            self.fail(
+                node, "schema", f"{what} must be text (words separated by spaces), got {kind(node)}"
+            )
+        if not words:
+            self.fail(
+                node,
+                "schema",
+                f"{what} is empty; a phrase is one or more words separated by spaces",
+            )
+        return " ".join(words)
+
+    def unmatched(self, state: str, node: Node) -> str:
+        """A state's `unmatched:`: nomatch or speech."""
+        if not (isinstance(node, ScalarNode) and node.tag == STR and node.value in UNMATCHED):
+            self.fail(
+                node,
+                "schema",
+                f"state {state!r}: unmatched must be nomatch (ask again) or speech (take the "
+                f"speech as an answer), got {kind(node)}",
+            )
+        return str(node.value)
 
     def say(self, state: str, node: Node) -> tuple[str, ...]:
         """A state's `say:`: one prompt id or a list of them."""
@@ -211,11 +342,18 @@ class _Parser(NodeReader):
             out.append(self.text(item, f"state {state!r}: say (a prompt id or a list of them)"))
         return tuple(out)
 
-    def handlers(self, state: str, node: Node) -> dict[str, tuple[Handler, ...]]:
-        """A state's `on:`: event -> its handlers sorted by count."""
+    def handlers(
+        self, state: str, node: Node, intents: dict[str, tuple[str, ...]]
+    ) -> dict[str, tuple[Handler, ...]]:
+        """A state's `on:`: event (fixed or one of the state's `intents`) -> its handlers
+        sorted by count."""
         what = f"state {state!r}: on"
+        allowed = (*EVENTS, *intents)
+        entries = self.mapping(
+            node, what, allowed, key_kind="event", allowed_text=_allowed_events(state, intents)
+        )
         out = {}
-        for event, (_key, value) in self.mapping(node, what, EVENTS, key_kind="event").items():
+        for event, (_key, value) in entries.items():
             if not isinstance(value, SequenceNode) or not value.value:
                 self.fail(
                     value,
@@ -285,3 +423,20 @@ class _Parser(NodeReader):
                 "(e.g. no_answer)",
             )
         return Hangup(outcome)
+
+
+def _allowed_events(state: str, intents: dict[str, tuple[str, ...]]) -> str:
+    """The handler keys a state allows, for the unknown-event message: both kinds."""
+    declared = (
+        f"the intents {', '.join(intents)} (declared by state {state!r})"
+        if intents
+        else f"no intents (state {state!r} declares none under intents:)"
+    )
+    return f"allowed: {', '.join(EVENTS)} (fixed events) and {declared}"
+
+
+def _kind(node: Node) -> str:
+    """`kind`, telling an empty list or mapping apart."""
+    if isinstance(node, SequenceNode | MappingNode) and not node.value:
+        return "an empty list" if isinstance(node, SequenceNode) else "an empty mapping"
+    return kind(node)

@@ -11,7 +11,10 @@ from typing import NoReturn
 from ivr.errors import ScriptError
 
 ActionKey = tuple[str, str | None, int, int]
-"""(state, event or None for the state's own `do:`, handler count or 0, index in the list)."""
+"""(state, event or intent, or None for the state's own `do:`; handler count or 0; index in the
+list)."""
+PhraseKey = tuple[str, str, int]
+"""(state, intent, index of the phrase in the intent's list)."""
 
 
 def script_error(path: str, line: int | None, rule: str, message: str) -> ScriptError:
@@ -38,6 +41,10 @@ class Source:
     """State -> line of its `listen:` key."""
     do: dict[str, int] = field(default_factory=dict)
     """State -> line of its `do:` key."""
+    intents: dict[str, int] = field(default_factory=dict)
+    """State -> line of its `intents:` key."""
+    phrases: dict[PhraseKey, int] = field(default_factory=dict)
+    """Line of every intent phrase (see `PhraseKey`)."""
     actions: dict[ActionKey, int] = field(default_factory=dict)
     """Line of every action (see `ActionKey`)."""
 

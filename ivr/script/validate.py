@@ -6,11 +6,12 @@
   its `do:` in a goto or hangup;
 - `unreachable-state`: no chain of gotos leads from `start` to the state;
 - `endless-loop`: a line that never gives the callee's answer (silence, too quiet, noise, speech
-  cutting in and out, not understood) must end in a hang-up. In every listening state the
-  highest-count handler of each such event must hang up or leave the state, `noinput` must be
-  handled, and the gotos taken on such events (and by states that do not listen) must not form
-  a cycle: counters reset on entering a state, so such a cycle repeats forever. Cycles through
-  `speech` handlers are fine: the callee is answering.
+  cutting in and out, not understood) must end in a hang-up, and so must a callee who says one
+  of the state's intents (e.g. 听不清) again and again. In every listening state the
+  highest-count handler of each such event and of each intent must hang up or leave the state,
+  `noinput` must be handled, and the gotos taken on such events and intents (and by states that
+  do not listen) must not form a cycle: counters reset on entering a state, so such a cycle
+  repeats forever. Cycles through `speech` handlers are fine: the callee is answering.
 """
 
 from __future__ import annotations
@@ -169,11 +170,17 @@ def _check_reachable(script: Script, src: Source) -> None:
             )
 
 
+def _no_progress(state: State) -> tuple[str, ...]:
+    """The events of `state` that can repeat without the callee ever answering: the fixed
+    no-progress events and the state's intents."""
+    return (*NO_PROGRESS_EVENTS, *state.intents)
+
+
 def _check_loops(script: Script, src: Source) -> None:
     for state in script.states.values():
         if state.listen is None:
             continue
-        for event in NO_PROGRESS_EVENTS:
+        for event in _no_progress(state):
             handlers = state.handlers.get(event, ())
             if not handlers:
                 if event == "noinput":
@@ -187,12 +194,19 @@ def _check_loops(script: Script, src: Source) -> None:
                 continue
             last = handlers[-1]
             if not (last.actions and isinstance(last.actions[-1], Goto | Hangup)):
+                forever = f"{event} repeating forever keeps the call here"
+                if event in state.intents:
+                    example = state.intents[event][0]
+                    forever = (
+                        f"a callee who keeps saying the intent {event} (e.g. {example!r}) keeps "
+                        "the call here forever"
+                    )
                 src.fail(
                     last.line,
                     "endless-loop",
                     f"state {state.name!r}: its last {event} handler (count {last.count}, line "
-                    f"{last.line}) neither hangs up nor leaves the state, so {event} repeating "
-                    "forever keeps the call here; end that handler with hangup",
+                    f"{last.line}) neither hangs up nor leaves the state, so {forever}; end that "
+                    "handler with hangup",
                 )
     cycle = _no_progress_cycle(script, src)
     if cycle:
@@ -203,16 +217,17 @@ def _check_loops(script: Script, src: Source) -> None:
             "endless-loop",
             f"{names}: the gotos ({'line' if len(cycle) == 1 else 'lines'} {lines}) are taken "
             "without an answer from the callee "
-            f"({', '.join(NO_PROGRESS_EVENTS)} or do:) and never hang up; counters reset on "
-            "entering a state, so the loop repeats forever",
+            f"({', '.join(NO_PROGRESS_EVENTS)}, an intent or do:) and never hang up; counters "
+            "reset on entering a state, so the loop repeats forever",
         )
 
 
 def _no_progress_edges(script: Script, src: Source) -> dict[str, list[tuple[str, int]]]:
-    """State -> (target, line of the goto) for gotos taken without the callee answering."""
+    """State -> (target, line of the goto) for gotos taken without the callee answering (on a
+    no-progress event, an intent, or by a state that does not listen)."""
     edges: dict[str, list[tuple[str, int]]] = {name: [] for name in script.states}
     for state, event, count, actions in _action_lists(script):
-        if event is not None and event not in NO_PROGRESS_EVENTS:
+        if event is not None and event not in _no_progress(state):
             continue
         for index, action in enumerate(actions):
             if isinstance(action, Goto):

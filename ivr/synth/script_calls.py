@@ -65,6 +65,101 @@ def silent_line_events(script: Script, prompt_frames: PromptFrames) -> list[dict
     raise ValueError(f"{script.path}: the silent line never hangs up")
 
 
+def chain_outcome(script: Script, state_name: str, event: str, count: int = 1) -> str | None:
+    """The outcome the `count`-th `event` in a state leads to, if it ends the call without
+    listening again (following gotos into states that do not listen); else None."""
+    state = script.states[state_name]
+    handler = state.handler_for(event, count)
+    actions = list(handler.actions) if handler else []
+    for _ in range(100):
+        if not actions:
+            return None
+        action = actions.pop(0)
+        if isinstance(action, Hangup):
+            return action.outcome
+        if isinstance(action, Goto):
+            target = script.states[action.state]
+            if target.listen is not None:
+                return None
+            actions = list(target.actions)
+    return None
+
+
+def _said_s(actions: tuple, prompt_frames: PromptFrames) -> float:
+    return sum(prompt_frames(a.prompt) for a in actions if isinstance(a, Say)) * FRAME_S
+
+
+UNTRANSCRIBED = "human:goforward.raw"
+"""Real speech with no transcript: what a recognizer cannot make out (nomatch)."""
+
+
+def intent_call_specs(
+    script: Script, prompt_frames: PromptFrames, seed: int = 7
+) -> list[tuple[CallSpec, dict[str, Any]]]:
+    """Calls for the start state's intents: deny, cannot-hear then an answer, nomatch twice.
+
+    Their outcomes need recognition (`--asr reference` uses the manifest's transcripts)."""
+    from ivr.synth.speech import load_phrase
+
+    state = script.states[script.start]
+    if not state.intents or state.listen is None:
+        return []
+    t0 = sum(prompt_frames(p) for p in state.say) * FRAME_S
+    eos = state.listen.end_of_speech_s
+    answer = "confirm" if "confirm" in state.intents else "speech"
+    rows = []
+    if "deny" in state.intents:
+        rows.append(
+            (
+                "deny",
+                (Utterance(round(t0 + 0.6, 2), "不是"),),
+                {"outcome": chain_outcome(script, script.start, "deny")},
+            )
+        )
+    if "cannot_hear" in state.intents:
+        first = state.handler_for("cannot_hear", 1)
+        asked = _said_s(first.actions, prompt_frames) if first else 0.0
+        reply = t0 + 0.6 + load_phrase("听不清").duration_s + eos + asked + 1.0
+        volume = [a.db for a in first.actions if isinstance(a, SetOutputVolume)] if first else []
+        events = [{"event": "output_volume", "db": volume[0]}] if volume else []
+        rows.append(
+            (
+                "cannot_hear",
+                (Utterance(round(t0 + 0.6, 2), "听不清"), Utterance(round(reply, 2), "是的,我是")),
+                {"outcome": chain_outcome(script, script.start, answer), "events_present": events},
+            )
+        )
+    nomatch = state.handler_for("nomatch", 1)
+    if nomatch is not None:
+        asked = _said_s(nomatch.actions, prompt_frames)
+        again = t0 + 0.6 + load_phrase(UNTRANSCRIBED).duration_s + eos + asked + 1.0
+        rows.append(
+            (
+                "nomatch",
+                (
+                    Utterance(round(t0 + 0.6, 2), UNTRANSCRIBED),
+                    Utterance(round(again, 2), UNTRANSCRIBED),
+                ),
+                {"outcome": chain_outcome(script, script.start, "nomatch", 2)},
+            )
+        )
+    out = []
+    for i, (intent, utterances, expect) in enumerate(rows):
+        end = utterances[-1].start_s + load_phrase(utterances[-1].phrase).duration_s
+        spec = CallSpec(
+            name=f"{script.name}_{20 + i:02d}_{intent}",
+            situation="answers_at_once",
+            duration_s=round(end + 30.0, 2),
+            utterances=utterances,
+            noise="pink",
+            noise_dbfs=-65.0,
+            seed=seed * 1000 + 20 + i,
+        )
+        expect = {k: v for k, v in expect.items() if v}
+        out.append((spec, {**expect, "needs_recognition": True}))
+    return out
+
+
 def script_call_specs(
     script: Script, prompt_frames: PromptFrames, seed: int = 7
 ) -> list[tuple[CallSpec, dict[str, Any]]]:
@@ -133,4 +228,4 @@ def script_call_specs(
             seed=seed * 1000 + i,
         )
         out.append((spec, expect))
-    return out
+    return out + intent_call_specs(script, prompt_frames, seed)

