@@ -21,12 +21,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from ivr.asr.fetch import fetch_model
 from ivr.asr.models import (
     DEFAULT_MODEL,
     KNOWN_MODELS,
     check_model,
     clear_model_cache,
-    fetch_model,
     find_model,
     load_model,
     local_models,

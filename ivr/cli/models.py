@@ -9,17 +9,15 @@ from typing import Annotated
 
 import typer
 
+from ivr.asr.fetch import DOWNLOAD_TIMEOUT_S, check_model_name, fetch_model
 from ivr.asr.models import (
     DEFAULT_MODEL,
-    DOWNLOAD_TIMEOUT_S,
     KNOWN_MODELS,
     MODEL_BASE_URL,
     MODEL_ENV,
     ModelLocation,
     check_model,
-    check_model_name,
     describe_model,
-    fetch_model,
     find_model,
     load_model,
     local_models,
