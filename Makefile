@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata
+APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata \
+	pulseaudio pulseaudio-utils libasound2-plugins
 DEMO_DIR := out/demo
 DEMO_VALUES := --org 温州气象局 --agent-id 1001 --number 13812345678
 
@@ -16,7 +17,7 @@ setup: $(STAMP)
 system-deps:
 	@bash tools/install_system_deps.sh $(APT_PACKAGES)
 
-$(STAMP): pyproject.toml tools/install_system_deps.sh
+$(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

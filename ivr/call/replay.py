@@ -25,7 +25,7 @@ from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, frames_to_seconds
 from ivr.audio.source import FileSource
 from ivr.call.recognition import AsrBackend, AudioRing, Utterance
-from ivr.detect.frontend import Detectors
+from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import DetectorSettings
 from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
 from ivr.events import SpeechEnded, SpeechStarted
@@ -148,6 +148,10 @@ class ReplaySession:
         self._ring = AudioRing()
         self._hearing: tuple[int, Utterance] | None = None  # (segment start, recognition)
         self._fed_until = 0
+        self.frames = 0
+        """Frames of the callee's audio processed so far."""
+        self.last_result: BlockResult | None = None
+        """What the detectors saw in the last block."""
 
     def _act(self, actions: list[EngineAction]) -> None:
         for action in actions:
@@ -185,24 +189,13 @@ class ReplaySession:
             if rec_path is not None:
                 writer = sf.SoundFile(rec_path, "w", SAMPLE_RATE, 2, "PCM_16", format="WAV")
             try:
-                self._act(engine.start(0))
-                for block in _blocks_then_silence(self.source):
-                    result = detectors.process(block)
-                    end = result.base + block.shape[0]
-                    self._ring.add(result.base, block)
-                    self._step(result.base, end, result.events, result.floor_dbfs)
-                    self._feed(end)
-                    stop = end if not engine.done else min(end, engine.result.frame)
-                    if writer is not None and stop > result.base:
-                        self._write(writer, block, result.base, stop)
-                    if engine.done:
-                        break
+                self._loop(detectors, writer)
             finally:
                 if writer is not None:
                     writer.close()
         assert engine.result is not None
         result = CallResult(
-            name=self.source.name,
+            name=self.name,
             outcome=engine.result.outcome,
             reason=engine.result.reason,
             frames=engine.result.frame,
@@ -214,6 +207,40 @@ class ReplaySession:
         if timeline is not None:
             write_timeline(timeline, engine.log)
         return result
+
+    @property
+    def name(self) -> str:
+        """The call's name in summaries (the recording's file name)."""
+        return self.source.name
+
+    def _blocks(self) -> Iterator[np.ndarray]:
+        """The callee's audio: the recording, then silence until the call ends."""
+        return _blocks_then_silence(self.source)
+
+    def _loop(self, detectors: Detectors, writer: sf.SoundFile | None) -> None:
+        """The call: start, then block by block until the engine hangs up."""
+        engine = self.engine
+        self._act(engine.start(0))
+        for block in self._blocks():
+            self._process(detectors, writer, block)
+            if engine.done:
+                break
+
+    def _process(
+        self, detectors: Detectors, writer: sf.SoundFile | None, block: np.ndarray
+    ) -> None:
+        """One block through the detectors, the engine and the recording."""
+        engine = self.engine
+        result = detectors.process(block)
+        self.last_result = result
+        end = result.base + block.shape[0]
+        self._ring.add(result.base, block)
+        self._step(result.base, end, result.events, result.floor_dbfs)
+        self._feed(end)
+        stop = end if not engine.done else min(end, engine.result.frame)
+        if writer is not None and stop > result.base:
+            self._write(writer, block, result.base, stop)
+        self.frames = end
 
     def _step(self, base: int, end: int, events: list, floor_dbfs: np.ndarray) -> None:
         """Hand the engine everything that happens at frames base+1 .. end, in order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import detect, models, prompts, replay, synth
+from ivr.cli import call, detect, models, prompts, replay, synth
 
 app = typer.Typer(
     name="ivr",
@@ -19,6 +19,7 @@ synth.register(app)
 replay.register(app)
 prompts.register(app)
 models.register(app)
+call.register(app)
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ def _setup(job: ReplayJob) -> dict[str, Any]:
     cache.render_all(script.prompts)  # a call never waits for synthesis
     settings = detector_settings(job.settings_config, list(job.overrides))
     env = {"script": script, "cache": cache, "settings": settings, "job": job}
-    env.update(_asr_setup(job))
+    env.update(asr_setup(job.asr, job.model, job.reference))
     return env
 
 
@@ -73,21 +73,21 @@ MANDARIN = ("cn", "zh", None)
 """Model languages usable with ivr's Mandarin scripts (None: not known from the name)."""
 
 
-def _asr_setup(job: ReplayJob) -> dict[str, Any]:
-    """What recognition replay uses, and a notice to print once when it runs without."""
-    if job.asr == "none":
+def asr_setup(asr: str, model: str | None, reference: Path | None) -> dict[str, Any]:
+    """What recognition a call uses, and a notice to print once when it runs without."""
+    if asr == "none":
         return {"notice": "recognition off (--asr none): speech counts as an answer"}
-    if job.asr == "reference":
+    if asr == "reference":
         from ivr.call.recognition import reference_transcripts
 
-        if job.reference is None:
+        if reference is None:
             raise IvrError("--asr reference needs a manifest with transcripts: give --expect")
-        return {"reference": reference_transcripts(job.reference)}
+        return {"reference": reference_transcripts(reference)}
     from ivr.asr.models import find_model
     from ivr.asr.recognizer import SpeechModel
     from ivr.call.recognition import VoskBackend
 
-    location = find_model(job.model)
+    location = find_model(model)
     chosen = location is not None and location.source in ("--model", "IVR_VOSK_MODEL")
     if location is None or (not chosen and location.language not in MANDARIN):
         found = "" if location is None else f" ({location.name} from {location.source} is not)"
@@ -149,7 +149,10 @@ def expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _values(config: Path | None, org: str | None, agent_id: str | None, number: str | None):
+def placeholder_values(
+    config: Path | None, org: str | None, agent_id: str | None, number: str | None
+) -> dict[str, str]:
+    """Placeholder values: a config file's `values:`, then --org, --agent-id, --number."""
     values: dict[str, str] = {}
     if config is not None:
         section = load_config(config).get("values") or {}
@@ -204,7 +207,7 @@ def replay_command(
     if not files:
         fail_line("no recordings found in " + ", ".join(str(p) for p in paths))
     try:
-        values = _values(config, org, agent_id, number)
+        values = placeholder_values(config, org, agent_id, number)
         job = ReplayJob(
             script,
             values,

@@ -147,6 +147,13 @@ class Engine:
                 return out
             self._fire(due, out)
 
+    def end(self, frame: int, outcome: str, reason: str) -> list[EngineAction]:
+        """End the call from outside (Ctrl-C, a failed device) at `frame`, if still on."""
+        out: list[EngineAction] = []
+        if self._phase != "done":
+            self._hang_up(frame, outcome, reason, out)
+        return out
+
     def on_playback_finished(self, frame: int) -> list[EngineAction]:
         """The prompt's last sample was played out at `frame`."""
         out: list[EngineAction] = []

@@ -1,0 +1,129 @@
+"""`ivr call`: a demo call on the microphone and speaker, with the same engine as replay."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ivr.cli.common import detector_settings, fail_line, make_console
+from ivr.cli.replay import ASR_MODES, asr_setup, placeholder_values
+from ivr.errors import DeviceError, IvrError
+from ivr.privacy import mask_number
+
+EXIT_CODES = {"aborted": 130, "device_error": 1}
+"""Exit status by outcome; every other outcome is a call that ended normally (0)."""
+
+
+def _list_devices() -> None:
+    from ivr.audio.devices import list_devices
+
+    try:
+        devices = list_devices()
+    except DeviceError as exc:
+        fail_line(str(exc), code=1)
+    table = Table(title="audio devices (give --input-device / --output-device by index or name)")
+    for name in ("index", "name", "host API", "inputs", "outputs", "default rate Hz"):
+        table.add_column(name)
+    for d in devices:
+        table.add_row(
+            str(d["index"]), d["name"], d["hostapi"], str(d["inputs"]), str(d["outputs"]),
+            f"{d['rate']:.0f}",
+        )  # fmt: skip
+    make_console().print(table)
+
+
+def call_command(
+    script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
+        "outbound"
+    ),
+    number: Annotated[str | None, typer.Option(help="The number called: {number}.")] = None,
+    org: Annotated[str | None, typer.Option(help="Value of {org}.")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    input_device: Annotated[
+        str | None, typer.Option(help="Microphone: index or name (see --list-devices).")
+    ] = None,
+    output_device: Annotated[
+        str | None, typer.Option(help="Speaker: index or name (see --list-devices).")
+    ] = None,
+    list_devices: Annotated[
+        bool, typer.Option("--list-devices", help="List the audio devices and exit.")
+    ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Stereo recording of the call (default calls/call-<time>.wav)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
+    ] = None,
+    settings_overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Detector setting, e.g. vad.hangover_ms=400.")
+    ] = None,
+    asr: Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")] = "vosk",
+    model: Annotated[str | None, typer.Option(help="Vosk model folder or name.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    show_numbers: Annotated[bool, typer.Option(help="Print phone numbers unmasked.")] = False,
+) -> None:
+    """Run a demo call live: we speak through the speaker, the callee is the microphone."""
+    if list_devices:
+        _list_devices()
+        return
+    if asr not in ASR_MODES or asr == "reference":
+        fail_line(f"invalid --asr {asr!r} for a live call: use vosk or none")
+    from ivr.audio.devices import LiveStreams
+    from ivr.call.live import LiveSession
+    from ivr.cli.live_view import LiveView
+    from ivr.script.loader import load_script
+    from ivr.tts.prompt_cache import PromptCache
+
+    console = make_console()
+    try:
+        values = placeholder_values(config, org, agent_id, number)
+        loaded = load_script(script, values)
+        settings = detector_settings(config, settings_overrides or [])
+        cache = PromptCache(cache_dir)
+        cache.render_all(loaded.prompts)  # the call never waits for synthesis
+        recognition = asr_setup(asr, model, None)
+        streams = LiveStreams(input_device, output_device)
+    except DeviceError as exc:
+        hint = "" if "--list-devices" in str(exc) else " (see --list-devices, or use ivr replay)"
+        fail_line(f"{exc}{hint}", code=1)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc))
+    if recognition.get("notice"):
+        console.print(f"note: {recognition['notice']}", style="yellow", markup=False)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    recording = record or Path("calls") / f"call-{stamp}.wav"
+    timeline = recording.with_suffix(".timeline.jsonl")
+    view = LiveView(console, show_numbers)
+    session = LiveSession(
+        streams,
+        loaded,
+        cache,
+        settings,
+        recognition.get("vosk"),
+        observer=view,
+        name=recording.name,
+    )
+    with view:
+        result = session.run(recording, timeline)
+    view.finish(session)
+    shown = result.summary() if show_numbers else mask_number(result.summary())
+    console.print(shown, markup=False, highlight=False)
+    if session.latencies_ms:
+        latencies = sorted(session.latencies_ms)
+        console.print(
+            f"prompt start latency: median {latencies[len(latencies) // 2]:.0f} ms, "
+            f"max {latencies[-1]:.0f} ms over {len(latencies)} prompts",
+            markup=False,
+        )
+    console.print(f"recording {recording}, timeline {timeline}", markup=False)
+    raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `call` to the CLI."""
+    app.command("call")(call_command)

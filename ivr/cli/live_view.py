@@ -1,0 +1,123 @@
+"""What a person sees during `ivr call`: a live panel on a terminal, else one line per event."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ivr.audio.format import frames_to_seconds
+from ivr.privacy import mask_number
+
+if TYPE_CHECKING:
+    from ivr.call.live import LiveSession
+
+REFRESH_S = 0.1
+"""How often the panel is redrawn (s)."""
+
+SHOWN_EVENTS = 12
+"""Events kept on the panel."""
+
+QUIET = {"vad_start", "vad_end", "prompt_out", "streams"}
+"""Timeline records that are detector or device detail, not dialog events."""
+
+
+def describe(record: dict[str, Any], show_numbers: bool = False) -> str:
+    """One timeline record as a line of text."""
+    details = ", ".join(
+        f"{k}={v}" for k, v in record.items() if k not in ("t", "frame", "event", "state", "words")
+    )
+    state = f" [{record['state']}]" if "state" in record else ""
+    line = f"{record['t']:8.2f} s  {record['event']}{state}" + (f"  {details}" if details else "")
+    return line if show_numbers else mask_number(line)
+
+
+def meter(level_dbfs: float, floor_dbfs: float, voiced: bool, width: int = 40) -> Text:
+    """A level bar from -80 to 0 dBFS with the noise floor marked and the VAD decision."""
+
+    def position(db: float) -> int:
+        return max(0, min(width, round((db + 80) / 80 * width)))
+
+    bar = ["─"] * width
+    for i in range(position(level_dbfs)):
+        bar[i] = "█"
+    floor_at = min(width - 1, position(floor_dbfs))
+    bar[floor_at] = "│"
+    text = Text("".join(bar), style="green" if voiced else "white")
+    text.append(f"  {level_dbfs:6.1f} dBFS  floor {floor_dbfs:6.1f}  ")
+    text.append("VOICE" if voiced else "quiet", style="bold green" if voiced else "dim")
+    return text
+
+
+class LiveView:
+    """Follows a live session: a rich panel when `console` is a terminal, else event lines."""
+
+    def __init__(self, console: Console, show_numbers: bool = False) -> None:
+        self.console = console
+        self.show_numbers = show_numbers
+        self.interactive = console.is_terminal
+        self._live: Live | None = None
+        self._printed = 0
+        self._drawn = 0.0
+
+    def __enter__(self) -> LiveView:
+        if self.interactive:
+            self._live = Live(console=self.console, auto_refresh=False, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+
+    def __call__(self, session: LiveSession) -> None:
+        log = session.engine.log
+        if not self.interactive:
+            for record in log[self._printed :]:
+                if record["event"] not in QUIET:
+                    self.console.print(
+                        describe(record, self.show_numbers), markup=False, highlight=False
+                    )
+            self._printed = len(log)
+            return
+        now = time.monotonic()
+        if now - self._drawn < REFRESH_S and not session.engine.done:
+            return
+        self._drawn = now
+        assert self._live is not None
+        self._live.update(self.render(session), refresh=True)
+
+    def finish(self, session: LiveSession) -> None:
+        """Print what remains (the last events) once the call is over."""
+        if self.interactive and self._live is not None:
+            self._live.update(self.render(session), refresh=True)
+        else:
+            self(session)
+
+    def render(self, session: LiveSession) -> Panel:
+        engine = session.engine
+        result = session.last_result
+        voiced = bool(result is not None and result.voiced[-1])
+        floor = float(result.floor_dbfs[-1]) if result is not None else -100.0
+        deadline = engine.next_deadline()
+        countdown = (
+            f"{frames_to_seconds(deadline - session.frames):.1f} s"
+            if deadline is not None and engine.listening
+            else "-"
+        )
+        state = next((r["state"] for r in reversed(engine.log) if "state" in r), "-")
+        heard = [r for r in engine.log if r["event"] == "recognized"]
+        transcript = heard[-1]["text"] if heard else ""
+        head = Table.grid(padding=(0, 2))
+        head.add_row("state", state, "time", f"{frames_to_seconds(session.frames):.1f} s")
+        head.add_row("listening", "yes" if engine.listening else "no", "timeout in", countdown)
+        head.add_row("heard", transcript or "-", "prompts", ", ".join(engine.prompts_said) or "-")
+        events = [r for r in engine.log if r["event"] not in QUIET][-SHOWN_EVENTS:]
+        lines = Text("\n".join(describe(r, self.show_numbers) for r in events))
+        body = Group(head, meter(session.level_dbfs, floor, voiced), lines)
+        return Panel(body, title=f"ivr call: {session.script.name}", border_style="blue")
