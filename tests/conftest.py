@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/null_sink.py
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
 """Real human recordings shipped by Debian's pocketsphinx-testdata (16 kHz mono)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from null_sink import null_sink, pactl
 
 from ivr.script import load_script
 from ivr.tts import PromptCache, Synthesizer
@@ -27,41 +27,13 @@ from ivr.tts import PromptCache, Synthesizer
 VALUES = ["--agent-id", "1", "--number", "1"]
 
 
-def _pulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=30)
-
-
 @pytest.fixture
 def pulse(tmp_path):
     """A private PulseAudio daemon with a 16 kHz null sink as default sink and source."""
-    if shutil.which("pulseaudio") is None:
-        pytest.fail("pulseaudio is not installed: run `make test` (it installs it)")
-    runtime = tmp_path / "pulse-runtime"
-    runtime.mkdir(mode=0o700)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path)}
-    env.pop("PULSE_SERVER", None)
-    started = _pulse(
-        env,
-        "pulseaudio",
-        "-D",
-        "-n",
-        "--exit-idle-time=-1",
-        "--disallow-exit",
-        "--load=module-native-protocol-unix",
-        "--load=module-null-sink sink_name=line rate=16000 channels=1",
-        f"--log-target=file:{tmp_path / 'pulse.log'}",
-    )
-    assert started.returncode == 0, started.stderr
-    for _ in range(50):
-        if _pulse(env, "pactl", "info").returncode == 0:
-            break
-        time.sleep(0.1)
-    _pulse(env, "pactl", "set-default-sink", "line")
-    _pulse(env, "pactl", "set-default-source", "line.monitor")
-    env["IVR_CACHE_DIR"] = os.environ["IVR_CACHE_DIR"]
-    env["PYTHONUNBUFFERED"] = "1"
-    yield env
-    _pulse(env, "pulseaudio", "--kill")
+    with null_sink(tmp_path) as env:
+        env["IVR_CACHE_DIR"] = os.environ["IVR_CACHE_DIR"]
+        env["PYTHONUNBUFFERED"] = "1"
+        yield env
 
 
 def start_call(env, tmp_path: Path, *extra: str) -> subprocess.Popen:
@@ -190,7 +162,7 @@ def test_audio_server_stopping_mid_call_is_a_device_error(pulse, tmp_path):
     lines: list[str] = []
     wait_for(call, "prompt_started", lines)
     time.sleep(1.0)
-    _pulse(pulse, "pulseaudio", "--kill")
+    pactl(pulse, "pulseaudio", "--kill")
     out, err = call.communicate(timeout=60)
     assert call.returncode == 1, out + err
     records = timeline(tmp_path)

@@ -11,6 +11,10 @@ process. Target: flat in file length.
 replay: the generated test calls of the outbound script (at least 50) replayed without
 recognition, on one core: times real time, and frames per second against the front end alone
 on the same files. Targets: >= 2,000x real time, ratio >= 0.4.
+live: 10 live calls (`ivr call`) through a private PulseAudio null sink: the median and maximum
+prompt start latency (from the frame a timer fired to the prompt's first sample leaving the
+speaker) and timer jitter (from that frame's arrival to the engine's decision), in ms.
+Target: median start latency under 50 ms.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import soxr
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from ivr.audio import FRAME_SAMPLES, SAMPLE_RATE, open_source  # noqa: E402
 from ivr.detect import DetectorSettings, analyze  # noqa: E402
@@ -190,10 +195,63 @@ def bench_replay(calls: int) -> None:
     print("  targets: >= 2,000x real time, ratio >= 0.4")
 
 
+LIVE_SCRIPT = """\
+script: bench
+start: ask
+prompts:
+  ask: "您好!您好!请问能听到吗?"
+  bye: "对不起,电话一直没有声音,再见!"
+defaults:
+  listen: {noinput_timeout_s: 1.0, end_of_speech_s: 0.8, max_speech_s: 10.0}
+states:
+  ask:
+    say: [ask]
+    listen: {}
+    "on":
+      noinput:
+        - {count: 1, do: [{say: ask}]}
+        - {count: 2, do: [{say: ask}]}
+        - {count: 3, do: [{say: bye}, {pause: 0.5}, {hangup: no_answer}]}
+"""
+
+
+def bench_live(calls: int) -> None:
+    from null_sink import null_sink
+
+    latencies, jitters = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        script = folder / "bench.yaml"
+        script.write_text(LIVE_SCRIPT, encoding="utf-8")
+        with null_sink(folder) as env:
+            env["IVR_CACHE_DIR"] = str(folder / "cache")
+            for i in range(calls):
+                record = folder / f"call{i}.wav"
+                subprocess.run(
+                    [sys.executable, "-m", "ivr", "call", "--script", str(script), "--asr", "none",
+                     "--record", str(record)],
+                    env=env, capture_output=True, text=True, check=True, timeout=120,
+                )  # fmt: skip
+                for line in record.with_suffix(".timeline.jsonl").read_text().splitlines():
+                    entry = json.loads(line)
+                    if entry["event"] == "prompt_out" and entry["frame"] > 0:
+                        latencies.append(entry["start_latency_ms"])
+                        jitters.append(abs(entry["processing_ms"]))
+    print(
+        f"live calls through a PulseAudio null sink: {calls} calls, {len(latencies)} timed prompts"
+    )
+    for label, values in (("prompt start latency", latencies), ("timer jitter", jitters)):
+        print(f"  {label:22s} median {np.median(values):6.1f} ms, max {np.max(values):6.1f} ms")
+    print("  target: median start latency under 50 ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
-    parser.add_argument("--only", choices=["frontend", "memory", "replay"], help="one benchmark")
+    parser.add_argument(
+        "--only", choices=["frontend", "memory", "replay", "live"], help="one benchmark"
+    )
+    parser.add_argument("--live-calls", type=int, default=10, help="calls for the live benchmark")
     parser.add_argument("--calls", type=int, default=54, help="calls for the replay benchmark")
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -206,6 +264,8 @@ def main() -> None:
         bench_memory()
     if args.only in (None, "replay"):
         bench_replay(args.calls)
+    if args.only in (None, "live"):
+        bench_live(args.live_calls)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@ import numpy as np
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.errors import DeviceError
 
+OUTPUT_BLOCK_SAMPLES = FRAME_SAMPLES // 2
+"""Samples per output callback (10 ms): smaller blocks let a prompt start sooner, and the
+output callback only copies samples, so it can run that often."""
+
 
 def _sd() -> Any:
     try:
@@ -163,7 +167,7 @@ class Microphone:
 
 
 class LiveStreams:
-    """Opens the input and output streams of a call (16 kHz, mono, 20 ms blocks)."""
+    """Opens the input and output streams of a call (16 kHz mono; 20 ms in, 10 ms out)."""
 
     def __init__(self, input_device: str | None = None, output_device: str | None = None) -> None:
         self.input_index = resolve_device(input_device, "input")
@@ -178,7 +182,7 @@ class LiveStreams:
         try:
             out = sd.OutputStream(
                 samplerate=SAMPLE_RATE,
-                blocksize=FRAME_SAMPLES,
+                blocksize=OUTPUT_BLOCK_SAMPLES,
                 channels=1,
                 dtype="int16",
                 device=self.output_index,
