@@ -24,6 +24,8 @@ import soundfile as sf
 from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, frames_to_seconds
 from ivr.audio.source import FileSource
+from ivr.call.echo import EchoGuard
+from ivr.call.mixer import Mixer
 from ivr.call.recognition import AsrBackend, AudioRing, Utterance
 from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import DetectorSettings
@@ -33,6 +35,10 @@ from ivr.script.model import Script
 
 SILENCE_BLOCK_FRAMES = 50
 """Frames of digital silence fed per step once the recording has ended (1 s)."""
+
+BARGE_IN_BLOCK_FRAMES = 5
+"""Frames per block when a script allows barge-in (100 ms), so that the echo check follows
+the engine's state closely; otherwise files are read in large blocks."""
 
 
 class PromptAudioLike(Protocol):
@@ -84,41 +90,6 @@ class CallResult:
         )
 
 
-@dataclass
-class _Placement:
-    start: int
-    samples: np.ndarray
-    end: int
-
-
-class _Mixer:
-    """Our side of the call: prompts placed at their frames, with the output volume."""
-
-    def __init__(self) -> None:
-        self.placements: list[_Placement] = []
-
-    def play(self, start: int, samples: np.ndarray, volume_db: float) -> int:
-        scaled = samples.astype(np.float32) * np.float32(10 ** (volume_db / 20))
-        frames = samples.shape[0] // FRAME_SAMPLES
-        self.placements.append(_Placement(start, scaled, start + frames))
-        return start + frames
-
-    def stop(self, frame: int) -> None:
-        for p in self.placements:
-            p.end = min(p.end, max(frame, p.start))
-
-    def render(self, base: int, frames: int) -> np.ndarray:
-        out = np.zeros(frames * FRAME_SAMPLES, dtype=np.float32)
-        end = base + frames
-        for p in self.placements:
-            a, b = max(base, p.start), min(end, p.end)
-            if a < b:
-                src = p.samples[(a - p.start) * FRAME_SAMPLES : (b - p.start) * FRAME_SAMPLES]
-                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src
-        self.placements = [p for p in self.placements if p.end > end]
-        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
-
-
 def _blocks_then_silence(source: FileSource) -> Iterator[np.ndarray]:
     yield from source.blocks()
     silence = np.zeros((SILENCE_BLOCK_FRAMES, FRAME_SAMPLES), dtype=np.int16)
@@ -143,9 +114,10 @@ class ReplaySession:
         self.settings = settings or DetectorSettings()
         self.asr = asr
         self.engine = Engine(script, self.settings, recognizes=asr is not None)
-        self._mixer = _Mixer()
+        self._mixer = Mixer()
         self._playing_until: int | None = None
         self._ring = AudioRing()
+        self._echo = EchoGuard(self._ring, self._mixer, self.settings)
         self._hearing: tuple[int, Utterance] | None = None  # (segment start, recognition)
         self._fed_until = 0
         self.frames = 0
@@ -231,11 +203,16 @@ class ReplaySession:
     ) -> None:
         """One block through the detectors, the engine and the recording."""
         engine = self.engine
+        speaking = detectors.in_speech
         result = detectors.process(block)
         self.last_result = result
         end = result.base + block.shape[0]
         self._ring.add(result.base, block)
-        self._step(result.base, end, result.events, result.floor_dbfs)
+        events = result.events
+        if speaking:
+            rises = self._echo.rises(result, detectors.onset_frames, self.engine)
+            events = sorted(events + rises, key=lambda e: e.decided_frame) if rises else events
+        self._step(result.base, end, events, result.floor_dbfs)
         self._feed(end)
         stop = end if not engine.done else min(end, engine.result.frame)
         if writer is not None and stop > result.base:
@@ -272,11 +249,17 @@ class ReplaySession:
                 engine.floor_dbfs = floor
                 if isinstance(event, SpeechEnded):
                     self._recognize_end(event)
+                if isinstance(event, SpeechStarted) and self._is_echo(event):
+                    continue
                 self._act(engine.on_detector_event(event))
                 if isinstance(event, SpeechStarted):
                     self._recognize_start(event)
             else:
                 self._act(engine.advance(frame, floor))
+
+    def _is_echo(self, event: SpeechStarted) -> bool:
+        """Speech starting while a barge-in prompt plays that is only our own echo."""
+        return self._echo.is_echo(event, self.engine)
 
     def _recognize_start(self, event: SpeechStarted) -> None:
         """Start recognizing a segment the engine counts, from `padding` before its start."""
@@ -296,7 +279,8 @@ class ReplaySession:
 
     def _recognize_end(self, event: SpeechEnded) -> None:
         """Finish the segment's recognition with `padding` after its end; tell the engine."""
-        if self._hearing is None or self._hearing[0] != event.segment.start:
+        segment = event.segment
+        if self._hearing is None or not segment.start <= self._hearing[0] < segment.end + 1:
             return
         assert self.asr is not None
         self._feed(min(event.segment.end + self.asr.padding_frames, self._ring.end))
@@ -330,7 +314,11 @@ def replay_file(
     """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`.
 
     Without `asr` the call runs in detector-only mode: speech counts as an answer."""
-    source = FileSource(path, channel=channel)
+    barge_in = any(s.listen is not None and s.listen.barge_in for s in script.states.values())
+    if barge_in:
+        source = FileSource(path, channel=channel, block_frames=BARGE_IN_BLOCK_FRAMES)
+    else:
+        source = FileSource(path, channel=channel)
     session = ReplaySession(source, script, prompts, settings, asr)
     recording = timeline = None
     if out_dir is not None:

@@ -62,6 +62,16 @@ class Detectors:
         return self._segmenter.finish(self.frames_seen)
 
     @property
+    def in_speech(self) -> bool:
+        """Whether a speech segment is open (decided and not yet ended)."""
+        return self._segmenter.in_speech
+
+    @property
+    def onset_frames(self) -> int:
+        """Voiced frames that make speech (vad.onset_ms in frames)."""
+        return self._segmenter.onset
+
+    @property
     def floor_dbfs(self) -> float:
         """The current noise floor estimate (dBFS)."""
         return self._floor.current

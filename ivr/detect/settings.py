@@ -75,6 +75,9 @@ class DetectorSettings:
     segment is noise."""
     noisy_floor_dbfs: float = -50.0
     """A noise floor at or above this (dBFS) is a noisy line, with or without speech on it."""
+    echo_margin_db: float = 10.0
+    """Barge-in: while we speak, the microphone hears our own prompt. Speech starting then
+    counts only if it is this much louder (dB) than the level heard during the prompt so far."""
     choppy_gap_ms: int = 100
     """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
     overhang bridges the pauses between words, so natural speech has almost none."""
@@ -87,6 +90,7 @@ class DetectorSettings:
         "low_volume_dbfs": (-90.0, 0.0),
         "min_snr_db": (-10.0, 60.0),
         "noisy_floor_dbfs": (-90.0, 0.0),
+        "echo_margin_db": (0.0, 60.0),
         "choppy_gap_ms": (20, 2000),
         "choppy_min_gaps": (1, 100),
         "choppy_min_rate_hz": (0.0, 50.0),
@@ -136,6 +140,7 @@ TOP_LEVEL = (
     "low_volume_dbfs",
     "min_snr_db",
     "noisy_floor_dbfs",
+    "echo_margin_db",
     "choppy_gap_ms",
     "choppy_min_gaps",
     "choppy_min_rate_hz",

@@ -195,6 +195,15 @@ class Engine:
             free_text=getattr(result, "free_text", ""),
         )
 
+    def barge_in_possible(self) -> bool:
+        """Whether speech starting now would interrupt the prompt playing (barge-in)."""
+        return (
+            self._phase == "playing"
+            and self._state is not None
+            and self._state.listen is not None
+            and self._state.listen.barge_in
+        )
+
     def is_hearing(self, start_frame: int) -> bool:
         """Whether the speech segment that started at `start_frame` is being counted."""
         return self._phase == "listening" and self._open_start == start_frame
@@ -229,13 +238,7 @@ class Engine:
     # --- speech ---------------------------------------------------------------------------
 
     def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
-        barge = (
-            self._phase == "playing"
-            and self._state is not None
-            and self._state.listen is not None
-            and self._state.listen.barge_in
-        )
-        if barge:
+        if self.barge_in_possible():
             out.append(StopPrompt(now))
             self._record(now, "barge_in")
             self._queue.clear()
@@ -254,8 +257,11 @@ class Engine:
         if self._skip_start == segment.start:
             self._skip_start = None
             return
-        if self._phase != "listening" or self._open_start != segment.start:
+        open_start = self._open_start
+        if self._phase != "listening" or open_start is None:
             return
+        if not segment.start <= open_start < max(segment.end, segment.start + 1):
+            return  # not the segment the open speech is part of
         assert self._listen is not None
         self._open_start = None
         self._utterance.append(segment)
