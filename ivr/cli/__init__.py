@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import call, detect, models, prompts, replay, synth
+from ivr.cli import call, detect, models, prompts, replay, synth, tune
 
 app = typer.Typer(
     name="ivr",
@@ -20,6 +20,7 @@ replay.register(app)
 prompts.register(app)
 models.register(app)
 call.register(app)
+tune.register(app)
 
 
 def main() -> None:

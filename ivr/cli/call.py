@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ivr.cli.common import detector_settings, fail_line, make_console
+from ivr.cli.common import apply_script_config, detector_settings, fail_line, make_console
 from ivr.cli.replay import ASR_MODES, asr_setup, placeholder_values
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
@@ -82,7 +82,7 @@ def call_command(
     console = make_console()
     try:
         values = placeholder_values(config, org, agent_id, number)
-        loaded = load_script(script, values)
+        loaded = apply_script_config(load_script(script, values), config)
         settings = detector_settings(config, settings_overrides or [])
         cache = PromptCache(cache_dir)
         cache.render_all(loaded.prompts)  # the call never waits for synthesis

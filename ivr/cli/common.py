@@ -71,3 +71,18 @@ def detector_settings(config: Path | None, overrides: list[str]) -> DetectorSett
     if overrides:
         settings = settings.with_overrides(dict(parse_assignment(o) for o in overrides))
     return settings
+
+
+def apply_script_config(script, config: Path | None):
+    """The script with a config file's `script:` timings (noinput, end_of_speech, max_speech)."""
+    if config is None:
+        return script
+    from ivr.script.overrides import with_timings
+
+    section = load_config(config).get("script") or {}
+    if not isinstance(section, dict):
+        raise IvrError(f"{config}: `script:` must be a mapping of timings")
+    try:
+        return with_timings(script, section)
+    except ValueError as exc:
+        raise IvrError(f"{config}: script: {exc}") from None

@@ -13,7 +13,13 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from ivr.cli.common import detector_settings, fail_line, load_config, make_console
+from ivr.cli.common import (
+    apply_script_config,
+    detector_settings,
+    fail_line,
+    load_config,
+    make_console,
+)
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
 
@@ -57,7 +63,7 @@ def _setup(job: ReplayJob) -> dict[str, Any]:
     from ivr.script.loader import load_script
     from ivr.tts.prompt_cache import PromptCache
 
-    script = load_script(job.script, job.values)
+    script = apply_script_config(load_script(job.script, job.values), job.settings_config)
     cache = PromptCache(job.cache_dir)
     cache.render_all(script.prompts)  # a call never waits for synthesis
     settings = detector_settings(job.settings_config, list(job.overrides))

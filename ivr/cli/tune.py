@@ -1,0 +1,142 @@
+"""`ivr tune`: choose silence timeouts and detector thresholds from labelled recorded calls."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ivr.atomic import write_text_atomic
+from ivr.cli.common import (
+    apply_script_config,
+    detector_settings,
+    fail_line,
+    make_console,
+)
+from ivr.cli.replay import expand, placeholder_values
+from ivr.errors import IvrError
+from ivr.script.overrides import SCRIPT_PARAMS
+
+
+def _default_cache() -> Path:
+    root = os.environ.get("IVR_CACHE_DIR")
+    return (Path(root).expanduser() if root else Path.home() / ".cache" / "ivr") / "detectors"
+
+
+def tune_command(
+    corpus: Annotated[Path, typer.Argument(help="Folder of labelled calls (with manifest.yaml).")],
+    grid: Annotated[
+        list[str],
+        typer.Option(help="An axis: NAME=FROM:TO:STEP or NAME=V1,V2 (repeat for more axes)."),
+    ],
+    script: Annotated[str, typer.Option(help="Script name or path.")] = "outbound",
+    manifest: Annotated[
+        Path | None, typer.Option(help="Labels (default: CORPUS/manifest.yaml).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Calls evaluated in parallel.")] = 1,
+    out: Annotated[Path, typer.Option(help="Folder for results, overlay and picture.")] = Path(
+        "out/tune"
+    ),
+    org: Annotated[str | None, typer.Option(help="Value of {org}.")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    number: Annotated[str | None, typer.Option(help="Value of {number}.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Base config (values, detect, script).")] = (
+        None
+    ),
+    channel: Annotated[str, typer.Option(help="Stereo files: the callee's side.")] = "mix",
+    cache_dir: Annotated[Path | None, typer.Option(help="Detector output cache folder.")] = None,
+    prompt_cache: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+) -> None:
+    """Evaluate every grid combination on every labelled call; recommend the best setting."""
+    from ivr.script.loader import load_script
+    from ivr.tts.prompt_cache import PromptCache
+    from ivr.tune.grid import combinations, parse_axis
+    from ivr.tune.metrics import labels_from_manifest
+    from ivr.tune.report import (
+        overlay_yaml,
+        pareto_front,
+        plot_png,
+        recommend,
+        results_table,
+        write_csv,
+    )
+    from ivr.tune.sweep import SweepJob, sweep
+
+    console = make_console()
+    if jobs < 1:
+        fail_line(f"--jobs must be >= 1, got {jobs}")
+    folder = corpus if corpus.is_dir() else corpus.parent
+    labels_path = manifest or (corpus if corpus.is_file() else corpus / "manifest.yaml")
+    try:
+        axes = [parse_axis(g) for g in grid]
+        combos = combinations(axes)
+        labels = labels_from_manifest(labels_path)
+        values = placeholder_values(config, org, agent_id, number)
+        loaded = apply_script_config(load_script(script, values), config)
+        settings = detector_settings(config, [])
+        audio = PromptCache(prompt_cache).render_all(loaded.prompts)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc))
+    params = [name for name, _ in axes]
+    files = expand([folder])
+    calls = [(f, labels[f.name]) for f in files if f.name in labels]
+    skipped = [f.name for f in files if f.name not in labels]
+    for name in skipped:
+        console.print(f"skipped {name}: no label in {labels_path}", style="yellow", markup=False)
+    if not calls:
+        fail_line(f"no labelled calls in {folder}")
+    job = SweepJob(
+        script=loaded,
+        settings=settings,
+        prompt_frames={loaded.prompts[p]: a.frames for p, a in audio.items()},
+        combos=combos,
+        cache_dir=cache_dir or _default_cache(),
+        channel=channel,
+    )
+    console.print(
+        f"{len(calls)} calls x {len(combos)} combinations = {len(calls) * len(combos)} "
+        f"evaluations, {jobs} process(es)",
+        markup=False,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} calls"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("tuning", total=len(calls))
+        rows, outcomes = sweep(job, calls, jobs, lambda _: progress.advance(task))
+    failed = [o for o in outcomes if o.error]
+    for o in failed:
+        console.print(f"error: {o.error} (left out)", style="red", markup=False)
+    if len(failed) == len(outcomes):
+        fail_line("every call failed: nothing to recommend", code=1)
+    front = pareto_front(rows)
+    best = recommend(rows, params)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "results.csv", rows, params)
+    script_params = [p for p in params if p in SCRIPT_PARAMS]
+    overlay = overlay_yaml({p: rows[best][p] for p in params}, script_params)
+    write_text_atomic(out / "recommended.yaml", overlay)
+    plot_png(out / "tune.png", rows, params, front)
+    console.print(results_table(rows, params, best, front))
+    chosen = ", ".join(f"{p}={rows[best][p]:g}" for p in params)
+    console.print(
+        f"recommended: {chosen} (accuracy {rows[best]['accuracy']:.1%}, "
+        f"cost {rows[best]['cost_s']:.2f} s) over {len(outcomes) - len(failed)} calls",
+        markup=False,
+    )
+    console.print(
+        f"results {out / 'results.csv'}, overlay {out / 'recommended.yaml'} "
+        f"(ivr replay/call --config), picture {out / 'tune.png'}",
+        markup=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `tune` to the CLI."""
+    app.command("tune")(tune_command)

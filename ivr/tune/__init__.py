@@ -1,0 +1,1 @@
+"""`ivr tune`: choosing timeouts and detector thresholds from labelled recorded calls."""

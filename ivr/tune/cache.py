@@ -1,0 +1,136 @@
+"""Detector outputs of a call, computed once per distinct detector setting and kept on disk.
+
+The detectors see a recording exactly as it is, whatever the dialog does (the input gain is
+applied to measured levels), so their outputs — the speech events and the noise floor of every
+frame — depend only on the file and the detector settings that change them. They are computed
+over the file and then the silence that follows it up to the script's `max_call_s` (what replay
+feeds), and stored under a key made of the file's content hash and those settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ivr.atomic import atomic_path
+from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.source import FileSource
+from ivr.detect.frontend import Detectors
+from ivr.detect.settings import DetectorSettings
+from ivr.events import Segment, SpeechEnded, SpeechStarted
+from ivr.tune.grid import changes_detector_output
+
+FORMAT = "ivr-detector-cache/1"
+"""Part of every key: change it when the detectors or this format change."""
+
+
+@dataclass(frozen=True)
+class CachedCall:
+    """What the detectors output for one call: events in order and the floor of every frame."""
+
+    file: str
+    frames: int
+    floor_dbfs: np.ndarray
+    events: tuple[SpeechStarted | SpeechEnded, ...]
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detector_part(settings: DetectorSettings) -> dict:
+    """The settings that change the detectors' outputs."""
+    return {k: v for k, v in sorted(settings.as_dict().items()) if changes_detector_output(k)}
+
+
+def analyze_call(
+    path: Path, settings: DetectorSettings, total_frames: int, channel: str = "mix"
+) -> CachedCall:
+    """Run the detectors over the file and then silence, `total_frames` in all."""
+    detectors = Detectors(settings)
+    floors, events = [], []
+    for block in FileSource(path, channel=channel).blocks():
+        result = detectors.process(block)
+        floors.append(result.floor_dbfs)
+        events += result.events
+    tail = total_frames - detectors.frames_seen
+    if tail > 0:
+        result = detectors.process(np.zeros((tail, FRAME_SAMPLES), dtype=np.int16))
+        floors.append(result.floor_dbfs)
+        events += result.events
+    events += detectors.finish()
+    floor = np.concatenate(floors) if floors else np.zeros(0, np.float32)
+    return CachedCall(Path(path).name, detectors.frames_seen, floor, tuple(events))
+
+
+def _encode(events) -> str:
+    rows = []
+    for e in events:
+        if isinstance(e, SpeechStarted):
+            rows.append(["s", e.frame, e.decided_frame])
+        else:
+            s = e.segment
+            rows.append(
+                ["e", s.start, s.end, s.level_dbfs, s.snr_db, s.floor_dbfs, s.voiced_frames,
+                 s.gaps, e.decided_frame]
+            )  # fmt: skip
+    return json.dumps(rows)
+
+
+def _decode(text: str) -> tuple:
+    out = []
+    for row in json.loads(text):
+        if row[0] == "s":
+            out.append(SpeechStarted(row[1], row[2]))
+        else:
+            out.append(SpeechEnded(Segment(*row[1:8]), row[8]))
+    return tuple(out)
+
+
+class DetectorCache:
+    """Cached detector outputs in a folder: `<key>.npz`, written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def key(self, content_hash: str, settings: DetectorSettings, total_frames: int) -> str:
+        """The cache key of a file's content under the settings, for a call length."""
+        spec = json.dumps([FORMAT, content_hash, detector_part(settings), total_frames])
+        return hashlib.sha256(spec.encode()).hexdigest()
+
+    def get(
+        self,
+        path: Path,
+        settings: DetectorSettings,
+        total_frames: int,
+        channel: str = "mix",
+        content_hash: str | None = None,
+    ) -> CachedCall:
+        """The detector outputs of `path`, from disk when cached, else computed and stored."""
+        key = self.key(content_hash or file_hash(path), settings, total_frames)
+        stored = self.directory / f"{key}.npz"
+        if stored.is_file():
+            try:
+                with np.load(stored) as data:
+                    return CachedCall(
+                        Path(path).name,
+                        int(data["frames"]),
+                        data["floor"],
+                        _decode(str(data["events"])),
+                    )
+            except (OSError, ValueError, KeyError):
+                pass  # unreadable: computed again and replaced
+        call = analyze_call(Path(path), settings, total_frames, channel)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(stored) as tmp, open(tmp, "wb") as f:
+            np.savez(f, frames=call.frames, floor=call.floor_dbfs, events=_encode(call.events))
+        return call

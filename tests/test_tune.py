@@ -1,0 +1,160 @@
+"""`ivr tune` on generated labelled corpora: the right recommendation, checked, not eyeballed."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ivr.call.replay import replay_file
+from ivr.detect import DetectorSettings
+from ivr.script import load_script
+from ivr.script.overrides import with_timings
+from ivr.synth.calls import CallSpec, Utterance
+from ivr.synth.corpus import write_corpus
+from ivr.tts import PromptCache
+from ivr.tune.cache import DetectorCache
+from ivr.tune.evaluate import CachedSession, call_frames
+
+VALUES = {"agent_id": "1", "number": "1"}
+ARGS = ["--agent-id", "1", "--number", "1"]
+
+
+@pytest.fixture(scope="module")
+def outbound():
+    script = load_script("outbound", VALUES)
+    cache = PromptCache()
+    audio = cache.render_all(script.prompts)
+    return script, cache, audio
+
+
+def answer_corpus(folder: Path, opening_s: float, delays, dead_lines: int) -> Path:
+    """Callees answering `delay` s after the opening ends, and silent (dead) lines."""
+    specs = [
+        CallSpec(
+            f"answer_{i:02d}",
+            "answers_late",
+            round(opening_s + delay + 10, 2),
+            (Utterance(round(opening_s + delay, 2), "是的,我是"),),
+            "clean",
+            "pink",
+            -66.0,
+            seed=i,
+        )
+        for i, delay in enumerate(delays)
+    ]
+    specs += [
+        CallSpec(f"dead_{i:02d}", "never_answers", 20.0, (), "clean", "white", -70.0, seed=50 + i)
+        for i in range(dead_lines)
+    ]
+    return write_corpus(specs, folder, seed=1)
+
+
+def run_tune(corpus: Path, out: Path, *grid: str, extra=()) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "ivr", "tune", str(corpus), "--script", "outbound", *ARGS]
+    args += [a for g in grid for a in ("--grid", g)]
+    args += ["--out", str(out), "--cache-dir", str(out / "cache"), *extra]
+    return subprocess.run(args, capture_output=True, text=True, timeout=600)
+
+
+def rows_of(out: Path) -> list[dict]:
+    with open(out / "results.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_recommended_noinput_is_the_smallest_that_hears_every_answer(outbound, tmp_path):
+    _, _, audio = outbound
+    opening_s = audio["opening"].duration_s
+    delays = [1.0, 2.0, 3.0, 3.6, 4.2]
+    corpus = answer_corpus(tmp_path / "calls", opening_s, delays, dead_lines=2)
+    done = run_tune(corpus.parent, tmp_path / "out", "noinput=2:6:0.5", extra=["-j", "2"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {float(r["noinput"]): r for r in rows_of(tmp_path / "out")}
+    # speech counts once its onset is confirmed (100 ms): a timeout must exceed delay + 0.1 s
+    expected = min(v for v in rows if v > max(delays) + 0.1)
+    assert expected == 4.5
+    overlay = yaml.safe_load((tmp_path / "out" / "recommended.yaml").read_text())
+    assert overlay["script"]["noinput"] == expected
+    for value, row in rows.items():
+        if value < expected:  # the table shows how each shorter value fails
+            assert float(row["premature_reprompt_rate"]) > 0, value
+            assert float(row["accuracy"]) < 1.0, value
+        else:
+            assert float(row["premature_reprompt_rate"]) == 0, value
+            assert float(row["accuracy"]) == 1.0, value
+    # longer timeouts cost more seconds on dead lines
+    assert float(rows[6.0]["dead_line_s"]) > float(rows[expected]["dead_line_s"])
+    assert (tmp_path / "out" / "tune.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recommended_low_volume_threshold_classifies_quiet_callees(outbound, tmp_path):
+    _, _, audio = outbound
+    t0 = audio["opening"].duration_s
+    quiet = tuple(
+        Utterance(round(t0 + 0.5 + 3.5 * i, 2), ("喂?", "听不清", "你说什么")[i % 3], -54.0)
+        for i in range(14)
+    )
+    specs = [
+        CallSpec(f"quiet_{i}", "too_quiet", round(t0 + 52, 2), quiet, "clean", "pink", -80.0,
+                 seed=i)
+        for i in range(2)
+    ] + [
+        CallSpec(f"normal_{i}", "answers_at_once", round(t0 + 10, 2),
+                 (Utterance(round(t0 + 0.6, 2), "是的,我是", -20.0),), "clean", "pink", -66.0,
+                 seed=10 + i)
+        for i in range(2)
+    ]  # fmt: skip
+    corpus = write_corpus(specs, tmp_path / "calls", seed=2)
+    done = run_tune(corpus.parent, tmp_path / "out", "low_volume_dbfs=-60:-35:5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {float(r["low_volume_dbfs"]): r for r in rows_of(tmp_path / "out")}
+    overlay = yaml.safe_load((tmp_path / "out" / "recommended.yaml").read_text())
+    chosen = overlay["detect"]["low_volume_dbfs"]
+    assert float(rows[chosen]["accuracy"]) == 1.0
+    assert float(rows[chosen]["missed_quiet_rate"]) == 0.0
+    assert float(rows[-60.0]["accuracy"]) < 1.0  # too low: quiet callees pass for answers
+
+
+def test_cached_path_equals_plain_replay_call_by_call(outbound, tmp_path):
+    script, cache, audio = outbound
+    corpus = answer_corpus(tmp_path / "calls", audio["opening"].duration_s, [1.0, 3.6], 1)
+    frames = {script.prompts[p]: a.frames for p, a in audio.items()}
+    detector_cache = DetectorCache(tmp_path / "cache")
+    files = sorted(corpus.parent.glob("*.wav"))
+    for noinput, aggressiveness, low in [(2.5, 1, -45.0), (3.0, 2, -40.0), (4.5, 3, -35.0)]:
+        variant = with_timings(script, {"noinput": noinput})
+        settings = DetectorSettings().with_overrides(
+            {"vad.aggressiveness": aggressiveness, "low_volume_dbfs": low}
+        )
+        for path in files:
+            cached = detector_cache.get(path, settings, call_frames(variant))
+            run = CachedSession(cached, variant, frames, settings).evaluate()
+            plain = replay_file(path, variant, cache, settings)
+            assert run.outcome == plain.outcome, path.name
+            assert list(run.timeline) == plain.timeline, path.name
+
+
+def test_corrupt_and_unlabelled_files_are_reported_and_skipped(outbound, tmp_path):
+    _, _, audio = outbound
+    corpus = answer_corpus(tmp_path / "calls", audio["opening"].duration_s, [1.0], 1)
+    (corpus.parent / "broken.wav").write_text("not audio")
+    data = yaml.safe_load(corpus.read_text(encoding="utf-8"))
+    data["calls"].append({"file": "broken.wav", "situation": "answers_late", "speech": []})
+    corpus.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    extra = corpus.parent / "stray.wav"
+    extra.write_bytes((corpus.parent / "dead_00.wav").read_bytes())
+    done = run_tune(corpus.parent, tmp_path / "out", "noinput=3,4")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "skipped stray.wav: no label" in done.stdout
+    assert "broken.wav" in done.stdout and "not audio" in done.stdout
+    assert len(rows_of(tmp_path / "out")) == 2
+
+
+def test_bad_grid_names_list_the_valid_ones(tmp_path):
+    done = run_tune(tmp_path, tmp_path / "out", "noinputs=1,2")
+    assert done.returncode == 2
+    assert "unknown setting 'noinputs'" in done.stderr and "vad.aggressiveness" in done.stderr
