@@ -136,6 +136,9 @@ def test_cached_path_equals_plain_replay_call_by_call(outbound, tmp_path):
             plain = replay_file(path, variant, cache, settings)
             assert run.outcome == plain.outcome, path.name
             assert list(run.timeline) == plain.timeline, path.name
+            lean = CachedSession(cached, variant, frames, settings, detector_notes=False)
+            dialog = [r for r in plain.timeline if not r["event"].startswith("vad_")]
+            assert list(lean.evaluate().timeline) == dialog, path.name
 
 
 def test_corrupt_and_unlabelled_files_are_reported_and_skipped(outbound, tmp_path):

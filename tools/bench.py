@@ -15,6 +15,10 @@ live: 10 live calls (`ivr call`) through a private PulseAudio null sink: the med
 prompt start latency (from the frame a timer fired to the prompt's first sample leaving the
 speaker) and timer jitter (from that frame's arrival to the engine's decision), in ms.
 Target: median start latency under 50 ms.
+tune: a sweep of 200 generated calls x 500 combinations (noinput x end_of_speech x
+low_volume_dbfs) with `-j 2`: the time, evaluations per second, and the ratio to re-running the
+full replay for each combination (a sample of the naive path, measured and extrapolated).
+Targets: under 30 s, at least 100x faster than naive.
 """
 
 from __future__ import annotations
@@ -245,12 +249,89 @@ def bench_live(calls: int) -> None:
     print("  target: median start latency under 50 ms")
 
 
+def bench_tune(calls: int) -> None:
+    import random
+
+    from ivr.call.replay import replay_file
+    from ivr.detect import DetectorSettings
+    from ivr.script import load_script
+    from ivr.script.overrides import with_timings
+    from ivr.synth.corpus import write_corpus
+    from ivr.synth.script_calls import script_call_specs
+    from ivr.tts.prompt_cache import PromptCache
+    from ivr.tune.grid import combinations, parse_axis, split
+    from ivr.tune.metrics import labels_from_manifest
+    from ivr.tune.sweep import SweepJob, sweep
+
+    values = {"agent_id": "1001", "number": "13812345678"}
+    script = load_script("outbound", values)
+    axes = [
+        parse_axis("noinput=2:6.5:0.5"),
+        parse_axis("end_of_speech=0.4:1.3:0.1"),
+        parse_axis("low_volume_dbfs=-50:-38:3"),
+    ]
+    combos = combinations(axes)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cache = PromptCache(folder / "prompts")
+        audio = cache.render_all(script.prompts)
+        specs, seed = [], 0
+        while len(specs) < calls:
+            seed += 1
+            for spec, _ in script_call_specs(script, lambda p: audio[p].frames, seed=seed):
+                specs.append(spec.__class__(**{**spec.__dict__, "name": f"{spec.name}_{seed}"}))
+        manifest = write_corpus(specs[:calls], folder / "calls", seed=0)
+        labels = labels_from_manifest(manifest)
+        items = [(folder / "calls" / name, label) for name, label in sorted(labels.items())]
+        job = SweepJob(
+            script=script,
+            settings=DetectorSettings(),
+            prompt_frames={script.prompts[p]: a.frames for p, a in audio.items()},
+            combos=combos,
+            cache_dir=folder / "detectors",
+        )
+        start = time.perf_counter()
+        sweep(job, items, jobs=2)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        sweep(job, items, jobs=2)
+        warm = time.perf_counter() - start
+        rng = random.Random(1)
+        sample = [(rng.choice(items)[0], rng.choice(combos)) for _ in range(40)]
+        start = time.perf_counter()
+        for path, combo in sample:
+            timings, inputs, thresholds = split(combo)
+            settings = DetectorSettings().with_overrides({**inputs, **thresholds})
+            replay_file(path, with_timings(script, timings), cache, settings)
+        naive_each = (time.perf_counter() - start) / len(sample)
+    evaluations = len(items) * len(combos)
+    naive = naive_each * evaluations
+    print(
+        f"tune sweep: {len(items)} calls x {len(combos)} combinations = {evaluations} evaluations"
+    )
+    print(
+        f"  first run (detectors run once per call, cached): {cold:6.1f} s, "
+        f"{evaluations / cold:9,.0f} evaluations/s"
+    )
+    print(
+        f"  again (detector outputs from the disk cache):    {warm:6.1f} s, "
+        f"{evaluations / warm:9,.0f} evaluations/s"
+    )
+    print(
+        f"  naive: a full replay per combination, {naive_each * 1000:.1f} ms each over a sample "
+        f"of {len(sample)}, extrapolated: {naive:,.0f} s"
+    )
+    print(f"  ratio naive / sweep: {naive / cold:,.0f}x (first run), {naive / warm:,.0f}x (cached)")
+    print("  targets: under 30 s, at least 100x faster than naive")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
     parser.add_argument(
-        "--only", choices=["frontend", "memory", "replay", "live"], help="one benchmark"
+        "--only", choices=["frontend", "memory", "replay", "live", "tune"], help="one benchmark"
     )
+    parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
     parser.add_argument("--live-calls", type=int, default=10, help="calls for the live benchmark")
     parser.add_argument("--calls", type=int, default=54, help="calls for the replay benchmark")
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
@@ -266,6 +347,8 @@ def main() -> None:
         bench_replay(args.calls)
     if args.only in (None, "live"):
         bench_live(args.live_calls)
+    if args.only in (None, "tune"):
+        bench_tune(args.tune_calls)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def tune_command(
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "results.csv", rows, params)
     script_params = [p for p in params if p in SCRIPT_PARAMS]
-    overlay = overlay_yaml({p: rows[best][p] for p in params}, script_params)
+    overlay = overlay_yaml(rows[best], script_params)
     write_text_atomic(out / "recommended.yaml", overlay)
     plot_png(out / "tune.png", rows, params, front)
     console.print(results_table(rows, params, best, front))

@@ -35,10 +35,18 @@ class CachedSession(ReplaySession):
         script: Script,
         prompt_frames: Mapping[str, int],
         settings: DetectorSettings | None = None,
+        detector_notes: bool = True,
     ) -> None:
         super().__init__(None, script, None, settings)  # type: ignore[arg-type]
         self.cached = cached
         self.prompt_frames = prompt_frames
+        self.detector_notes = detector_notes
+        """Whether the timeline gets the detector readings (`vad_*` records) as in replay;
+        a sweep leaves them out: the dialog is the same without them."""
+
+    def _note_detector(self, event) -> None:
+        if self.detector_notes:
+            super()._note_detector(event)
 
     @property
     def name(self) -> str:

@@ -122,16 +122,16 @@ def results_table(
     table = Table(title="Settings, most accurate first", title_justify="left")
     table.add_column("", no_wrap=True)
     for name in params:
-        table.add_column(name, justify="right")
+        table.add_column(name.replace(".", ".\n"), justify="right")
     headings = (
         ("accuracy", "accuracy"),
-        ("cost_s", "cost s"),
-        ("dead_line_s", "dead line s"),
-        ("response_s", "response s"),
-        ("premature_reprompt_rate", "early re-prompt"),
-        ("premature_hangup_rate", "early hang-up"),
-        ("missed_quiet_rate", "missed quiet"),
-        ("noise_as_answer_rate", "noise as answer"),
+        ("cost_s", "cost\ns"),
+        ("dead_line_s", "dead\nline s"),
+        ("response_s", "response\ns"),
+        ("premature_reprompt_rate", "early\nre-prompt"),
+        ("premature_hangup_rate", "early\nhang-up"),
+        ("missed_quiet_rate", "missed\nquiet"),
+        ("noise_as_answer_rate", "noise as\nanswer"),
     )
     for _, heading in headings:
         table.add_column(heading, justify="right")
@@ -146,9 +146,8 @@ def results_table(
         table.add_row(*cells, style=style)
     calls = rows[recommended]["calls"] if 0 <= recommended < len(rows) else 0
     table.caption = (
-        f"{len(shown)} of {len(rows)} settings on {calls} calls; best = recommended, "
-        "front = no other setting is both as accurate and cheaper; cost = mean dead-line time "
-        "+ mean response time"
+        f"{len(shown)} of {len(rows)} settings, {calls} calls. best: recommended; front: no "
+        "setting is as accurate and cheaper. cost = mean dead-line + mean response time"
     )
     return table
 
@@ -191,8 +190,8 @@ def overlay_yaml(setting: Mapping[str, Any], script_params: Sequence[str]) -> st
             f"cost {s['cost_s']:.2f} s (dead line {s['dead_line_s']:.2f} s + response "
             f"{s['response_s']:.2f} s);",
             f"# premature re-prompts {100 * s['premature_reprompt_rate']:.1f}% of calls, "
-            f"premature hang-ups {100 * s['premature_hangup_rate']:.1f}%, missed quiet "
-            f"callees {100 * s['missed_quiet_rate']:.1f}%, noise taken as an answer "
+            f"premature hang-ups {100 * s['premature_hangup_rate']:.1f}%,",
+            f"# missed quiet callees {100 * s['missed_quiet_rate']:.1f}%, noise taken as an answer "
             f"{100 * s['noise_as_answer_rate']:.1f}%.",
         ]
     document: dict[str, Any] = {}
@@ -238,70 +237,50 @@ def plot_png(
 
     best = recommend(rows, params)
     with_noinput = noinput_param is not None and noinput_param in params
-    fig = Figure(figsize=(13 if with_noinput else 7, 5.2), dpi=100)
+    fig = Figure(figsize=(13 if with_noinput else 7, 5.8), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2 if with_noinput else 1, squeeze=False)[0]
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.13), "fontsize": "small"}
 
-    ax = axes[0]
-    ax.scatter(
-        [float(r["cost_s"]) for r in rows],
-        [float(r["accuracy"]) for r in rows],
-        s=14,
-        color="0.55",
-        alpha=0.3,
-        label="all settings",
-    )
-    ax.plot(
-        [float(rows[i]["cost_s"]) for i in front],
-        [float(rows[i]["accuracy"]) for i in front],
-        "o-",
-        color="tab:blue",
-        markersize=4,
-        label="Pareto front",
-    )
-    rec = rows[best]
-    ax.scatter(
-        [float(rec["cost_s"])],
-        [float(rec["accuracy"])],
-        s=220,
-        marker="*",
-        color="tab:red",
-        zorder=5,
-        label="recommended: " + ", ".join(f"{p}={_format_param(rec.get(p))}" for p in params),
-    )
+    ax, rec = axes[0], rows[best]
+    cost, acc = [float(r["cost_s"]) for r in rows], [float(r["accuracy"]) for r in rows]
+    ax.scatter(cost, acc, s=14, color="0.55", alpha=0.3, label="all settings")
+    fx, fy = [cost[i] for i in front], [acc[i] for i in front]
+    ax.plot(fx, fy, "o-", color="tab:blue", markersize=4, label="Pareto front")
+    chosen = ", ".join(f"{p}={_format_param(rec.get(p))}" for p in params)
+    star = {"s": 260, "marker": "*", "color": "tab:red", "zorder": 5}
+    ax.scatter([cost[best]], [acc[best]], label=f"recommended: {chosen}", **star)
     ax.set_xlabel("cost (s): mean dead-line time + mean response time")
     ax.set_ylabel("accuracy (calls with the right outcome)")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.margins(0.06)
     ax.set_title(f"Accuracy against time cost, {len(rows)} settings on {rec['calls']} calls")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(ncols=2, **below)
 
     if with_noinput:
         assert noinput_param is not None
         per_value = _best_by(rows, params, noinput_param)
         xs = [float(v) for v, _ in per_value]
-        ax = axes[1]
+        ax, right = axes[1], axes[1].twinx()
         for key, label, color in (
             ("premature_hangup_rate", "premature hang-ups (% of calls)", "tab:red"),
             ("premature_reprompt_rate", "premature re-prompts (% of calls)", "tab:orange"),
         ):
             ys = [100 * float(rows[i][key]) for _, i in per_value]
             ax.plot(xs, ys, "o-", color=color, label=label)
+        dead = [float(rows[i]["dead_line_s"]) for _, i in per_value]
+        right.plot(xs, dead, "s--", color="tab:purple", label="mean dead-line time (s, right)")
         ax.set_xlabel(f"{noinput_param} (s)")
         ax.set_ylabel("calls (%)")
-        ax.set_ylim(bottom=0)
-        ax.grid(True, alpha=0.3)
-        right = ax.twinx()
-        dead = [float(rows[i]["dead_line_s"]) for _, i in per_value]
-        right.plot(xs, dead, "s--", color="tab:purple", label="mean dead-line time (s)")
         right.set_ylabel("dead-line time (s)")
+        ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
         right.set_ylim(bottom=0)
-        handles = ax.get_legend_handles_labels()
-        more = right.get_legend_handles_labels()
-        ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper center", fontsize="small")
-        ax.set_title(f"Best setting for each {noinput_param}")
+        ax.grid(True, alpha=0.3)
+        (lines, labels), (more, more_labels) = (a.get_legend_handles_labels() for a in (ax, right))
+        ax.legend(lines + more, labels + more_labels, ncols=2, **below)
+        ax.set_title(f"Best setting (most accurate, then cheapest) for each {noinput_param}")
 
-    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
 

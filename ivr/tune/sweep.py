@@ -48,6 +48,7 @@ def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
     """All combinations on one call."""
     cache = DetectorCache(job.cache_dir)
     scripts: dict[tuple, Script] = {}
+    variants: dict[tuple, DetectorSettings] = {}
     detector_outputs: dict[tuple, Any] = {}
     metrics = []
     try:
@@ -58,13 +59,18 @@ def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
             if key_t not in scripts:
                 scripts[key_t] = with_timings(job.script, timings)
             script = scripts[key_t]
-            settings = job.settings.with_overrides({**inputs, **thresholds})
+            key_s = tuple(sorted({**inputs, **thresholds}.items()))
+            if key_s not in variants:
+                variants[key_s] = job.settings.with_overrides(dict(key_s))
+            settings = variants[key_s]
             key_d = (tuple(sorted(inputs.items())), call_frames(script))
             if key_d not in detector_outputs:
                 detector_outputs[key_d] = cache.get(
                     path, settings, call_frames(script), job.channel, content
                 )
-            run = CachedSession(detector_outputs[key_d], script, job.prompt_frames, settings)
+            run = CachedSession(
+                detector_outputs[key_d], script, job.prompt_frames, settings, detector_notes=False
+            )
             metrics.append(call_metrics(run.evaluate(), label))
     except (IvrError, OSError, ValueError) as exc:
         return CallOutcome(path.name, error=str(exc))
