@@ -48,6 +48,8 @@ def write_wav(tmp_path: Path):
 def pytest_configure(config):
     # Prompt audio rendered by tests goes to a fresh cache, never the user's own.
     os.environ["IVR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ivr-test-cache-")
+    # Calls replayed by tests are logged in a fresh database, never in the user's calls/.
+    os.environ["IVR_CALL_DB"] = os.path.join(tempfile.mkdtemp(prefix="ivr-test-db-"), "calls.db")
     if not HUMAN_WAVS:
         raise pytest.UsageError(
             f"no recordings under {TESTDATA}: run `make test` (installs pocketsphinx-testdata)"

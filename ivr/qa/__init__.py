@@ -1,0 +1,1 @@
+"""Service-standard QA: linting scripts, scoring calls."""
