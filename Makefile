@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata \
-	pulseaudio pulseaudio-utils libasound2-plugins chromium chromium-driver
+	pulseaudio pulseaudio-utils libasound2-plugins
 DEMO_DIR := out/demo
 DEMO_VALUES := --org 温州气象局 --agent-id 1001 --number 13812345678
 
