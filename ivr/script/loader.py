@@ -80,7 +80,7 @@ def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = Non
             "default in the script's placeholders section)",
         )
     prompts = {prompt_id: fill(text, known) for prompt_id, text in parsed.script.prompts.items()}
-    return dataclasses.replace(parsed.script, prompts=prompts)
+    return dataclasses.replace(parsed.script, prompts=prompts, templates=parsed.script.prompts)
 
 
 def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:

@@ -21,6 +21,12 @@ noise: the line is too noisy to hear (high floor, or speech too close to the noi
 choppy: the callee's speech cut in and out (many short pieces with gaps);
 nomatch: speech was heard but not understood (recognition, later)."""
 
+DIRECTIONS = ("outbound", "inbound")
+"""Who placed the call: we did (outbound) or the customer did (inbound)."""
+
+QA_LIMITS = {"max_reprompts": (0, 20), "answer_within_ms": (1, 60_000)}
+"""A script's `qa:` limits and the range each may take (re-prompts; ms)."""
+
 NO_PROGRESS_EVENTS = ("noinput", "low_volume", "noise", "choppy", "nomatch")
 """Events a line can produce forever without the callee ever answering; an escalation chain
 of these must end in a hang-up."""
@@ -140,3 +146,11 @@ class Script:
     max_call_s: float = 300.0
     """Hard limit on a call's length (s): the call hangs up with outcome `max_duration`."""
     description: str = ""
+    direction: str = "outbound"
+    """`outbound` (we call the customer) or `inbound` (the customer calls us)."""
+    templates: dict[str, str] = field(default_factory=dict)
+    """Prompt id -> text as written, `{placeholders}` unfilled (empty: the same as `prompts`)."""
+    qa: dict[str, int] = field(default_factory=dict)
+    """The standard's QA limits for calls of this script, by name (`max_reprompts`: re-prompts
+    after silence; `answer_within_ms`: ms from the end of the callee's speech to our answer);
+    see ivr.qa.score.QaSettings."""

@@ -150,3 +150,10 @@ class NodeReader:
                 return value
         got = repr(node.value) if isinstance(node, ScalarNode) else kind(node)
         self.fail(node, "schema", f"count must be a whole number of 1 or more, got {got}")
+
+
+def kind_or_empty(node: Node) -> str:
+    """`kind`, telling an empty list or mapping apart."""
+    if isinstance(node, SequenceNode | MappingNode) and not node.value:
+        return "an empty list" if isinstance(node, SequenceNode) else "an empty mapping"
+    return kind(node)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ivr.script.model import (
+    DIRECTIONS,
     EVENTS,
+    QA_LIMITS,
     Action,
     Goto,
     Handler,
@@ -31,7 +33,8 @@ from ivr.script.model import (
     SetOutputVolume,
     State,
 )
-from ivr.script.nodes import BOOL, FLOAT, INT, STR, NodeReader, is_null, kind, line
+from ivr.script.nodes import is_null, kind, line
+from ivr.script.parse_intents import IntentReader
 from ivr.script.placeholders import placeholder_names
 from ivr.script.source import Source
 
@@ -40,6 +43,8 @@ TOP_KEYS = (
     "description",
     "start",
     "max_call_s",
+    "direction",
+    "qa",
     "placeholders",
     "prompts",
     "defaults",
@@ -56,11 +61,6 @@ DEFAULT_MAX_CALL_S = 300.0
 
 OUTCOME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """A hang-up outcome label: a word such as no_answer."""
-INTENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""An intent name: an identifier such as cannot_hear."""
-UNMATCHED = ("nomatch", "speech")
-"""The events recognized speech that matches no intent may raise."""
-
 _NEEDED = "script, start, prompts and states"
 
 
@@ -79,7 +79,7 @@ def parse_document(root: Node | None, path: str) -> Parsed:
     return _Parser(path).document(root)
 
 
-class _Parser(NodeReader):
+class _Parser(IntentReader):
     def document(self, root: Node | None) -> Parsed:
         if root is None:
             self.fail(1, "yaml", f"the file is empty; a script is a mapping with {_NEEDED}")
@@ -98,6 +98,10 @@ class _Parser(NodeReader):
         max_call_s = DEFAULT_MAX_CALL_S
         if "max_call_s" in top:
             max_call_s = self.seconds(top["max_call_s"][1], "max_call_s")
+        direction = self.text(top["direction"][1], "direction") if "direction" in top else None
+        if direction not in (None, *DIRECTIONS):
+            self.fail(top["direction"][1], "schema", f"direction must be {' or '.join(DIRECTIONS)}")
+        qa = self.qa_limits(top["qa"][1]) if "qa" in top else {}
         defaults = self.placeholders(top["placeholders"][1]) if "placeholders" in top else {}
         prompts = self.prompts(top["prompts"][1])
         listen_defaults = self.defaults(top["defaults"][1]) if "defaults" in top else {}
@@ -110,8 +114,20 @@ class _Parser(NodeReader):
             states=states,
             max_call_s=max_call_s,
             description=description,
+            direction=direction or DIRECTIONS[0],
+            qa=qa,
         )
         return Parsed(script=script, source=self.src, defaults=defaults)
+
+    def qa_limits(self, node: Node) -> dict[str, int]:
+        out = {}
+        for name, (_key, value) in self.mapping(node, "qa", tuple(QA_LIMITS)).items():
+            low, high = QA_LIMITS[name]
+            number = self.number(value, f"qa: {name}")
+            if number != int(number) or not low <= number <= high:
+                self.fail(value, "schema", f"qa: {name} must be a whole number in {low}..{high}")
+            out[name] = int(number)
+        return out
 
     def placeholders(self, node: Node) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -242,97 +258,6 @@ class _Parser(NodeReader):
             line=line(key),
         )
 
-    def intents(self, state: str, node: Node) -> dict[str, tuple[str, ...]]:
-        """A state's `intents:`: intent name -> its phrases (in file order, spaces collapsed)."""
-        what = f"state {state!r}: intents"
-        entries = self.mapping(node, what, None)
-        if not entries:
-            self.fail(
-                node,
-                "schema",
-                f"{what} must hold at least one intent (name: [phrases]), got {_kind(node)}",
-            )
-        out: dict[str, tuple[str, ...]] = {}
-        # A phrase without its spaces -> (intent, phrase, line) of its first use: the same
-        # characters split into words another way still say the same thing.
-        owner: dict[str, tuple[str, str, int]] = {}
-        for intent, (key, value) in entries.items():
-            if not INTENT.fullmatch(intent):
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: intent name {intent!r} must be an identifier of letters, digits "
-                    "and _ (e.g. cannot_hear)",
-                )
-            if intent in EVENTS:
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: intent name {intent!r} clashes with the fixed event {intent!r} "
-                    f"(fixed events: {', '.join(EVENTS)}); give the intent another name",
-                )
-            if not isinstance(value, SequenceNode) or not value.value:
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: {intent} must be a non-empty list of phrases (words separated "
-                    f"by spaces), got {_kind(value)}",
-                )
-            phrases: list[str] = []
-            for index, item in enumerate(value.value):
-                self.src.phrases[(state, intent, index)] = line(item)
-                phrase = self.phrase(item, f"{what}: {intent}: phrase {index + 1}")
-                if phrase in phrases:
-                    first = self.src.phrases[(state, intent, phrases.index(phrase))]
-                    self.fail(
-                        item,
-                        "schema",
-                        f"{what}: {intent}: phrase {phrase!r} given twice (first at line {first})",
-                    )
-                joined = "".join(phrase.split())
-                if joined in owner and owner[joined][0] != intent:
-                    other, written, first = owner[joined]
-                    spelled = f"as {written!r}, " if written != phrase else ""
-                    self.fail(
-                        item,
-                        "schema",
-                        f"{what}: phrase {phrase!r} is under both {other!r} ({spelled}line "
-                        f"{first}) and {intent!r}; a phrase must express one intent",
-                    )
-                owner.setdefault(joined, (intent, phrase, line(item)))
-                phrases.append(phrase)
-            out[intent] = tuple(phrases)
-        return out
-
-    def phrase(self, node: Node, what: str) -> str:
-        """One intent phrase: its words separated by single spaces; not empty."""
-        if is_null(node):
-            words = []
-        elif isinstance(node, ScalarNode) and node.tag in (STR, INT, FLOAT, BOOL):
-            words = str(node.value).split()  # as written: YAML 1.1 would make `yes` true
-        else:
-            self.fail(
-                node, "schema", f"{what} must be text (words separated by spaces), got {kind(node)}"
-            )
-        if not words:
-            self.fail(
-                node,
-                "schema",
-                f"{what} is empty; a phrase is one or more words separated by spaces",
-            )
-        return " ".join(words)
-
-    def unmatched(self, state: str, node: Node) -> str:
-        """A state's `unmatched:`: nomatch or speech."""
-        if not (isinstance(node, ScalarNode) and node.tag == STR and node.value in UNMATCHED):
-            self.fail(
-                node,
-                "schema",
-                f"state {state!r}: unmatched must be nomatch (ask again) or speech (take the "
-                f"speech as an answer), got {kind(node)}",
-            )
-        return str(node.value)
-
     def say(self, state: str, node: Node) -> tuple[str, ...]:
         """A state's `say:`: one prompt id or a list of them."""
         items = node.value if isinstance(node, SequenceNode) else [node]
@@ -433,10 +358,3 @@ def _allowed_events(state: str, intents: dict[str, tuple[str, ...]]) -> str:
         else f"no intents (state {state!r} declares none under intents:)"
     )
     return f"allowed: {', '.join(EVENTS)} (fixed events) and {declared}"
-
-
-def _kind(node: Node) -> str:
-    """`kind`, telling an empty list or mapping apart."""
-    if isinstance(node, SequenceNode | MappingNode) and not node.value:
-        return "an empty list" if isinstance(node, SequenceNode) else "an empty mapping"
-    return kind(node)
