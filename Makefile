@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphinx-testdata \
-	pulseaudio pulseaudio-utils libasound2-plugins
+	pulseaudio pulseaudio-utils libasound2-plugins chromium chromium-driver \
+	fonts-wqy-microhei
 DEMO_DIR := out/demo
 DEMO_VALUES := --org 温州气象局 --agent-id 1001 --number 13812345678
 
@@ -27,7 +28,8 @@ $(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 demo: $(STAMP)
 	$(BIN)/ivr synth --script outbound $(DEMO_VALUES) --out $(DEMO_DIR)
 	$(BIN)/ivr replay $(DEMO_DIR) --script outbound $(DEMO_VALUES) --asr reference \
-		--expect $(DEMO_DIR)/manifest.yaml --out $(DEMO_DIR)/calls
+		--expect $(DEMO_DIR)/manifest.yaml --out $(DEMO_DIR)/calls --report $(DEMO_DIR)/report \
+		--db $(DEMO_DIR)/calls.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check ivr tests tools

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MIN_DIGITS = 7
 """Runs of at least this many digits are taken for phone numbers and masked."""
@@ -41,3 +42,15 @@ def mask_number(text: str) -> str:
     ****5678, 1234567 -> ****567). Shorter runs (agent ids, amounts, times) are left alone.
     """
     return _NUMBER.sub(_mask_run, text)
+
+
+def mask_value(value: Any) -> Any:
+    """`value` with every phone number masked in every string inside it: strings, and the keys
+    and values of dicts, lists and tuples, recursively; anything else as it is."""
+    if isinstance(value, str):
+        return mask_number(value)
+    if isinstance(value, dict):
+        return {mask_value(k): mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_value(v) for v in value)
+    return value

@@ -54,3 +54,23 @@ def pytest_configure(config):
         raise pytest.UsageError(
             f"no recordings under {TESTDATA}: run `make test` (installs pocketsphinx-testdata)"
         )
+
+
+OUTBOUND_VALUES = {"agent_id": "1001", "number": "13812345678"}
+"""Placeholder values of the sample outbound calls (the number is the callee's)."""
+
+
+@pytest.fixture(scope="session")
+def outbound_calls(tmp_path_factory) -> Path:
+    """The sample outbound calls (every path of the script, seed 3): their manifest's path."""
+    from ivr.script import load_script
+    from ivr.synth.corpus import write_corpus
+    from ivr.synth.script_calls import script_call_specs
+    from ivr.tts import PromptCache
+
+    folder = tmp_path_factory.mktemp("outbound-calls")
+    script = load_script("outbound", OUTBOUND_VALUES)
+    audio = PromptCache().render_all(script.prompts)
+    pairs = script_call_specs(script, lambda p: audio[p].frames, seed=3)
+    extra = {spec.name: e for spec, e in pairs}
+    return write_corpus([s for s, _ in pairs], folder, 3, expect_extra=extra)

@@ -21,10 +21,12 @@ import pytest
 import soundfile as sf
 from null_sink import null_sink, pactl
 
+from ivr.records.calllog import CallLog
 from ivr.script import load_script
 from ivr.tts import PromptCache, Synthesizer
 
-VALUES = ["--agent-id", "1", "--number", "1"]
+NUMBER = "13812345678"
+VALUES = ["--agent-id", "1", "--number", NUMBER]
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def pulse(tmp_path):
 
 def start_call(env, tmp_path: Path, *extra: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "ivr", "call", "--script", "outbound", *VALUES, "--asr", "none"]
-    args += ["--record", str(tmp_path / "call.wav"), *extra]
+    args += ["--record", str(tmp_path / "call.wav"), "--db", str(tmp_path / "calls.db"), *extra]
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -56,6 +58,17 @@ def wait_for(process: subprocess.Popen, words: str, lines: list[str]) -> None:
 def timeline(tmp_path: Path) -> list[dict]:
     text = (tmp_path / "call.timeline.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines()]
+
+
+def logged(tmp_path: Path):
+    """The one call in the call's log, as `ivr replay` would have logged it."""
+    with CallLog(tmp_path / "calls.db", create=False) as log:
+        [record] = log.list()
+    assert record.source == "live" and record.direction == "outbound"
+    assert record.number == "138****5678" and record.script == "outbound"
+    assert record.recording_path == str(tmp_path / "call.wav")
+    assert record.timeline_path == str(tmp_path / "call.timeline.jsonl")
+    return record
 
 
 def frames(records, event):
@@ -82,10 +95,11 @@ def loud_spans(samples: np.ndarray, threshold_dbfs: float = -45.0) -> list[tuple
 
 
 def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(pulse, tmp_path):
-    call = start_call(pulse, tmp_path)
+    call = start_call(pulse, tmp_path, "--report", str(tmp_path / "report"))
     out, err = call.communicate(timeout=180)
     assert call.returncode == 0, out + err
     assert "no_answer" in out
+    assert NUMBER not in out + err + (tmp_path / "call.timeline.jsonl").read_text("utf-8")
     records = timeline(tmp_path)
     starts, ends = frames(records, "prompt_started"), frames(records, "prompt_finished")
     assert len(starts) == 4
@@ -100,7 +114,7 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
     assert len(heard) == 4, heard
     # each prompt starts and ends with some silence of its own: a prompt's first sample was
     # `lead` before its sound was heard, its last sample `tail` after the sound stopped
-    script = load_script("outbound", {"agent_id": "1", "number": "1"})
+    script = load_script("outbound", {"agent_id": "1", "number": NUMBER})
     cache = PromptCache()
     said = [r["prompt"] for r in records if r["event"] == "prompt_started"]
     edges = []
@@ -115,6 +129,13 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
     assert abs(stereo.shape[0] / 16000 - last_sample[-1] - 2.0) <= 0.1
     out_records = [r for r in records if r["event"] == "prompt_out"]
     assert len(out_records) == 4 and all(r["start_latency_ms"] < 200 for r in out_records)
+    record = logged(tmp_path)
+    assert record.outcome == "no_answer" and record.prompts_said == tuple(said)
+    assert record.duration_s == pytest.approx(hangup * 0.02)
+    assert record.qa["score"] == 100.0 and record.qa["reprompts"] == 2
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert 'src="pictures/call.png"' in page and 'src="../call.wav"' in page
+    assert (tmp_path / "report" / "pictures" / "call.png").stat().st_size > 10_000
 
 
 def test_callee_answering_1_s_after_the_opening_is_heard(pulse, tmp_path):
@@ -137,6 +158,13 @@ def test_callee_answering_1_s_after_the_opening_is_heard(pulse, tmp_path):
         "opening",
         "thanks_goodbye",
     ]
+    qa = logged(tmp_path).qa
+    assert qa["items"]["answered_in_time"] is True
+    out = next(r for r in records if r["event"] == "prompt_out" and r["prompt"] == "thanks_goodbye")
+    speech_end = next(r for r in records if r["event"] == "speech_ended")["speech_end_s"]
+    answered = [r for r in records if r["event"] == "prompt_started"][-1]["t"]
+    expected_ms = (answered - speech_end) * 1000 + out["start_latency_ms"]
+    assert qa["answer_ms"] == round(expected_ms)  # measured to the first sample heard
 
 
 def test_ctrl_c_saves_the_record_and_a_playable_recording(pulse, tmp_path):
@@ -155,6 +183,8 @@ def test_ctrl_c_saves_the_record_and_a_playable_recording(pulse, tmp_path):
     assert rate == 16000 and audio.shape[1] == 2 and audio.shape[0] >= 16000 // 2
     assert np.abs(audio[:, 0]).max() > 1000  # our opening was playing
     assert "Traceback" not in err
+    record = logged(tmp_path)  # an interrupted call is logged too
+    assert record.outcome == "aborted" and record.qa["items"]["closing"] is None
 
 
 def test_audio_server_stopping_mid_call_is_a_device_error(pulse, tmp_path):
@@ -171,6 +201,7 @@ def test_audio_server_stopping_mid_call_is_a_device_error(pulse, tmp_path):
     audio, rate = sf.read(tmp_path / "call.wav", dtype="int16")
     assert rate == 16000 and audio.shape[0] > 0
     assert "Traceback" not in err
+    assert logged(tmp_path).outcome == "device_error"
 
 
 def test_no_device_is_one_clear_line(tmp_path):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ivr.qa.phrases import ForbiddenPhrase
 from ivr.qa.score import QaSettings, score_call
 
 PROMPTS = {
@@ -11,7 +12,7 @@ PROMPTS = {
     "rude": "喂,说话呀!",
     "thanks": "好的,谢谢您的接听,再见!",
 }
-FORBIDDEN = ["喂", "说话呀", "大声点"]
+FORBIDDEN = [ForbiddenPhrase(text, "test") for text in ("喂", "说话呀", "大声点")]
 
 
 def r(t, event, **more):
@@ -81,3 +82,76 @@ def test_an_interrupted_call_is_not_blamed_for_its_closing():
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="answer_within_ms"):
         QaSettings(answer_within_ms=0)
+
+
+def script_with(tmp_path, old: str, new: str):
+    from ivr.script import load_script
+    from ivr.script.loader import PROMPTS_DIR
+
+    text = (PROMPTS_DIR / "outbound.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "outbound.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return load_script(path, {"agent_id": "1", "number": "13812345678"})
+
+
+def test_the_limits_come_from_the_script(tmp_path):
+    from ivr.script import load_script
+
+    assert QaSettings.for_script(load_script("inbound")) == QaSettings(2000, max_reprompts=1)
+    script = script_with(tmp_path, "answer_within_ms: 2000", "answer_within_ms: 1500")
+    assert QaSettings.for_script(script).answer_within_ms == 1500
+    assert QaSettings.for_script(script, answer_within_ms=700).answer_within_ms == 700
+    assert script.direction == "outbound"
+    with pytest.raises(ValueError, match="answer_within_ms"):
+        QaSettings.for_script(script, answer_within_ms=0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("max_reprompts: 2", "max_reprompts: 2.5", "qa: max_reprompts must be a whole number"),
+        ("max_reprompts: 2", "max_reprompts: 99", r"in 0\.\.20"),
+        ("max_reprompts: 2", "reprompts: 2", "unknown key 'reprompts'"),
+        ("direction: outbound", "direction: sideways", "direction must be outbound or inbound"),
+    ],
+)
+def test_bad_limits_name_file_line_and_rule(tmp_path, old, new, message):
+    from ivr.errors import ScriptError
+
+    with pytest.raises(ScriptError, match=message) as caught:
+        script_with(tmp_path, old, new)
+    text = (tmp_path / "outbound.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, row in enumerate(text, 1) if new in row)
+    assert str(caught.value).startswith(f"{tmp_path / 'outbound.yaml'}:{line}: schema: ")
+
+
+def test_a_placeholder_value_is_not_a_forbidden_phrase():
+    """The number called may hold 88 (a forbidden phrase): the prompt as written does not."""
+    prompts = {"opening": "您好!请问您是{number}的机主吗?再见"}
+    timeline = [r(0, "prompt_started", prompt="opening"), r(5, "hangup", outcome="no_answer")]
+    banned = [ForbiddenPhrase("88", "seed 003")]
+    assert score_call(timeline, prompts, banned)["items"]["no_forbidden_phrase"] is True
+    filled = {"opening": "您好!请问您是13888885678的机主吗?再见"}
+    assert score_call(timeline, filled, banned)["items"]["no_forbidden_phrase"] is False
+
+
+def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
+    tl = [
+        r(0, "prompt_started", prompt="hello"),
+        r(3, "prompt_finished"),
+        r(4, "speech_ended", speech_end_s=4.0),
+        r(4.8, "low_volume", count=1),
+        r(4.8, "input_gain", db=6),
+        r(7.8, "noinput", count=1),
+        r(7.8, "prompt_started", prompt="again"),
+        r(9, "speech_ended", speech_end_s=9.0),
+        r(9.8, "speech", count=1),
+        r(9.8, "prompt_started", prompt="thanks"),
+        {**r(9.8, "prompt_out", prompt="thanks"), "start_latency_ms": 1500.0},
+        r(14, "hangup", outcome="answered"),
+    ]
+    qa = score_call(tl, PROMPTS, FORBIDDEN)
+    assert qa["answer_ms"] == 2300  # 800 ms to decide + 1500 ms until it was heard
+    assert qa["items"]["answered_in_time"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN, QaSettings(2300))["items"]["answered_in_time"]

@@ -11,6 +11,10 @@ process. Target: flat in file length.
 replay: the generated test calls of the outbound script (at least 50) replayed without
 recognition, on one core: times real time, and frames per second against the front end alone
 on the same files. Targets: >= 2,000x real time, ratio >= 0.4.
+records: the same calls, what keeping each costs beside replaying it (writing outputs): its
+QA score, its call-log row (one transaction), its timeline picture, and the report page, in ms
+per call and as ratios to the replay. Targets: QA score and call log under 0.1 of replay, a
+picture under 0.5 s.
 live: 10 live calls (`ivr call`) through a private PulseAudio null sink: the median and maximum
 prompt start latency (from the frame a timer fired to the prompt's first sample leaving the
 speaker) and timer jitter (from that frame's arrival to the engine's decision), in ms.
@@ -151,30 +155,35 @@ def bench_memory() -> None:
     )
 
 
-def bench_replay(calls: int) -> None:
-    from ivr.call.replay import replay_file
+def outbound_calls(tmp: str, calls: int):
+    """`calls` generated calls of the outbound script in `tmp`: (script, prompt cache, files)."""
     from ivr.script import load_script
     from ivr.synth.corpus import write_corpus
     from ivr.synth.script_calls import script_call_specs
     from ivr.tts.prompt_cache import PromptCache
 
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     values = {"agent_id": "1001", "number": "13812345678"}
     script = load_script("outbound", values)
+    cache = PromptCache(Path(tmp) / "prompts")
+    audio = cache.render_all(script.prompts)
+    specs = []
+    seed = 0
+    while len(specs) < calls:
+        seed += 1
+        for spec, _ in script_call_specs(script, lambda p: audio[p].frames, seed=seed):
+            specs.append(spec.__class__(**{**spec.__dict__, "name": f"{spec.name}_{seed}"}))
+    folder = Path(tmp) / "calls"
+    write_corpus(specs[:calls], folder, seed=0)
+    return script, cache, sorted(folder.glob("*.wav"))
+
+
+def bench_replay(calls: int) -> None:
+    from ivr.call.replay import replay_file
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     with tempfile.TemporaryDirectory() as tmp:
-        cache = PromptCache(Path(tmp) / "prompts")
-        audio = cache.render_all(script.prompts)
-        specs = []
-        seed = 0
-        while len(specs) < calls:
-            seed += 1
-            for spec, _ in script_call_specs(script, lambda p: audio[p].frames, seed=seed):
-                specs.append(spec.__class__(**{**spec.__dict__, "name": f"{spec.name}_{seed}"}))
-        specs = specs[:calls]
-        folder = Path(tmp) / "calls"
-        write_corpus(specs, folder, seed=0)
-        files = sorted(folder.glob("*.wav"))
+        script, cache, files = outbound_calls(tmp, calls)
         out = Path(tmp) / "out"
         best = {}
         for label, target in (("replay, no output files", None), ("replay, writing outputs", out)):
@@ -197,6 +206,51 @@ def bench_replay(calls: int) -> None:
             f"{frames / 50 / 60:.1f} min of calls)  ratio to front end {fps / front:.2f}"
         )
     print("  targets: >= 2,000x real time, ratio >= 0.4")
+
+
+def bench_records(calls: int) -> None:
+    """What keeping a call costs beside replaying it: QA score, call-log row, picture, page."""
+    from ivr.call.replay import replay_file
+    from ivr.cli.records import call_record, draw_picture, qa_of, report_view
+    from ivr.detect import DetectorSettings
+    from ivr.qa.phrases import load_forbidden
+    from ivr.records.calllog import CallLog
+    from ivr.report.html import write_report
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    with tempfile.TemporaryDirectory() as tmp:
+        script, cache, files = outbound_calls(tmp, calls)
+        out, settings, forbidden = Path(tmp) / "out", DetectorSettings(), load_forbidden()
+        timed: dict[str, float] = {}
+
+        def timer(label: str, work, *args):
+            start = time.perf_counter()
+            value = work(*args)
+            timed[label] = timed.get(label, 0.0) + time.perf_counter() - start
+            return value
+
+        views, started = [], "2026-12-01T09:00:00+08:00"
+        with CallLog(Path(tmp) / "calls.db") as log:
+            for path in files:
+                result = timer("replay, writing outputs", replay_file, path, script, cache,
+                               None, out)  # fmt: skip
+                qa = timer("QA score", qa_of, result, script, forbidden)
+                record = call_record(result, script, "13812345678", "replay", qa, started)
+                timer("call log (one transaction)", log.add, record)
+                picture, _ = timer("timeline picture", draw_picture, result, out / "pictures",
+                                   settings, False)  # fmt: skip
+                views.append(report_view(result, qa, picture))
+        timer("report page", write_report, Path(tmp) / "report", views)
+    base = timed["replay, writing outputs"]
+    print(f"keeping {len(files)} replayed outbound calls, one core, seconds per call")
+    for label, seconds in timed.items():
+        print(
+            f"  {label:28s} {seconds / len(files) * 1000:9.2f} ms/call"
+            f"  ratio to replay {seconds / base:6.3f}"
+        )
+    print("  targets: QA score and call log together under 0.1 of replay; a picture per call")
+    print("  under 0.5 s")
 
 
 LIVE_SCRIPT = """\
@@ -329,7 +383,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
     parser.add_argument(
-        "--only", choices=["frontend", "memory", "replay", "live", "tune"], help="one benchmark"
+        "--only",
+        choices=["frontend", "memory", "replay", "records", "live", "tune"],
+        help="one benchmark",
     )
     parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
     parser.add_argument("--live-calls", type=int, default=10, help="calls for the live benchmark")
@@ -345,6 +401,8 @@ def main() -> None:
         bench_memory()
     if args.only in (None, "replay"):
         bench_replay(args.calls)
+    if args.only in (None, "records"):
+        bench_records(args.calls)
     if args.only in (None, "live"):
         bench_live(args.live_calls)
     if args.only in (None, "tune"):

@@ -31,6 +31,7 @@ from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import DetectorSettings
 from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
 from ivr.events import SpeechEnded, SpeechStarted
+from ivr.privacy import mask_value
 from ivr.script.model import Script
 
 SILENCE_BLOCK_FRAMES = 50
@@ -151,8 +152,14 @@ class ReplaySession:
                 floor_dbfs=s.floor_dbfs,
             )
 
-    def run(self, recording: Path | None = None, timeline: Path | None = None) -> CallResult:
-        """Replay the call; write the stereo recording and the timeline if paths are given."""
+    def run(
+        self,
+        recording: Path | None = None,
+        timeline: Path | None = None,
+        show_numbers: bool = False,
+    ) -> CallResult:
+        """Replay the call; write the stereo recording and the timeline if paths are given (the
+        timeline with phone numbers masked unless `show_numbers`)."""
         engine = self.engine
         detectors = Detectors(self.settings)
         writer = None
@@ -177,7 +184,7 @@ class ReplaySession:
             timeline_path=timeline,
         )
         if timeline is not None:
-            write_timeline(timeline, engine.log)
+            write_timeline(timeline, engine.log, show_numbers)
         return result
 
     @property
@@ -295,10 +302,15 @@ class ReplaySession:
         writer.write(np.stack([left, right], axis=1))
 
 
-def write_timeline(path: Path, records: list[dict[str, Any]]) -> None:
-    """The timeline as JSON lines, atomically; byte-identical for the same call."""
+def write_timeline(
+    path: Path, records: list[dict[str, Any]], show_numbers: bool = False
+) -> None:
+    """The timeline as JSON lines, atomically; byte-identical for the same call. Phone numbers
+    in its texts (what recognition heard) are masked unless `show_numbers`."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for record in records:
+            if not show_numbers:
+                record = mask_value(record)
             f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
@@ -310,8 +322,12 @@ def replay_file(
     out_dir: Path | None = None,
     channel: str = "mix",
     asr: AsrBackend | None = None,
+    show_numbers: bool = False,
+    out_stem: str | None = None,
 ) -> CallResult:
-    """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`.
+    """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`
+    (phone numbers masked in it unless `show_numbers`); `stem` is `out_stem`, else the
+    recording's own.
 
     Without `asr` the call runs in detector-only mode: speech counts as an answer."""
     barge_in = any(s.listen is not None and s.listen.barge_in for s in script.states.values())
@@ -322,9 +338,10 @@ def replay_file(
     session = ReplaySession(source, script, prompts, settings, asr)
     recording = timeline = None
     if out_dir is not None:
-        recording = out_dir / f"{Path(path).stem}.call.wav"
-        timeline = out_dir / f"{Path(path).stem}.timeline.jsonl"
-    return session.run(recording, timeline)
+        stem = out_stem or Path(path).stem
+        recording = out_dir / f"{stem}.call.wav"
+        timeline = out_dir / f"{stem}.timeline.jsonl"
+    return session.run(recording, timeline, show_numbers)
 
 
 __all__ = ["CallResult", "HangUp", "ReplaySession", "replay_file", "write_timeline"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import call, detect, models, prompts, replay, synth, tune
+from ivr.cli import call, calls, detect, lint, models, prompts, replay, synth, tune
 
 app = typer.Typer(
     name="ivr",
-    help="Offline voice IVR: replay recorded calls against call scripts, detect what is on a "
-    "recording, generate labelled test calls.",
+    help="Offline voice IVR: replay recorded calls against call scripts, run live demo calls, "
+    "keep and report call records, lint scripts against the service standard, tune detectors.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -21,6 +21,8 @@ prompts.register(app)
 models.register(app)
 call.register(app)
 tune.register(app)
+lint.register(app)
+calls.register(app)
 
 
 def main() -> None:

@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from ivr.cli.common import apply_script_config, detector_settings, fail_line, make_console
+from ivr.cli.common import (
+    AnswerWithinOption,
+    CalleeOption,
+    DbOption,
+    NoDbOption,
+    ReportOption,
+    apply_script_config,
+    detector_settings,
+    fail_line,
+    make_console,
+)
+from ivr.cli.records import (
+    call_record,
+    calls_command,
+    draw_picture,
+    forbidden_phrases,
+    open_call_log,
+    qa_of,
+    report_view,
+    write_call_report,
+)
 from ivr.cli.replay import ASR_MODES, asr_setup, placeholder_values
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
+from ivr.qa.score import QaSettings
 
 EXIT_CODES = {"aborted": 130, "device_error": 1}
 """Exit status by outcome; every other outcome is a call that ended normally (0)."""
@@ -65,7 +87,14 @@ def call_command(
     asr: Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")] = "vosk",
     model: Annotated[str | None, typer.Option(help="Vosk model folder or name.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
-    show_numbers: Annotated[bool, typer.Option(help="Print phone numbers unmasked.")] = False,
+    show_numbers: Annotated[
+        bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
+    ] = False,
+    db: DbOption = None,
+    no_db: NoDbOption = False,
+    callee: CalleeOption = None,
+    report: ReportOption = None,
+    answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Run a demo call live: we speak through the speaker, the callee is the microphone."""
     if list_devices:
@@ -87,6 +116,8 @@ def call_command(
         cache = PromptCache(cache_dir)
         cache.render_all(loaded.prompts)  # the call never waits for synthesis
         recognition = asr_setup(asr, model, None)
+        forbidden = forbidden_phrases()
+        QaSettings.for_script(loaded, answer_within_ms)
         streams = LiveStreams(input_device, output_device)
     except DeviceError as exc:
         hint = "" if "--list-devices" in str(exc) else " (see --list-devices, or use ivr replay)"
@@ -108,8 +139,9 @@ def call_command(
         observer=view,
         name=recording.name,
     )
+    started = datetime.now().astimezone()
     with view:
-        result = session.run(recording, timeline)
+        result = session.run(recording, timeline, show_numbers)
     view.finish(session)
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
@@ -121,6 +153,31 @@ def call_command(
             markup=False,
         )
     console.print(f"recording {recording}, timeline {timeline}", markup=False)
+    qa = qa_of(result, loaded, forbidden, answer_within_ms)
+    failed = [item for item, verdict in qa["items"].items() if verdict is False]
+    console.print(
+        f"QA score {qa['score']:.0f}/100" + (f" (failed: {', '.join(failed)})" if failed else ""),
+        markup=False,
+    )
+    if not no_db:
+        record = call_record(result, loaded, values.get("number"), "live", qa, started, callee)
+        try:
+            with open_call_log(db, show_numbers) as log:
+                call_id = log.add(record)
+        except IvrError as exc:
+            fail_line(f"{exc} (the recording and timeline are saved)", code=1)
+        shown_log = f"call {call_id} logged in {log.path} ({calls_command(log, 'show')} {call_id})"
+        console.print(shown_log, markup=False)
+    if report is not None:
+        picture, note = draw_picture(result, report / "pictures", settings, show_numbers)
+        subtitle = f"live call, script {loaded.name}"
+        try:
+            page = write_call_report(
+                report, [report_view(result, qa, picture, note)], subtitle, show_numbers, "ivr call"
+            )
+        except OSError as exc:
+            fail_line(f"{report}: cannot write the report: {exc}", code=1)
+        console.print(f"report {page}", markup=False)
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

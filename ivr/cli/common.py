@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
-import yaml
+import typer
 from rich.console import Console
 
 from ivr.detect.settings import DetectorSettings
 from ivr.errors import IvrError
+from ivr.yamlfile import read_yaml
 
 PLAIN_WIDTH = 120
 """Width (characters) of tables printed to a pipe or file, where rich would assume 80."""
+
+
+DbOption = Annotated[
+    Path | None, typer.Option(help="Call log (SQLite); default $IVR_CALL_DB or calls/calls.db.")
+]
+NoDbOption = Annotated[bool, typer.Option("--no-db", help="Do not log the calls.")]
+CalleeOption = Annotated[str | None, typer.Option(help="The callee's name, for the call log.")]
+ReportOption = Annotated[
+    Path | None, typer.Option(help="Write an HTML report into this folder (index.html).")
+]
+AnswerWithinOption = Annotated[
+    int | None,
+    typer.Option(help="QA: longest answer to the callee's speech (ms); default: the script's."),
+]
+"""Options `ivr replay` and `ivr call` share: the call log, the report, the QA time limit."""
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -32,16 +48,7 @@ def fail_line(message: str, code: int = 2) -> NoReturn:
 
 def load_config(path: Path) -> dict:
     """A YAML config file as a mapping; IvrError naming the file on any problem."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IvrError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IvrError(f"{path}: cannot read config: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise IvrError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = read_yaml(path, "config file")
     if data is None:
         return {}
     if not isinstance(data, dict):

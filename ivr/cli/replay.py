@@ -5,20 +5,39 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
 from ivr.cli.common import (
+    AnswerWithinOption,
+    CalleeOption,
+    DbOption,
+    NoDbOption,
+    ReportOption,
     apply_script_config,
     detector_settings,
     fail_line,
     load_config,
     make_console,
+)
+from ivr.cli.records import (
+    call_record,
+    calls_command,
+    draw_picture,
+    forbidden_phrases,
+    open_call_log,
+    write_call_report,
+)
+from ivr.cli.replay_outcomes import (
+    Outcome,
+    expectation_table,
+    judge,
+    remarks,
+    report_call,
 )
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
@@ -41,19 +60,9 @@ class ReplayJob:
     asr: str = "vosk"
     model: str | None = None
     reference: Path | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One call's result, or its error."""
-
-    file: str
-    summary: str = ""
-    outcome: str = ""
-    duration_s: float = 0.0
-    prompts: int = 0
-    timeline: tuple = ()
-    error: str = ""
+    show_numbers: bool = False
+    pictures: Path | None = None
+    """Folder for each call's timeline picture (for --report), or None."""
 
 
 _WORKER: dict[str, Any] = {}
@@ -110,7 +119,9 @@ def _init_worker(job: ReplayJob) -> None:
     _WORKER.update(_setup(job))
 
 
-def _replay_one(path: str) -> Outcome:
+def _replay_one(work: tuple[str, str]) -> Outcome:
+    """Replay one file; `work` is (its path, the stem of its outputs)."""
+    path, stem = work
     from ivr.call.replay import replay_file
 
     env = _WORKER
@@ -129,9 +140,16 @@ def _replay_one(path: str) -> Outcome:
             job.out_dir,
             job.channel,
             asr,
+            job.show_numbers,
+            stem,
         )
     except IvrError as exc:
         return Outcome(file=path, error=str(exc))
+    picture, picture_error = None, ""
+    if job.pictures is not None:
+        picture, picture_error = draw_picture(
+            result, job.pictures, env["settings"], job.show_numbers
+        )
     return Outcome(
         file=path,
         summary=result.summary(),
@@ -139,7 +157,25 @@ def _replay_one(path: str) -> Outcome:
         duration_s=result.duration_s,
         prompts=len(result.prompts),
         timeline=tuple(result.timeline),
+        result=result,
+        picture=picture,
+        picture_error=picture_error,
     )
+
+
+def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
+    """The stem of each file's outputs (`<stem>.call.wav`, ...): its own, with phone numbers
+    masked unless `show_numbers`; stems that would clash get -2, -3, ... added."""
+    stems, taken = [], set()
+    for path in files:
+        stem = path.stem if show_numbers else mask_number(path.stem)
+        unique, n = stem, 1
+        while unique in taken:
+            n += 1
+            unique = f"{stem}-{n}"
+        taken.add(unique)
+        stems.append(unique)
+    return stems
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -194,19 +230,31 @@ def replay_command(
         list[str] | None, typer.Option("--set", help="Detector setting, e.g. vad.hangover_ms=400.")
     ] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
-    show_numbers: Annotated[bool, typer.Option(help="Print phone numbers unmasked.")] = False,
+    show_numbers: Annotated[
+        bool,
+        typer.Option(help="Phone numbers unmasked in the output, call log, timelines, report."),
+    ] = False,
     asr: Annotated[
         str, typer.Option(help="Recognition: vosk (default), reference (--expect's texts), none.")
     ] = "vosk",
     model: Annotated[
         str | None, typer.Option(help="Vosk model folder, or a name under audio_models/.")
     ] = None,
+    db: DbOption = None,
+    no_db: NoDbOption = False,
+    report: ReportOption = None,
+    callee: CalleeOption = None,
+    answer_within_ms: AnswerWithinOption = None,
 ) -> None:
-    """Replay recordings as calls: outcome, duration, prompts said and why it hung up."""
-    from ivr.call.expect import check_call, load_expectations
+    """Replay recordings as calls: outcome, duration, prompts said and why it hung up. Every
+    call is scored (QA) and logged; with --expect, judged; with --report, shown in a page."""
+    from ivr.call.expect import load_expectations
+    from ivr.qa.score import QaSettings
 
     if jobs < 1:
         fail_line(f"--jobs must be >= 1, got {jobs}")
+    if report is not None and out is None:
+        out = report / "calls"  # the report needs each call's recording and timeline
     if asr not in ASR_MODES:
         fail_line(f"invalid --asr {asr!r}: use {', '.join(ASR_MODES)}")
     files = expand(paths)
@@ -225,9 +273,14 @@ def replay_command(
             asr,
             model,
             expect,
+            show_numbers,
+            report / "pictures" if report is not None else None,
         )
         env = _setup(job)  # checks script, values and settings once, before any call
+        QaSettings.for_script(env["script"], answer_within_ms)
         expectations = load_expectations(expect) if expect is not None else {}
+        forbidden = forbidden_phrases()
+        log = None if no_db else open_call_log(db, show_numbers)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
     _WORKER.update(env)
@@ -238,18 +291,29 @@ def replay_command(
         where = env["model"]
         console.print(f"speech model {where.name} ({where.source})", markup=False)
     shown = (lambda text: text) if show_numbers else mask_number
+    recognizes = "vosk" in env or "reference" in env
     outcomes: list[Outcome] = []
+    work = list(zip(map(str, files), output_stems(files, show_numbers), strict=True))
     with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
         task = progress.add_task("replaying", total=len(files))
         if jobs == 1:
-            results = map(_replay_one, [str(f) for f in files])
+            results = map(_replay_one, work)
             pool = None
         else:
             pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,))
-            results = pool.map(_replay_one, [str(f) for f in files])
+            results = pool.map(_replay_one, work)
         try:
             for result in results:
+                started = datetime.now().astimezone()
+                result = judge(result, env["script"], forbidden, answer_within_ms, expectations,
+                                recognizes)  # fmt: skip
                 outcomes.append(result)
+                if log is not None and result.result is not None:
+                    record = call_record(
+                        result.result, env["script"], values.get("number"), "replay", result.qa,
+                        started, callee, remarks(result),
+                    )  # fmt: skip
+                    log.add(record)
                 if result.error:
                     console.print(f"error: {shown(result.error)}", style="red", markup=False)
                 else:
@@ -258,40 +322,23 @@ def replay_command(
         finally:
             if pool is not None:
                 pool.shutdown()
-    failed = any(o.error for o in outcomes)
-    recognizes = "vosk" in env or "reference" in env
+            if log is not None:
+                log.close()
+    failed = any(o.error or o.verdict == "fail" for o in outcomes)
     if expectations:
-        table = Table(title="Expected outcomes", title_justify="left")
-        for name in ("file", "outcome", "expected", "duration s", "prompts", "result"):
-            table.add_column(name)
-        for o in outcomes:
-            exp = expectations.get(Path(o.file).name)
-            skipped = exp is not None and exp.needs_recognition and not recognizes
-            if o.error:
-                problems = [o.error]
-            elif exp is None or skipped:
-                problems = []
-            else:
-                problems = check_call(exp, o.outcome, list(o.timeline))
-            failed = failed or bool(problems)
-            verdict = (
-                "[green]pass[/green]"
-                if not problems
-                else "[red]FAIL[/red] " + escape("; ".join(problems))
-            )
-            if skipped:
-                verdict = "[yellow]skip[/yellow]: needs recognition (--asr reference)"
-            table.add_row(
-                escape(Path(o.file).name),
-                o.outcome or "error",
-                (exp.outcome or "-") if exp else "-",
-                f"{o.duration_s:.2f}",
-                str(o.prompts),
-                verdict if exp or o.error else "-",
-            )
-        console.print(table)
+        console.print(expectation_table(outcomes, expectations, show_numbers))
     if out is not None:
-        console.print(f"recordings and timelines in {out}{os.sep}")
+        console.print(f"recordings and timelines in {out}{os.sep}", markup=False)
+    if report is not None:
+        subtitle = f"script {env['script'].name} · {len(outcomes)} calls"
+        calls = [report_call(o, expectations) for o in outcomes]
+        try:
+            page = write_call_report(report, calls, subtitle, show_numbers)
+        except OSError as exc:
+            fail_line(f"{report}: cannot write the report: {exc}", code=1)
+        console.print(f"report {page}", markup=False)
+    if log is not None:
+        console.print(f"calls logged in {log.path} ({calls_command(log, 'list')})", markup=False)
     if failed:
         raise typer.Exit(1)
 

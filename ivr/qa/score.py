@@ -7,33 +7,40 @@ items that apply which pass (0 to 100).
 - no_forbidden_phrase: no prompt said contains a forbidden phrase (服务禁语).
 - no_hangup_while_speaking: the callee was not speaking when we hung up.
 - answered_in_time: every answer to the callee's speech started within `answer_within_ms`
-  of the end of that speech (the standard: answer before the customer says 喂 three times).
+  of the end of that speech (the standard: answer before the customer says 喂 three times);
+  see `answer_delays_ms`.
 - reprompts_within_limit: re-prompts after silence (prompts that answer a no-input timeout and
   are not a closing) did not exceed `max_reprompts`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-DIALOG_EVENTS = frozenset({"speech", "low_volume", "noise", "choppy", "nomatch"})
-"""Dialog events that answer the callee's speech (intents have a `count` too)."""
+from ivr.qa.phrases import CLOSING_WORD, GREETINGS, ForbiddenPhrase, find_forbidden, plain_template
+
+if TYPE_CHECKING:
+    from ivr.script.model import Script
 
 
 @dataclass(frozen=True)
 class QaSettings:
-    """What the QA items check."""
+    """The limits the QA items check against (a script's `qa:` section gives them)."""
 
     answer_within_ms: int = 2000
     """Longest time from the end of the callee's speech to our answer (ms)."""
     max_reprompts: int = 2
     """Re-prompts after silence allowed (outbound: twice, seed 000; inbound: once, seed 002)."""
-    greeting: str = "您好"
-    closing: str = "再见"
+
+    @classmethod
+    def for_script(cls, script: Script, answer_within_ms: int | None = None) -> QaSettings:
+        """The settings of the script's `qa:` section, `answer_within_ms` if given instead."""
+        values: dict[str, Any] = dict(script.qa)
+        if answer_within_ms is not None:
+            values["answer_within_ms"] = answer_within_ms
+        return cls(**values)
 
     def __post_init__(self) -> None:
         if not 0 < self.answer_within_ms <= 60_000:
@@ -44,39 +51,37 @@ class QaSettings:
             raise ValueError(f"max_reprompts must be in 0..20, got {self.max_reprompts}")
 
 
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[\s\W_]+", "", folded)
-
-
 def _is_dialog_event(record: Mapping[str, Any]) -> bool:
+    """A dialog event raised by the callee's speech (every dialog event has a `count`)."""
     return "count" in record and record["event"] != "noinput"
 
 
 def score_call(
     timeline: Sequence[Mapping[str, Any]],
     prompt_texts: Mapping[str, str],
-    forbidden: Iterable[str],
+    forbidden: Sequence[ForbiddenPhrase],
     settings: QaSettings | None = None,
 ) -> dict[str, Any]:
-    """QA of one call: {"items": {name: True | False | None}, "score": 0..100}.
+    """QA of one call: {"items": {name: True | False | None}, "score": 0..100, "reprompts":
+    re-prompts after silence, "answer_ms": the slowest answer to the callee (ms) or None}.
 
-    `prompt_texts` maps prompt ids to the texts said, `forbidden` lists forbidden phrases."""
+    `prompt_texts` maps prompt ids to their texts as written (`Script.templates`: a
+    placeholder's value, such as the number called, is not a phrase the script chose)."""
     settings = settings or QaSettings()
     said = [r for r in timeline if r["event"] == "prompt_started"]
     texts = [prompt_texts.get(r.get("prompt", ""), "") for r in said]
     hangup = next((r for r in timeline if r["event"] == "hangup"), None)
     items: dict[str, bool | None] = {}
-    items["greeting"] = texts[0].startswith(settings.greeting) if texts else None
+    items["greeting"] = plain_template(texts[0]).startswith(GREETINGS) if texts else None
     if hangup is None or hangup.get("outcome") in ("aborted", "device_error"):
         items["closing"] = None
     else:
         before = [t for r, t in zip(said, texts, strict=True) if r["frame"] <= hangup["frame"]]
-        items["closing"] = bool(before) and settings.closing in before[-1]
-    banned = [_plain(p) for p in forbidden if _plain(p)]
-    items["no_forbidden_phrase"] = not any(b in _plain(t) for t in texts for b in banned)
+        items["closing"] = bool(before) and _is_closing(before[-1])
+    items["no_forbidden_phrase"] = not any(find_forbidden(t, forbidden) for t in set(texts))
     items["no_hangup_while_speaking"] = _quiet_at(timeline, hangup)
-    items["answered_in_time"] = _answered_in_time(timeline, settings.answer_within_ms)
+    delays = answer_delays_ms(timeline)
+    items["answered_in_time"] = max(delays) <= settings.answer_within_ms if delays else None
     reprompts = sum(
         1
         for i, r in enumerate(timeline)
@@ -84,12 +89,17 @@ def score_call(
         and i > 0
         and timeline[i - 1]["event"] == "noinput"
         and timeline[i - 1]["frame"] == r["frame"]
-        and settings.closing not in prompt_texts.get(r.get("prompt", ""), "")
+        and not _is_closing(prompt_texts.get(r.get("prompt", ""), ""))
     )
     items["reprompts_within_limit"] = reprompts <= settings.max_reprompts
     applicable = [v for v in items.values() if v is not None]
     score = 100.0 * sum(applicable) / len(applicable) if applicable else 0.0
-    return {"items": items, "score": round(score, 1), "reprompts": reprompts}
+    slowest = round(max(delays)) if delays else None
+    return {"items": items, "score": round(score, 1), "reprompts": reprompts, "answer_ms": slowest}
+
+
+def _is_closing(text: str) -> bool:
+    return CLOSING_WORD in plain_template(text)
 
 
 def _quiet_at(
@@ -109,19 +119,28 @@ def _quiet_at(
     return open_segments == 0
 
 
-def _answered_in_time(timeline: Sequence[Mapping[str, Any]], within_ms: int) -> bool | None:
-    """Whether each answer to speech started within `within_ms` of the speech's end."""
+def answer_delays_ms(timeline: Sequence[Mapping[str, Any]]) -> list[float]:
+    """For each dialog event on the callee's speech whose handler spoke (a prompt started at the
+    event's frame): ms from the end of that speech to our answer's first sample. On a live call
+    the prompt's measured start latency (`prompt_out`) is added. A handler that only acts
+    (e.g. raises the input gain, seed 000 二、2 01) owes no answer."""
+    latency = {
+        (r["frame"], r.get("prompt")): float(r.get("start_latency_ms", 0.0))
+        for r in timeline
+        if r["event"] == "prompt_out"
+    }
     last_end: float | None = None
-    pending = False
+    waiting: int | None = None  # frame of a dialog event not yet answered
     delays = []
     for r in timeline:
+        if waiting is not None and r["frame"] > waiting:
+            waiting = None  # the handler said nothing
         if r["event"] == "speech_ended":
             last_end = r.get("speech_end_s")
         elif _is_dialog_event(r) and last_end is not None:
-            pending = True
-        elif r["event"] == "prompt_started" and pending and last_end is not None:
-            delays.append((r["t"] - last_end) * 1000)
-            pending = False
-    if not delays:
-        return None
-    return max(delays) <= within_ms
+            waiting = r["frame"]
+        elif r["event"] == "prompt_started" and waiting is not None and last_end is not None:
+            extra_ms = latency.get((r["frame"], r.get("prompt")), 0.0)
+            delays.append(round((r["t"] - last_end) * 1000 + extra_ms, 3))  # no float noise
+            waiting = None
+    return delays

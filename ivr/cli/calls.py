@@ -1,0 +1,199 @@
+"""`ivr calls`: read the call log that `ivr replay` and `ivr call` write (list, show, export)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ivr.cli.common import DbOption, fail_line, make_console
+from ivr.errors import IvrError
+
+calls_app = typer.Typer(
+    help="The call log: every replayed or live call (SQLite; --db, $IVR_CALL_DB or "
+    "calls/calls.db).",
+    no_args_is_help=True,
+)
+
+ShowNumbers = Annotated[bool, typer.Option(help="Show phone numbers unmasked.")]
+
+_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
+_UNIT_S = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """--since as an ISO 8601 time: an ISO date or time as given, or a span back from now
+    (`30m`, `12h`, `7d`, `2w`). ValueError naming the value otherwise."""
+    match = _RELATIVE.fullmatch(text.strip())
+    if match:
+        now = now or datetime.now().astimezone()
+        try:
+            back = timedelta(seconds=float(match[1]) * _UNIT_S[match[2]])
+            return (now - back).isoformat(timespec="seconds")
+        except OverflowError:
+            raise ValueError(f"invalid --since {text!r}: too far back") from None
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid --since {text!r}: give an ISO date or time (2026-11-01, "
+            "2026-11-01T09:00) or a span back from now (30m, 12h, 7d, 2w)"
+        ) from None
+    return text
+
+
+def _open(db: Path | None, show_numbers: bool):
+    from ivr.cli.records import call_log_path
+    from ivr.records.calllog import CallLog
+
+    path = call_log_path(db)
+    if not path.is_file():
+        fail_line(f"{path}: no call log here (ivr replay and ivr call write one; or give --db)")
+    try:
+        return CallLog(path, show_numbers=show_numbers, create=False)
+    except IvrError as exc:
+        fail_line(str(exc))
+
+
+def _shown(show_numbers: bool):
+    from ivr.privacy import mask_number
+
+    return (lambda text: text) if show_numbers else mask_number
+
+
+def _qa_text(score: float | None) -> str:
+    return "-" if score is None else f"{score:.0f}"
+
+
+@calls_app.command("list")
+def list_command(
+    outcome: Annotated[str | None, typer.Option(help="Only calls with this outcome.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only calls from then on: ISO date/time, or 30m, 12h, 7d, 2w back."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the latest N calls.")] = None,
+    db: DbOption = None,
+    show_numbers: ShowNumbers = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one call each.")] = False,
+) -> None:
+    """One line per call, oldest first: id, start, direction, number, script, outcome,
+    duration, QA score and why it ended."""
+    try:
+        since_at = parse_since(since) if since is not None else None
+        if limit is not None and limit < 0:
+            raise ValueError(f"invalid --limit {limit}: must be >= 0")
+    except ValueError as exc:
+        fail_line(str(exc))
+    shown = _shown(show_numbers)
+    with _open(db, show_numbers) as log:
+        try:
+            records = log.list(outcome=outcome, since=since_at, limit=limit)
+        except (IvrError, ValueError) as exc:
+            fail_line(str(exc))
+    if as_json:
+        from ivr.records.calllog import mask_record, record_dict
+
+        for record in records:
+            record = record if show_numbers else mask_record(record)
+            sys.stdout.write(json.dumps(record_dict(record), ensure_ascii=False) + "\n")
+        return
+    console = make_console()
+    if not records:
+        console.print("no calls" + (" match" if outcome or since else " logged yet"))
+        return
+    table = Table(title=f"{len(records)} call{'s' if len(records) != 1 else ''}")
+    for name in ("id", "started", "dir", "number", "script", "outcome", "s", "QA", "result"):
+        table.add_column(name, justify="right" if name in ("id", "s", "QA") else "left")
+    for r in records:
+        table.add_row(
+            str(r.id),
+            r.started_at.replace("T", " ")[:19],
+            r.direction[:3],
+            shown(r.number) or "-",
+            r.script,
+            r.outcome,
+            f"{r.duration_s:.1f}",
+            _qa_text(r.qa_score),
+            shown(r.result),
+        )
+    console.print(table)
+
+
+@calls_app.command("show")
+def show_command(
+    call_id: Annotated[int, typer.Argument(help="The call's id (ivr calls list).")],
+    db: DbOption = None,
+    show_numbers: ShowNumbers = False,
+) -> None:
+    """Everything logged of one call: the record sheet's fields, the QA items, the files."""
+    with _open(db, show_numbers) as log:
+        record = log.get(call_id)
+    if record is None:
+        fail_line(f"no call {call_id} in {log.path} (ivr calls list shows the ids)", code=1)
+    shown = _shown(show_numbers)
+    fields = [  # (name, value, may hold a phone number)
+        ("started", record.started_at, False),
+        ("direction", record.direction, False),
+        ("number", record.number or "-", True),
+        ("callee", record.callee_name or "-", True),
+        ("script", record.script, True),
+        ("outcome", record.outcome, False),
+        ("duration", f"{record.duration_s:.2f} s", False),
+        ("result", record.result or "-", True),
+        ("handler", record.handler, True),
+        ("prompts said", ", ".join(record.prompts_said) or "-", True),
+        ("transcript", record.transcript or "-", True),
+        ("remarks", record.remarks or "-", True),
+        ("source", f"{record.source} of {record.file}", True),
+        ("recording", record.recording_path or "-", False),
+        ("timeline", record.timeline_path or "-", False),
+        ("QA score", _qa_text(record.qa_score), False),
+    ]
+    out = io.StringIO()
+    out.write(f"call {record.id}\n")
+    for name, value, private in fields:
+        out.write(f"  {name:<13}{shown(value) if private else value}\n")
+    for item, verdict in (record.qa.get("items") or {}).items():
+        mark = {True: "pass", False: "FAIL", None: "n/a"}.get(verdict, str(verdict))
+        out.write(f"    {item:<26}{mark}\n")
+    sys.stdout.write(out.getvalue())
+
+
+@calls_app.command("export")
+def export_command(
+    csv_format: Annotated[bool, typer.Option("--csv", help="Comma-separated values.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (atomically); default: stdout.")
+    ] = None,
+    db: DbOption = None,
+    show_numbers: ShowNumbers = False,
+) -> None:
+    """Every call, with every field (lists and QA as JSON), oldest first."""
+    from ivr.atomic import write_text_atomic
+
+    if not csv_format:
+        fail_line("give an export format: --csv")
+    buffer = io.StringIO(newline="")
+    with _open(db, show_numbers) as log:
+        count = log.export_csv(buffer)
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+        return
+    try:
+        write_text_atomic(out, buffer.getvalue())
+    except OSError as exc:
+        fail_line(f"{out}: cannot write: {exc}", code=1)
+    sys.stderr.write(f"{count} call{'s' if count != 1 else ''} written to {out}\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `calls` to the CLI."""
+    app.add_typer(calls_app, name="calls")

@@ -1,0 +1,33 @@
+"""Records of calls: the call log (SQLite), one row per replayed or live call."""
+
+from ivr.records.calllog import (
+    COLUMNS,
+    DB_ENV,
+    DEFAULT_DB,
+    SCHEMA_VERSION,
+    CallLog,
+    CallRecord,
+    default_db_path,
+    local_now,
+    mask_record,
+    migrate,
+    record_dict,
+    record_from_result,
+    transcript_of,
+)
+
+__all__ = [
+    "COLUMNS",
+    "DB_ENV",
+    "DEFAULT_DB",
+    "SCHEMA_VERSION",
+    "CallLog",
+    "CallRecord",
+    "default_db_path",
+    "local_now",
+    "mask_record",
+    "migrate",
+    "record_dict",
+    "record_from_result",
+    "transcript_of",
+]

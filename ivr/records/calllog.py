@@ -1,0 +1,367 @@
+"""The call log: one row per call in a SQLite file, like the hotline's 400接听记录单.
+
+The record sheet's columns, adapted to a bot: 来电时间 -> `started_at`; 来电者姓名 ->
+`callee_name` (and the `number`); 来电何人为何事 -> `script`, `prompts_said`, `transcript`;
+记录人(处理人) -> `handler`; 处理结果 -> `outcome` and `result`; 备注 -> `remarks`. Added for
+a bot: the recording, the timeline, the QA items and score, and where the call came from.
+
+Phone numbers are masked before anything is written (`show_numbers=False`, the default), in
+every field but the time and the paths of the recording and timeline (which must lead to the
+files; `ivr replay` names them with numbers masked, `ivr call` after the time). The
+file is in WAL mode with full sync, and each call is its own transaction: a crash loses at most
+the call being added. The schema version is `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ivr.errors import IvrError
+from ivr.privacy import mask_value
+
+if TYPE_CHECKING:
+    from ivr.call.replay import CallResult
+
+DB_ENV = "IVR_CALL_DB"
+"""Environment variable naming the call log file."""
+
+DEFAULT_DB = Path("calls") / "calls.db"
+"""The call log used when neither --db nor $IVR_CALL_DB is given."""
+
+SCHEMA_VERSION = 1
+"""The `PRAGMA user_version` this code writes; a newer file is refused."""
+
+DIRECTIONS = ("outbound", "inbound")
+SOURCES = ("replay", "live")
+
+BUSY_TIMEOUT_MS = 10_000
+"""How long a writer waits for another process holding the log (replay -j N)."""
+
+
+def default_db_path() -> Path:
+    """`$IVR_CALL_DB`, or calls/calls.db."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def local_now() -> str:
+    """Now, as ISO 8601 local time with its UTC offset (2026-11-01T10:15:00+08:00)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _instant(text: str, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid {name}: {text!r} (expected ISO 8601)") from None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call, as the call log keeps it; `id` is set on records read from the log.
+
+    `started_at`: ISO 8601 local time with UTC offset (来电时间). `direction`: outbound or
+    inbound. `number`: the other party's (masked in the log unless show_numbers). `outcome`:
+    the script's hang-up outcome; `result`: why it ended, e.g. `noinput #3 in opening`
+    (处理结果). `duration_s`: up to the hang-up. `source`: replay or live; `file`: the replayed
+    file's name or the live recording's. `transcript`: what recognition heard, ` / ` between
+    utterances. `handler`: the bot (记录人/处理人), default `ivr/<direction>`. `qa`: QA items and
+    `score`, JSON-able, may be empty.
+    """
+
+    started_at: str
+    direction: str
+    number: str
+    script: str
+    outcome: str
+    duration_s: float
+    source: str
+    file: str
+    callee_name: str | None = None
+    transcript: str = ""
+    prompts_said: tuple[str, ...] = ()
+    handler: str = ""
+    result: str = ""
+    remarks: str = ""
+    recording_path: str | None = None
+    timeline_path: str | None = None
+    qa: dict[str, Any] = field(default_factory=dict, hash=False)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"invalid direction: {self.direction!r} (outbound or inbound)")
+        if self.source not in SOURCES:
+            raise ValueError(f"invalid source: {self.source!r} (replay or live)")
+        if _instant(self.started_at, "started_at").tzinfo is None:
+            raise ValueError(f"started_at must carry a UTC offset: {self.started_at!r}")
+        if not self.duration_s >= 0:
+            raise ValueError(f"invalid duration_s: {self.duration_s!r} (must be >= 0)")
+        if not isinstance(self.qa, dict):
+            raise TypeError(f"qa must be a dict, got {type(self.qa).__name__}")
+        object.__setattr__(self, "prompts_said", tuple(self.prompts_said))
+        object.__setattr__(self, "duration_s", float(self.duration_s))
+        if not self.handler:
+            object.__setattr__(self, "handler", f"ivr/{self.direction}")
+
+    @property
+    def qa_score(self) -> float | None:
+        """The QA score, if the record has one."""
+        score = self.qa.get("score")
+        return score if isinstance(score, int | float) and not isinstance(score, bool) else None
+
+
+COLUMNS = tuple(f.name for f in fields(CallRecord) if f.name != "id")
+"""The record's fields as stored, in order (export columns, after `id`)."""
+
+_UNMASKED = {
+    "started_at", "direction", "source", "duration_s", "id", "recording_path", "timeline_path",
+}  # fmt: skip
+"""Fields kept as they are: those that cannot hold a phone number, and the paths of the call's
+files, which must lead to them (replay names its outputs with numbers masked)."""
+
+
+def mask_record(record: CallRecord) -> CallRecord:
+    """The record with every phone number masked in every field that may hold one."""
+    changes = {
+        f.name: mask_value(getattr(record, f.name))
+        for f in fields(CallRecord)
+        if f.name not in _UNMASKED
+    }
+    return replace(record, **changes)
+
+
+def record_dict(record: CallRecord) -> dict[str, Any]:
+    """The record as plain JSON-able values (`prompts_said` a list), `id` first."""
+    values = asdict(record)
+    values["prompts_said"] = list(record.prompts_said)
+    return {"id": values.pop("id"), **values}
+
+
+def transcript_of(timeline: list[dict[str, Any]]) -> str:
+    """What recognition heard in a call's timeline, ` / ` between utterances.
+
+    Each `recognized` record's text; its free transcription when the grammar found nothing."""
+    heard = (r.get("text") or r.get("free_text") for r in timeline if r["event"] == "recognized")
+    return " / ".join(h for h in heard if h)
+
+
+def record_from_result(
+    result: CallResult,
+    script_name: str,
+    direction: str,
+    number: str,
+    started_at: str | datetime,
+    source: str,
+    qa: dict[str, Any] | None = None,
+    handler: str | None = None,
+    transcript: str | None = None,
+    *,
+    callee_name: str | None = None,
+    remarks: str = "",
+) -> CallRecord:
+    """A call log record for a replayed or live call's result (masking happens in `add`)."""
+    if isinstance(started_at, datetime):
+        started_at = started_at.astimezone().isoformat(timespec="seconds")
+    return CallRecord(
+        started_at=started_at,
+        direction=direction,
+        number=number,
+        script=script_name,
+        outcome=result.outcome,
+        duration_s=round(result.duration_s, 3),
+        source=source,
+        file=result.name,
+        callee_name=callee_name,
+        transcript=transcript if transcript is not None else transcript_of(result.timeline),
+        prompts_said=tuple(result.prompts),
+        handler=handler or f"ivr/{direction}",
+        result=result.reason,
+        remarks=remarks,
+        recording_path=str(result.recording) if result.recording is not None else None,
+        timeline_path=str(result.timeline_path) if result.timeline_path is not None else None,
+        qa=dict(qa or {}),
+    )
+
+
+_SCHEMA_V1 = """CREATE TABLE calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, started_utc REAL NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')), number TEXT NOT NULL,
+    callee_name TEXT, script TEXT NOT NULL, outcome TEXT NOT NULL, duration_s REAL NOT NULL,
+    transcript TEXT NOT NULL, prompts_said TEXT NOT NULL, handler TEXT NOT NULL,
+    result TEXT NOT NULL, remarks TEXT NOT NULL, recording_path TEXT, timeline_path TEXT,
+    qa TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('replay', 'live')),
+    file TEXT NOT NULL);
+CREATE INDEX calls_started ON calls (started_utc);
+CREATE INDEX calls_outcome ON calls (outcome);"""
+"""Version 1: one row per call; `started_utc` (s since the epoch) orders and filters by time."""
+
+
+def _create_v1(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V1.split(";"):
+        conn.execute(statement)
+
+
+MIGRATIONS = {1: _create_v1}
+"""Schema version -> the step that brings the previous version to it."""
+
+
+def migrate(conn: sqlite3.Connection, path: Path | str) -> int:
+    """Bring the file's schema up to SCHEMA_VERSION; IvrError for a newer or foreign file."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return version
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # now under the lock
+        if version > SCHEMA_VERSION:
+            raise IvrError(
+                f"{path}: call log schema version {version} is newer than this ivr supports "
+                f"({SCHEMA_VERSION}); upgrade ivr to read it"
+            )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables - {"sqlite_sequence"}:
+            raise IvrError(f"{path}: not an ivr call log (it holds other tables)")
+        while version < SCHEMA_VERSION:
+            version += 1
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return version
+
+
+def _to_row(record: CallRecord) -> dict[str, Any]:
+    row = asdict(record)
+    del row["id"]
+    row["prompts_said"] = json.dumps(list(record.prompts_said), ensure_ascii=False)
+    try:
+        row["qa"] = json.dumps(record.qa, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"qa is not JSON-able: {exc}") from None
+    row["started_utc"] = _instant(record.started_at, "started_at").timestamp()
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> CallRecord:
+    values = {name: row[name] for name in COLUMNS}
+    values["prompts_said"] = tuple(json.loads(row["prompts_said"]))
+    values["qa"] = json.loads(row["qa"])
+    return CallRecord(**values, id=row["id"])
+
+
+class CallLog:
+    """The call log file: `add` calls, read them back, export them (a context manager)."""
+
+    def __init__(self, path: Path | str, show_numbers: bool = False, create: bool = True):
+        self.path = Path(path)
+        self.show_numbers = show_numbers
+        if not create and not self.path.is_file():
+            raise IvrError(f"{self.path}: no call log here")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise IvrError(f"{self.path}: cannot open call log: {exc}") from None
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            migrate(self._conn, self.path)  # refuses a foreign or newer file before changing it
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")  # a reported add survives power loss
+        except BaseException as exc:
+            self._conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise IvrError(f"{self.path}: cannot open call log: {exc}") from None
+            raise
+
+    def __enter__(self) -> CallLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (again is harmless)."""
+        self._conn.close()
+
+    def add(self, record: CallRecord) -> int:
+        """Store one call in its own transaction (masked unless show_numbers); its id."""
+        if not self.show_numbers:
+            record = mask_record(record)
+        row = _to_row(record)
+        names = ", ".join(row)
+        marks = ", ".join(f":{name}" for name in row)
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._conn.execute(f"INSERT INTO calls ({names}) VALUES ({marks})", row)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise IvrError(f"{self.path}: cannot add the call: {exc}") from None
+        return int(cursor.lastrowid)
+
+    def get(self, id: int) -> CallRecord | None:
+        """The call with this id, or None."""
+        row = self._query("SELECT * FROM calls WHERE id = ?", (id,)).fetchone()
+        return _from_row(row) if row is not None else None
+
+    def list(
+        self, outcome: str | None = None, since: str | None = None, limit: int | None = None
+    ) -> list[CallRecord]:
+        """Calls oldest first; only `outcome`, only from `since` (an ISO date or time, local
+        unless it has an offset), only the latest `limit`."""
+        where, args = [], []
+        if outcome is not None:
+            where.append("outcome = ?")
+            args.append(outcome)
+        if since is not None:
+            start = _instant(since, "since")
+            where.append("started_utc >= ?")
+            args.append((start if start.tzinfo else start.astimezone()).timestamp())
+        sql = "SELECT * FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY started_utc DESC, id DESC"
+        if limit is not None:
+            if limit < 0:
+                raise ValueError(f"invalid limit: {limit!r} (must be >= 0)")
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_from_row(row) for row in reversed(self._query(sql, args).fetchall())]
+
+    def export_csv(self, out: TextIO, mask: bool | None = None) -> int:
+        """Every call as CSV (header `id` then COLUMNS; lists and QA as JSON); the count.
+
+        Numbers are masked unless the log was opened with show_numbers (or `mask=False`)."""
+        mask = not self.show_numbers if mask is None else mask
+        writer = csv.writer(out)
+        writer.writerow(["id", *COLUMNS])
+        count = 0
+        for row in self._query("SELECT * FROM calls ORDER BY started_utc, id"):
+            record = _from_row(row)
+            if mask:
+                record = mask_record(record)
+            values = asdict(record)
+            values["prompts_said"] = json.dumps(list(record.prompts_said), ensure_ascii=False)
+            values["qa"] = json.dumps(record.qa, ensure_ascii=False) if record.qa else ""
+            writer.writerow([record.id, *("" if values[c] is None else values[c] for c in COLUMNS)])
+            count += 1
+        return count
+
+    def _query(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise IvrError(f"{self.path}: cannot read the call log: {exc}") from None

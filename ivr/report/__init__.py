@@ -1,0 +1,1 @@
+"""Looking at calls: the timeline picture of a call and the static HTML report of a batch."""

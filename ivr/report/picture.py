@@ -1,0 +1,283 @@
+"""The timeline picture of one call (PNG): what both sides said and what the detectors and the
+engine made of it, on one time axis (s).
+
+Three panels share the time axis:
+- ours: our side's waveform (the recording's left channel), each prompt as a labelled bar from
+  its first sample to the end of its playout, each pause as a hatched bar;
+- callee: the callee's waveform (right channel), the webrtcvad decision per frame as a strip
+  under it, and the speech segments the segmenter made of it as shaded spans;
+- level: the callee's frame level and the noise floor (dBFS) with the low-volume threshold,
+  the no-input timer windows (from the end of a prompt's playout to the deadline, cut where
+  listening ended) and the events that answered them.
+The hang-up is a vertical line through all three.
+
+Detector values are recomputed from the recording's right channel with the call's detector
+settings: the same frames through the same detectors give the same values the call saw.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ivr.atomic import atomic_path
+from ivr.audio.format import FRAME_S, FULL_SCALE, SAMPLE_RATE
+from ivr.audio.source import FileSource
+from ivr.detect.frontend import Detectors
+from ivr.detect.settings import DetectorSettings
+
+WIDTH_PX = 1400
+"""Width of the picture (pixels)."""
+
+DPI = 100
+ENVELOPE_COLUMNS = 1400
+"""Waveforms are drawn as min/max envelopes over this many columns (one per pixel)."""
+
+FLOOR_DBFS = -90.0
+"""Bottom of the level panel (dBFS)."""
+
+LISTEN_ENDS = frozenset({"prompt_started", "hangup", "listen_started", "state_entered"})
+"""Timeline events that end a listening window (besides the dialog events, which have a count)."""
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Per-frame detector values of the callee's side (one value per 20 ms frame)."""
+
+    level_dbfs: np.ndarray
+    floor_dbfs: np.ndarray
+    voiced: np.ndarray
+
+    @property
+    def frames(self) -> int:
+        """Number of frames."""
+        return int(self.level_dbfs.size)
+
+
+def callee_tracks(recording: Path, settings: DetectorSettings | None = None) -> Tracks:
+    """The detector values of the recording's right channel (the callee), frame by frame."""
+    detectors = Detectors(settings)
+    levels, floors, voiced = [], [], []
+    for block in FileSource(recording, channel="right").blocks():
+        result = detectors.process(block)
+        levels.append(result.level_dbfs)
+        floors.append(result.floor_dbfs)
+        voiced.append(result.voiced)
+    if not levels:
+        empty = np.zeros(0, dtype=np.float32)
+        return Tracks(empty, empty, np.zeros(0, dtype=bool))
+    return Tracks(
+        np.concatenate(levels), np.concatenate(floors), np.concatenate(voiced).astype(bool)
+    )
+
+
+def envelope(samples: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple[np.ndarray, ...]:
+    """(times s, min, max) of `samples` (int16 at 16 kHz) over at most `columns` columns,
+    scaled to -1..1."""
+    n = samples.size
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    per = max(1, -(-n // columns))
+    padded = np.zeros(-(-n // per) * per, dtype=np.float32)
+    padded[:n] = samples / FULL_SCALE
+    shaped = padded.reshape(-1, per)
+    times = (np.arange(shaped.shape[0]) * per + per / 2) / SAMPLE_RATE
+    return times, shaped.min(axis=1), shaped.max(axis=1)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the call (s) with a label."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+
+def prompt_spans(timeline: Sequence[Mapping[str, Any]], end_s: float) -> list[Span]:
+    """Each prompt said: from `prompt_started` to its `prompt_finished`, a barge-in or the
+    hang-up."""
+    spans, current = [], None
+    for r in timeline:
+        if current is not None and r["event"] in ("prompt_finished", "barge_in", "hangup"):
+            spans.append(Span(current[0], r["t"], current[1]))
+            current = None
+        if r["event"] == "prompt_started":
+            if current is not None:
+                spans.append(Span(current[0], r["t"], current[1]))
+            current = (r["t"], str(r.get("prompt", "")))
+    if current is not None:
+        spans.append(Span(current[0], end_s, current[1]))
+    return spans
+
+
+def pause_spans(timeline: Sequence[Mapping[str, Any]]) -> list[Span]:
+    """Each pause: from `pause_started` for its seconds."""
+    return [
+        Span(r["t"], r["t"] + float(r.get("seconds", 0)), f"pause {r.get('seconds', 0):g} s")
+        for r in timeline
+        if r["event"] == "pause_started"
+    ]
+
+
+def speech_spans(timeline: Sequence[Mapping[str, Any]]) -> list[Span]:
+    """The segmenter's speech segments (`vad_end` records: start and end of the speech)."""
+    return [
+        Span(r["speech_start_s"], r["speech_end_s"], "speech")
+        for r in timeline
+        if r["event"] == "vad_end" and "speech_start_s" in r and "speech_end_s" in r
+    ]
+
+
+def timer_windows(timeline: Sequence[Mapping[str, Any]]) -> list[tuple[Span, bool]]:
+    """No-input windows: (from `listen_started` to its deadline, or to where listening ended
+    first; whether the timer fired). A window's label is its length as armed (s)."""
+    out = []
+    for i, r in enumerate(timeline):
+        if r["event"] != "listen_started" or "deadline_s" not in r:
+            continue
+        deadline = float(r["deadline_s"])
+        end, fired = deadline, False
+        for later in timeline[i + 1 :]:
+            if later["t"] > deadline:
+                break
+            if later["event"] == "noinput":
+                end, fired = later["t"], True
+                break
+            if later["event"] in LISTEN_ENDS or "count" in later:
+                end = later["t"]
+                break
+        out.append((Span(r["t"], end, f"{deadline - r['t']:.1f} s"), fired))
+    return out
+
+
+def draw_timeline(
+    recording: Path,
+    timeline: Sequence[Mapping[str, Any]],
+    out: Path,
+    settings: DetectorSettings | None = None,
+    title: str = "",
+) -> Path:
+    """Draw the call's timeline picture into `out` (PNG, written atomically); `out`."""
+    import soundfile as sf
+
+    settings = settings or DetectorSettings()
+    stereo, rate = sf.read(recording, dtype="int16", always_2d=True)
+    if rate != SAMPLE_RATE or stereo.shape[1] != 2:
+        raise ValueError(f"{recording}: expected a 16 kHz stereo call recording")
+    tracks = callee_tracks(recording, settings)
+    hangup = next((r for r in timeline if r["event"] == "hangup"), None)
+    end_s = max(stereo.shape[0] / SAMPLE_RATE, hangup["t"] if hangup else 0.0, 1.0)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    plt.rcParams["font.family"] = _font_families()
+    fig, (ours, callee, level) = plt.subplots(
+        3,
+        1,
+        sharex=True,
+        figsize=(WIDTH_PX / DPI, 7.2),
+        dpi=DPI,
+        gridspec_kw={"height_ratios": [1.1, 1.1, 1.5]},
+    )
+    try:
+        _draw_side(ours, stereo[:, 0], "ours", "#1f5fa8")
+        for span in prompt_spans(timeline, end_s):
+            ours.axvspan(span.start_s, span.end_s, ymin=0.88, ymax=0.98, color="#1f5fa8", alpha=0.8)
+            ours.text(span.start_s + 0.1, 0.83, span.label, fontsize=8, va="top", color="#123")
+        for span in pause_spans(timeline):
+            ours.axvspan(
+                span.start_s, span.end_s, ymin=0.88, ymax=0.98, fill=False, hatch="///",
+                edgecolor="#777",
+            )  # fmt: skip
+
+        _draw_side(callee, stereo[:, 1], "callee", "#2b8a3e")
+        for span in speech_spans(timeline):
+            callee.axvspan(span.start_s, span.end_s, color="#2b8a3e", alpha=0.15, lw=0)
+        frames_t = np.arange(tracks.frames) * FRAME_S
+        callee.fill_between(
+            frames_t, -1.0, -0.88, where=tracks.voiced, step="post", color="#e67700",
+            lw=0, label="VAD voiced",
+        )  # fmt: skip
+        callee.legend(loc="upper right", fontsize=7, frameon=False)
+
+        _draw_levels(level, frames_t, tracks, settings, timeline)
+        if hangup is not None:
+            for axis in (ours, callee, level):
+                axis.axvline(hangup["t"], color="#c92a2a", lw=1.5)
+            level.text(
+                hangup["t"], FLOOR_DBFS + 2, f" hang-up: {hangup.get('outcome', '')}",
+                color="#c92a2a", fontsize=8, ha="right", va="bottom",
+            )  # fmt: skip
+        level.set_xlim(0, end_s * 1.01)
+        level.set_xlabel("call time (s)")
+        if title:
+            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+        fig.subplots_adjust(left=0.045, right=0.99, top=0.93, bottom=0.075, hspace=0.12)
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+    return out
+
+
+CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei")
+"""Fonts with Chinese glyphs, in order of preference, for file names and titles."""
+
+
+@functools.cache
+def _font_families() -> list[str]:
+    """DejaVu Sans, then the installed fonts of CJK_FONTS (matplotlib falls back per glyph)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in CJK_FONTS if name in installed)]
+
+
+def _draw_side(axis, samples: np.ndarray, name: str, color: str) -> None:
+    """A waveform scaled to its own peak, so that a quiet side is still seen (peak noted)."""
+    times, low, high = envelope(samples)
+    peak = float(max(np.abs(low).max(initial=0.0), np.abs(high).max(initial=0.0)))
+    scale = 0.8 / peak if peak > 0 else 1.0
+    axis.fill_between(times, low * scale, high * scale, color=color, lw=0.5, alpha=0.9)
+    axis.set_ylim(-1.05, 1.05)
+    axis.set_yticks([])
+    axis.set_ylabel(name)
+    peak_dbfs = 20 * np.log10(peak) if peak > 0 else -np.inf
+    axis.text(
+        0.995, 0.02, f"scaled to peak {round(peak_dbfs)} dBFS" if peak > 0 else "silent",
+        transform=axis.transAxes, fontsize=7, ha="right", va="bottom", color="#555",
+    )  # fmt: skip
+
+
+def _draw_levels(
+    axis, frames_t: np.ndarray, tracks: Tracks, settings: DetectorSettings, timeline
+) -> None:
+    axis.plot(frames_t, tracks.level_dbfs, color="#555", lw=0.6, label="level")
+    axis.plot(frames_t, tracks.floor_dbfs, color="#e67700", lw=1.2, label="noise floor")
+    axis.axhline(
+        settings.low_volume_dbfs, color="#862e9c", lw=0.8, ls="--",
+        label=f"low volume ({settings.low_volume_dbfs:g} dBFS)",
+    )  # fmt: skip
+    for span, fired in timer_windows(timeline):
+        axis.axvspan(
+            span.start_s, span.end_s, ymin=0.90, ymax=0.97, facecolor="#74c0fc",
+            edgecolor="#1864ab", lw=0.8,
+        )  # fmt: skip
+        if fired:
+            axis.plot([span.end_s], [-3], marker="v", color="#1864ab", ms=6)
+    answered = [r for r in timeline if "count" in r]
+    for r in answered:
+        axis.text(r["t"], -8, f"{r['event']} #{r['count']}", fontsize=7, rotation=90, va="top")
+    axis.set_ylim(FLOOR_DBFS, 0)
+    axis.set_ylabel("dBFS")
+    axis.plot([], [], color="#74c0fc", lw=6, label="no-input timer")
+    axis.legend(loc="lower left", fontsize=7, frameon=False, ncols=4)
