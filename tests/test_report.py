@@ -180,7 +180,8 @@ def test_the_summary_counts_outcomes_verdicts_and_qa(browser, served, outbound_c
     )
     calls = len(manifest["calls"])
     assert cards["calls"] == str(calls + 1)
-    assert cards["passed"] == str(calls) and cards["failed"] == "1" and cards["errors"] == "1"
+    assert cards["passed"] == str(calls) and cards["failed"] == "0" and cards["errors"] == "1"
+    assert cards["not judged"] == "0"
     outcomes = browser.execute_script(
         "return [...document.querySelectorAll('h2 + table')][0].innerText"
     )
@@ -212,16 +213,18 @@ def test_picture_detector_values_are_those_the_call_saw(report, outbound_calls):
     for pattern in ("*too_quiet_clean.call.wav", "*noisy_line_telephone.call.wav"):
         [recording] = (report / "calls").glob(pattern)
         original = outbound_calls.parent / recording.name.replace(".call.wav", ".wav")
-        tracks = callee_tracks(recording)
-        detectors, levels, voiced = Detectors(), [], []
+        tracks = callee_tracks(sf.read(recording, dtype="int16")[0][:, 1])
+        detectors, levels, floors, voiced = Detectors(), [], [], []
         for block in FileSource(original).blocks():
             result = detectors.process(block)
             levels.append(result.level_dbfs)
+            floors.append(result.floor_dbfs)
             voiced.append(result.voiced)
-        level, vad = np.concatenate(levels), np.concatenate(voiced)
+        level, floor, vad = (np.concatenate(x) for x in (levels, floors, voiced))
         n = min(level.size, tracks.frames)
         assert n > 1000
         np.testing.assert_array_equal(tracks.level_dbfs[:n], level[:n])
+        np.testing.assert_array_equal(tracks.floor_dbfs[:n], floor[:n])
         np.testing.assert_array_equal(tracks.voiced[:n], vad[:n])
         assert sf.info(recording).channels == 2
 
@@ -235,3 +238,28 @@ def test_every_call_has_its_picture(report):
             header = f.read(24)
         width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
         assert (width, height) == (1400, 720), picture
+
+
+def test_the_page_escapes_masks_and_shows_every_verdict(tmp_path):
+    from ivr.report.html import ReportCall, write_report
+
+    qa = {"score": 50.0, "items": {"greeting": True, "closing": False, "answered_in_time": None}}
+    calls = [
+        ReportCall("<b>13812345678</b>.wav", "answered", "answered", True, qa=qa),
+        ReportCall("late.wav", "no_answer", "answered", False, ("outcome no_answer",), qa=qa),
+        ReportCall("deaf.wav", "answered", "nomatch", None, note="not judged: needs recognition"),
+        ReportCall("bad.wav", error="bad.wav: truncated or corrupt WAV header"),
+    ]
+    page = write_report(tmp_path, calls, show_numbers=False).read_text(encoding="utf-8")
+    assert "13812345678" not in page and "<b>138" not in page
+    assert "&lt;b&gt;138****5678&lt;/b&gt;.wav" in page
+    rows = re.findall(r'<tr class="call">(.*?)</tr>', page, re.S)
+    assert len(rows) == 4
+    assert ">pass<" in rows[0] and ">FAIL<" in rows[1] and "not judged" in rows[2]
+    assert "error" in rows[3] and "truncated" in rows[3]
+    assert "<li>outcome no_answer</li>" in page
+    assert '<span class="fail">FAIL</span> closing before the hang-up' in page
+    assert '<span class="na">n/a</span> answered the callee in time' in page
+    assert "<audio" not in page and "<img" not in page  # no recording, no picture: no links
+    shown = write_report(tmp_path, calls, show_numbers=True).read_text(encoding="utf-8")
+    assert "&lt;b&gt;13812345678&lt;/b&gt;.wav" in shown

@@ -25,16 +25,16 @@ from ivr.cli.records import (
     call_record,
     calls_command,
     draw_picture,
-    forbidden_phrases,
     open_call_log,
     qa_of,
     report_view,
-    write_call_report,
 )
 from ivr.cli.replay import ASR_MODES, asr_setup, placeholder_values
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
+from ivr.qa.phrases import load_forbidden
 from ivr.qa.score import QaSettings
+from ivr.report.html import write_report
 
 EXIT_CODES = {"aborted": 130, "device_error": 1}
 """Exit status by outcome; every other outcome is a call that ended normally (0)."""
@@ -116,7 +116,7 @@ def call_command(
         cache = PromptCache(cache_dir)
         cache.render_all(loaded.prompts)  # the call never waits for synthesis
         recognition = asr_setup(asr, model, None)
-        forbidden = forbidden_phrases()
+        forbidden = load_forbidden()
         QaSettings.for_script(loaded, answer_within_ms)
         streams = LiveStreams(input_device, output_device)
     except DeviceError as exc:
@@ -172,9 +172,8 @@ def call_command(
         picture, note = draw_picture(result, report / "pictures", settings, show_numbers)
         subtitle = f"live call, script {loaded.name}"
         try:
-            page = write_call_report(
-                report, [report_view(result, qa, picture, note)], subtitle, show_numbers, "ivr call"
-            )
+            view = report_view(result, qa, picture, note)
+            page = write_report(report, [view], "ivr call", show_numbers, subtitle)
         except OSError as exc:
             fail_line(f"{report}: cannot write the report: {exc}", code=1)
         console.print(f"report {page}", markup=False)

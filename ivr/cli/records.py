@@ -1,5 +1,5 @@
 """What `ivr replay` and `ivr call` keep of every call: its QA score, its record in the call log,
-and the HTML report of a batch."""
+its timeline picture and its view in the HTML report."""
 
 from __future__ import annotations
 
@@ -39,13 +39,6 @@ def calls_command(log: CallLog, verb: str) -> str:
     return f"ivr calls {verb}{db}"
 
 
-def forbidden_phrases() -> list[ForbiddenPhrase]:
-    """The forbidden phrases of the service standard (prompts/forbidden.yaml)."""
-    from ivr.qa.phrases import load_forbidden
-
-    return load_forbidden()
-
-
 def qa_of(
     result: CallResult,
     script: Script,
@@ -83,19 +76,6 @@ def call_record(
         callee_name=callee_name,
         remarks=remarks,
     )
-
-
-def write_call_report(
-    folder: Path,
-    calls: Sequence[ReportCall],
-    subtitle: str,
-    show_numbers: bool,
-    title: str = "ivr replay",
-) -> Path:
-    """The HTML report of calls (`folder`/index.html)."""
-    from ivr.report.html import write_report
-
-    return write_report(folder, calls, title, show_numbers, subtitle)
 
 
 def draw_picture(

@@ -28,9 +28,7 @@ from ivr.cli.records import (
     call_record,
     calls_command,
     draw_picture,
-    forbidden_phrases,
     open_call_log,
-    write_call_report,
 )
 from ivr.cli.replay_outcomes import (
     Outcome,
@@ -41,6 +39,8 @@ from ivr.cli.replay_outcomes import (
 )
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
+from ivr.qa.phrases import load_forbidden
+from ivr.report.html import write_report
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".au", ".aiff", ".aif"}
 """File endings picked up from a folder."""
@@ -121,8 +121,10 @@ def _init_worker(job: ReplayJob) -> None:
 
 def _replay_one(work: tuple[str, str]) -> Outcome:
     """Replay one file; `work` is (its path, the stem of its outputs)."""
-    path, stem = work
     from ivr.call.replay import replay_file
+
+    path, stem = work
+    started = datetime.now().astimezone()
 
     env = _WORKER
     job: ReplayJob = env["job"]
@@ -144,23 +146,13 @@ def _replay_one(work: tuple[str, str]) -> Outcome:
             stem,
         )
     except IvrError as exc:
-        return Outcome(file=path, error=str(exc))
+        return Outcome(file=path, started=started, error=str(exc))
     picture, picture_error = None, ""
     if job.pictures is not None:
         picture, picture_error = draw_picture(
             result, job.pictures, env["settings"], job.show_numbers
         )
-    return Outcome(
-        file=path,
-        summary=result.summary(),
-        outcome=result.outcome,
-        duration_s=result.duration_s,
-        prompts=len(result.prompts),
-        timeline=tuple(result.timeline),
-        result=result,
-        picture=picture,
-        picture_error=picture_error,
-    )
+    return Outcome(path, started, result, picture=picture, picture_error=picture_error)
 
 
 def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
@@ -279,7 +271,7 @@ def replay_command(
         env = _setup(job)  # checks script, values and settings once, before any call
         QaSettings.for_script(env["script"], answer_within_ms)
         expectations = load_expectations(expect) if expect is not None else {}
-        forbidden = forbidden_phrases()
+        forbidden = load_forbidden()
         log = None if no_db else open_call_log(db, show_numbers)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
@@ -304,20 +296,19 @@ def replay_command(
             results = pool.map(_replay_one, work)
         try:
             for result in results:
-                started = datetime.now().astimezone()
                 result = judge(result, env["script"], forbidden, answer_within_ms, expectations,
                                 recognizes)  # fmt: skip
                 outcomes.append(result)
                 if log is not None and result.result is not None:
                     record = call_record(
                         result.result, env["script"], values.get("number"), "replay", result.qa,
-                        started, callee, remarks(result),
+                        result.started, callee, remarks(result),
                     )  # fmt: skip
                     log.add(record)
-                if result.error:
+                if result.result is None:
                     console.print(f"error: {shown(result.error)}", style="red", markup=False)
                 else:
-                    console.print(shown(result.summary), markup=False, highlight=False)
+                    console.print(shown(result.result.summary()), markup=False, highlight=False)
                 progress.advance(task)
         finally:
             if pool is not None:
@@ -333,7 +324,7 @@ def replay_command(
         subtitle = f"script {env['script'].name} · {len(outcomes)} calls"
         calls = [report_call(o, expectations) for o in outcomes]
         try:
-            page = write_call_report(report, calls, subtitle, show_numbers)
+            page = write_report(report, calls, "ivr replay", show_numbers, subtitle)
         except OSError as exc:
             fail_line(f"{report}: cannot write the report: {exc}", code=1)
         console.print(f"report {page}", markup=False)

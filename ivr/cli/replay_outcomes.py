@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -17,20 +18,19 @@ from ivr.qa.phrases import ForbiddenPhrase
 from ivr.report.html import ReportCall
 from ivr.script.model import Script
 
+if TYPE_CHECKING:
+    from ivr.call.replay import CallResult
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """One call's result, or its error; then how it is judged."""
+    """One replayed call (its result), or the error that stopped it; then how it is judged."""
 
     file: str
-    summary: str = ""
-    outcome: str = ""
-    duration_s: float = 0.0
-    prompts: int = 0
-    timeline: tuple = ()
+    started: datetime
+    """When its replay started (local time with its UTC offset)."""
+    result: CallResult | None = None
     error: str = ""
-    result: Any = None
-    """The CallResult, for the call log and the report."""
     picture: Path | None = None
     picture_error: str = ""
     qa: dict | None = None
@@ -39,6 +39,15 @@ class Outcome:
     """Against its expectation: pass, fail, skip (not judged without recognition), or ''."""
     problems: tuple[str, ...] = ()
 
+    @property
+    def outcome(self) -> str:
+        """The call's outcome ('' for a file that could not be replayed)."""
+        return self.result.outcome if self.result is not None else ""
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the call up to the hang-up (s; 0 without a call)."""
+        return self.result.duration_s if self.result is not None else 0.0
 
 
 def judge(
@@ -60,7 +69,7 @@ def judge(
         return replace(o, qa=qa)
     if exp.needs_recognition and not recognizes:
         return replace(o, qa=qa, verdict="skip")
-    problems = tuple(check_call(exp, o.outcome, list(o.timeline)))
+    problems = tuple(check_call(exp, o.outcome, o.result.timeline))
     return replace(o, qa=qa, verdict="fail" if problems else "pass", problems=problems)
 
 
@@ -96,7 +105,7 @@ def expectation_table(
             o.outcome or "error",
             (exp.outcome or "-") if exp else "-",
             f"{o.duration_s:.2f}",
-            str(o.prompts),
+            str(len(o.result.prompts)) if o.result is not None else "-",
             f"{o.qa['score']:.0f}" if o.qa else "-",
             verdict,
         )

@@ -82,12 +82,13 @@ code { background: #f8f9fa; padding: 0 .2em; }
 """
 
 
-def _verdict(passed: bool | None, judged_note: str = "") -> str:
-    if passed is True:
+def _verdict(call: ReportCall) -> str:
+    """pass, FAIL, `not judged` (an expectation that needs what the replay lacked) or -."""
+    if call.passed is True:
         return '<span class="pass">pass</span>'
-    if passed is False:
+    if call.passed is False:
         return '<span class="fail">FAIL</span>'
-    return f'<span class="na">{html.escape(judged_note) or "-"}</span>'
+    return '<span class="skip">not judged</span>' if call.expected is not None else "-"
 
 
 def _href(target: Path, folder: Path) -> str:
@@ -120,13 +121,13 @@ def _qa_score(call: ReportCall) -> float | None:
 def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
     done = [c for c in calls if not c.error]
     judged = [c for c in done if c.passed is not None]
-    failed = sum(1 for c in judged if c.passed is False) + (len(calls) - len(done))
+    failed = sum(1 for c in judged if c.passed is False)
     scores = [s for c in done if (s := _qa_score(c)) is not None]
     mean = f"{sum(scores) / len(scores):.1f}" if scores else "-"
     cards = [
         ("calls", len(calls)),
         ("passed", sum(1 for c in judged if c.passed)),
-        ("failed", failed),
+        ("failed", failed),  # against their expectation
         ("not judged", len(done) - len(judged)),
         ("errors", len(calls) - len(done)),
         ("mean QA score", mean),
@@ -181,7 +182,7 @@ def _table(page: _Page, calls: Sequence[ReportCall]) -> None:
             f'<tr class="call"><td class="num">{index}</td>'
             f'<td><a href="#call-{index}">{page.text(call.name)}</a></td>'
             f"<td>{page.text(call.outcome)}</td><td>{page.text(call.expected or '-')}</td>"
-            f"<td>{_verdict(call.passed, call.note)}</td>"
+            f"<td>{_verdict(call)}</td>"
             f'<td class="num">{call.duration_s:.2f}</td><td class="num">{len(call.prompts)}</td>'
             f'<td class="num">{"-" if score is None else f"{score:.0f}"}</td></tr>'
         )
@@ -197,7 +198,7 @@ def _section(page: _Page, index: int, call: ReportCall, folder: Path) -> None:
     page.add(f"<p>{page.text(call.summary)}</p>")
     if call.expected is not None:
         expected = page.text(call.expected)
-        page.add(f"<p>expected <code>{expected}</code>: {_verdict(call.passed)}</p>")
+        page.add(f"<p>expected <code>{expected}</code>: {_verdict(call)}</p>")
         if call.problems:
             page.add("<ul>" + "".join(f"<li>{page.text(p)}</li>" for p in call.problems) + "</ul>")
     if call.note:

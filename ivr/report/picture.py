@@ -12,7 +12,8 @@ Three panels share the time axis:
 The hang-up is a vertical line through all three.
 
 Detector values are recomputed from the recording's right channel with the call's detector
-settings: the same frames through the same detectors give the same values the call saw.
+settings: the same frames through the same detectors give the same values the call saw (the
+recording holds the callee's frames as the detectors got them, up to the hang-up).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 
 from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_S, FULL_SCALE, SAMPLE_RATE
-from ivr.audio.source import FileSource
+from ivr.audio.framing import Framer
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import DetectorSettings
 
@@ -59,12 +60,17 @@ class Tracks:
         return int(self.level_dbfs.size)
 
 
-def callee_tracks(recording: Path, settings: DetectorSettings | None = None) -> Tracks:
-    """The detector values of the recording's right channel (the callee), frame by frame."""
+def callee_tracks(
+    samples: np.ndarray, settings: DetectorSettings | None = None, block_frames: int = 3000
+) -> Tracks:
+    """The detector values of the callee's samples (16 kHz int16, the recording's right
+    channel), frame by frame; the last partial frame padded with silence, as a call does."""
+    framer = Framer()
+    frames = np.concatenate([framer.push(np.ascontiguousarray(samples)), framer.flush()])
     detectors = Detectors(settings)
     levels, floors, voiced = [], [], []
-    for block in FileSource(recording, channel="right").blocks():
-        result = detectors.process(block)
+    for start in range(0, len(frames), block_frames):
+        result = detectors.process(frames[start : start + block_frames])
         levels.append(result.level_dbfs)
         floors.append(result.floor_dbfs)
         voiced.append(result.voiced)
@@ -170,7 +176,7 @@ def draw_timeline(
     stereo, rate = sf.read(recording, dtype="int16", always_2d=True)
     if rate != SAMPLE_RATE or stereo.shape[1] != 2:
         raise ValueError(f"{recording}: expected a 16 kHz stereo call recording")
-    tracks = callee_tracks(recording, settings)
+    tracks = callee_tracks(stereo[:, 1], settings)
     hangup = next((r for r in timeline if r["event"] == "hangup"), None)
     end_s = max(stereo.shape[0] / SAMPLE_RATE, hangup["t"] if hangup else 0.0, 1.0)
 
