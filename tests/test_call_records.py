@@ -91,6 +91,7 @@ def test_calls_are_logged_with_their_verdict_and_qa(outbound_calls, tmp_path):
     for row in rows:
         assert row["outcome"] == "no_answer" and row["remarks"] == "expectation met"
         assert row["number"] == "138****5678" and row["direction"] == "outbound"
+        assert row["handler"] == "ivr agent 1001" and row["script"] == "outbound"
         assert row["qa"]["items"]["reprompts_within_limit"] is True
         assert row["qa"]["reprompts"] == 2  # seed 000: twice, then the closing
         assert row["prompts_said"][-1] == "closing_no_sound"

@@ -236,7 +236,8 @@ def bench_records(calls: int) -> None:
                 result = timer("replay, writing outputs", replay_file, path, script, cache,
                                None, out)  # fmt: skip
                 qa = timer("QA score", qa_of, result, script, forbidden)
-                record = call_record(result, script, "13812345678", "replay", qa, started)
+                values = {"number": "13812345678", "agent_id": "1001"}
+                record = call_record(result, script, values, "replay", qa, started)
                 timer("call log (one transaction)", log.add, record)
                 picture, _ = timer("timeline picture", draw_picture, result, out / "pictures",
                                    settings, False)  # fmt: skip

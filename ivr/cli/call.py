@@ -160,7 +160,7 @@ def call_command(
         markup=False,
     )
     if not no_db:
-        record = call_record(result, loaded, values.get("number"), "live", qa, started, callee)
+        record = call_record(result, loaded, values, "live", qa, started, callee)
         try:
             with open_call_log(db, show_numbers) as log:
                 call_id = log.add(record)

@@ -3,7 +3,7 @@ its timeline picture and its view in the HTML report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,25 +54,28 @@ def qa_of(
 def call_record(
     result: CallResult,
     script: Script,
-    number: str | None,
+    values: Mapping[str, str],
     source: str,
     qa: dict[str, Any],
     started_at: str | datetime,
     callee_name: str | None = None,
     remarks: str = "",
 ) -> CallRecord:
-    """A call-log record of a replayed or live call (masked when the log adds it)."""
+    """A call-log record of a replayed or live call (masked when the log adds it). `values`
+    are the script's placeholder values: the number called, and the agent id (工号) the bot
+    gives as its own, which is the record's handler (记录人/处理人)."""
     from ivr.records.calllog import record_from_result
 
+    agent = values.get("agent_id")
     return record_from_result(
         result,
         script_name=script.name,
         direction=script.direction,
-        number=number or "",
+        number=values.get("number", ""),
         started_at=started_at,
         source=source,
         qa=qa,
-        handler=f"ivr/{script.name}",
+        handler=f"ivr agent {agent}" if agent else "ivr",
         callee_name=callee_name,
         remarks=remarks,
     )

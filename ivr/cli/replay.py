@@ -301,7 +301,7 @@ def replay_command(
                 outcomes.append(result)
                 if log is not None and result.result is not None:
                     record = call_record(
-                        result.result, env["script"], values.get("number"), "replay", result.qa,
+                        result.result, env["script"], values, "replay", result.qa,
                         result.started, callee, remarks(result),
                     )  # fmt: skip
                     log.add(record)

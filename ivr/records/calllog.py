@@ -71,8 +71,9 @@ class CallRecord:
     the script's hang-up outcome; `result`: why it ended, e.g. `noinput #3 in opening`
     (处理结果). `duration_s`: up to the hang-up. `source`: replay or live; `file`: the replayed
     file's name or the live recording's. `transcript`: what recognition heard, ` / ` between
-    utterances. `handler`: the bot (记录人/处理人), default `ivr/<direction>`. `qa`: QA items and
-    `score`, JSON-able, may be empty.
+    utterances. `handler`: the bot (记录人/处理人; ivr replay and ivr call write
+    `ivr agent <工号>`), default `ivr/<direction>`. `qa`: QA items and `score`, JSON-able, may
+    be empty.
     """
 
     started_at: str
