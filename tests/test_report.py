@@ -243,7 +243,8 @@ def test_every_call_has_its_picture(report):
 def test_the_page_escapes_masks_and_shows_every_verdict(tmp_path):
     from ivr.report.html import ReportCall, write_report
 
-    qa = {"score": 50.0, "items": {"greeting": True, "closing": False, "answered_in_time": None}}
+    items = {"greeting": True, "closing": False, "answered_in_time": None}
+    qa = {"score": 50.0, "items": {**items, "reprompts_within_limit": True}, "reprompts": 2}
     calls = [
         ReportCall("<b>13812345678</b>.wav", "answered", "answered", True, qa=qa),
         ReportCall("late.wav", "no_answer", "answered", False, ("outcome no_answer",), qa=qa),
@@ -259,7 +260,8 @@ def test_the_page_escapes_masks_and_shows_every_verdict(tmp_path):
     assert "error" in rows[3] and "truncated" in rows[3]
     assert "<li>outcome no_answer</li>" in page
     assert '<span class="fail">FAIL</span> closing before the hang-up' in page
-    assert '<span class="na">n/a</span> answered the callee in time' in page
+    assert '<span class="na">n/a</span> answered the callee in time<' in page
+    assert '<span class="pass">pass</span> re-prompts within the standard (2)<' in page
     assert "<audio" not in page and "<img" not in page  # no recording, no picture: no links
     shown = write_report(tmp_path, calls, show_numbers=True).read_text(encoding="utf-8")
     assert "&lt;b&gt;13812345678&lt;/b&gt;.wav" in shown

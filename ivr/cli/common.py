@@ -17,6 +17,7 @@ PLAIN_WIDTH = 120
 """Width (characters) of tables printed to a pipe or file, where rich would assume 80."""
 
 
+# Options `ivr replay` and `ivr call` share: the call log, the report, the QA time limit.
 DbOption = Annotated[
     Path | None, typer.Option(help="Call log (SQLite); default $IVR_CALL_DB or calls/calls.db.")
 ]
@@ -29,7 +30,6 @@ AnswerWithinOption = Annotated[
     int | None,
     typer.Option(help="QA: longest answer to the callee's speech (ms); default: the script's."),
 ]
-"""Options `ivr replay` and `ivr call` share: the call log, the report, the QA time limit."""
 
 
 def make_console(stderr: bool = False) -> Console:

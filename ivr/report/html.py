@@ -118,6 +118,15 @@ def _qa_score(call: ReportCall) -> float | None:
     return float(score) if isinstance(score, int | float) else None
 
 
+def _qa_detail(item: str, qa: dict[str, Any]) -> str:
+    """What an item measured, where the score keeps it: the slowest answer, the re-prompts."""
+    if item == "answered_in_time" and qa.get("answer_ms") is not None:
+        return f" (slowest: {qa['answer_ms']} ms)"
+    if item == "reprompts_within_limit" and qa.get("reprompts") is not None:
+        return f" ({qa['reprompts']})"
+    return ""
+
+
 def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
     done = [c for c in calls if not c.error]
     judged = [c for c in done if c.passed is not None]
@@ -213,7 +222,7 @@ def _section(page: _Page, index: int, call: ReportCall, folder: Path) -> None:
         for item, verdict in items.items():
             mark = {True: "pass", False: "FAIL", None: "n/a"}[verdict]
             css = {True: "pass", False: "fail", None: "na"}[verdict]
-            label = page.text(QA_LABELS.get(item, item))
+            label = page.text(QA_LABELS.get(item, item) + _qa_detail(item, call.qa))
             page.add(f'<li><span class="{css}">{mark}</span> {label}</li>')
         page.add("</ul>")
     if call.picture is not None:
