@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ivr.errors import IvrError
 from ivr.privacy import mask_value
+from ivr.script.model import DIRECTIONS
 
 if TYPE_CHECKING:
     from ivr.call.replay import CallResult
@@ -38,7 +39,6 @@ DEFAULT_DB = Path("calls") / "calls.db"
 SCHEMA_VERSION = 1
 """The `PRAGMA user_version` this code writes; a newer file is refused."""
 
-DIRECTIONS = ("outbound", "inbound")
 SOURCES = ("replay", "live")
 
 BUSY_TIMEOUT_MS = 10_000
@@ -48,11 +48,6 @@ BUSY_TIMEOUT_MS = 10_000
 def default_db_path() -> Path:
     """`$IVR_CALL_DB`, or calls/calls.db."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
-
-
-def local_now() -> str:
-    """Now, as ISO 8601 local time with its UTC offset (2026-11-01T10:15:00+08:00)."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _instant(text: str, name: str) -> datetime:
@@ -162,7 +157,6 @@ def record_from_result(
     source: str,
     qa: dict[str, Any] | None = None,
     handler: str | None = None,
-    transcript: str | None = None,
     *,
     callee_name: str | None = None,
     remarks: str = "",
@@ -180,7 +174,7 @@ def record_from_result(
         source=source,
         file=result.name,
         callee_name=callee_name,
-        transcript=transcript if transcript is not None else transcript_of(result.timeline),
+        transcript=transcript_of(result.timeline),
         prompts_said=tuple(result.prompts),
         handler=handler or f"ivr/{direction}",
         result=result.reason,
