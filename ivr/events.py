@@ -38,6 +38,16 @@ class SpeechEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechProgress:
+    """The speech segment still open, measured so far: `segment` ends at `decided_frame`, the
+    frame it was measured at. Sent every PROGRESS_MS (ivr.detect.vad) of open speech, so that
+    speech cut off at max_speech is judged by its own level and signal-to-noise ratio."""
+
+    segment: Segment
+    decided_frame: int
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One stretch of speech: frames [start, end), its active level and signal-to-noise ratio.
 
@@ -53,6 +63,10 @@ class Segment:
     voiced_frames: int
     gaps: int = 0
     """Dropouts inside the segment: unvoiced stretches of at least choppy_gap_ms."""
+    peak_snr_db: float | None = None
+    """Signal-to-noise ratio of the segment's loudest 500 ms (dB): a talker over office babble
+    stands far above it there, the babble itself does not. None: not measured (snr_db
+    stands for it)."""
 
     @property
     def start_s(self) -> float:
@@ -70,5 +84,5 @@ class Segment:
         return frames_to_seconds(self.end - self.start)
 
 
-DetectorEvent = SpeechStarted | SpeechEnded
+DetectorEvent = SpeechStarted | SpeechEnded | SpeechProgress
 """What the detectors emit."""

@@ -7,10 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr.audio import FileSource, open_source
-from ivr.audio.format import SILENCE_DBFS
+from ivr.audio.format import SILENCE_DBFS, ms_to_frames
 from ivr.detect import Detectors, DetectorSettings, Situation, analyze
 from ivr.detect.level import rms_dbfs
 from ivr.detect.noise import FloorSummary
+from ivr.detect.vad import PROGRESS_MS
+from ivr.events import SpeechEnded, SpeechProgress, SpeechStarted
 
 
 @pytest.mark.parametrize("dbfs", [-10.0, -30.0, -45.0, -60.0])
@@ -83,7 +85,27 @@ def test_events_arrive_in_order_with_decision_times(write_wav):
     events += detectors.finish()
     decided = [e.decided_frame for e in events]
     assert decided == sorted(decided)
-    assert len(events) >= 2 and len(events) % 2 == 0
+    edges = [e for e in events if not isinstance(e, SpeechProgress)]
+    assert len(edges) >= 2 and len(edges) % 2 == 0
+    # While a segment is open it is measured every PROGRESS_MS from its decision on (and when
+    # its loudest part rises); the measurement ends at its own frame and starts where the
+    # segment does.
+    for started, ended in zip(edges[::2], edges[1::2], strict=True):
+        assert isinstance(started, SpeechStarted) and isinstance(ended, SpeechEnded)
+        inside = [
+            e
+            for e in events
+            if isinstance(e, SpeechProgress)
+            and started.decided_frame < e.decided_frame < ended.decided_frame
+        ]
+        step = ms_to_frames(PROGRESS_MS)
+        due = range(started.decided_frame + step, ended.decided_frame, step)
+        assert set(due) <= {e.decided_frame for e in inside}  # and where its peak rose
+        for e in inside:
+            assert e.segment.start == ended.segment.start
+            assert e.segment.end == e.decided_frame
+        frames = [e.decided_frame for e in inside]
+        assert frames == sorted(set(frames))
 
 
 def test_floor_summary_median_and_max():

@@ -155,3 +155,22 @@ def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
     assert qa["answer_ms"] == 2300  # 800 ms to decide + 1500 ms until it was heard
     assert qa["items"]["answered_in_time"] is False
     assert score_call(tl, PROMPTS, FORBIDDEN, QaSettings(2300))["items"]["answered_in_time"]
+
+
+def test_a_prompt_started_while_the_callee_speaks_talks_over_them():
+    tl = silent_call(1)
+    again = next(x for x in tl if x.get("prompt") == "again")
+    speech = r(again["t"] - 1.0, "vad_end", speech_start_s=again["t"] - 2.0)
+    speech["speech_end_s"] = again["t"] + 0.5  # still speaking when we start
+    tl.insert(tl.index(again) + 1, speech)
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False
+    speech["speech_end_s"] = again["t"] - 0.02  # a frame before: not talked over
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is True
+
+
+def test_speech_still_open_at_a_prompt_is_talked_over_and_no_speech_is_not_judged():
+    tl = silent_call(1)
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is None
+    again = next(x for x in tl if x.get("prompt") == "again")
+    tl.insert(tl.index(again), r(again["t"] - 0.3, "vad_start", speech_start_s=again["t"] - 0.4))
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False

@@ -116,6 +116,7 @@ def test_recommended_low_volume_threshold_classifies_quiet_callees(outbound, tmp
     chosen = overlay["detect"]["low_volume_dbfs"]
     assert float(rows[chosen]["accuracy"]) == 1.0
     assert float(rows[chosen]["missed_quiet_rate"]) == 0.0
+    assert rows[chosen]["noise_as_answer_rate"] == ""  # n/a: no noisy line labelled
     assert float(rows[-60.0]["accuracy"]) < 1.0  # too low: quiet callees pass for answers
 
 
@@ -161,3 +162,58 @@ def test_bad_grid_names_list_the_valid_ones(tmp_path):
     done = run_tune(tmp_path, tmp_path / "out", "noinputs=1,2")
     assert done.returncode == 2
     assert "unknown setting 'noinputs'" in done.stderr and "vad.aggressiveness" in done.stderr
+
+
+OUTCOMES_ONLY = """\
+# Hand-written labels: the outcome each call must reach, no situations, no speech segments.
+calls:
+- {file: answer_00.wav, expect: {outcome: answered}}
+- {file: answer_01.wav, expect: {outcome: answered}}
+- {file: dead_00.wav, expect: {outcome: no_answer}}
+"""
+
+
+NEED_DETAILS = ("dead_line_s", "response_s", "cost_s", "premature_reprompt_rate")
+NEED_DETAILS += ("premature_hangup_rate", "missed_quiet_rate", "noise_as_answer_rate")
+
+
+def test_what_the_labels_cannot_give_is_na_and_detailed_labels_give_numbers(outbound, tmp_path):
+    _, _, audio = outbound
+    corpus = answer_corpus(tmp_path / "calls", audio["opening"].duration_s, [1.0, 2.0], 1)
+    bare = tmp_path / "outcomes.yaml"
+    bare.write_text(OUTCOMES_ONLY, encoding="utf-8")
+    out = tmp_path / "bare"
+    done = run_tune(corpus.parent, out, "noinput=3,4.5", extra=["--manifest", str(bare)])
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "n/a: dead-line seconds need calls labelled situation: never_answers" in lines
+    notes = [line.split()[1:3] for line in lines if line.startswith("n/a: ")]
+    assert [" ".join(note) for note in notes] == [
+        "dead-line seconds", "response time", "premature re-prompts", "missed quiet", "noise taken"
+    ]  # fmt: skip
+    best = next(line for line in lines if "best" in line)
+    assert best.count("n/a") == 7 and "0.00" not in best and " 0.0%" not in best
+    assert "recommended: noinput=3 (accuracy 100.0%, cost n/a) over 3 calls" in lines
+    for row in rows_of(out):
+        assert [row[f] for f in NEED_DETAILS] == [""] * 7 and float(row["accuracy"]) == 1.0
+    overlay = (out / "recommended.yaml").read_text(encoding="utf-8")
+    assert "cost n/a (dead line n/a + response n/a)" in overlay
+    assert "premature re-prompts n/a, premature hang-ups n/a" in overlay
+    assert (out / "tune.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "warning:" not in done.stdout  # 3 s is within the outbound standard's 2.5-3.5 s
+
+    out = tmp_path / "detailed"  # the corpus's own manifest: situations and speech segments
+    done = run_tune(corpus.parent, out, "noinput=3,4.5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("n/a: ")]
+    assert [note.split()[1:3] for note in notes] == [["missed", "quiet"], ["noise", "taken"]]
+    for row in rows_of(out):
+        assert float(row["dead_line_s"]) > 10 and 0 < float(row["response_s"]) < 2
+        assert float(row["cost_s"]) == pytest.approx(
+            float(row["dead_line_s"]) + float(row["response_s"])
+        )
+        assert float(row["premature_reprompt_rate"]) == float(row["premature_hangup_rate"]) == 0
+        assert row["missed_quiet_rate"] == row["noise_as_answer_rate"] == ""  # none in the corpus
+    overlay = (out / "recommended.yaml").read_text(encoding="utf-8")
+    assert "premature re-prompts 0.0%, premature hang-ups 0.0%" in overlay
+    assert "cost n/a" not in overlay and "dead line n/a" not in overlay

@@ -40,6 +40,11 @@ def ms_to_frames(ms: float) -> int:
     return max(0, math.ceil(round(ms / FRAME_MS, 9)))
 
 
+def duration_frames(seconds: float) -> int:
+    """A duration in seconds as whole frames, rounded up (see ms_to_frames)."""
+    return ms_to_frames(seconds * 1000)
+
+
 def seconds_to_frame(seconds: float) -> int:
     """The frame containing time `seconds` (s)."""
     return math.floor(round(seconds * 1000 / FRAME_MS, 9))

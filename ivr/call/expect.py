@@ -123,3 +123,17 @@ def check_call(
         if expected.t is not None and abs(actual - expected.t) > tolerance:
             problems.append(f"{label} at {actual:.2f} s, expected {expected.t:.2f} s")
     return problems
+
+
+def callee_channels(path: str | Path | None) -> dict[str, str]:
+    """File name -> the callee's side, for the stereo calls of a test-call manifest (empty for
+    None, or for an expectations file that is not a full manifest)."""
+    if path is None:
+        return {}
+    from ivr.synth.manifest import ManifestError, load_manifest
+
+    try:
+        calls = load_manifest(path).calls
+    except ManifestError:
+        return {}
+    return {call.file: call.callee_channel for call in calls if call.callee_channel}

@@ -30,7 +30,7 @@ from ivr.call.recognition import AsrBackend, AudioRing, Utterance
 from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import DetectorSettings
 from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
-from ivr.events import SpeechEnded, SpeechStarted
+from ivr.events import DetectorEvent, SpeechEnded, SpeechProgress, SpeechStarted
 from ivr.privacy import mask_value
 from ivr.script.model import Script
 
@@ -137,7 +137,9 @@ class ReplaySession:
                 self._mixer.stop(action.frame)
                 self._playing_until = None
 
-    def _note_detector(self, event: SpeechStarted | SpeechEnded) -> None:
+    def _note_detector(self, event: DetectorEvent) -> None:
+        if isinstance(event, SpeechProgress):
+            return  # the engine's own input; the timeline keeps the segment's edges
         if isinstance(event, SpeechStarted):
             self.engine.note(event.decided_frame, "vad_start", speech_start_s=event.start_s)
         else:
@@ -249,6 +251,7 @@ class ReplaySession:
             if kind == 0:
                 self._playing_until = None
                 self._act(engine.on_playback_finished(frame))
+                self._recognize_adopted(frame)
             elif kind == 1:
                 heapq.heappop(queue)
                 event = events[index]
@@ -263,6 +266,21 @@ class ReplaySession:
                     self._recognize_start(event)
             else:
                 self._act(engine.advance(frame, floor))
+                self._recognize_adopted(frame)
+
+    def _recognize_adopted(self, frame: int) -> None:
+        """Recognize speech that was going on when the engine started listening (it is heard
+        from that frame on, so recognition starts there, less the padding)."""
+        if self.asr is None or self._hearing is not None:
+            return
+        heard = self.engine.hearing()
+        if heard is None:
+            return
+        start, heard_from = heard
+        first = max(heard_from - self.asr.padding_frames, self._ring.start)
+        self._hearing = (start, self.asr.start(first, self.engine.intents()))
+        self._fed_until = first
+        self._feed(frame)
 
     def _is_echo(self, event: SpeechStarted) -> bool:
         """Speech starting while a barge-in prompt plays that is only our own echo."""

@@ -11,18 +11,79 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ivr.audio.format import ms_to_frames
 from ivr.audio.source import CHANNELS, RAW_ENCODINGS, FileSource, RawFormat
+from ivr.call.expect import callee_channels
 from ivr.cli.common import detector_settings, fail_line, make_console
 from ivr.detect import Analysis, analyze
 from ivr.errors import IvrError
 
 
-def _segment_table(analysis: Analysis) -> Table:
+class ScriptGains:
+    """How a script turns a quiet callee up: the input gain steps of its start state's
+    low_volume handlers (dB), how many quiet answers it hears before it closes, and the verdict
+    on a recording through them (its speech segments grouped into answers as the script's
+    end_of_speech_s groups them)."""
+
+    def __init__(self, name: str) -> None:
+        from ivr.engine.utterance import input_gain_steps, low_volume_answers
+        from ivr.script.loader import load_script_structure
+
+        script = load_script_structure(name)
+        start = script.states[script.start]
+        self.name = script.name
+        self.steps = input_gain_steps(start)
+        self.answers = low_volume_answers(start)
+        listen = start.listen
+        self.end_of_speech = ms_to_frames(listen.end_of_speech_s * 1000) if listen else 0
+
+    def verdict(self, analysis: Analysis) -> dict:
+        """The classification as the script's calls reach it, with the gain (dB) it takes."""
+        from ivr.detect import Situation
+        from ivr.engine.utterance import audible_gain_db
+
+        gain = None
+        if analysis.classification in (Situation.SPEECH, Situation.LOW_VOLUME):
+            gain = audible_gain_db(
+                analysis.segments,
+                analysis.floor_dbfs,
+                self.steps,
+                analysis.settings,
+                self.answers,
+                self.end_of_speech,
+            )
+        if gain is not None:
+            label = "speech"
+        elif analysis.classification in (Situation.SPEECH, Situation.LOW_VOLUME):
+            label = "low_volume"  # the script hangs up before it hears it loud enough
+        else:
+            label = str(analysis.classification)
+        return {
+            "script": self.name,
+            "gain_steps_db": list(self.steps),
+            "classification": label,
+            "gain_db": gain,
+        }
+
+    def describe(self, analysis: Analysis) -> str:
+        """One phrase: e.g. `speech at +12 dB input gain` or `low_volume even at +12 dB`."""
+        v = self.verdict(analysis)
+        top = f"+{max(self.steps):g} dB" if self.steps else "0 dB (no gain steps)"
+        if v["gain_db"]:
+            return f"speech at +{v['gain_db']:g} dB input gain"
+        if v["classification"] == "low_volume":
+            return f"low_volume even at {top}"
+        return v["classification"]
+
+
+def _segment_table(analysis: Analysis, gains: ScriptGains | None = None) -> Table:
     title = (
         f"{escape(analysis.name)}: [bold]{analysis.classification}[/bold]  "
         f"{analysis.duration_s:.2f} s, noise floor {analysis.floor_dbfs:.1f} dBFS "
         f"(max {analysis.floor_max_dbfs:.1f})"
     )
+    if gains is not None:
+        title += f"; through {escape(gains.name)}: {gains.describe(analysis)}"
     table = Table(title=title, title_justify="left", show_edge=False)
     for name in ("#", "start s", "end s", "length s", "level dBFS", "SNR dB"):
         table.add_column(name, justify="right")
@@ -40,11 +101,15 @@ def _segment_table(analysis: Analysis) -> Table:
     return table
 
 
-def _summary_table(rows: list[tuple[str, Analysis | None, str | None, str]]) -> Table:
+def _summary_table(
+    rows: list[tuple[str, Analysis | None, str | None, str]], gains: ScriptGains | None = None
+) -> Table:
     with_expect = any(expected is not None for _, _, expected, _ in rows)
     table = Table(title="Summary", title_justify="left")
     for name in ("file", "classification", "speech s", "segments", "floor dBFS"):
         table.add_column(name, justify="left" if name in ("file", "classification") else "right")
+    if gains is not None:
+        table.add_column(f"through {escape(gains.name)}")
     if with_expect:
         table.add_column("expected")
         table.add_column("result")
@@ -59,6 +124,8 @@ def _summary_table(rows: list[tuple[str, Analysis | None, str | None, str]]) -> 
                 str(len(analysis.segments)),
                 f"{analysis.floor_dbfs:.1f}",
             ]
+        if gains is not None:
+            cells.append(gains.describe(analysis) if analysis is not None else "")
         if with_expect:
             ok = analysis is not None and expected == str(analysis.classification)
             verdict = "[green]pass[/green]" if ok else "[red]FAIL[/red]"
@@ -79,8 +146,13 @@ def _expectations(manifest: Path | None) -> dict[str, str]:
 def detect_command(
     files: Annotated[list[Path], typer.Argument(help="Recordings to analyse.", show_default=False)],
     channel: Annotated[
-        str, typer.Option(help="Stereo files: which side is the callee (left, right, mix).")
-    ] = "mix",
+        str | None,
+        typer.Option(
+            help="Stereo files: which side is the callee (left, right, mix). Default: as the "
+            "--expect manifest says for each file (`callee_channel`), else mix.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     raw_rate: Annotated[
         int | None, typer.Option(help="Headerless raw audio: sample rate (Hz).")
@@ -100,14 +172,23 @@ def detect_command(
         Path | None,
         typer.Option(help="Manifest with the expected classification of each file."),
     ] = None,
+    script: Annotated[
+        str | None,
+        typer.Option(
+            help="Also judge quiet speech as this script's calls do, through its input gain "
+            "steps (outbound: +6, +12 dB): a bundled name or a path."
+        ),
+    ] = None,
 ) -> None:
     """Show what the detectors see: speech segments, levels, noise floor, SNR, classification."""
-    if channel not in CHANNELS:
+    if channel is not None and channel not in CHANNELS:
         fail_line(f"invalid --channel {channel!r}: use left, right or mix")
     try:
         settings = detector_settings(config, settings_overrides or [])
         raw = RawFormat(raw_rate, raw_encoding, raw_channels) if raw_rate is not None else None
         expected = _expectations(expect)
+        sides = callee_channels(expect) if channel is None else {}
+        gains = ScriptGains(script) if script is not None else None
     except (ValueError, IvrError) as exc:
         fail_line(str(exc))
     console = make_console()
@@ -117,7 +198,8 @@ def detect_command(
     failed = False
     for path in files:
         try:
-            analysis = analyze(FileSource(path, channel=channel, raw=raw), settings)
+            side = channel or sides.get(path.name, "mix")
+            analysis = analyze(FileSource(path, channel=side, raw=raw), settings)
         except IvrError as exc:
             failed = True
             errors.print(
@@ -128,13 +210,15 @@ def detect_command(
             continue
         rows.append((path.name, analysis, expected.get(path.name), ""))
         results.append(analysis.to_dict())
+        if gains is not None:
+            results[-1]["through_script"] = gains.verdict(analysis)
         if not as_json:
-            console.print(_segment_table(analysis))
+            console.print(_segment_table(analysis, gains))
             console.print()
     if as_json:
         sys.stdout.write(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     elif len(rows) > 1 or expected:
-        console.print(_summary_table(rows))
+        console.print(_summary_table(rows, gains))
     mismatched = any(
         exp is not None and (a is None or str(a.classification) != exp) for _, a, exp, _ in rows
     )

@@ -1,5 +1,5 @@
 """`ivr lint`: check call scripts against the service standard (forbidden phrases, 您, greeting,
-closing), one line per problem."""
+closing, the no-input wait), one line per problem."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def lint_command(
     ] = None,
 ) -> None:
     """Print `file:line: rule: message` for every problem, then a summary; exit 1 on any
-    problem. Rules: forbidden-phrase, informal-you, greeting, closing (and the loader's own
-    rules for a script it rejects)."""
+    problem. Rules: forbidden-phrase, informal-you, greeting, closing, noinput-wait (and the
+    loader's own rules for a script it rejects)."""
     from ivr.qa.lint import lint_script, script_files
     from ivr.qa.phrases import load_forbidden
     from ivr.script.loader import PROMPTS_DIR

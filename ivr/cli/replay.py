@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
+from ivr.call.expect import callee_channels
 from ivr.cli.common import (
     AnswerWithinOption,
     CalleeOption,
@@ -54,7 +55,9 @@ class ReplayJob:
     values: dict[str, str]
     settings_config: Path | None
     overrides: tuple[str, ...]
-    channel: str
+    channel: str | None
+    """The callee's side of stereo files, or None: each file's `callee_channel` in the
+    --expect manifest, else mix."""
     out_dir: Path | None
     cache_dir: Path | None
     asr: str = "vosk"
@@ -77,6 +80,7 @@ def _setup(job: ReplayJob) -> dict[str, Any]:
     cache.render_all(script.prompts)  # a call never waits for synthesis
     settings = detector_settings(job.settings_config, list(job.overrides))
     env = {"script": script, "cache": cache, "settings": settings, "job": job}
+    env["channels"] = callee_channels(job.reference) if job.channel is None else {}
     env.update(asr_setup(job.asr, job.model, job.reference))
     return env
 
@@ -140,7 +144,7 @@ def _replay_one(work: tuple[str, str]) -> Outcome:
             env["cache"],
             env["settings"],
             job.out_dir,
-            job.channel,
+            job.channel or env["channels"].get(Path(path).name, "mix"),
             asr,
             job.show_numbers,
             stem,
@@ -204,7 +208,14 @@ def replay_command(
     script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
         "outbound"
     ),
-    channel: Annotated[str, typer.Option(help="Stereo files: the callee's side.")] = "mix",
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="Stereo files: the callee's side (left, right, mix). Default: as the --expect "
+            "manifest says for each file (`callee_channel`), else mix.",
+            show_default=False,
+        ),
+    ] = None,
     expect: Annotated[
         Path | None, typer.Option(help="Manifest of expected outcomes and event times.")
     ] = None,

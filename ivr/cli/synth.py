@@ -29,6 +29,14 @@ def synth_command(
         str | None,
         typer.Option(help="Make calls for this script: answers timed to its prompts."),
     ] = None,
+    realistic: Annotated[
+        bool,
+        typer.Option(
+            "--realistic",
+            help="With --script: realistic callers and lines instead (long talkers, talking "
+            "over prompts, clicks, breathing, DC offset, clipping, office babble, A-law, stereo).",
+        ),
+    ] = False,
     org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
     number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
@@ -39,12 +47,14 @@ def synth_command(
         fail_line("--sample and --count exclude each other")
     if script is not None and (sample or count is not None):
         fail_line("--script makes its own calls: drop --sample and --count")
+    if realistic and script is None:
+        fail_line("--realistic needs --script (the calls are timed to its prompts)")
     from ivr.synth.corpus import generate
 
     if script is not None:
         values = {k: v for k, v in (("org", org), ("agent_id", agent_id), ("number", number)) if v}
         try:
-            manifest = _script_corpus(script, values, out, seed, cache_dir)
+            manifest = _script_corpus(script, values, out, seed, cache_dir, realistic)
         except (IvrError, ValueError) as exc:
             fail_line(str(exc), code=1)
         typer.echo(f"manifest {manifest}")
@@ -81,22 +91,31 @@ def synth_command(
 
 
 def _script_corpus(
-    script_name: str, values: dict[str, str], out: Path, seed: int, cache_dir: Path | None
+    script_name: str,
+    values: dict[str, str],
+    out: Path,
+    seed: int,
+    cache_dir: Path | None,
+    realistic: bool = False,
 ) -> Path:
-    """Calls timed to `script_name`'s prompts, with the outcomes it must reach."""
+    """Calls timed to `script_name`'s prompts, with the outcomes it must reach; `realistic`:
+    the realistic callers and lines of ivr.synth.realistic."""
     from ivr.script.loader import load_script
     from ivr.synth.corpus import write_corpus
+    from ivr.synth.realistic import realistic_call_specs
     from ivr.synth.script_calls import script_call_specs
     from ivr.tts.prompt_cache import PromptCache
 
     script = load_script(script_name, values)
     cache = PromptCache(cache_dir)
     audio = cache.render_all(script.prompts)
-    pairs = script_call_specs(script, lambda prompt: audio[prompt].frames, seed)
+    make = realistic_call_specs if realistic else script_call_specs
+    pairs = make(script, lambda prompt: audio[prompt].frames, seed)
 
     def report(path: Path, entry: dict[str, Any]) -> None:
+        side = f", callee {entry['callee_channel']}" if entry.get("callee_channel") else ""
         typer.echo(
-            f"wrote {path}  {entry['situation']}, {entry['channel']}, "
+            f"wrote {path}  {entry['situation']}, {entry['channel']}{side}, "
             f"expect {entry['expect'].get('outcome')}"
         )
 

@@ -54,8 +54,9 @@ def tune_command(
     from ivr.script.loader import load_script
     from ivr.tts.prompt_cache import PromptCache
     from ivr.tune.grid import combinations, parse_axis
-    from ivr.tune.metrics import labels_from_manifest
+    from ivr.tune.metrics import labels_from_manifest, missing_details
     from ivr.tune.report import (
+        format_seconds,
         overlay_yaml,
         pareto_front,
         plot_png,
@@ -63,6 +64,7 @@ def tune_command(
         results_table,
         write_csv,
     )
+    from ivr.tune.standard import noinput_warnings
     from ivr.tune.sweep import SweepJob, sweep
 
     console = make_console()
@@ -120,16 +122,23 @@ def tune_command(
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "results.csv", rows, params)
     script_params = [p for p in params if p in SCRIPT_PARAMS]
-    overlay = overlay_yaml(rows[best], script_params)
+    warnings = noinput_warnings(loaded, rows[best])
+    overlay = overlay_yaml(rows[best], script_params, warnings)
     write_text_atomic(out / "recommended.yaml", overlay)
     plot_png(out / "tune.png", rows, params, front)
     console.print(results_table(rows, params, best, front))
+    good = {o.file for o in outcomes if not o.error}
+    for note in missing_details(label for path, label in calls if path.name in good):
+        console.print(f"n/a: {note}", style="yellow", markup=False, soft_wrap=True)
     chosen = ", ".join(f"{p}={rows[best][p]:g}" for p in params)
+    cost = format_seconds(rows[best]["cost_s"])
     console.print(
         f"recommended: {chosen} (accuracy {rows[best]['accuracy']:.1%}, "
-        f"cost {rows[best]['cost_s']:.2f} s) over {len(outcomes) - len(failed)} calls",
+        f"cost {cost}{'' if cost == 'n/a' else ' s'}) over {len(outcomes) - len(failed)} calls",
         markup=False,
     )
+    for warning in warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, soft_wrap=True)
     console.print(
         f"results {out / 'results.csv'}, overlay {out / 'recommended.yaml'} "
         f"(ivr replay/call --config), picture {out / 'tune.png'}",

@@ -33,17 +33,30 @@ def segment_total_dbfs(segment: Segment) -> float:
     return float(power_to_dbfs(total))
 
 
+def is_clear(segment: Segment, floor_dbfs: float, settings: DetectorSettings) -> bool:
+    """Whether a segment's speech stands clear of the noise (see classify_window)."""
+    if max(floor_dbfs, segment.floor_dbfs) < settings.noisy_floor_dbfs:
+        return segment.snr_db >= settings.min_snr_db
+    peak = segment.snr_db if segment.peak_snr_db is None else segment.peak_snr_db
+    return peak >= settings.noisy_min_snr_db
+
+
 def classify_window(
     segments: Iterable[Segment], floor_dbfs: float, settings: DetectorSettings
 ) -> Situation:
     """Classify a window from its speech segments and its noise floor (dBFS).
 
-    Speech that is clear of the noise (SNR >= min_snr_db) wins: loud enough is `speech`, too
-    quiet is `low_volume`. Otherwise a floor at or above `noisy_floor_dbfs`, or segments too
-    close to the noise yet loud, make `noise`; anything else is `silence`.
+    Speech that is clear of the noise wins: loud enough is `speech`, too quiet is
+    `low_volume`. Clear means SNR >= min_snr_db on a quiet line; on a noisy line (the
+    window's or the segment's floor at or above `noisy_floor_dbfs`) it means its loudest
+    500 ms at least noisy_min_snr_db above the floor: intelligible (听得清) whatever the
+    absolute floor. On a noisy line webrtcvad hears one long segment of babble with the
+    callee's words inside it; the mean SNR of that segment is the babble's, its loudest part
+    is the callee's. Otherwise a floor at or above `noisy_floor_dbfs`, or segments too close
+    to the noise yet loud, make `noise`; anything else is `silence`.
     """
     segments = list(segments)
-    clear = [s for s in segments if s.snr_db >= settings.min_snr_db]
+    clear = [s for s in segments if is_clear(s, floor_dbfs, settings)]
     if any(s.level_dbfs >= settings.low_volume_dbfs for s in clear):
         return Situation.SPEECH
     if clear:

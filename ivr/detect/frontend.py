@@ -1,4 +1,8 @@
-"""All detectors together over blocks of frames: VAD, level, noise floor, speech segments."""
+"""All detectors together over blocks of frames: VAD, level, noise floor, speech segments.
+
+Every frame is high-passed first (ivr.detect.highpass: DC and rumble out), then webrtcvad, the
+frame levels and the noise floor all measure the filtered frame.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.detect.highpass import high_pass
 from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.noise import NoiseFloor
 from ivr.detect.settings import DetectorSettings
-from ivr.detect.vad import SpeechSegmenter, VoiceActivity
+from ivr.detect.vad import SpeechSegmenter
+from ivr.detect.voice_activity import VoiceActivity
 from ivr.events import DetectorEvent
 
 
@@ -40,7 +46,9 @@ class Detectors:
         self.settings = settings or DetectorSettings()
         self._vad = VoiceActivity(self.settings.vad.aggressiveness)
         self._floor = NoiseFloor(self.settings.noise)
-        self._segmenter = SpeechSegmenter(self.settings.vad, self.settings.choppy_gap_ms)
+        self._segmenter = SpeechSegmenter(
+            self.settings.vad, self.settings.choppy_gap_ms, warmup_frames=self._floor.hop - 1
+        )
         self.frames_seen = 0
         """Frames processed so far."""
 
@@ -49,11 +57,12 @@ class Detectors:
         if frames.ndim != 2 or frames.shape[1] != FRAME_SAMPLES or frames.dtype != np.int16:
             raise TypeError(f"expected (n, {FRAME_SAMPLES}) int16 frames, got {frames.shape}")
         base = self.frames_seen
-        voiced = self._vad.flags(frames)
-        powers = frame_powers(frames)
+        filtered, pcm = high_pass(frames)
+        voiced = self._vad.flags(pcm)
+        powers = frame_powers(filtered)
         level = power_to_dbfs(powers).astype(np.float32)
         floor, estimates = self._floor.update(level)
-        events, speech = self._segmenter.feed(base, voiced, powers, level, floor)
+        events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
         self.frames_seen += frames.shape[0]
         return BlockResult(base, voiced, level, floor, speech, estimates, events)
 

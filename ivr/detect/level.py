@@ -15,9 +15,12 @@ MIN_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
 
 
 def frame_powers(frames: np.ndarray) -> np.ndarray:
-    """Mean square of each frame relative to full scale squared, shape (n,), float64."""
-    x = frames.astype(np.float32)
-    sums = np.einsum("ij,ij->i", x, x, dtype=np.float64)
+    """Mean square of each frame of (n, 320) samples in int16 units (int16 or float32)
+    relative to full scale squared, shape (n,), float64."""
+    x = np.asarray(frames, dtype=np.float32)
+    # Summed in float32 (a relative error near 1e-6, far below the 0.01 dB levels are kept
+    # to): four times faster than summing in float64.
+    sums = np.einsum("ij,ij->i", x, x).astype(np.float64)
     return sums / (frames.shape[1] * FULL_SCALE * FULL_SCALE)
 
 

@@ -74,15 +74,24 @@ class DetectorSettings:
     """Speech needs at least this signal-to-noise ratio (dB) to be understood; below it the
     segment is noise."""
     noisy_floor_dbfs: float = -50.0
-    """A noise floor at or above this (dBFS) is a noisy line, with or without speech on it."""
+    """A noise floor at or above this (dBFS) makes a noisy line. The standard's criterion is
+    听不清 (cannot be understood), so a noisy line with speech clear of the noise
+    (noisy_min_snr_db) is speech; only one without is `noise`."""
+    noisy_min_snr_db: float = 18.0
+    """On a noisy line (floor at or above noisy_floor_dbfs) the loudest 500 ms of speech must
+    stand at least this far (dB) above the segment's mean floor to be understood: a talker
+    16 dB or more above office babble reaches 21 dB and more there, the babble itself at most
+    14 dB in a minute of it."""
     echo_margin_db: float = 10.0
     """Barge-in: while we speak, the microphone hears our own prompt. Speech starting then
     counts only if it is this much louder (dB) than the level heard during the prompt so far."""
     choppy_gap_ms: int = 100
     """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
-    overhang bridges the pauses between words, so natural speech has almost none."""
-    choppy_min_gaps: int = 2
-    """An utterance with at least this many dropouts (counting the gaps between its pieces) ..."""
+    overhang bridges most pauses between words, so natural speech has few."""
+    choppy_min_gaps: int = 3
+    """An utterance with at least this many dropouts (counting the gaps between its pieces) ...
+    Over a line with no noise at all (a codec's digital silence) webrtcvad bridges nothing, and
+    a short answer with a comma pause or two ("是的,我是") shows two."""
     choppy_min_rate_hz: float = 0.4
     """... and at least this many per second of speech (1/s) is speech cutting in and out."""
 
@@ -90,6 +99,7 @@ class DetectorSettings:
         "low_volume_dbfs": (-90.0, 0.0),
         "min_snr_db": (-10.0, 60.0),
         "noisy_floor_dbfs": (-90.0, 0.0),
+        "noisy_min_snr_db": (-10.0, 60.0),
         "echo_margin_db": (0.0, 60.0),
         "choppy_gap_ms": (20, 2000),
         "choppy_min_gaps": (1, 100),
@@ -140,6 +150,7 @@ TOP_LEVEL = (
     "low_volume_dbfs",
     "min_snr_db",
     "noisy_floor_dbfs",
+    "noisy_min_snr_db",
     "echo_margin_db",
     "choppy_gap_ms",
     "choppy_min_gaps",

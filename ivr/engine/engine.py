@@ -12,18 +12,28 @@ shorter than a word (no SpeechStarted) or a too-faint utterance does not move; a
 ends after `end_of_speech_s` of silence or at `max_speech_s`, so every listening state ends by
 a timer whatever the detectors say; the whole call ends at the script's `max_call_s`. While a
 prompt plays the callee's speech is not counted, unless the state allows barge-in.
+
+Speech across the end of our prompt is heard from the frame a listening window starts, if the
+heard part is itself a word; at the no-input deadline sound going on is judged (speech to us
+keeps the window open, noise or faint sound ends it); an utterance cut off at max_speech is
+judged by its own level and SNR so far (SpeechProgress). README: "What counts as speech, quiet,
+noise".
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Protocol
+from typing import Any
 
-from ivr.audio.format import SILENCE_DBFS, frames_to_seconds, ms_to_frames
+from ivr.audio.format import SILENCE_DBFS, duration_frames, frames_to_seconds, ms_to_frames
 from ivr.detect.settings import DetectorSettings
-from ivr.engine.actions import EngineAction, HangUp, PlayPrompt, StopPrompt
-from ivr.engine.utterance import utterance_event, window_event
-from ivr.events import SpeechEnded, SpeechStarted
+from ivr.engine.actions import EngineAction, HangUp, PlayPrompt
+from ivr.engine.hearing import Hearing
+from ivr.engine.recognized import RecognitionLike, recognition_details, understood_event
+from ivr.engine.utterance import (
+    window_event,
+)
+from ivr.events import Segment
 from ivr.script.model import (
     Action,
     Goto,
@@ -38,15 +48,6 @@ from ivr.script.model import (
 )
 
 
-class RecognitionLike(Protocol):
-    """What the engine needs of a recognition result (see ivr.asr.recognizer.Recognition)."""
-
-    text: str
-    intent: str | None
-    confidence: float
-    rejected: bool
-
-
 class _StartListening:
     """Queue marker: listen in the current state once the actions before it are done."""
 
@@ -54,11 +55,7 @@ class _StartListening:
 _LISTEN = _StartListening()
 
 
-def _frames(seconds: float) -> int:
-    return ms_to_frames(seconds * 1000)
-
-
-class Engine:
+class Engine(Hearing):
     """Performs one call of `script`. Feed it in frame order; read `log` for the timeline."""
 
     def __init__(
@@ -82,7 +79,7 @@ class Engine:
         """Output volume of our prompts (dB)."""
         self.floor_dbfs = SILENCE_DBFS
         """The callee's noise floor (dBFS) as last reported by the session."""
-        self._max_frame = _frames(script.max_call_s)
+        self._max_frame = duration_frames(script.max_call_s)
         self._state: State | None = None
         self._counters: dict[str, int] = {}
         self._queue: deque[Action | _StartListening] = deque()
@@ -94,9 +91,14 @@ class Engine:
         self._utterance: list = []  # closed segments of the utterance in progress
         self._heard: list[RecognitionLike] = []  # recognitions of the utterance in progress
         self._open_start: int | None = None  # start frame of the open speech segment
+        self._heard_from = 0  # frame from which the open segment is heard
         self._utt_start = 0
         self._utt_end: int | None = None  # frame the utterance ends unless speech resumes
-        self._skip_start: int | None = None  # a segment to ignore when it ends
+        self._vad_open: int | None = None  # start of the detectors' open segment, heard or not
+        self._progress: Segment | None = None  # that segment as measured so far
+        self._min_speech = max(1, ms_to_frames(self.settings.vad.onset_ms))
+        self._noise_heard = False  # an utterance of this window was noise, not speech
+        self._speaking_at_deadline = False  # the callee was speaking to us at the deadline
         self._reason = "start"
 
     # --- inputs ---------------------------------------------------------------------------
@@ -129,7 +131,9 @@ class Engine:
         elif self._phase == "listening":
             assert self._listen is not None
             if self._open_start is not None:
-                candidates.append(self._utt_start + _frames(self._listen.max_speech_s))
+                candidates.append(self._utt_start + duration_frames(self._listen.max_speech_s))
+                if not self._speaking_at_deadline and self._progress is not None:
+                    candidates.append(self._deadline)  # is what goes on speech to us?
             elif self._utt_end is not None:
                 candidates.append(self._utt_end)
             else:
@@ -164,36 +168,12 @@ class Engine:
         self._run(frame, out)
         return out
 
-    def on_detector_event(self, event: SpeechStarted | SpeechEnded) -> list[EngineAction]:
-        """A detector event, at its decided frame (advance to that frame first)."""
-        out: list[EngineAction] = []
-        now = event.decided_frame
-        if isinstance(event, SpeechStarted):
-            self._speech_started(event, now, out)
-        else:
-            self._speech_ended(event, now, out)
-        return out
-
     def on_recognition(self, frame: int, result: RecognitionLike) -> None:
         """The recognizer's result for the speech segment ending now (before its SpeechEnded)."""
         if self._phase != "listening" or self._open_start is None:
             return
         self._heard.append(result)
-        words = [
-            [w.word, round(w.start_s, 3), round(w.end_s, 3), round(w.conf, 3)]
-            for w in getattr(result, "words", ())
-        ]
-        self._record(
-            frame,
-            "recognized",
-            text=result.text,
-            intent=result.intent,
-            confidence=round(result.confidence, 3),
-            rejected=result.rejected,
-            reason=getattr(result, "reason", ""),
-            words=words,
-            free_text=getattr(result, "free_text", ""),
-        )
+        self._record(frame, "recognized", **recognition_details(result))
 
     def barge_in_possible(self) -> bool:
         """Whether speech starting now would interrupt the prompt playing (barge-in)."""
@@ -203,6 +183,13 @@ class Engine:
             and self._state.listen is not None
             and self._state.listen.barge_in
         )
+
+    def hearing(self) -> tuple[int, int] | None:
+        """The speech segment being counted now: (its start frame, the frame it is heard
+        from), or None."""
+        if self._phase != "listening" or self._open_start is None:
+            return None
+        return self._open_start, self._heard_from
 
     def is_hearing(self, start_frame: int) -> bool:
         """Whether the speech segment that started at `start_frame` is being counted."""
@@ -222,88 +209,24 @@ class Engine:
             self._record(due, "pause_finished")
             self._phase = "idle"
             self._run(due, out)
+        elif self._open_start is not None and due < self._utt_start + duration_frames(
+            self._listen.max_speech_s if self._listen is not None else 0
+        ):
+            self._judge_at_deadline(due, out)
         elif self._open_start is not None:  # speaking for max_speech_s: the utterance ends
-            self._skip_start = self._open_start
-            self._open_start = None
-            self._record(due, "max_speech", state=True)
-            event = window_event(self.floor_dbfs, self.gain_db, self.settings)
-            heard, self._heard = self._heard, []
-            self._dispatch("noise" if event == "noise" else self._understood(heard), due, out)
+            self._max_speech(due, out)
         elif self._utt_end is not None:
             self._resolve_utterance(due, out)
         else:
             event = window_event(self.floor_dbfs, self.gain_db, self.settings)
+            if self._noise_heard:
+                event = "noise"
             self._dispatch(event, due, out, floor_dbfs=round(self.floor_dbfs, 1))
-
-    # --- speech ---------------------------------------------------------------------------
-
-    def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
-        if self.barge_in_possible():
-            out.append(StopPrompt(now))
-            self._record(now, "barge_in")
-            self._queue.clear()
-            self._start_listening(now)
-        if self._phase != "listening":
-            self._record(now, "speech_ignored", speech_start_s=round(event.start_s, 3))
-            return
-        if self._utt_end is None and not self._utterance:
-            self._utt_start = max(event.frame, self._listen_start)
-        self._open_start = event.frame
-        self._utt_end = None
-        self._record(now, "speech_started", speech_start_s=round(event.start_s, 3))
-
-    def _speech_ended(self, event: SpeechEnded, now: int, out: list[EngineAction]) -> None:
-        segment = event.segment
-        if self._skip_start == segment.start:
-            self._skip_start = None
-            return
-        open_start = self._open_start
-        if self._phase != "listening" or open_start is None:
-            return
-        if not segment.start <= open_start < max(segment.end, segment.start + 1):
-            return  # not the segment the open speech is part of
-        assert self._listen is not None
-        self._open_start = None
-        self._utterance.append(segment)
-        self._utt_end = max(segment.end + _frames(self._listen.end_of_speech_s), now)
-        self._record(
-            now,
-            "speech_ended",
-            speech_end_s=round(segment.end_s, 3),
-            level_dbfs=segment.level_dbfs,
-            snr_db=segment.snr_db,
-        )
-
-    def _resolve_utterance(self, now: int, out: list[EngineAction]) -> None:
-        segments, self._utterance, self._utt_end = self._utterance, [], None
-        heard, self._heard = self._heard, []
-        event = utterance_event(segments, self.floor_dbfs, self.gain_db, self.settings)
-        if event == "speech":
-            event = self._understood(heard)
-        details = {
-            "pieces": len(segments),
-            "level_dbfs": max(s.level_dbfs for s in segments),
-            "snr_db": max(s.snr_db for s in segments),
-        }
-        if event is None:
-            self._record(now, "utterance_ignored", **details)
-            if now >= self._deadline:
-                self._dispatch("noinput", now, out)
-            return
-        self._dispatch(event, now, out, **details)
 
     def _understood(self, heard: list[RecognitionLike]) -> str:
         """The event for speech heard clearly: an intent, `unmatched`, `nomatch` or `speech`."""
-        state = self._state
-        assert state is not None
-        if not self.recognizes or not state.intents:
-            return "speech"
-        for result in heard:
-            if result.intent is not None and not result.rejected:
-                return result.intent if result.intent in state.handlers else "speech"
-        if any(not r.rejected and r.text for r in heard):
-            return state.unmatched
-        return "nomatch"
+        assert self._state is not None
+        return understood_event(self._state, self.recognizes, heard)
 
     # --- script ---------------------------------------------------------------------------
 
@@ -354,7 +277,7 @@ class Engine:
                 self._phase = "playing"
                 self._record(now, "prompt_started", prompt=action.prompt)
             elif isinstance(action, Pause):
-                self._pause_until = now + _frames(action.seconds)
+                self._pause_until = now + duration_frames(action.seconds)
                 self._phase = "pausing"
                 self._record(now, "pause_started", seconds=action.seconds)
             elif isinstance(action, SetInputGain):
@@ -376,10 +299,18 @@ class Engine:
         self._heard = []
         if not keep_deadline:
             self._listen_start = now
-            self._deadline = now + _frames(self._listen.noinput_timeout_s)
+            self._deadline = now + duration_frames(self._listen.noinput_timeout_s)
+            self._noise_heard, self._speaking_at_deadline = False, False
             self._record(now, "listen_started", deadline_s=frames_to_seconds(self._deadline))
         elif now >= self._deadline:
             self._deadline = now  # the window is over: time out at once
+        if self._vad_open is not None:  # the callee is speaking as we start to listen
+            self._hear(
+                self._vad_open,
+                now,
+                now,
+                began_s=round(frames_to_seconds(self._vad_open), 3),
+            )
 
     def _hang_up(self, now: int, outcome: str, reason: str, out: list[EngineAction]) -> None:
         self._phase = "done"

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
-from ivr.detect.classify import Situation, classify_window
+from ivr.detect.classify import Situation, classify_window, is_clear
 from ivr.detect.settings import DetectorSettings
 from ivr.events import Segment
+from ivr.script.model import SetInputGain, State
 
 
 def with_gain(segments: Sequence[Segment], gain_db: float) -> list[Segment]:
@@ -48,12 +50,118 @@ def utterance_event(
     situation = classify_window(heard, floor_dbfs + gain_db, settings)
     if situation is Situation.SILENCE:
         return None
-    if situation is Situation.SPEECH and is_choppy(segments, settings):
+    # Speech heard only through the input gain is not judged choppy: the gain applies to
+    # measured levels, and webrtcvad, hearing the recording as it is, drops the quiet parts of
+    # quiet speech (a callee at -44 dBFS over a quiet line: two 100 ms holes a second of
+    # speech), which would read as the line cutting in and out.
+    audible_as_is = not gain_db or classify_window(segments, floor_dbfs, settings) is (
+        Situation.SPEECH
+    )
+    # Only on a quiet line do holes in the speech mean the line cuts in and out: on a noisy
+    # line the noise goes on through them and webrtcvad hears one segment of babble with the
+    # callee's words and pauses inside it. And only the pieces that are clear speech count.
+    quiet_line = floor_dbfs + gain_db < settings.noisy_floor_dbfs
+    clear = [s for s in heard if is_clear(s, floor_dbfs + gain_db, settings)]
+    judged = situation is Situation.SPEECH and audible_as_is and quiet_line
+    if judged and is_choppy(clear, settings):
         return "choppy"
     return str(situation)
+
+
+def piece_details(segments: Sequence[Segment]) -> dict[str, Any]:
+    """What the timeline says of an utterance's pieces: their count, loudest level and SNR."""
+    return {
+        "pieces": len(segments),
+        "level_dbfs": max(s.level_dbfs for s in segments),
+        "snr_db": max(s.snr_db for s in segments),
+    }
+
+
+def max_speech_event(
+    pieces: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: DetectorSettings
+) -> str:
+    """The event for an utterance cut off at max_speech, judged by its pieces so far (the open
+    one as measured last): as any utterance, except that sound too faint to count is `noise`
+    on a noisy line and otherwise `speech` (someone has been talking for max_speech_s)."""
+    event = utterance_event(pieces, floor_dbfs, gain_db, settings)
+    if event is not None:
+        return event
+    return "noise" if window_event(floor_dbfs, gain_db, settings) == "noise" else "speech"
+
+
+def deadline_verdict(
+    pieces: Sequence[Segment],
+    floor_dbfs: float,
+    gain_db: float,
+    noise_heard: bool,
+    settings: DetectorSettings,
+) -> str | None:
+    """At the no-input deadline while sound goes on: None when it is speech to us (clear, too
+    quiet or choppy: the window stays open until the utterance ends), else the window's event,
+    `noise` (the sound, an earlier utterance of the window or the floor is noise) or
+    `noinput` (sound too faint to count on a quiet line)."""
+    event = utterance_event(pieces, floor_dbfs, gain_db, settings)
+    if event in ("speech", "choppy", "low_volume"):
+        return None
+    noisy = event == "noise" or noise_heard
+    return "noise" if noisy or window_event(floor_dbfs, gain_db, settings) == "noise" else "noinput"
 
 
 def window_event(floor_dbfs: float, gain_db: float, settings: DetectorSettings) -> str:
     """The event when a listening window times out with no utterance: noise or noinput."""
     situation = classify_window([], floor_dbfs + gain_db, settings)
     return "noise" if situation is Situation.NOISE else "noinput"
+
+
+def low_volume_answers(state: State) -> int | None:
+    """How many too-quiet answers a state hears before its low_volume handlers close the call
+    (the count of its last handler), or None when they never do."""
+    handlers = state.handlers.get("low_volume", ())
+    return max(h.count for h in handlers) if handlers else None
+
+
+def input_gain_steps(state: State, event: str = "low_volume") -> tuple[float, ...]:
+    """The input gains (dB, absolute) a state's `event` handlers set, in the order of their
+    counts: the steps by which a script turns a quiet callee up (seed 000 二、2 01)."""
+    return tuple(
+        action.db
+        for handler in state.handlers.get(event, ())
+        for action in handler.actions
+        if isinstance(action, SetInputGain)
+    )
+
+
+def utterances(segments: Sequence[Segment], end_of_speech_frames: int) -> list[list[Segment]]:
+    """Speech segments grouped as the engine groups them into utterances: a segment that
+    starts less than `end_of_speech_frames` after the last one ended is a piece of the same."""
+    groups: list[list[Segment]] = []
+    for segment in segments:
+        if groups and segment.start - groups[-1][-1].end < end_of_speech_frames:
+            groups[-1].append(segment)
+        else:
+            groups.append([segment])
+    return groups
+
+
+def audible_gain_db(
+    segments: Sequence[Segment],
+    floor_dbfs: float,
+    steps: Sequence[float],
+    settings: DetectorSettings,
+    answers: int | None = None,
+    end_of_speech_frames: int = 0,
+) -> float | None:
+    """The input gain (dB) at which a call of a script with these gain `steps` hears the
+    speech as `speech` rather than `low_volume`, or None when it never does (too quiet even at
+    the largest step, or no speech at all). As the script escalates, each utterance (segments
+    grouped as `utterances` does) is one answer: the first is heard at 0 dB, the next at the
+    first step, and so on; with steps (+6, +12), speech audible only at +12 dB is answered from
+    the third on. Only the first `answers` count (low_volume_answers: after them the script
+    has hung up)."""
+    gains = (0.0, *steps)
+    for index, pieces in enumerate(utterances(segments, end_of_speech_frames)[:answers]):
+        gain = gains[min(index, len(gains) - 1)]
+        heard = classify_window(with_gain(pieces, gain), floor_dbfs + gain, settings)
+        if heard is Situation.SPEECH:
+            return gain
+    return None

@@ -1,4 +1,5 @@
-"""Linting call scripts against the service standard: what the prompts say, not how the call runs.
+"""Linting call scripts against the service standard: what the prompts say and how long a state
+waits for input, not how a call runs.
 
 Every problem is one `LintProblem` naming the file, the line and the rule broken:
 - `forbidden-phrase`: a prompt contains a forbidden phrase (服务禁语, `prompts/forbidden.yaml`),
@@ -9,6 +10,9 @@ Every problem is one `LintProblem` naming the file, the line and the rule broken
   "……再见!停顿2秒,然后挂机"); the actions before a hang-up are those of its handler or `do:`,
   and for a state that does not listen, its own prompts and, before them, what led there by a
   `goto`;
+- `noinput-wait`: a listening state's no-input wait (`noinput_timeout_s`, s, its own or from
+  `defaults: listen:`, reported at the line giving it) lies outside the range the script's
+  standard allows before a re-prompt (`qa: noinput_s: [low, high]`, s; seed 000: 3秒左右);
 - a script the loader rejects gives the loader's rule (`schema`, `unknown-state`, ...) and
   nothing else.
 Prompts are checked as written, placeholders left out (a placeholder's value is not a phrase
@@ -44,7 +48,7 @@ from ivr.script.source import Source
 
 INFORMAL_YOU = "你"
 """The informal second person; the customer is addressed as 您."""
-RULES = ("forbidden-phrase", "informal-you", "greeting", "closing")
+RULES = ("forbidden-phrase", "informal-you", "greeting", "closing", "noinput-wait")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def lint_script(
     bundled list. A script the loader rejects gives one problem with the loader's rule."""
     shown = str(path)
     try:
-        script, source = _load(Path(path))
+        script, source, root = _load(Path(path))
     except ScriptError as exc:
         return [_from_script_error(shown, str(exc))]
     phrases = load_forbidden() if forbidden is None else list(forbidden)
@@ -76,6 +80,7 @@ def lint_script(
         *_check_prompts(script, source, phrases),
         *_check_greeting(script, source),
         *_check_closings(script, source),
+        *_check_noinput_waits(script, source, root),
     ]
     return sorted(problems, key=lambda p: (p.line or 0, RULES.index(p.rule), p.message))
 
@@ -113,9 +118,9 @@ def lint_paths(
     return [problem for path in script_files(paths) for problem in lint_script(path, phrases)]
 
 
-def _load(path: Path) -> tuple[Script, Source]:
-    """The script (prompt texts as written, placeholders kept) and its lines; ScriptError for
-    any fault the loader finds, exactly as a call would report it."""
+def _load(path: Path) -> tuple[Script, Source, yaml.Node]:
+    """The script (prompt texts as written, placeholders kept), its lines and its YAML nodes;
+    ScriptError for any fault the loader finds, exactly as a call would report it."""
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -126,7 +131,7 @@ def _load(path: Path) -> tuple[Script, Source]:
         name: "0" for text in parsed.script.prompts.values() for name in placeholder_names(text)
     }
     load_script(path, dummy)  # every validation rule of the loader
-    return parsed.script, parsed.source
+    return parsed.script, parsed.source, root
 
 
 def _from_script_error(shown: str, message: str) -> LintProblem:
@@ -358,3 +363,38 @@ def _closing_message(hangup: Hangup, verdict: _Verdict) -> str | None:
         )
     path = f", on the path through the goto at line {verdict.via}" if verdict.via else ""
     return f"hangup {hangup.outcome}: {' and '.join(missing)}{path}"
+
+
+def _key_line(node: yaml.Node, *keys: str) -> int | None:
+    """Line (from 1) of the last of `keys`, followed down nested mappings from `node`; None if
+    one is missing."""
+    line = None
+    for key in keys:
+        pairs = node.value if isinstance(node, yaml.MappingNode) else ()
+        key_node, node = next(((k, v) for k, v in pairs if k.value == key), (None, None))
+        if key_node is None:
+            return None
+        line = key_node.start_mark.line + 1
+    return line
+
+
+def _check_noinput_waits(script: Script, source: Source, root: yaml.Node) -> list[LintProblem]:
+    """`noinput-wait`: each listening state whose noinput_timeout_s (s) lies outside the
+    script's `qa: noinput_s` range, at the line giving the value (the state's own, else the
+    default's); none when the script gives no range."""
+    allowed, out = script.qa_noinput_s, []
+    default = _key_line(root, "defaults", "listen", "noinput_timeout_s")
+    for name, state in script.states.items():
+        if allowed is None or state.listen is None or state.listen.noinput_timeout_s in allowed:
+            continue
+        own = _key_line(root, "states", name, "listen", "noinput_timeout_s")
+        what = f"state {name!r}" + ("" if own else f" (line {state.line})")
+        origin = "its noinput_timeout_s" if own else "noinput_timeout_s from defaults: listen:"
+        message = (
+            f"{what} waits {state.listen.noinput_timeout_s:g} s for input ({origin}), outside "
+            f"the {allowed} the {script.direction} standard allows before a re-prompt "
+            f"(qa: noinput_s at line {allowed.line})"
+        )
+        line = own or default or source.listen.get(name)
+        out.append(LintProblem(script.path, line, "noinput-wait", message))
+    return out

@@ -6,6 +6,9 @@ items that apply which pass (0 to 100).
 - closing: the last prompt before the hang-up is a closing (contains 再见).
 - no_forbidden_phrase: no prompt said contains a forbidden phrase (服务禁语).
 - no_hangup_while_speaking: the callee was not speaking when we hung up.
+- no_talking_over: no prompt of ours started while the callee was speaking (seed 001's first
+  服务禁忌, 客户讲话时轻易打断客户); judged when the timeline holds the detectors' speech
+  segments (`vad_*` records) and the callee spoke.
 - answered_in_time: every answer to the callee's speech started within `answer_within_ms`
   of the end of that speech (the standard: answer before the customer says 喂 three times);
   see `answer_delays_ms`.
@@ -80,6 +83,7 @@ def score_call(
         items["closing"] = bool(before) and _is_closing(before[-1])
     items["no_forbidden_phrase"] = not any(find_forbidden(t, forbidden) for t in set(texts))
     items["no_hangup_while_speaking"] = _quiet_at(timeline, hangup)
+    items["no_talking_over"] = _no_talking_over(timeline, said)
     delays = answer_delays_ms(timeline)
     items["answered_in_time"] = max(delays) <= settings.answer_within_ms if delays else None
     reprompts = sum(
@@ -117,6 +121,27 @@ def _quiet_at(
         elif r["event"] == "vad_end":
             open_segments = max(0, open_segments - 1)
     return open_segments == 0
+
+
+def _no_talking_over(
+    timeline: Sequence[Mapping[str, Any]], said: Sequence[Mapping[str, Any]]
+) -> bool | None:
+    """Whether every prompt started outside the callee's speech segments (None: no segment).
+
+    A prompt that starts while the callee is speaking talks over them; speech that begins
+    after our prompt began is the callee talking over us, not the other way round."""
+    spans = [
+        (r["speech_start_s"], r["speech_end_s"]) for r in timeline if r["event"] == "vad_end"
+    ]
+    ends = {start for start, _ in spans}
+    spans += [
+        (r.get("speech_start_s", r["t"]), float("inf"))
+        for r in timeline
+        if r["event"] == "vad_start" and r.get("speech_start_s", r["t"]) not in ends
+    ]
+    if not spans:
+        return None
+    return not any(start < r["t"] < end for r in said for start, end in spans)
 
 
 def answer_delays_ms(timeline: Sequence[Mapping[str, Any]]) -> list[float]:

@@ -31,6 +31,7 @@ QA_LABELS = {
     "closing": "closing before the hang-up",
     "no_forbidden_phrase": "no forbidden phrase",
     "no_hangup_while_speaking": "no hang-up while the callee spoke",
+    "no_talking_over": "no prompt over the callee's speech",
     "answered_in_time": "answered the callee in time",
     "reprompts_within_limit": "re-prompts within the standard",
 }

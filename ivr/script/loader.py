@@ -83,6 +83,15 @@ def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = Non
     return dataclasses.replace(parsed.script, prompts=prompts, templates=parsed.script.prompts)
 
 
+def load_script_structure(path_or_name: str | Path) -> Script:
+    """Load and validate a script for its states and handlers only: its prompts keep their
+    `{placeholders}` unfilled (for tools that judge audio against a script's rules)."""
+    path = script_path(path_or_name)
+    parsed = parse_document(_compose(path, is_bundled=path != Path(path_or_name)), str(path))
+    validate(parsed.script, parsed.source)
+    return parsed.script
+
+
 def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:
     """The composed YAML document of `path` (nodes keep their lines); ScriptError if unreadable."""
     try:

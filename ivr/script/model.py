@@ -27,9 +27,29 @@ DIRECTIONS = ("outbound", "inbound")
 QA_LIMITS = {"max_reprompts": (0, 20), "answer_within_ms": (1, 60_000)}
 """A script's `qa:` limits and the range each may take (re-prompts; ms)."""
 
+QA_NOINPUT_MAX_S = 60.0
+"""Largest bound `qa: noinput_s` may give (s): the longest noinput_timeout_s a state may have."""
+
 NO_PROGRESS_EVENTS = ("noinput", "low_volume", "noise", "choppy", "nomatch")
 """Events a line can produce forever without the callee ever answering; an escalation chain
 of these must end in a hang-up."""
+
+
+@dataclass(frozen=True)
+class SecondsRange:
+    """A range of times the standard allows, bounds included (s)."""
+
+    low_s: float
+    high_s: float
+    line: int = 0
+    """Line of the range in the script file (for messages)."""
+
+    def __contains__(self, seconds: float) -> bool:
+        """Whether `seconds` (s) lies in the range (to 1 µs: 3.5000000001 is 3.5)."""
+        return self.low_s - 1e-6 <= seconds <= self.high_s + 1e-6
+
+    def __str__(self) -> str:
+        return f"{self.low_s:g}-{self.high_s:g} s"
 
 
 @dataclass(frozen=True)
@@ -154,3 +174,7 @@ class Script:
     """The standard's QA limits for calls of this script, by name (`max_reprompts`: re-prompts
     after silence; `answer_within_ms`: ms from the end of the callee's speech to our answer);
     see ivr.qa.score.QaSettings."""
+    qa_noinput_s: SecondsRange | None = None
+    """The no-input wait (s) the standard allows before a re-prompt (`qa: noinput_s: [low,
+    high]`), or None if the script gives none. No QA item scores it: `ivr tune` warns when a
+    setting it recommends (or the script's own noinput_timeout_s) lies outside it."""

@@ -21,6 +21,7 @@ from ivr.script.model import (
     DIRECTIONS,
     EVENTS,
     QA_LIMITS,
+    QA_NOINPUT_MAX_S,
     Action,
     Goto,
     Handler,
@@ -29,6 +30,7 @@ from ivr.script.model import (
     Pause,
     Say,
     Script,
+    SecondsRange,
     SetInputGain,
     SetOutputVolume,
     State,
@@ -101,7 +103,7 @@ class _Parser(IntentReader):
         direction = self.text(top["direction"][1], "direction") if "direction" in top else None
         if direction not in (None, *DIRECTIONS):
             self.fail(top["direction"][1], "schema", f"direction must be {' or '.join(DIRECTIONS)}")
-        qa = self.qa_limits(top["qa"][1]) if "qa" in top else {}
+        qa, qa_noinput = self.qa_limits(top["qa"][1]) if "qa" in top else ({}, None)
         defaults = self.placeholders(top["placeholders"][1]) if "placeholders" in top else {}
         prompts = self.prompts(top["prompts"][1])
         listen_defaults = self.defaults(top["defaults"][1]) if "defaults" in top else {}
@@ -116,18 +118,34 @@ class _Parser(IntentReader):
             description=description,
             direction=direction or DIRECTIONS[0],
             qa=qa,
+            qa_noinput_s=qa_noinput,
         )
         return Parsed(script=script, source=self.src, defaults=defaults)
 
-    def qa_limits(self, node: Node) -> dict[str, int]:
-        out = {}
-        for name, (_key, value) in self.mapping(node, "qa", tuple(QA_LIMITS)).items():
+    def qa_limits(self, node: Node) -> tuple[dict[str, int], SecondsRange | None]:
+        """`qa:`: the whole-number limits (QA_LIMITS), and the `noinput_s` range if given."""
+        out, noinput = {}, None
+        for name, (_key, value) in self.mapping(node, "qa", (*QA_LIMITS, "noinput_s")).items():
+            if name == "noinput_s":
+                noinput = self.seconds_range(value, f"qa: {name}")
+                continue
             low, high = QA_LIMITS[name]
             number = self.number(value, f"qa: {name}")
             if number != int(number) or not low <= number <= high:
                 self.fail(value, "schema", f"qa: {name} must be a whole number in {low}..{high}")
             out[name] = int(number)
-        return out
+        return out, noinput
+
+    def seconds_range(self, node: Node, what: str) -> SecondsRange:
+        """`[low, high]` (s): two numbers, 0 < low <= high <= QA_NOINPUT_MAX_S."""
+        rule = f"{what} must be [low, high] in s with 0 < low <= high <= {QA_NOINPUT_MAX_S:g}"
+        if not isinstance(node, SequenceNode) or len(node.value) != 2:
+            got = f"a list of {len(node.value)}" if isinstance(node, SequenceNode) else kind(node)
+            self.fail(node, "schema", f"{rule}, got {got}")
+        low, high = (self.number(item, what) for item in node.value)
+        if not 0 < low <= high <= QA_NOINPUT_MAX_S:
+            self.fail(node, "schema", f"{rule}, got [{low:g}, {high:g}]")
+        return SecondsRange(low, high, line(node))
 
     def placeholders(self, node: Node) -> dict[str, str | None]:
         out: dict[str, str | None] = {}

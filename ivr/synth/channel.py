@@ -1,8 +1,12 @@
-"""Line impairments and channel coding: dropouts, clean 16 kHz PCM and 8 kHz mu-law telephone.
+"""Line impairments and channel coding: dropouts, clean 16 kHz PCM, 8 kHz mu-law and A-law.
 
-The clean channel writes the 16 kHz int16 call as PCM_16 WAV. The telephone channel band-passes
+The clean channel writes the 16 kHz int16 call as PCM_16 WAV. The telephone channels band-pass
 it to 300-3400 Hz in the FFT domain (raised-cosine skirts to zero at 200 Hz and 3600 Hz),
-resamples to 8 kHz with soxr and writes G.711 mu-law WAV.
+resample to 8 kHz with soxr and write G.711 WAV: mu-law (`telephone`, as in North America and
+Japan) or A-law (`telephone_alaw`, as in China and Europe).
+
+The recorder comes last: it may add a DC offset (a cheap sound card's), after the line's band
+limit, and clips at full scale. A stereo call is coded side by side, each side the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from ivr.audio.format import FRAME_MS, SAMPLE_RATE
+from ivr.audio.format import FRAME_MS, FULL_SCALE, SAMPLE_RATE
 from ivr.synth.levels import to_int16
 from ivr.synth.manifest import CHANNEL_CODING
 
@@ -46,7 +50,7 @@ class Coding:
     """Name in the manifest."""
 
 
-_SUBTYPES = {"pcm_16": "PCM_16", "mulaw": "ULAW"}
+_SUBTYPES = {"pcm_16": "PCM_16", "mulaw": "ULAW", "alaw": "ALAW"}
 
 CODINGS = {
     name: Coding(rate, _SUBTYPES[encoding], encoding)
@@ -54,8 +58,11 @@ CODINGS = {
 }
 """Channel name to its file coding."""
 
-CHANNELS = tuple(CODINGS)
-"""Channel names."""
+CHANNELS = ("clean", "telephone")
+"""The channels of the sample and random corpora (cycled through in this order)."""
+
+TELEPHONE_CHANNELS = frozenset({"telephone", "telephone_alaw"})
+"""Channels that band-limit the call and carry it at 8 kHz."""
 
 
 def dropout_mask(frames: int, rng: np.random.Generator) -> np.ndarray:
@@ -106,21 +113,31 @@ def _cosine_skirt(distance: np.ndarray) -> np.ndarray:
     return np.where(distance >= 1.0, 0.0, 0.5 * (1.0 + np.cos(np.pi * np.minimum(distance, 1.0))))
 
 
-def encode(audio: np.ndarray, channel: str) -> np.ndarray:
+def encode(audio: np.ndarray, channel: str, dc_offset: float = 0.0) -> np.ndarray:
     """The int16 samples stored for `channel`, at CODINGS[channel].sample_rate.
 
-    `audio` is the call at 16 kHz (int16). Raises `ValueError` on an unknown channel.
+    `audio` is the call at 16 kHz (int16), mono (n,) or stereo (n, 2), each side coded alike.
+    `dc_offset` (a fraction of full scale) is added after the band limit; the sum is clipped at
+    full scale. Raises `ValueError` on an unknown channel.
     """
+    audio = np.asarray(audio)
+    if audio.ndim == 2:
+        sides = [encode(audio[:, i], channel, dc_offset) for i in range(audio.shape[1])]
+        return np.stack(sides, axis=1)
+    dc = dc_offset * FULL_SCALE
     if channel == "clean":
-        return np.asarray(audio, dtype=np.int16)
-    if channel == "telephone":
+        if not dc:
+            return np.asarray(audio, dtype=np.int16)
+        return to_int16(audio.astype(np.float64) + dc)
+    if channel in TELEPHONE_CHANNELS:
         narrow = soxr.resample(band_pass(audio), SAMPLE_RATE, TELEPHONE_RATE, quality="HQ")
-        return to_int16(narrow)
-    raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+        return to_int16(narrow + dc) if dc else to_int16(narrow)
+    raise ValueError(f"channel must be one of {', '.join(CODINGS)}, got {channel!r}")
 
 
-def write_wav(path: str | Path, audio: np.ndarray, channel: str) -> None:
-    """Write the 16 kHz int16 call `audio` to `path` as a WAV file coded for `channel`."""
-    samples = encode(audio, channel)
+def write_wav(path: str | Path, audio: np.ndarray, channel: str, dc_offset: float = 0.0) -> None:
+    """Write the 16 kHz int16 call `audio` (mono, or stereo as (n, 2)) to `path` as a WAV file
+    coded for `channel`, with the recorder's `dc_offset` (fraction of full scale)."""
+    samples = encode(audio, channel, dc_offset)
     coding = CODINGS[channel]
     sf.write(path, samples, coding.sample_rate, subtype=coding.subtype, format="WAV")

@@ -17,7 +17,8 @@ from ivr.atomic import atomic_path, write_text_atomic
 from ivr.audio.format import FRAME_S
 from ivr.synth.calls import CallSpec, RenderedCall, Utterance, render_call
 from ivr.synth.channel import CHANNELS, write_wav
-from ivr.synth.manifest import SITUATIONS, manifest_yaml
+from ivr.synth.manifest import BASIC_SITUATIONS
+from ivr.synth.manifest_write import manifest_yaml
 from ivr.synth.speech import CALLEE_PHRASES, HUMAN_PHRASES, load_phrase
 
 __all__ = [
@@ -109,8 +110,8 @@ def random_specs(count: int, seed: int) -> list[CallSpec]:
     seeds = _call_seeds(seed, count)
     specs = []
     for i in range(count):
-        situation = SITUATIONS[i % len(SITUATIONS)]
-        channel = CHANNELS[(i + i // len(SITUATIONS)) % len(CHANNELS)]
+        situation = BASIC_SITUATIONS[i % len(BASIC_SITUATIONS)]
+        channel = CHANNELS[(i + i // len(BASIC_SITUATIONS)) % len(CHANNELS)]
         duration = round(float(rng.uniform(6.0, 12.0)), 1)
         noise, noise_dbfs, utterances, dropouts = _draw_situation(situation, channel, duration, rng)
         specs.append(
@@ -244,7 +245,7 @@ def write_corpus(
             rendered.entry["expect"].update(expect_extra[spec.name])
         path = out / spec.file
         with atomic_path(path) as tmp:
-            write_wav(tmp, rendered.audio, spec.channel)
+            write_wav(tmp, rendered.file_audio, spec.channel, spec.dc_offset)
         entries.append(rendered.entry)
         if on_written is not None:
             on_written(path, rendered.entry)

@@ -88,3 +88,22 @@ def scale_to_rms(samples: np.ndarray, level_dbfs: float) -> np.ndarray:
     if current <= SILENCE_DBFS:
         raise ValueError("cannot scale silence to an RMS level")
     return x * 10.0 ** ((level_dbfs - current) / 20.0)
+
+
+def scale_unclipped(samples: np.ndarray, level_dbfs: float) -> np.ndarray:
+    """Float copy of `samples` whose active speech level is `level_dbfs` (dBFS), not clipped.
+
+    For a talker who overdrives the recorder: the level is the one the talker would have had;
+    clipping at full scale comes later (`to_int16`). Within 0.01 dB of the request.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if active_level_dbfs(x) <= SILENCE_DBFS:
+        raise ValueError("cannot scale silence to an active speech level")
+    gain_db = 0.0
+    for _ in range(8):
+        out = x * 10.0 ** (gain_db / 20.0)
+        error = level_dbfs - active_level_dbfs(out)
+        if abs(error) <= 0.01:
+            return out
+        gain_db += error
+    return out

@@ -1,4 +1,6 @@
-"""The manifest of a labelled call corpus (`manifest.yaml`): schema, writing and loading.
+"""The manifest of a labelled call corpus (`manifest.yaml`): schema and loading.
+
+ivr.synth.manifest_write writes it.
 
 Times are seconds from the start of the file; levels are dBFS (0 dBFS = RMS of a full-scale
 int16 square wave), measured on the 16 kHz call before channel coding (the telephone band-pass
@@ -11,9 +13,9 @@ the whole call.
     calls:
     - file: sample_01_answers_at_once.wav
       situation: answers_at_once
-      channel: clean                  # clean | telephone
+      channel: clean                  # clean | telephone | telephone_alaw
       sample_rate: 16000              # of the file (Hz): 16000 clean, 8000 telephone
-      encoding: pcm_16                # pcm_16 | mulaw
+      encoding: pcm_16                # pcm_16 | mulaw | alaw
       duration_s: 8.0
       noise: {type: pink, level_dbfs: -65.0}    # level null for type none
       speech:                         # labelled segments in time order
@@ -21,6 +23,21 @@ the whole call.
       expect:
         classification: speech        # speech | low_volume | noise | silence
         first_speech_s: 0.3           # null without speech
+        # script corpora add what a replay must do: outcome, events (see ivr.call.expect) and,
+        # in the realistic corpus, prompts (the prompts said, in order)
+
+Optional fields, written only when they apply (a manifest without them is read as before, and
+stays version 1):
+
+      channels: 2                     # a stereo file (default 1) ...
+      callee_channel: right           # ... with the callee on this side (left | right): replay
+                                      # and detect it with `--channel right`
+      dc_offset: 0.15                 # DC the recorder adds, as a fraction of full scale
+      clipping: true                  # speech levels are before the recorder clipped them
+      sounds:                         # non-speech sounds on the line, in time order; level:
+      - {start_s: 1.2, end_s: 1.214, kind: click, level_dbfs: -14.0}   # peak (RMS for breath)
+      agent:                          # stereo: what the agent side says (like speech:)
+      - {start_s: 0.0, end_s: 3.4, level_dbfs: -20.0, text: '您好!', source: tts}
 """
 
 from __future__ import annotations
@@ -38,7 +55,7 @@ from ivr.errors import IvrError
 VERSION = 1
 GENERATOR = "ivr synth"
 
-SITUATIONS = (
+BASIC_SITUATIONS = (
     "answers_at_once",
     "answers_late",
     "never_answers",
@@ -46,7 +63,25 @@ SITUATIONS = (
     "noisy_line",
     "cut_in_out",
 )
+"""The situations of the sample and random corpora (cycled through in this order)."""
+
+REALISTIC_SITUATIONS = (
+    "continuous_talker",
+    "talks_over_prompt",
+    "clicks",
+    "breathing",
+    "dc_offset",
+    "clipped_loud",
+    "babble_talker",
+    "distant_babble",
+)
+"""Situations of real callers and lines (see ivr.synth.realistic)."""
+
+SITUATIONS = BASIC_SITUATIONS + REALISTIC_SITUATIONS
 """What happens on a call."""
+
+SPEECHLESS_SITUATIONS = frozenset({"never_answers", "clicks", "breathing", "distant_babble"})
+"""Situations in which the callee says nothing."""
 
 EXPECTED_CLASSIFICATION = {
     "answers_at_once": "speech",
@@ -55,14 +90,31 @@ EXPECTED_CLASSIFICATION = {
     "too_quiet": "low_volume",
     "noisy_line": "noise",
     "cut_in_out": "speech",
+    "continuous_talker": "speech",
+    "talks_over_prompt": "speech",
+    "clicks": "silence",
+    "breathing": "silence",
+    "dc_offset": "speech",
+    "clipped_loud": "speech",
+    "babble_talker": "speech",
+    "distant_babble": "noise",
 }
 """The classification a detector should give each situation."""
 
 CLASSIFICATIONS = ("speech", "low_volume", "noise", "silence")
-CHANNEL_CODING = {"clean": (16000, "pcm_16"), "telephone": (8000, "mulaw")}
+CHANNEL_CODING = {
+    "clean": (16000, "pcm_16"),
+    "telephone": (8000, "mulaw"),
+    "telephone_alaw": (8000, "alaw"),
+}
 """Channel to (file sample rate in Hz, encoding name)."""
-NOISE_TYPES = ("none", "white", "pink", "babble", "hum")
+NOISE_TYPES = ("none", "white", "pink", "babble", "hum", "office")
+"""Line noise; `office` is distant babble of real human talkers only."""
 SOURCES = ("tts", "human")
+SIDES = ("left", "right")
+"""Sides of a stereo file that can hold the callee."""
+SOUND_KINDS = ("click", "pop", "knock", "breath")
+"""Non-speech sounds on a line (see ivr.synth.impulses)."""
 
 
 class ManifestError(IvrError):
@@ -74,7 +126,7 @@ class NoiseLabel:
     """The line noise of a call."""
 
     type: str
-    """none | white | pink | babble | hum."""
+    """none | white | pink | babble | hum | office."""
     level_dbfs: float | None
     """RMS over the whole call (dBFS); None for `none`."""
 
@@ -93,6 +145,20 @@ class SpeechSegment:
     """What is said (None for an untranscribed recording)."""
     source: str
     """tts | human."""
+
+
+@dataclass(frozen=True)
+class SoundLabel:
+    """One non-speech sound on the line (a click, pop, knock or breath)."""
+
+    start_s: float
+    """Start (s)."""
+    end_s: float
+    """End (s), after start_s."""
+    kind: str
+    """click | pop | knock | breath."""
+    level_dbfs: float
+    """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath (dBFS)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +186,23 @@ class CallEntry:
     noise: NoiseLabel
     speech: tuple[SpeechSegment, ...]
     expect: Expectation
+    channels: int = 1
+    """Channels of the file: 1, or 2 for a stereo recording with the agent on one side."""
+    callee_channel: str | None = None
+    """Stereo: the callee's side (left | right), as `--channel` takes it; None for mono."""
+    dc_offset: float = 0.0
+    """DC offset of the recording (fraction of full scale, -0.5..0.5)."""
+    clipping: bool = False
+    """Speech levels are levels before the recorder clipped the talker at full scale."""
+    sounds: tuple[SoundLabel, ...] = ()
+    """Non-speech sounds on the line, in time order."""
+    agent: tuple[SpeechSegment, ...] = ()
+    """Stereo: the agent side's speech, in time order."""
+
+    @property
+    def replay_channel(self) -> str:
+        """The `--channel` to replay or detect this file with: the callee's side, else mix."""
+        return self.callee_channel or "mix"
 
 
 @dataclass(frozen=True)
@@ -141,39 +224,6 @@ class Manifest:
         """The entry for a WAV file (matched by file name), or None."""
         name = Path(file).name
         return next((c for c in self.calls if c.file == name), None)
-
-
-class _FlowDict(dict):
-    """A mapping written in YAML flow style (one line)."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _FlowDict, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, True)
-)
-
-
-def manifest_yaml(seed: int | None, entries: list[dict[str, Any]]) -> str:
-    """The manifest text (UTF-8 YAML) for call entries as built by the renderer."""
-    calls = []
-    for entry in entries:
-        call = dict(entry)
-        call["noise"] = _FlowDict(entry["noise"])
-        call["speech"] = [_FlowDict(segment) for segment in entry["speech"]]
-        call["expect"] = dict(entry["expect"])
-        calls.append(call)
-    document = {"version": VERSION, "generator": GENERATOR, "seed": seed, "calls": calls}
-    return yaml.dump(
-        document,
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=False,
-        width=1000,
-    )
 
 
 def load_manifest(path: str | Path) -> Manifest:
@@ -263,13 +313,7 @@ class _Reader:
         )
         if (noise.type == "none") != (noise.level_dbfs is None):
             raise self.fail(f"{where}.noise", "level_dbfs must be null exactly for type none")
-        speech = tuple(
-            self.segment(s, f"{where}.speech[{i}]", duration)
-            for i, s in enumerate(self.field(data, "speech", where, list))
-        )
-        for i, (a, b) in enumerate(itertools.pairwise(speech)):
-            if b.start_s < a.end_s:
-                raise self.fail(f"{where}.speech[{i + 1}]", "starts before the previous one ends")
+        speech = self.segments(data, "speech", where, duration)
         expect_data = self.mapping(self.field(data, "expect", where, dict), f"{where}.expect")
         expect = Expectation(
             self.choice(expect_data, "classification", f"{where}.expect", CLASSIFICATIONS),
@@ -285,14 +329,68 @@ class _Reader:
             noise=noise,
             speech=speech,
             expect=expect,
+            **self.optional(data, where, duration),
         )
 
-    def segment(self, item: Any, where: str, duration: float) -> SpeechSegment:
+    def optional(self, data: dict, where: str, duration: float) -> dict[str, Any]:
+        """The optional fields of a call (stereo, DC offset, clipping, sounds), checked."""
+        out: dict[str, Any] = {}
+        if "agent" in data:
+            out["agent"] = self.segments(data, "agent", where, duration)
+        channels = self.field(data, "channels", where, int) if "channels" in data else 1
+        if channels not in (1, 2):
+            raise self.fail(f"{where}.channels", f"must be 1 or 2, got {channels}")
+        if ("callee_channel" in data) != (channels == 2):
+            raise self.fail(f"{where}.callee_channel", "must be given exactly for a stereo file")
+        if channels == 2:
+            out.update(channels=2, callee_channel=self.choice(data, "callee_channel", where, SIDES))
+        if "dc_offset" in data:
+            out["dc_offset"] = self.field(data, "dc_offset", where, float)
+            if not -0.5 <= out["dc_offset"] <= 0.5:
+                raise self.fail(
+                    f"{where}.dc_offset", f"must be in -0.5..0.5, got {out['dc_offset']}"
+                )
+        if not isinstance(data.get("clipping", False), bool):
+            raise self.fail(
+                f"{where}.clipping", f"expected true or false, got {data['clipping']!r}"
+            )
+        out["clipping"] = data.get("clipping", False)
+        if "sounds" in data:
+            out["sounds"] = tuple(
+                SoundLabel(
+                    *self.span(item, f"{where}.sounds[{i}]", duration),
+                    kind=self.choice(item, "kind", f"{where}.sounds[{i}]", SOUND_KINDS),
+                    level_dbfs=self.field(item, "level_dbfs", f"{where}.sounds[{i}]", float),
+                )
+                for i, item in enumerate(self.field(data, "sounds", where, list))
+            )
+        return out
+
+    def span(self, item: Any, where: str, duration: float) -> tuple[float, float]:
+        """(start_s, end_s) of a labelled stretch, inside the call and in order."""
         data = self.mapping(item, where)
         start = self.field(data, "start_s", where, float)
         end = self.field(data, "end_s", where, float)
         if not 0.0 <= start < end <= duration + 1e-9:
             raise self.fail(where, f"need 0 <= start_s < end_s <= duration_s, got {start}..{end}")
+        return start, end
+
+    def segments(
+        self, data: dict, key: str, where: str, duration: float
+    ) -> tuple[SpeechSegment, ...]:
+        """The labelled segments under `key`, checked to be in time order and disjoint."""
+        segments = tuple(
+            self.segment(s, f"{where}.{key}[{i}]", duration)
+            for i, s in enumerate(self.field(data, key, where, list))
+        )
+        for i, (a, b) in enumerate(itertools.pairwise(segments)):
+            if b.start_s < a.end_s:
+                raise self.fail(f"{where}.{key}[{i + 1}]", "starts before the previous one ends")
+        return segments
+
+    def segment(self, item: Any, where: str, duration: float) -> SpeechSegment:
+        start, end = self.span(item, where, duration)
+        data = item
         return SpeechSegment(
             start_s=start,
             end_s=end,

@@ -1,4 +1,4 @@
-"""Line noise: white, pink, babble (overlapped talkers) and mains hum, seeded and level-set.
+"""Line noise: white, pink, babble (overlapped talkers), office babble and mains hum, seeded.
 
 Generators return float64 samples in int16 units at 16 kHz; `make_noise` scales the result so
 that its RMS over the whole recording is the requested level (dBFS).
@@ -13,6 +13,7 @@ import numpy as np
 from ivr.audio.format import SAMPLE_RATE
 from ivr.synth.levels import scale_to_active_level, scale_to_rms
 from ivr.synth.manifest import NOISE_TYPES
+from ivr.synth.recordings import ALLISON_LONG, ALSA_VOICE, JUNE_LONG
 from ivr.synth.speech import BABBLE_HUMAN_PHRASES, BABBLE_TTS_PHRASES, load_phrase
 
 BABBLE_TALKERS = 6
@@ -20,6 +21,30 @@ BABBLE_TALKERS = 6
 
 BABBLE_TALKER_LEVEL_DBFS = -20.0
 """Active speech level of each babble talker before the mix is scaled (dBFS), +-3 dB."""
+
+OFFICE_TALKERS = (
+    (
+        "human:librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
+        "human:librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
+        "human:librivox/sense_and_sensibility_01_austen_64kb-0890.wav",
+        "human:librivox/sense_and_sensibility_01_austen_64kb-0920.wav",
+        "human:librivox/sense_and_sensibility_01_austen_64kb-0930.wav",
+    ),
+    ALLISON_LONG,
+    JUNE_LONG,
+    (
+        "human:cards/001.wav",
+        "human:cards/002.wav",
+        "human:cards/003.wav",
+        "human:cards/004.wav",
+        "human:cards/005.wav",
+    ),
+    ("human:goforward.raw", "human:numbers.raw", "human:something.raw"),
+    ALSA_VOICE,
+)
+"""The voices of office babble, one pool of real recordings per talker: the librivox reader,
+Allison Smith and June Wallack (Asterisk prompts), the pocketsphinx cards speaker, the
+pocketsphinx raw-file speakers, and the alsa-utils speaker-test voice."""
 
 MAINS_HZ = 50.0
 """Mains frequency of the hum (Hz)."""
@@ -102,13 +127,48 @@ def babble_talkers(
     return out
 
 
+def office_talkers(n: int, rng: np.random.Generator) -> list[BabbleTalker]:
+    """One track of `n` samples per OFFICE_TALKERS voice, made as in `babble_talkers`: a
+    seeded shuffle of its recordings with 50-400 ms pauses, looped from a seeded offset, at
+    BABBLE_TALKER_LEVEL_DBFS +-3 dB."""
+    out = []
+    for pool in OFFICE_TALKERS:
+        order = [pool[i] for i in rng.permutation(len(pool))]
+        level = BABBLE_TALKER_LEVEL_DBFS + rng.uniform(-3.0, 3.0)
+        pieces = []
+        for name in order:
+            phrase = load_phrase(name)
+            level_here = min(level, phrase.max_level_dbfs - 0.5)
+            pieces.append(scale_to_active_level(phrase.samples, level_here).astype(np.float64))
+            pieces.append(np.zeros(int(rng.integers(50, 401)) * SAMPLE_RATE // 1000))
+        cycle = np.concatenate(pieces)
+        offset = int(rng.integers(0, len(cycle)))
+        track = np.tile(cycle, (offset + n) // len(cycle) + 1)[offset : offset + n]
+        out.append(BabbleTalker("human", tuple(order), track))
+    return out
+
+
+def office(n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` samples of distant office babble: the sum of `office_talkers`, at unit RMS."""
+    if n == 0:
+        return np.zeros(0)
+    mix = np.sum([t.samples for t in office_talkers(n, rng)], axis=0)
+    return mix / np.sqrt(np.mean(mix**2))
+
+
 def babble(n: int, rng: np.random.Generator, talkers: int = BABBLE_TALKERS) -> np.ndarray:
     """`n` samples of babble: the sum of `babble_talkers`, at unit RMS."""
     mix = np.sum([t.samples for t in babble_talkers(n, rng, talkers)], axis=0)
     return mix / np.sqrt(np.mean(mix**2))
 
 
-_GENERATORS = {"white": white_noise, "pink": pink_noise, "babble": babble, "hum": hum}
+_GENERATORS = {
+    "white": white_noise,
+    "pink": pink_noise,
+    "babble": babble,
+    "hum": hum,
+    "office": office,
+}
 
 
 def make_noise(kind: str, n: int, level_dbfs: float | None, rng: np.random.Generator) -> np.ndarray:

@@ -85,6 +85,31 @@ def chain_outcome(script: Script, state_name: str, event: str, count: int = 1) -
     return None
 
 
+def chain(script: Script, event: str) -> tuple[list[str], str | None]:
+    """The prompts the start state's `event` leads to, count by count, until a hang-up, and its
+    outcome (following gotos into states that do not listen); ([], None) if it never ends."""
+    state = script.states[script.start]
+    prompts: list[str] = []
+    for count in range(1, 50):
+        handler = state.handler_for(event, count)
+        if handler is None:
+            return [], None
+        actions = list(handler.actions)
+        while actions:
+            action = actions.pop(0)
+            if isinstance(action, Say):
+                prompts.append(action.prompt)
+            elif isinstance(action, Hangup):
+                return prompts, action.outcome
+            elif isinstance(action, Goto):
+                target = script.states[action.state]
+                if target.listen is not None:
+                    return [], None
+                prompts += list(target.say)
+                actions = list(target.actions)
+    return [], None
+
+
 def _said_s(actions: tuple, prompt_frames: PromptFrames) -> float:
     return sum(prompt_frames(a.prompt) for a in actions if isinstance(a, Say)) * FRAME_S
 

@@ -4,6 +4,8 @@ A phrase is either a text to synthesize or `human:<path>`, a recording under the
 pocketsphinx-testdata directory (`/usr/share/pocketsphinx/test/data`, or `$IVR_TESTDATA_DIR`):
 `cards/*.wav` and `librivox/*.wav` (16 kHz mono PCM_16 WAV, with transcriptions) and the
 headerless `*.raw` files (16-bit little-endian signed mono at 16 kHz, no transcription).
+Recordings of other Debian packages are named `alsa:<path>` and `asterisk:<path>` (see
+ivr.synth.recordings); they are resampled to 16 kHz and cleaned the same way.
 
 Every phrase comes back as 16 kHz samples (int16 units) padded with zeros to whole 20 ms frames.
 """
@@ -20,9 +22,10 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from ivr.audio.format import FRAME_SAMPLES, FULL_SCALE, SAMPLE_RATE
+from ivr.audio.format import FRAME_S, FRAME_SAMPLES, FULL_SCALE, SAMPLE_RATE
 from ivr.errors import IvrError
-from ivr.synth.levels import active_level_dbfs, frame_powers, power_to_dbfs
+from ivr.synth import recordings
+from ivr.synth.levels import active_frames, active_level_dbfs, frame_powers, power_to_dbfs
 from ivr.tts import Synthesizer
 
 DEFAULT_TESTDATA_DIR = Path("/usr/share/pocketsphinx/test/data")
@@ -97,6 +100,12 @@ class Phrase:
         return len(self.samples) / SAMPLE_RATE
 
     @property
+    def speech_span_s(self) -> tuple[float, float]:
+        """Where its active speech (ivr.synth.levels.active_frames) starts and ends (s)."""
+        active = np.flatnonzero(active_frames(self.samples))
+        return float(active[0] * FRAME_S), float((active[-1] + 1) * FRAME_S)
+
+    @property
     def max_level_dbfs(self) -> float:
         """Highest active speech level (dBFS) the phrase can be scaled to without clipping."""
         peak = float(np.max(np.abs(self.samples)))
@@ -110,7 +119,7 @@ def recordings_dir() -> Path:
 
 def is_human(phrase: str) -> bool:
     """Whether `phrase` names a human recording rather than a text to synthesize."""
-    return phrase.startswith(HUMAN_PREFIX)
+    return phrase.startswith(HUMAN_PREFIX) or recordings.recording_set(phrase) is not None
 
 
 def load_phrase(phrase: str) -> Phrase:
@@ -136,6 +145,8 @@ def _load(phrase: str, root: str) -> Phrase:
     if not is_human(phrase):
         samples = synthesizer().render(phrase).astype(np.float64)
         return _frozen(Phrase(phrase, phrase, "tts", _pad_to_frames(samples)))
+    if not phrase.startswith(HUMAN_PREFIX):
+        return _load_other(phrase)
     relative = PurePosixPath(phrase[len(HUMAN_PREFIX) :])
     if relative.is_absolute() or ".." in relative.parts or relative.suffix not in (".wav", ".raw"):
         raise ValueError(
@@ -148,6 +159,17 @@ def _load(phrase: str, root: str) -> Phrase:
     samples = clean_recording(_read_recording(path))
     text = _transcriptions(root).get(relative.stem)
     return _frozen(Phrase(phrase, text, "human", samples))
+
+
+def _load_other(phrase: str) -> Phrase:
+    """A recording of another package (`alsa:`, `asterisk:`); see ivr.synth.recordings."""
+    try:
+        found, path, text = recordings.resolve(phrase)
+    except recordings.RecordingError as exc:
+        raise ValueError(str(exc)) from None
+    if not path.is_file():
+        raise RecordingsMissingError(recordings.missing_message(found, path))
+    return _frozen(Phrase(phrase, text, "human", clean_recording(_read_recording(path))))
 
 
 def _missing_message(root: Path, path: Path) -> str:

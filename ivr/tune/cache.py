@@ -21,10 +21,10 @@ from ivr.audio.format import FRAME_SAMPLES
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import DetectorSettings
-from ivr.events import Segment, SpeechEnded, SpeechStarted
+from ivr.events import DetectorEvent, Segment, SpeechEnded, SpeechProgress, SpeechStarted
 from ivr.tune.grid import changes_detector_output
 
-FORMAT = "ivr-detector-cache/1"
+FORMAT = "ivr-detector-cache/2"
 """Part of every key: change it when the detectors or this format change."""
 
 
@@ -35,7 +35,7 @@ class CachedCall:
     file: str
     frames: int
     floor_dbfs: np.ndarray
-    events: tuple[SpeechStarted | SpeechEnded, ...]
+    events: tuple[DetectorEvent, ...]
 
 
 def file_hash(path: Path) -> str:
@@ -80,8 +80,9 @@ def _encode(events) -> str:
         else:
             s = e.segment
             rows.append(
-                ["e", s.start, s.end, s.level_dbfs, s.snr_db, s.floor_dbfs, s.voiced_frames,
-                 s.gaps, e.decided_frame]
+                ["e" if isinstance(e, SpeechEnded) else "p", s.start, s.end, s.level_dbfs,
+                 s.snr_db, s.floor_dbfs, s.voiced_frames, s.gaps, e.decided_frame,
+                 s.peak_snr_db]
             )  # fmt: skip
     return json.dumps(rows)
 
@@ -92,7 +93,8 @@ def _decode(text: str) -> tuple:
         if row[0] == "s":
             out.append(SpeechStarted(row[1], row[2]))
         else:
-            out.append(SpeechEnded(Segment(*row[1:8]), row[8]))
+            kind = SpeechEnded if row[0] == "e" else SpeechProgress
+            out.append(kind(Segment(*row[1:8], peak_snr_db=row[9]), row[8]))
     return tuple(out)
 
 

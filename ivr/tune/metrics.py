@@ -5,11 +5,18 @@ situation, the outcome the call must reach and the stretches of callee speech. A
 (`CallRun`) is the engine's timeline with one setting. `call_metrics` compares the two;
 `summarize` turns the calls of one setting into rates and mean times. Times are seconds from
 the start of the call; frames are 20 ms.
+
+A label may hold less than a metric needs (a hand-written manifest with outcomes only): a
+metric a call cannot tell is None for that call, and a rate or mean over no call that can tell
+is None ("n/a"), never 0. What each needs: premature re-prompts and hang-ups, labelled speech
+(`CallLabel.speech_labelled`); missed quiet callees, too_quiet calls (`CallLabel.quiet`); noise
+taken for an answer, noisy_line calls (`CallLabel.noisy`); dead-line seconds, never_answers
+calls; the response time, labelled speech segments. `missing_details` says which are lacking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +57,11 @@ class CallLabel:
     """The outcome the call must reach (e.g. answered); None: derived from the situation."""
     speech: tuple[tuple[float, float], ...]
     """Labelled callee speech as (start_s, end_s) pairs (s), in time order."""
+    speech_labelled: bool = True
+    """Whether `speech` is all the callee said: the label has a `speech:` list (`[]`: the
+    callee never speaks) or the situation never_answers. False for a label without either (an
+    outcomes-only manifest): its `speech` is empty because it is unknown, so premature
+    re-prompts and hang-ups cannot be told on the call."""
 
     @property
     def expected_outcome(self) -> str | None:
@@ -58,6 +70,16 @@ class CallLabel:
             self.outcome if self.outcome is not None else OUTCOME_BY_SITUATION.get(self.situation)
         )
 
+    @property
+    def quiet(self) -> bool:
+        """A too-quiet callee: situation too_quiet, or an expected outcome of low_volume."""
+        return self.situation == "too_quiet" or self.expected_outcome == "low_volume"
+
+    @property
+    def noisy(self) -> bool:
+        """A noisy line: situation noisy_line, or an expected outcome of noisy_line."""
+        return self.situation == "noisy_line" or self.expected_outcome == "noisy_line"
+
 
 def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
     """The labelled calls of a manifest, by file name.
@@ -65,7 +87,9 @@ def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
     Reads the YAML leniently: of each entry of `calls:` only `file`, `situation`,
     `speech[].start_s/end_s` (s) and `expect.outcome` are used, and entries or fields of the
     wrong shape are skipped. A call with neither an `expect.outcome` nor a situation that
-    gives one is unlabelled and left out (compare the keys with the calls to report them).
+    gives one is unlabelled and left out (compare the keys with the calls to report them). A
+    call without a `speech:` list (`speech:` with nothing after it is none) that is not
+    never_answers has its speech unlabelled (`CallLabel.speech_labelled` False).
     Raises `ManifestError` naming the file if it cannot be read or is not YAML.
     """
     path = Path(path)
@@ -104,12 +128,14 @@ def _label(entry: Any) -> CallLabel | None:
     outcome = expect.get("outcome") if isinstance(expect, Mapping) else None
     outcome = outcome if isinstance(outcome, str) and outcome else None
     speech = []
-    for segment in entry.get("speech") or ():
+    given = entry.get("speech")
+    for segment in given if isinstance(given, list) else ():
         if isinstance(segment, Mapping):
             start, end = _number(segment.get("start_s")), _number(segment.get("end_s"))
             if start is not None and end is not None:
                 speech.append((start, end))
-    label = CallLabel(file, situation, outcome, tuple(sorted(speech)))
+    labelled = isinstance(given, list) or situation == "never_answers"
+    label = CallLabel(file, situation, outcome, tuple(sorted(speech)), labelled)
     return label if label.expected_outcome is not None else None
 
 
@@ -133,18 +159,18 @@ class CallMetrics:
 
     correct: bool
     """The call's outcome is the label's outcome (or the one its situation gives)."""
-    premature_reprompts: int
+    premature_reprompts: int | None
     """Timer-driven prompts (a `prompt_started` right after a `noinput` at the same frame, at
     t) said while labelled speech starts within (t - 0.1 s, t + answer_window_s]: the callee
-    was about to answer and we spoke over them."""
-    premature_hangup: bool
+    was about to answer and we spoke over them. None when the label's speech is unlabelled."""
+    premature_hangup: bool | None
     """We hung up before the start of a labelled speech segment (the callee would still have
-    spoken); False for a label without speech."""
-    missed_quiet: bool
-    """A too_quiet call whose timeline has no `low_volume` event: quiet speech taken for
-    silence."""
-    noise_as_answer: bool
-    """A noisy_line call whose outcome is `answered`."""
+    spoken); False for a label without speech, None when its speech is unlabelled."""
+    missed_quiet: bool | None
+    """A too-quiet call (`CallLabel.quiet`) whose timeline has no `low_volume` event: quiet
+    speech taken for silence. None for any other call."""
+    noise_as_answer: bool | None
+    """A noisy line (`CallLabel.noisy`) whose outcome is `answered`; None for any other call."""
     dead_line_s: float | None
     """For a never_answers call, the hang-up time (s): time spent on a dead line; else None."""
     response_s: tuple[float, ...]
@@ -152,7 +178,7 @@ class CallMetrics:
     `speech` or intent event, before we listen again), the time from the end of the last
     labelled speech segment that ended before the prompt to the prompt's start (s)."""
     situation: str = ""
-    """The label's situation, so that summaries can count per situation."""
+    """The label's situation, to count calls per situation."""
 
 
 def _time(record: Mapping[str, Any]) -> float:
@@ -198,41 +224,49 @@ def call_metrics(run: CallRun, label: CallLabel, answer_window_s: float = 2.0) -
                 if ends:
                     responses.append(round(t - max(ends), 6))
             trigger = None
-    situation = label.situation
+    speech_known = label.speech_labelled
+    heard_quiet = any(r.get("event") == "low_volume" for r in run.timeline)
     return CallMetrics(
         correct=run.outcome == label.expected_outcome,
-        premature_reprompts=premature_reprompts,
-        premature_hangup=any(s > hangup_t for s in starts),
-        missed_quiet=situation == "too_quiet"
-        and not any(r.get("event") == "low_volume" for r in run.timeline),
-        noise_as_answer=situation == "noisy_line" and run.outcome == "answered",
-        dead_line_s=hangup_t if situation == "never_answers" else None,
+        premature_reprompts=premature_reprompts if speech_known else None,
+        premature_hangup=any(s > hangup_t for s in starts) if speech_known else None,
+        missed_quiet=not heard_quiet if label.quiet else None,
+        noise_as_answer=run.outcome == "answered" if label.noisy else None,
+        dead_line_s=hangup_t if label.situation == "never_answers" else None,
         response_s=tuple(responses),
-        situation=situation,
+        situation=label.situation,
     )
 
 
 @dataclass(frozen=True)
 class Summary:
-    """One setting over all labelled calls. Rates are shares in 0..1, times seconds."""
+    """One setting over all labelled calls. Rates are shares in 0..1, times seconds.
+
+    A rate or mean time is None ("n/a") when no call can tell it: each is over the calls that
+    have what it needs (see the fields), and a manifest with outcomes only has none of that
+    for any of them but accuracy. None is not 0: it says the labels cannot tell.
+    """
 
     accuracy: float
-    """Share of calls with the right outcome."""
-    premature_reprompt_rate: float
-    """Share of calls with at least one premature re-prompt."""
-    premature_hangup_rate: float
-    """Share of calls hung up before the callee's labelled speech."""
-    missed_quiet_rate: float
-    """Share of too_quiet calls without a low_volume event (0 when there are none)."""
-    noise_as_answer_rate: float
-    """Share of noisy_line calls taken as answered (0 when there are none)."""
-    dead_line_s: float
-    """Mean time on a dead line over never_answers calls (s; 0 when there are none)."""
-    response_s: float
+    """Share of calls with the right outcome (0 for no calls)."""
+    premature_reprompt_rate: float | None
+    """Share of the calls with labelled speech that have at least one premature re-prompt
+    (None when no call has labelled speech)."""
+    premature_hangup_rate: float | None
+    """Share of the calls with labelled speech hung up before the callee's speech (None when
+    no call has labelled speech)."""
+    missed_quiet_rate: float | None
+    """Share of too-quiet calls without a low_volume event (None when there are none)."""
+    noise_as_answer_rate: float | None
+    """Share of noisy-line calls taken as answered (None when there are none)."""
+    dead_line_s: float | None
+    """Mean time on a dead line over never_answers calls (s; None when there are none)."""
+    response_s: float | None
     """Mean time from the callee's end of speech to our answering prompt, over all responses
-    of all calls (s; 0 when there are none)."""
-    cost_s: float
-    """dead_line_s + response_s: the time cost of the setting (s)."""
+    of all calls (s; None when there are none)."""
+    cost_s: float | None
+    """dead_line_s + response_s: the time cost of the setting (s). A part that is None adds
+    nothing; None when both are (ranking then counts it as 0 s, see `cost_or_zero`)."""
     calls: int
     """Number of calls."""
 
@@ -241,27 +275,73 @@ def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
 
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
+def _known_share(flags: Iterable[bool | None]) -> float | None:
+    """Share of True among the flags that are not None; None if every one is (or none)."""
+    known = [flag for flag in flags if flag is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def time_cost(dead_line_s: float | None, response_s: float | None) -> float | None:
+    """The time cost (s): the sum of the parts that are known; None if neither is."""
+    parts = [p for p in (dead_line_s, response_s) if p is not None]
+    return sum(parts) if parts else None
+
+
+def cost_or_zero(cost_s: float | None) -> float:
+    """A cost (s) for ranking and plotting: n/a (None) counts as 0 s."""
+    return 0.0 if cost_s is None else float(cost_s)
 
 
 def summarize(metrics: Sequence[CallMetrics]) -> Summary:
-    """The summary of one setting's calls (see Summary for each field; all 0 for no calls)."""
-    quiet = [m.missed_quiet for m in metrics if m.situation == "too_quiet"]
-    noisy = [m.noise_as_answer for m in metrics if m.situation == "noisy_line"]
+    """The summary of one setting's calls (see Summary for each field; accuracy 0, the rest
+    None for no calls)."""
     dead_line = _mean([m.dead_line_s for m in metrics if m.dead_line_s is not None])
     response = _mean([r for m in metrics for r in m.response_s])
     return Summary(
         accuracy=_share([m.correct for m in metrics]),
-        premature_reprompt_rate=_share([m.premature_reprompts > 0 for m in metrics]),
-        premature_hangup_rate=_share([m.premature_hangup for m in metrics]),
-        missed_quiet_rate=_share(quiet),
-        noise_as_answer_rate=_share(noisy),
+        premature_reprompt_rate=_known_share(
+            None if m.premature_reprompts is None else m.premature_reprompts > 0 for m in metrics
+        ),
+        premature_hangup_rate=_known_share(m.premature_hangup for m in metrics),
+        missed_quiet_rate=_known_share(m.missed_quiet for m in metrics),
+        noise_as_answer_rate=_known_share(m.noise_as_answer for m in metrics),
         dead_line_s=dead_line,
         response_s=response,
-        cost_s=dead_line + response,
+        cost_s=time_cost(dead_line, response),
         calls=len(metrics),
     )
+
+
+def missing_details(labels: Iterable[CallLabel]) -> list[str]:
+    """Why metrics will be n/a for every setting: one note per detail the labels lack (no
+    never_answers call: dead-line seconds; no speech segment: response time; no labelled
+    speech: premature re-prompts and hang-ups; no too-quiet call: missed quiet callees; no
+    noisy line: noise taken for an answer)."""
+    labels = list(labels)
+    notes = []
+    if not any(label.situation == "never_answers" for label in labels):
+        notes.append("dead-line seconds need calls labelled situation: never_answers")
+    if not any(label.speech for label in labels):
+        notes.append("response time needs labelled speech segments (speech: start_s, end_s)")
+    if not any(label.speech_labelled for label in labels):
+        notes.append(
+            "premature re-prompts and hang-ups need labelled speech (a speech: list per call, "
+            "[] when the callee says nothing)"
+        )
+    if not any(label.quiet for label in labels):
+        notes.append(
+            "missed quiet callees need calls labelled situation: too_quiet (or outcome: low_volume)"
+        )
+    if not any(label.noisy for label in labels):
+        notes.append(
+            "noise taken for an answer needs calls labelled situation: noisy_line (or outcome: "
+            "noisy_line)"
+        )
+    return notes
 
 
 __all__ = [
@@ -271,6 +351,9 @@ __all__ = [
     "CallRun",
     "Summary",
     "call_metrics",
+    "cost_or_zero",
     "labels_from_manifest",
+    "missing_details",
     "summarize",
+    "time_cost",
 ]

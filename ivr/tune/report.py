@@ -4,6 +4,14 @@ overlay and a picture.
 A row is one setting: its parameter values (keys = parameter names) plus the fields of its
 `Summary` (`dataclasses.asdict(summary)`). Higher accuracy is better, lower cost_s (s) is
 better.
+
+A time or rate the labels cannot give (None, see `Summary`: no never_answers call for
+dead_line_s, no labelled speech for response_s and the premature rates, no too-quiet call for
+missed_quiet_rate, no noisy line for noise_as_answer_rate) is shown as "n/a" in the table and
+the overlay's header, left empty in the CSV, and not drawn in the picture. The cost adds only
+the parts that are known; a cost that is n/a (neither part known) ranks as 0 s, so settings
+then compete on accuracy and the parameter order alone. The rates never enter the ranking (nor
+the Pareto front): a rate that is n/a changes no recommendation, as if it were 0.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from rich.table import Table
 
 from ivr.atomic import atomic_path
 from ivr.detect.settings import DetectorSettings
-from ivr.tune.metrics import Summary
+from ivr.tune.metrics import Summary, cost_or_zero
 
 SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(Summary))
 """The Summary fields, in the order the CSV and the table give them."""
@@ -37,6 +45,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def format_seconds(value: Any, digits: int = 2) -> str:
+    """A time (s) for people: `digits` decimals, or "n/a" for None (the labels cannot tell)."""
+    return "n/a" if value is None else f"{float(value):.{digits}f}"
+
+
+def format_share(value: Any) -> str:
+    """A rate (share in 0..1) for people as a percentage, or "n/a" for None."""
+    return "n/a" if value is None else f"{100 * float(value):.1f}%"
+
+
 def _param_key(value: Any) -> tuple[int, float, str]:
     """Orders parameter values: numbers by size, then anything else by its text."""
     value = _clean(value)
@@ -49,7 +67,7 @@ def _rank_key(row: Mapping[str, Any], params: Sequence[str]) -> tuple:
     """Best first: most accurate, then cheapest, then smaller parameter values in order."""
     return (
         -round(float(row["accuracy"]), 9),
-        round(float(row["cost_s"]), 9),
+        round(cost_or_zero(row["cost_s"]), 9),
         *(_param_key(row.get(p)) for p in params),
     )
 
@@ -61,9 +79,9 @@ def pareto_front(
 
     A row dominates another if it is at least as accurate and at most as costly, and strictly
     better in one of the two; rows with equal accuracy and cost are all kept. Values equal to
-    9 decimals count as equal.
+    9 decimals count as equal; a cost of None (n/a) counts as 0 s.
     """
-    points = [(round(float(r[accuracy]), 9), round(float(r[cost]), 9)) for r in rows]
+    points = [(round(float(r[accuracy]), 9), round(cost_or_zero(r[cost]), 9)) for r in rows]
     order = sorted(range(len(rows)), key=lambda i: (points[i][1], -points[i][0], i))
     front: list[int] = []
     best_cheaper = float("-inf")  # best accuracy at a strictly lower cost
@@ -90,7 +108,10 @@ def recommend(rows: Sequence[Mapping], params: Sequence[str]) -> int:
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping], params: Sequence[str]) -> None:
-    """Write the rows as CSV, atomically: the parameter columns, then the Summary fields."""
+    """Write the rows as CSV, atomically: the parameter columns, then the Summary fields.
+
+    A value that is None (a time or rate the labels cannot give: n/a) is an empty cell, which
+    spreadsheets and CSV readers take as missing rather than as text in a number column."""
     columns = [*params, *SUMMARY_FIELDS]
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -140,14 +161,15 @@ def results_table(
         mark = "best" if i == recommended else "front" if i in on_front else ""
         cells = [mark, *(_format_param(row.get(p)) for p in params)]
         for key, _ in headings:
-            value = float(row[key])
-            cells.append(f"{value:.2f}" if key.endswith("_s") else f"{100 * value:.1f}%")
+            value = row[key]
+            cells.append(format_seconds(value) if key.endswith("_s") else format_share(value))
         style = "bold green" if i == recommended else "cyan" if i in on_front else None
         table.add_row(*cells, style=style)
     calls = rows[recommended]["calls"] if 0 <= recommended < len(rows) else 0
     table.caption = (
         f"{len(shown)} of {len(rows)} settings, {calls} calls. best: recommended; front: no "
-        "setting is as accurate and cheaper. cost = mean dead-line + mean response time"
+        "setting is as accurate and cheaper. cost = mean dead-line + mean response time; "
+        "n/a: the labels cannot tell (a time n/a adds 0 to the cost)"
     )
     return table
 
@@ -161,13 +183,16 @@ def _detector_value(name: str, value: Any) -> Any:
     return value
 
 
-def overlay_yaml(setting: Mapping[str, Any], script_params: Sequence[str]) -> str:
+def overlay_yaml(
+    setting: Mapping[str, Any], script_params: Sequence[str], warnings: Sequence[str] = ()
+) -> str:
     """A config overlay for `--config` with one setting (a row).
 
     Script timings (the names in `script_params`, e.g. noinput, in s) go under `script:`;
     every other parameter is a detector setting under `detect:`, dotted names nested
     (vad.aggressiveness -> detect: {vad: {aggressiveness: 2}}). Summary fields in `setting`
-    are not settings: they are given in the header comment.
+    are not settings: they are given in the header comment (times n/a when None), followed
+    by each of `warnings` as a `# warning: ...` comment line.
     """
     detect: dict[str, Any] = {}
     script: dict[str, Any] = {}
@@ -184,16 +209,20 @@ def overlay_yaml(setting: Mapping[str, Any], script_params: Sequence[str]) -> st
         target[key] = _detector_value(name, value)
     header = ["# Settings recommended by `ivr tune`; use with --config (ivr replay, ivr call)."]
     if all(f in setting for f in SUMMARY_FIELDS):
-        s = {f: float(setting[f]) for f in SUMMARY_FIELDS}
+        s = {f: setting[f] for f in SUMMARY_FIELDS}
+        cost, dead, response = (
+            _seconds_text(s[f]) for f in ("cost_s", "dead_line_s", "response_s")
+        )
+        share = {f: format_share(s[f]) for f in SUMMARY_FIELDS if f.endswith("_rate")}
         header += [
-            f"# On {int(s['calls'])} labelled calls: accuracy {100 * s['accuracy']:.1f}%, "
-            f"cost {s['cost_s']:.2f} s (dead line {s['dead_line_s']:.2f} s + response "
-            f"{s['response_s']:.2f} s);",
-            f"# premature re-prompts {100 * s['premature_reprompt_rate']:.1f}% of calls, "
-            f"premature hang-ups {100 * s['premature_hangup_rate']:.1f}%,",
-            f"# missed quiet callees {100 * s['missed_quiet_rate']:.1f}%, noise taken as an answer "
-            f"{100 * s['noise_as_answer_rate']:.1f}%.",
+            f"# On {int(s['calls'])} labelled calls: accuracy {format_share(s['accuracy'])}, "
+            f"cost {cost} (dead line {dead} + response {response});",
+            f"# premature re-prompts {share['premature_reprompt_rate']}, premature hang-ups "
+            f"{share['premature_hangup_rate']} (of calls with labelled speech),",
+            f"# missed quiet callees {share['missed_quiet_rate']}, noise taken as an answer "
+            f"{share['noise_as_answer_rate']}.",
         ]
+    header += [f"# warning: {' '.join(w.split())}" for w in warnings]
     document: dict[str, Any] = {}
     if detect:
         document["detect"] = detect
@@ -201,6 +230,11 @@ def overlay_yaml(setting: Mapping[str, Any], script_params: Sequence[str]) -> st
         document["script"] = script
     body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False) if document else ""
     return "\n".join(header) + "\n" + body
+
+
+def _seconds_text(value: Any) -> str:
+    """`format_seconds` with its unit: "3.25 s", or "n/a"."""
+    return "n/a" if value is None else f"{format_seconds(value)} s"
 
 
 def _best_by(rows: Sequence[Mapping], params: Sequence[str], name: str) -> list[tuple[Any, int]]:
@@ -215,25 +249,44 @@ def _best_by(rows: Sequence[Mapping], params: Sequence[str], name: str) -> list[
     return sorted(best, key=lambda vi: _param_key(vi[0]))
 
 
-def plot_png(
-    path: str | Path,
+def _known(value: Any) -> float:
+    """A value to draw: NaN (a gap matplotlib leaves out) for None (n/a)."""
+    return float("nan") if value is None else float(value)
+
+
+def _cost_label(rows: Sequence[Mapping]) -> str:
+    """The cost axis's label: which parts the cost holds (a part n/a for every row is not)."""
+    dead = any(r.get("dead_line_s") is not None for r in rows)
+    response = any(r.get("response_s") is not None for r in rows)
+    if dead and response:
+        return "cost (s): mean dead-line time + mean response time"
+    if dead:
+        return "cost (s): mean dead-line time (response time n/a: no labelled speech)"
+    return "cost (s): mean response time (dead-line time n/a: no never_answers calls)"
+
+
+def tuning_figure(
     rows: Sequence[Mapping],
     params: Sequence[str],
     front: Sequence[int],
     noinput_param: str | None = "noinput",
-) -> None:
-    """Draw the tuning results as a PNG, atomically (matplotlib's Agg canvas, no display).
+) -> Any:
+    """The picture of `plot_png` as a matplotlib Figure (Agg canvas, no display).
 
     Left: accuracy against cost_s (s) for every setting (faint dots), the Pareto front (line)
-    and the recommended setting (star). Right, when `noinput_param` is one of `params`: for
-    each no-input timeout (s), the premature hang-up and re-prompt rates (left axis, %) and
-    the mean dead-line time (right axis, s) of its best setting (most accurate, then cheapest).
+    and the recommended setting (star). A setting whose cost is n/a is not drawn (the legend
+    counts them); when every cost is n/a the x axis is the setting's row in results.csv
+    instead. Right, when `noinput_param` is one of `params`: for each no-input timeout (s),
+    the premature hang-up and re-prompt rates (left axis, %) and the mean dead-line time
+    (right axis, s) of its best setting (most accurate, then cheapest); each curve leaves out
+    values that are n/a, and one whose values all are is not drawn: its axis's label says so
+    (and a note, when no curve is left).
     """
     if not rows:
         raise ValueError("no settings to plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     best = recommend(rows, params)
     with_noinput = noinput_param is not None and noinput_param in params
@@ -243,18 +296,30 @@ def plot_png(
     below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.13), "fontsize": "small"}
 
     ax, rec = axes[0], rows[best]
-    cost, acc = [float(r["cost_s"]) for r in rows], [float(r["accuracy"]) for r in rows]
-    ax.scatter(cost, acc, s=14, color="0.55", alpha=0.3, label="all settings")
+    acc = [float(r["accuracy"]) for r in rows]
+    unknown = sum(r["cost_s"] is None for r in rows)
+    shown = "all settings"
+    if unknown == len(rows):  # no cost at all: spread the settings out by their row
+        cost = [float(i + 1) for i in range(len(rows))]
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("setting (row of results.csv); cost n/a: no dead lines, no labelled speech")
+        ax.set_title(f"Accuracy of {len(rows)} settings on {rec['calls']} calls (cost n/a)")
+    else:
+        cost = [_known(r["cost_s"]) for r in rows]
+        ax.set_xlabel(_cost_label(rows))
+        ax.set_title(f"Accuracy against time cost, {len(rows)} settings on {rec['calls']} calls")
+        shown += f" ({unknown} with cost n/a not drawn)" if unknown else ""
+    ax.scatter(cost, acc, s=14, color="0.55", alpha=0.3, label=shown)
     fx, fy = [cost[i] for i in front], [acc[i] for i in front]
     ax.plot(fx, fy, "o-", color="tab:blue", markersize=4, label="Pareto front")
     chosen = ", ".join(f"{p}={_format_param(rec.get(p))}" for p in params)
     star = {"s": 260, "marker": "*", "color": "tab:red", "zorder": 5}
+    if cost[best] != cost[best]:  # NaN: the recommended setting's cost is n/a
+        chosen += " (cost n/a, not drawn)"
     ax.scatter([cost[best]], [acc[best]], label=f"recommended: {chosen}", **star)
-    ax.set_xlabel("cost (s): mean dead-line time + mean response time")
     ax.set_ylabel("accuracy (calls with the right outcome)")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.margins(0.06)
-    ax.set_title(f"Accuracy against time cost, {len(rows)} settings on {rec['calls']} calls")
     ax.grid(True, alpha=0.3)
     ax.legend(ncols=2, **below)
 
@@ -267,30 +332,58 @@ def plot_png(
             ("premature_hangup_rate", "premature hang-ups (% of calls)", "tab:red"),
             ("premature_reprompt_rate", "premature re-prompts (% of calls)", "tab:orange"),
         ):
-            ys = [100 * float(rows[i][key]) for _, i in per_value]
-            ax.plot(xs, ys, "o-", color=color, label=label)
-        dead = [float(rows[i]["dead_line_s"]) for _, i in per_value]
-        right.plot(xs, dead, "s--", color="tab:purple", label="mean dead-line time (s, right)")
+            ys = [100 * _known(rows[i][key]) for _, i in per_value]
+            if any(y == y for y in ys):  # NaN != NaN: at least one is known
+                ax.plot(xs, ys, "o-", color=color, label=label)
+        dead = [_known(rows[i]["dead_line_s"]) for _, i in per_value]
+        if any(d == d for d in dead):  # NaN != NaN: at least one is known
+            right.plot(xs, dead, "s--", color="tab:purple", label="mean dead-line time (s, right)")
+            right.set_ylabel("dead-line time (s)")
+            right.set_ylim(bottom=0)
+        else:
+            right.set_yticks([])
+            right.set_ylabel("dead-line time: n/a (no never_answers calls labelled)")
         ax.set_xlabel(f"{noinput_param} (s)")
-        ax.set_ylabel("calls (%)")
-        right.set_ylabel("dead-line time (s)")
-        ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
-        right.set_ylim(bottom=0)
+        if ax.lines:
+            ax.set_ylabel("calls (%)")
+            ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
+        else:
+            ax.set_yticks([])
+            ax.set_ylabel("premature rates: n/a (no labelled speech)")
         ax.grid(True, alpha=0.3)
         (lines, labels), (more, more_labels) = (a.get_legend_handles_labels() for a in (ax, right))
-        ax.legend(lines + more, labels + more_labels, ncols=2, **below)
+        if lines or more:
+            ax.legend(lines + more, labels + more_labels, ncols=2, **below)
+        else:  # every curve n/a: say so over the grid's own noinput values
+            ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+            note = "n/a: the labels give no speech and no never_answers calls"
+            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", color="0.4")
         ax.set_title(f"Best setting (most accurate, then cheapest) for each {noinput_param}")
+    return fig
 
+
+def plot_png(
+    path: str | Path,
+    rows: Sequence[Mapping],
+    params: Sequence[str],
+    front: Sequence[int],
+    noinput_param: str | None = "noinput",
+) -> None:
+    """Draw the tuning results (`tuning_figure`) as a PNG, atomically."""
+    fig = tuning_figure(rows, params, front, noinput_param)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
 
 
 __all__ = [
     "SUMMARY_FIELDS",
+    "format_seconds",
+    "format_share",
     "overlay_yaml",
     "pareto_front",
     "plot_png",
     "recommend",
     "results_table",
+    "tuning_figure",
     "write_csv",
 ]
