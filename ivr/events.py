@@ -40,8 +40,9 @@ class SpeechEnded:
 @dataclass(frozen=True, slots=True)
 class SpeechProgress:
     """The speech segment still open, measured so far: `segment` ends at `decided_frame`, the
-    frame it was measured at. Sent every PROGRESS_MS (ivr.detect.vad) of open speech, so that
-    speech cut off at max_speech is judged by its own level and signal-to-noise ratio."""
+    frame it was measured at. Sent every PROGRESS_MS (ivr.detect.vad) of open speech and when
+    its loudest part rises by PEAK_RISE_DB, so that sound going on at the no-input deadline,
+    or cut off at max_speech, is judged by its own level and signal-to-noise ratio."""
 
     segment: Segment
     decided_frame: int

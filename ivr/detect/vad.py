@@ -51,9 +51,9 @@ ivr.detect.voicing). Breathing and hiss are loud and webrtcvad calls them voiced
 not periodic."""
 
 LOUD_VOICE_DBFS = -35.0
-"""Frames at or above this level (dBFS) count as voiced without the voicing measure: what is
-that loud and lasts a word is a voice; breathing and hiss near a handset are -50 dBFS and
-below (and the measure costs as much as webrtcvad on the frames it is run on)."""
+"""Onset frames count as voiced without the voicing measure when one of them is at or above
+this level (dBFS): what is that loud and lasts a word is a voice; breathing and hiss near a
+handset are -50 dBFS and below (and the measure costs as much as webrtcvad on its frames)."""
 
 VOICING_STEP_FRAMES = 4
 """Frames of voicing measured beyond those an onset still needs, per step of `_decide`."""
@@ -380,15 +380,13 @@ class SpeechSegmenter:
         return None
 
     def _voiced(self, before: np.ndarray, base: int, start: int, stop: int) -> np.ndarray:
-        """Voicing of block frames [start, stop): a frame at or above LOUD_VOICE_DBFS is taken
-        as voiced without measuring it (breathing and hiss near a handset are far quieter), the
-        others are measured (ivr.detect.voicing)."""
+        """Voicing of block frames [start, stop): all taken as voiced without measuring them
+        when one reaches LOUD_VOICE_DBFS (breathing and hiss near a handset are far quieter),
+        else measured (ivr.detect.voicing)."""
         first = base + start - self._levels_base
-        levels = self._levels[first : first + stop - start]
-        flags = levels >= LOUD_VOICE_DBFS
-        if not flags.all():
-            flags = flags | voicing.voiced(before, self._audio[start:stop])
-        return flags
+        if self._levels[first : first + stop - start].max() >= LOUD_VOICE_DBFS:
+            return np.ones(stop - start, dtype=bool)
+        return voicing.voiced(before, self._audio[start:stop])
 
     def finish(self, total_frames: int) -> list[DetectorEvent]:
         """End of audio: close a segment still open. `total_frames` is the audio's length."""
