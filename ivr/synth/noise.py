@@ -98,6 +98,21 @@ def hum(n: int, rng: np.random.Generator) -> np.ndarray:
     return out / np.sqrt(np.mean(out**2)) if n else out
 
 
+def _talker_track(order: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` samples of one talker saying `order` at BABBLE_TALKER_LEVEL_DBFS +-3 dB with
+    50-400 ms pauses, looped from a seeded offset (float64, int16 units)."""
+    level = BABBLE_TALKER_LEVEL_DBFS + rng.uniform(-3.0, 3.0)
+    pieces = []
+    for name in order:
+        phrase = load_phrase(name)
+        level_here = min(level, phrase.max_level_dbfs - 0.5)
+        pieces.append(scale_to_active_level(phrase.samples, level_here).astype(np.float64))
+        pieces.append(np.zeros(int(rng.integers(50, 401)) * SAMPLE_RATE // 1000))
+    cycle = np.concatenate(pieces)
+    offset = int(rng.integers(0, len(cycle)))
+    return np.tile(cycle, (offset + n) // len(cycle) + 1)[offset : offset + n]
+
+
 def babble_talkers(
     n: int, rng: np.random.Generator, talkers: int = BABBLE_TALKERS
 ) -> list[BabbleTalker]:
@@ -111,19 +126,7 @@ def babble_talkers(
         source = "human" if index % 2 == 0 else "tts"
         pool = BABBLE_HUMAN_PHRASES if source == "human" else BABBLE_TTS_PHRASES
         order = [pool[i] for i in rng.permutation(len(pool))]
-        level = BABBLE_TALKER_LEVEL_DBFS + rng.uniform(-3.0, 3.0)
-        pieces = []
-        for name in order:
-            phrase = load_phrase(name)
-            level_here = min(level, phrase.max_level_dbfs - 0.5)
-            pieces.append(scale_to_active_level(phrase.samples, level_here).astype(np.float64))
-            pause = int(rng.integers(50, 401)) * SAMPLE_RATE // 1000
-            pieces.append(np.zeros(pause))
-        cycle = np.concatenate(pieces)
-        offset = int(rng.integers(0, len(cycle)))
-        repeats = (offset + n) // len(cycle) + 1
-        track = np.tile(cycle, repeats)[offset : offset + n]
-        out.append(BabbleTalker(source, tuple(order), track))
+        out.append(BabbleTalker(source, tuple(order), _talker_track(order, n, rng)))
     return out
 
 
@@ -134,17 +137,7 @@ def office_talkers(n: int, rng: np.random.Generator) -> list[BabbleTalker]:
     out = []
     for pool in OFFICE_TALKERS:
         order = [pool[i] for i in rng.permutation(len(pool))]
-        level = BABBLE_TALKER_LEVEL_DBFS + rng.uniform(-3.0, 3.0)
-        pieces = []
-        for name in order:
-            phrase = load_phrase(name)
-            level_here = min(level, phrase.max_level_dbfs - 0.5)
-            pieces.append(scale_to_active_level(phrase.samples, level_here).astype(np.float64))
-            pieces.append(np.zeros(int(rng.integers(50, 401)) * SAMPLE_RATE // 1000))
-        cycle = np.concatenate(pieces)
-        offset = int(rng.integers(0, len(cycle)))
-        track = np.tile(cycle, (offset + n) // len(cycle) + 1)[offset : offset + n]
-        out.append(BabbleTalker("human", tuple(order), track))
+        out.append(BabbleTalker("human", tuple(order), _talker_track(order, n, rng)))
     return out
 
 
