@@ -276,11 +276,7 @@ class ReplaySession:
         heard = self.engine.hearing()
         if heard is None:
             return
-        start, heard_from = heard
-        first = max(heard_from - self.asr.padding_frames, self._ring.start)
-        self._hearing = (start, self.asr.start(first, self.engine.intents()))
-        self._fed_until = first
-        self._feed(frame)
+        self._start_recognition(heard[0], heard[1], frame)
 
     def _is_echo(self, event: SpeechStarted) -> bool:
         """Speech starting while a barge-in prompt plays that is only our own echo."""
@@ -290,10 +286,16 @@ class ReplaySession:
         """Start recognizing a segment the engine counts, from `padding` before its start."""
         if self.asr is None or not self.engine.is_hearing(event.frame):
             return
-        first = max(event.frame - self.asr.padding_frames, self._ring.start)
-        self._hearing = (event.frame, self.asr.start(first, self.engine.intents()))
+        self._start_recognition(event.frame, event.frame, event.decided_frame)
+
+    def _start_recognition(self, start: int, heard_from: int, now: int) -> None:
+        """Recognize the segment that started at `start` from `padding` before `heard_from`,
+        fed the audio up to frame `now`."""
+        assert self.asr is not None
+        first = max(heard_from - self.asr.padding_frames, self._ring.start)
+        self._hearing = (start, self.asr.start(first, self.engine.intents()))
         self._fed_until = first
-        self._feed(event.decided_frame)
+        self._feed(now)
 
     def _feed(self, stop: int) -> None:
         """Give the recognition in progress the audio up to frame `stop`."""
@@ -320,9 +322,7 @@ class ReplaySession:
         writer.write(np.stack([left, right], axis=1))
 
 
-def write_timeline(
-    path: Path, records: list[dict[str, Any]], show_numbers: bool = False
-) -> None:
+def write_timeline(path: Path, records: list[dict[str, Any]], show_numbers: bool = False) -> None:
     """The timeline as JSON lines, atomically; byte-identical for the same call. Phone numbers
     in its texts (what recognition heard) are masked unless `show_numbers`."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:

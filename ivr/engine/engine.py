@@ -30,9 +30,7 @@ from ivr.detect.settings import DetectorSettings
 from ivr.engine.actions import EngineAction, HangUp, PlayPrompt
 from ivr.engine.hearing import Hearing
 from ivr.engine.recognized import RecognitionLike, recognition_details, understood_event
-from ivr.engine.utterance import (
-    window_event,
-)
+from ivr.engine.utterance import window_event
 from ivr.events import Segment
 from ivr.script.model import (
     Action,
@@ -131,7 +129,7 @@ class Engine(Hearing):
         elif self._phase == "listening":
             assert self._listen is not None
             if self._open_start is not None:
-                candidates.append(self._utt_start + duration_frames(self._listen.max_speech_s))
+                candidates.append(self._max_speech_frame())
                 if not self._speaking_at_deadline and self._progress is not None:
                     candidates.append(self._deadline)  # is what goes on speech to us?
             elif self._utt_end is not None:
@@ -139,6 +137,11 @@ class Engine(Hearing):
             else:
                 candidates.append(self._deadline)
         return min(candidates)
+
+    def _max_speech_frame(self) -> int:
+        """The frame the utterance in progress reaches max_speech_s."""
+        assert self._listen is not None
+        return self._utt_start + duration_frames(self._listen.max_speech_s)
 
     def advance(self, now: int, floor_dbfs: float | None = None) -> list[EngineAction]:
         """Let time pass up to frame `now`: fire every timer due by then, in order."""
@@ -209,9 +212,7 @@ class Engine(Hearing):
             self._record(due, "pause_finished")
             self._phase = "idle"
             self._run(due, out)
-        elif self._open_start is not None and due < self._utt_start + duration_frames(
-            self._listen.max_speech_s if self._listen is not None else 0
-        ):
+        elif self._open_start is not None and due < self._max_speech_frame():
             self._judge_at_deadline(due, out)
         elif self._open_start is not None:  # speaking for max_speech_s: the utterance ends
             self._max_speech(due, out)

@@ -50,22 +50,22 @@ class Hearing:
         """The utterance has lasted max_speech_s: it ends now, judged by what was heard."""
         self._open_start = None
         self._record(due, "max_speech", state=True)
-        pieces, self._utterance, self._utt_end = self._utterance, [], None
-        if self._progress is not None:
-            pieces.append(self._progress)
+        pieces, self._utterance, self._utt_end = self._pieces_so_far(), [], None
         event = max_speech_event(pieces, self.floor_dbfs, self.gain_db, self.settings)
         heard, self._heard = self._heard, []
         if event == "speech":
             event = self._understood(heard)
         self._dispatch(event, due, out, **(piece_details(pieces) if pieces else {}))
 
+    def _pieces_so_far(self) -> list:
+        """The utterance's closed pieces, and the open one as last measured."""
+        return [*self._utterance, *([self._progress] if self._progress is not None else [])]
+
     def _judge_at_deadline(self, now: int, out: list[EngineAction]) -> None:
         """The no-input deadline while sound goes on: speech to us (clear, or too quiet, or
         choppy) keeps the window open until the utterance ends; noise, or sound too faint to
         count, ends the window now as `noise` or `noinput`."""
-        pieces = [*self._utterance]
-        if self._progress is not None:
-            pieces.append(self._progress)
+        pieces = self._pieces_so_far()
         verdict = deadline_verdict(
             pieces, self.floor_dbfs, self.gain_db, self._noise_heard, self.settings
         )
@@ -97,9 +97,7 @@ class Hearing:
         self._heard_from = heard_from
         self._utt_end = None
         event = "speech_continues" if heard_from > start else "speech_started"
-        self._record(
-            now, event, speech_start_s=round(frames_to_seconds(heard_from), 3), **details
-        )
+        self._record(now, event, speech_start_s=round(frames_to_seconds(heard_from), 3), **details)
 
     def _speech_ended(self, event: SpeechEnded, now: int, out: list[EngineAction]) -> None:
         segment = event.segment
