@@ -1,4 +1,4 @@
-"""The small typed events that flow from the detectors to the dialog engine.
+"""The small typed events that flow to the dialog engine: the detectors' and the line's.
 
 Times are frame indices (20 ms each, counted from the start of the call's audio) so that timing
 holds to the frame; `.start_s`-style properties give seconds for display.
@@ -85,5 +85,20 @@ class Segment:
         return frames_to_seconds(self.end - self.start)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyPressed:
+    """The callee pressed telephone key `key` (one of 0-9, *, #, A-D) at `frame`; it was
+    reported once `decided_frame` frames were heard. Not tied to the VAD: it comes from a tone
+    detector or out of band from the line (RFC 4733 events)."""
+
+    key: str
+    frame: int
+    decided_frame: int
+
+
 DetectorEvent = SpeechStarted | SpeechEnded | SpeechProgress
-"""What the detectors emit."""
+"""What the speech detectors emit."""
+
+InputEvent = SpeechStarted | SpeechEnded | SpeechProgress | KeyPressed
+"""Every input the engine takes from the callee's side, each with the frame it was decided at
+(`decided_frame`): the call runner hands them over in that order."""

@@ -18,10 +18,11 @@ import soundfile as sf
 from ivr.audio import FileSource
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, ms_to_frames
 from ivr.call.replay import CallResult, replay_file
-from ivr.detect import DetectorSettings, analyze
+from ivr.detect import CallSettings, analyze
 from ivr.events import Segment
 from ivr.script import load_script
 from ivr.script.model import Script
+from ivr.timeline import TimelineRecord
 from ivr.tts import PromptCache
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
@@ -85,7 +86,7 @@ def write(path: Path, audio: np.ndarray, subtype: str = "PCM_16", rate: int = SA
     return path
 
 
-def segments(path: Path, settings: DetectorSettings | None = None) -> list[Segment]:
+def segments(path: Path, settings: CallSettings | None = None) -> list[Segment]:
     """The speech segments the detectors find in a file."""
     return analyze(FileSource(path), settings).segments
 
@@ -103,19 +104,19 @@ def bundled(name: str) -> Script:
     return load_script(name, VALUES)
 
 
-def replay(path: Path, name: str, settings: DetectorSettings | None = None) -> CallResult:
+def replay(path: Path, name: str, settings: CallSettings | None = None) -> CallResult:
     """Replay a file against bundled script `name` (detector-only: speech is an answer)."""
     return replay_file(path, bundled(name), PromptCache(), settings)
 
 
-def records(result: CallResult, event: str) -> list[dict]:
+def records(result: CallResult, event: str) -> list[TimelineRecord]:
     """The timeline records of one kind."""
-    return [r for r in result.timeline if r["event"] == event]
+    return [r for r in result.timeline if r.event == event]
 
 
 def frame_of(result: CallResult, event: str, index: int = 0) -> int:
     """The frame of the `index`-th record of `event`."""
-    return records(result, event)[index]["frame"]
+    return records(result, event)[index].frame
 
 
 def opening_frames(name: str) -> int:
@@ -144,4 +145,4 @@ def examples(count: int):
 
 def word_frames() -> int:
     """The shortest speech that counts (vad.onset_ms) in frames."""
-    return ms_to_frames(DetectorSettings().vad.onset_ms)
+    return ms_to_frames(CallSettings().front_end.vad.onset_ms)

@@ -58,18 +58,18 @@ def callee(folder, name, prompt, speech_at_s=None):
 def test_our_own_echo_does_not_interrupt_the_prompt(setup):
     folder, script, cache, prompt = setup
     result = replay_file(callee(folder, "echo", prompt), script, cache)
-    events = [r["event"] for r in result.timeline]
+    events = [r.event for r in result.timeline]
     assert "echo_ignored" in events
     assert "barge_in" not in events
-    finished = next(r for r in result.timeline if r["event"] == "prompt_finished")
-    assert finished["frame"] == prompt.size // 320  # the prompt played to its end
+    finished = next(r for r in result.timeline if r.event == "prompt_finished")
+    assert finished.frame == prompt.size // 320  # the prompt played to its end
     assert result.outcome == "no_answer"
 
 
 def test_callee_speaking_over_the_prompt_interrupts_it(setup):
     folder, script, cache, prompt = setup
     result = replay_file(callee(folder, "barge", prompt, speech_at_s=1.5), script, cache)
-    barge = next(r for r in result.timeline if r["event"] == "barge_in")
-    assert abs(barge["t"] - 1.5) <= 0.3  # decided within the onset window
+    barge = next(r for r in result.timeline if r.event == "barge_in")
+    assert abs(barge.t - 1.5) <= 0.3  # decided within the onset window
     assert result.outcome == "answered"
     assert result.prompts == ["ask", "bye"]

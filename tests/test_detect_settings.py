@@ -1,17 +1,44 @@
-"""Detector settings: defaults in one place, dotted overrides, errors that name the parameter."""
+"""Call settings: defaults in one place, parts by audience, dotted overrides, errors that name
+the parameter."""
+
+import pickle
 
 import pytest
 
-from ivr.detect.settings import DetectorSettings, NoiseSettings, VadSettings
+from ivr.detect.settings import (
+    CallSettings,
+    ClassifySettings,
+    EchoSettings,
+    FrontEndSettings,
+    NoiseSettings,
+    VadSettings,
+)
 
 
 def test_defaults():
-    s = DetectorSettings()
-    assert s.vad.aggressiveness == 2
-    assert s.vad.onset_ms == 100
-    assert s.low_volume_dbfs == -40.0
-    assert "vad.aggressiveness" in DetectorSettings.names()
-    assert "low_volume_dbfs" in DetectorSettings.names()
+    s = CallSettings()
+    assert s.front_end.vad.aggressiveness == 2
+    assert s.front_end.vad.onset_ms == 100
+    assert s.classify.low_volume_dbfs == -40.0
+    assert s.echo.echo_margin_db == 10.0
+    assert "vad.aggressiveness" in CallSettings.names()
+    assert "low_volume_dbfs" in CallSettings.names()
+
+
+def test_each_name_belongs_to_one_part():
+    assert FrontEndSettings.names() == sorted(
+        [*(f"vad.{k}" for k in ("aggressiveness", "onset_ms", "hangover_ms", "edge_margin_db")),
+         *(f"noise.{k}" for k in ("window_ms", "percentile", "hop_ms")), "choppy_gap_ms"]
+    )  # fmt: skip
+    classify = {"low_volume_dbfs", "min_snr_db", "noisy_floor_dbfs", "noisy_min_snr_db",
+                "choppy_min_gaps", "choppy_min_rate_hz"}  # fmt: skip
+    assert set(CallSettings.names()) == {*FrontEndSettings.names(), *classify, "echo_margin_db"}
+    s = CallSettings().with_overrides(
+        {"choppy_gap_ms": 120, "choppy_min_gaps": 4, "echo_margin_db": 6, "noise.hop_ms": 200}
+    )
+    assert s.front_end.choppy_gap_ms == 120 and s.front_end.noise.hop_ms == 200
+    assert s.classify == ClassifySettings(choppy_min_gaps=4)
+    assert s.echo == EchoSettings(echo_margin_db=6.0)
 
 
 @pytest.mark.parametrize(
@@ -22,36 +49,49 @@ def test_defaults():
         (lambda: VadSettings(hangover_ms=-5), "hangover_ms must be in 20..5000"),
         (lambda: NoiseSettings(percentile=80), "percentile must be in 0.0..50.0"),
         (lambda: NoiseSettings(window_ms=10), "window_ms must be in 200..60000"),
-        (lambda: DetectorSettings(low_volume_dbfs=3), "low_volume_dbfs must be in -90.0..0.0"),
-        (lambda: DetectorSettings(min_snr_db=99), "min_snr_db must be in -10.0..60.0"),
+        (lambda: ClassifySettings(low_volume_dbfs=3), "low_volume_dbfs must be in -90.0..0.0"),
+        (lambda: ClassifySettings(min_snr_db=99), "min_snr_db must be in -10.0..60.0"),
+        (lambda: EchoSettings(echo_margin_db=-1), "echo_margin_db must be in 0.0..60.0"),
+        (lambda: FrontEndSettings(choppy_gap_ms=5), "choppy_gap_ms must be in 20..2000"),
         (lambda: VadSettings(aggressiveness="2"), "aggressiveness must be a number"),
     ],
 )
 def test_bad_values_name_the_parameter_and_range(build, words):
     with pytest.raises(ValueError, match=words.replace(".", r"\.")):
         settings = build()
-        DetectorSettings(vad=settings) if isinstance(settings, VadSettings) else None
-        DetectorSettings(noise=settings) if isinstance(settings, NoiseSettings) else None
+        FrontEndSettings(vad=settings) if isinstance(settings, VadSettings) else None
+        FrontEndSettings(noise=settings) if isinstance(settings, NoiseSettings) else None
 
 
 def test_dotted_overrides():
-    s = DetectorSettings().with_overrides({"vad.aggressiveness": "3", "low_volume_dbfs": -45})
-    assert s.vad.aggressiveness == 3
-    assert s.low_volume_dbfs == -45.0
-    assert DetectorSettings().vad.aggressiveness == 2  # the original is untouched
+    s = CallSettings().with_overrides({"vad.aggressiveness": "3", "low_volume_dbfs": -45})
+    assert s.front_end.vad.aggressiveness == 3
+    assert s.classify.low_volume_dbfs == -45.0
+    assert CallSettings().front_end.vad.aggressiveness == 2  # the original is untouched
 
 
 def test_override_errors_list_valid_names():
     with pytest.raises(ValueError, match=r"unknown detector setting 'vad\.agressiveness'; valid: "):
-        DetectorSettings().with_overrides({"vad.agressiveness": 1})
+        CallSettings().with_overrides({"vad.agressiveness": 1})
+    with pytest.raises(ValueError, match=r"unknown detector setting 'classify\.min_snr_db'"):
+        CallSettings().with_overrides({"classify.min_snr_db": 1})
     with pytest.raises(ValueError, match=r"vad\.aggressiveness must be a whole number"):
-        DetectorSettings().with_overrides({"vad.aggressiveness": 1.5})
+        CallSettings().with_overrides({"vad.aggressiveness": 1.5})
     with pytest.raises(ValueError, match=r"vad\.aggressiveness must be in 0\.\.3"):
-        DetectorSettings().with_overrides({"vad.aggressiveness": 7})
+        CallSettings().with_overrides({"vad.aggressiveness": 7})
 
 
 def test_from_nested_mapping():
-    s = DetectorSettings.from_mapping({"vad": {"hangover_ms": 500}, "min_snr_db": 6})
-    assert s.vad.hangover_ms == 500
-    assert s.min_snr_db == 6.0
+    s = CallSettings.from_mapping({"vad": {"hangover_ms": 500}, "min_snr_db": 6})
+    assert s.front_end.vad.hangover_ms == 500
+    assert s.classify.min_snr_db == 6.0
     assert s.as_dict()["vad.hangover_ms"] == 500
+
+
+def test_settings_are_values_that_travel():
+    """Equal settings are equal and hash alike (the tuning cache keys on the front end), and
+    they survive pickling as they are (the tuning sweep ships them to its workers)."""
+    a = CallSettings().with_overrides({"vad.onset_ms": 120, "min_snr_db": 8})
+    b = CallSettings.from_mapping({"vad": {"onset_ms": 120}, "min_snr_db": 8.0})
+    assert a == b and hash(a.front_end) == hash(b.front_end)
+    assert pickle.loads(pickle.dumps(a)) == a

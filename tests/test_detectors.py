@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ivr.audio import FileSource, open_source
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
-from ivr.detect import Detectors, DetectorSettings, Situation, analyze
+from ivr.detect import Detectors, FrontEndSettings, Situation, analyze
 from ivr.detect.level import rms_dbfs
 from ivr.detect.noise import FloorSummary
 from ivr.detect.vad import PROGRESS_MS
@@ -78,7 +78,7 @@ def test_detectors_do_not_depend_on_block_size(write_wav, block_frames, index):
 def test_events_arrive_in_order_with_decision_times(write_wav):
     speech = human_speech(2)
     audio = np.concatenate([np.zeros(16000, np.int16), speech, np.zeros(16000, np.int16)])
-    detectors = Detectors(DetectorSettings())
+    detectors = Detectors(FrontEndSettings())
     events = []
     for block in FileSource(write_wav("c.wav", audio), block_frames=7).blocks():
         events += detectors.process(block).events

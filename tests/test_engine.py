@@ -1,9 +1,13 @@
-"""The dialog engine alone: scripted detector events and playouts, timings asserted to the frame."""
+"""The dialog engine in the call runner: scripted detector events and playouts, timings asserted
+to the frame."""
 
 from __future__ import annotations
 
-from ivr.detect.settings import DetectorSettings
-from ivr.engine import Engine, HangUp, PlayPrompt, StopPrompt
+import numpy as np
+
+from ivr.call.runner import CallRunner
+from ivr.detect.settings import ClassifySettings
+from ivr.engine import Engine, HangUp, PlayPrompt
 from ivr.events import Segment, SpeechEnded, SpeechStarted
 from ivr.script.model import (
     Goto,
@@ -50,48 +54,75 @@ def script(barge_in=False, max_call_s=300.0) -> Script:
     return Script("test", "test.yaml", "opening", prompts, states, max_call_s=max_call_s)
 
 
+class ScriptedSpeaker:
+    """Our port in these tests: every prompt plays out in `frames` frames."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.played: list[tuple[str, int]] = []
+        self.stops: list[int] = []
+        self.until: int | None = None
+        self._report: int | None = None
+
+    def play(self, prompt: PlayPrompt) -> None:
+        self.played.append((prompt.prompt, prompt.frame))
+        self.until = self._report = prompt.frame + self.frames
+
+    def stop(self, frame: int) -> None:
+        self.stops.append(frame)
+        self.until = self._report = None
+
+    def finished(self) -> int | None:
+        report, self._report = self._report, None
+        return report
+
+
 class Call:
-    """Drives an engine like a session: prompts take `prompt_frames` frames to play out."""
+    """Drives an engine through the call runner: prompts take `prompt_frames` frames to play
+    out; time passes and detector events come as a session would hand them over."""
 
     def __init__(self, engine: Engine, prompt_frames=100):
-        self.engine, self.prompt_frames = engine, prompt_frames
-        self.played: list[tuple[str, int]] = []
-        self.finish: int | None = None
-        self.hangup: HangUp | None = None
-        self.stops: list[int] = []
-        self.take(engine.start(0))
+        self.engine = engine
+        self.speaker = ScriptedSpeaker(prompt_frames)
+        self.runner = CallRunner(engine, self.speaker)
+        self.runner.start(0)
+        self.at = 0  # frames up to here have been handled
 
-    def take(self, actions):
-        for a in actions:
-            if isinstance(a, PlayPrompt):
-                self.played.append((a.prompt, a.frame))
-                self.finish = a.frame + self.prompt_frames
-            elif isinstance(a, StopPrompt):
-                self.stops.append(a.frame)
-                self.finish = None
-            elif isinstance(a, HangUp):
-                self.hangup = a
+    @property
+    def played(self) -> list[tuple[str, int]]:
+        return self.speaker.played
+
+    @property
+    def stops(self) -> list[int]:
+        return self.speaker.stops
+
+    @property
+    def hangup(self) -> HangUp | None:
+        return self.engine.result
+
+    @property
+    def finish(self) -> int | None:
+        """The frame the prompt playing finishes, while it plays."""
+        until = self.speaker.until
+        return until if until is not None and until > self.at else None
 
     def run_until(self, frame, floor=-90.0):
         """Let time pass to `frame`: playouts finish and timers fire in order."""
-        while not self.engine.done:
-            deadline = self.engine.next_deadline()
-            nxt = min(x for x in (self.finish, deadline, frame + 1) if x is not None)
-            if nxt > frame:
-                return
-            if self.finish == nxt:
-                self.finish = None
-                self.take(self.engine.on_playback_finished(nxt))
-            else:
-                self.take(self.engine.advance(nxt, floor))
+        if frame > self.at:
+            self.runner.step(self.at, frame, [], np.array([floor]))
+            self.at = frame
+
+    def hear(self, event, floor=-90.0):
+        """A detector event at its decided frame (time passes up to it first)."""
+        self.run_until(event.decided_frame - 1, floor)
+        self.runner.step(self.at, event.decided_frame, [event], np.array([floor]))
+        self.at = event.decided_frame
 
     def speak(self, start, end, level=-20.0, floor=-90.0, hangover=15):
         """The callee speaks over frames [start, end): detector events at their decided frames."""
-        self.run_until(start + 5 - 1, floor)
-        self.take(self.engine.on_detector_event(SpeechStarted(start, start + 5)))
+        self.hear(SpeechStarted(start, start + 5), floor)
         seg = Segment(start, end, level, level - floor, floor, end - start)
-        self.run_until(end + hangover - 1, floor)
-        self.take(self.engine.on_detector_event(SpeechEnded(seg, end + hangover)))
+        self.hear(SpeechEnded(seg, end + hangover), floor)
 
 
 def test_silent_line_reprompts_at_3_s_and_hangs_up_2_s_after_the_closing():
@@ -120,7 +151,7 @@ def test_answer_at_3_5_s_gets_the_reprompt_then_is_heard():
     assert [p for p, _ in call.played] == ["opening", "again", "thanks"]
     assert call.played[1] == ("again", 250)
     assert call.played[2] == ("thanks", 450 + 40)
-    events = [r["event"] for r in call.engine.log]
+    events = [r.event for r in call.engine.log]
     assert "speech_ignored" in events
 
 
@@ -129,7 +160,7 @@ def test_speech_while_we_speak_is_not_an_answer():
     call.speak(20, 60)  # during the opening (frames 0..100)
     call.run_until(10_000)
     assert call.hangup.outcome == "no_answer"
-    assert any(r["event"] == "speech_ignored" for r in call.engine.log)
+    assert any(r.event == "speech_ignored" for r in call.engine.log)
 
 
 def test_barge_in_stops_the_prompt_and_counts_the_speech():
@@ -149,7 +180,7 @@ def test_too_faint_utterance_does_not_move_the_deadline():
 
 
 def test_quiet_callee_raises_the_gain_then_is_heard():
-    call = Call(Engine(script(), DetectorSettings()))
+    call = Call(Engine(script(), ClassifySettings()))
     call.speak(150, 200, level=-45.0)  # low_volume: gain +6 dB, listen again
     call.run_until(240)
     assert call.engine.gain_db == 6.0
@@ -183,11 +214,11 @@ def test_noisy_line_without_speech_is_noise_at_the_deadline():
 def test_endless_speech_ends_at_max_speech():
     call = Call(Engine(script()))
     call.run_until(149)
-    call.take(call.engine.on_detector_event(SpeechStarted(145, 150)))
+    call.hear(SpeechStarted(145, 150))
     call.run_until(10_000, floor=-25.0)  # a noisy line that the VAD calls speech throughout
     assert call.hangup.outcome == "noisy_line"
-    noise = next(r for r in call.engine.log if r["event"] == "noise")
-    assert noise["frame"] == 145 + 500  # max_speech_s = 10 s after the speech began
+    noise = next(r for r in call.engine.log if r.event == "noise")
+    assert noise.frame == 145 + 500  # max_speech_s = 10 s after the speech began
 
 
 def test_max_call_length_ends_the_call():
@@ -233,13 +264,12 @@ def intent_script(unmatched="nomatch") -> Script:
 
 def speak_heard(call: Call, start, end, result):
     """Like Call.speak, with the recognizer's result arriving before the segment's end."""
-    call.run_until(start + 5 - 1)
-    call.take(call.engine.on_detector_event(SpeechStarted(start, start + 5)))
+    call.hear(SpeechStarted(start, start + 5))
     seg = Segment(start, end, -20.0, 70.0, -90.0, end - start)
     call.run_until(end + 15 - 1)
     if result is not None:
         call.engine.on_recognition(end + 15, result)
-    call.take(call.engine.on_detector_event(SpeechEnded(seg, end + 15)))
+    call.hear(SpeechEnded(seg, end + 15))
 
 
 def test_recognized_intent_is_the_event():
@@ -247,7 +277,7 @@ def test_recognized_intent_is_the_event():
     speak_heard(call, 150, 200, Heard("不是", "deny"))
     call.run_until(10_000)
     assert call.hangup.outcome == "wrong_person"
-    assert any(r["event"] == "recognized" and r["intent"] == "deny" for r in call.engine.log)
+    assert any(r.event == "recognized" and r.intent == "deny" for r in call.engine.log)
 
 
 def test_unrecognizable_speech_is_nomatch_twice_then_closing():
@@ -286,4 +316,4 @@ def test_recognition_of_ignored_speech_is_dropped():
     call.engine.on_recognition(30, Heard("不是", "deny"))  # while the opening plays
     call.run_until(10_000)
     assert call.hangup.outcome == "no_answer"
-    assert not any(r["event"] == "recognized" for r in call.engine.log)
+    assert not any(r.event == "recognized" for r in call.engine.log)

@@ -64,7 +64,7 @@ def call_length_s(name: str) -> float:
 def assert_silent_line(result, name: str) -> None:
     """The call went exactly as on a silent line: same prompts at the same frames."""
     expected = silent_events(name)
-    said = [(r["prompt"], r["t"]) for r in records(result, "prompt_started")]
+    said = [(r.prompt, r.t) for r in records(result, "prompt_started")]
     assert said == [(e["prompt"], e["t"]) for e in expected if e["event"] == "prompt_started"]
     assert result.outcome == expected[-1]["outcome"] == "no_answer"
     assert result.duration_s == pytest.approx(expected[-1]["t"])
@@ -127,6 +127,6 @@ def test_a_talker_through_a_dc_offset_is_answered(tmp_path, name, dc, level, cli
     # answered end_of_speech_s after the end of what was said, to the frame
     eos = round(start_listen(name).end_of_speech_s * 50)
     [answer] = records(result, "speech")
-    ends = [r for r in records(result, "vad_end") if r["frame"] <= answer["frame"]]
-    last_end = round(ends[-1]["speech_end_s"] * 50)
-    assert answer["frame"] == max(last_end + eos, ends[-1]["frame"])
+    ends = [r for r in records(result, "vad_end") if r.frame <= answer.frame]
+    last_end = round(ends[-1].speech_end_s * 50)
+    assert answer.frame == max(last_end + eos, ends[-1].frame)

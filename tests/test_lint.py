@@ -143,9 +143,7 @@ def test_placeholder_value_is_not_checked_but_the_literal_text_is(tmp_path: Path
     assert lint_script(write(tmp_path, across, "across.yaml")) == []
     literal = changed("{org}{agent_id}", "{org}喂{agent_id}")
     problems = lint_script(write(tmp_path, literal, "literal.yaml"))
-    assert [(p.line, p.rule) for p in problems] == [
-        (line_of(literal, OPENING), "forbidden-phrase")
-    ]
+    assert [(p.line, p.rule) for p in problems] == [(line_of(literal, OPENING), "forbidden-phrase")]
     assert "'喂'" in problems[0].message
 
 

@@ -1,5 +1,9 @@
 """`ivr call` through a real audio server: PulseAudio with a null sink.
 
+The one end-to-end live test: the duplex stream, the CLI, the recording, the call log and the
+report on a real audio server. Latency, underruns, Ctrl-C, a lost device, echo and an answering
+callee are tested on a scripted line (tests/test_live_ports.py).
+
 The test starts its own PulseAudio daemon whose default sink is a null sink (`line`) and whose
 default source is that sink's monitor. `ivr call` plays its prompts into the line and listens
 to the monitor, so it hears itself (half-duplex must ignore that) and whatever the test plays
@@ -8,22 +12,20 @@ into the line as the callee. Timings are checked on the saved timeline and on th
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from null_sink import null_sink, pactl
+from null_sink import null_sink
 
 from ivr.records.calllog import CallLog
 from ivr.script import load_script
-from ivr.tts import PromptCache, Synthesizer
+from ivr.timeline import TimelineRecord, read_timeline
+from ivr.tts import PromptCache
 
 NUMBER = "13812345678"
 VALUES = ["--agent-id", "1", "--number", NUMBER]
@@ -55,9 +57,8 @@ def wait_for(process: subprocess.Popen, words: str, lines: list[str]) -> None:
     raise AssertionError(f"no {words!r} in: {''.join(lines)}")
 
 
-def timeline(tmp_path: Path) -> list[dict]:
-    text = (tmp_path / "call.timeline.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines()]
+def timeline(tmp_path: Path) -> list[TimelineRecord]:
+    return read_timeline(tmp_path / "call.timeline.jsonl")
 
 
 def logged(tmp_path: Path):
@@ -72,7 +73,7 @@ def logged(tmp_path: Path):
 
 
 def frames(records, event):
-    return [r["frame"] for r in records if r["event"] == event]
+    return [r.frame for r in records if r.event == event]
 
 
 def loud_spans(samples: np.ndarray, threshold_dbfs: float = -45.0) -> list[tuple[float, float]]:
@@ -103,10 +104,11 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
     records = timeline(tmp_path)
     starts, ends = frames(records, "prompt_started"), frames(records, "prompt_finished")
     assert len(starts) == 4
-    for gap in (starts[1] - ends[0], starts[2] - ends[1], starts[3] - ends[2]):
-        assert abs(gap * 0.02 - 3.0) <= 0.1, gap
+    # on the microphone's clock: 3.00 s from a prompt's last sample leaving the speaker to
+    # the next re-prompt's timer, 2.00 s from the closing's to the hang-up, to the frame
+    assert [b - a for a, b in zip(ends, starts[1:], strict=False)] == [150, 150, 150]
     hangup = frames(records, "hangup")[0]
-    assert abs((hangup - ends[3]) * 0.02 - 2.0) <= 0.1
+    assert hangup - ends[3] == 100
     # what the line really carried: our prompts as heard back on the monitor
     stereo, rate = sf.read(tmp_path / "call.wav", dtype="int16")
     assert rate == 16000 and stereo.shape[1] == 2
@@ -116,7 +118,7 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
     # `lead` before its sound was heard, its last sample `tail` after the sound stopped
     script = load_script("outbound", {"agent_id": "1", "number": NUMBER})
     cache = PromptCache()
-    said = [r["prompt"] for r in records if r["event"] == "prompt_started"]
+    said = [r.prompt for r in records if r.event == "prompt_started"]
     edges = []
     for prompt in said:
         audio = cache.get(script.prompts[prompt])
@@ -124,11 +126,16 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
         edges.append((own[0][0], audio.duration_s - own[-1][1]))
     first_sample = [start - lead for (start, _), (lead, _) in zip(heard, edges, strict=True)]
     last_sample = [end + tail for (_, end), (_, tail) in zip(heard, edges, strict=True)]
-    for end, start in zip(last_sample, first_sample[1:], strict=False):
-        assert abs(start - end - 3.0) <= 0.1, (heard, edges)
-    assert abs(stereo.shape[0] / 16000 - last_sample[-1] - 2.0) <= 0.1
-    out_records = [r for r in records if r["event"] == "prompt_out"]
-    assert len(out_records) == 4 and all(r["start_latency_ms"] < 200 for r in out_records)
+    # on the line: the same 3.00 s, plus the time the re-prompt took to leave the speaker
+    # (its start latency, measured from the stream's DAC time); a frame either side
+    out_records = [r for r in records if r.event == "prompt_out"]
+    assert len(out_records) == 4
+    late = [r.start_latency_ms / 1000 for r in out_records]
+    for end, start, lag in zip(last_sample, first_sample[1:], late[1:], strict=False):
+        assert abs(start - end - 3.0 - lag) <= 0.04, (heard, edges, late)
+    assert abs(stereo.shape[0] / 16000 - last_sample[-1] - 2.0) <= 0.04
+    # every prompt leaves the speaker within 100 ms of being due
+    assert max(late) < 0.1, late
     record = logged(tmp_path)
     assert record.outcome == "no_answer" and record.prompts_said == tuple(said)
     assert record.duration_s == pytest.approx(hangup * 0.02)
@@ -136,72 +143,6 @@ def test_silent_line_reprompts_after_3_s_and_hangs_up_2_s_after_the_closing(puls
     page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert 'src="pictures/call.png"' in page and 'src="../call.wav"' in page
     assert (tmp_path / "report" / "pictures" / "call.png").stat().st_size > 10_000
-
-
-def test_callee_answering_1_s_after_the_opening_is_heard(pulse, tmp_path):
-    answer = Synthesizer().render("是的,我是")
-    wav = tmp_path / "callee.wav"
-    sf.write(wav, np.concatenate([np.zeros(16000, np.int16), answer]), 16000, subtype="PCM_16")
-    call = start_call(pulse, tmp_path)
-    lines: list[str] = []
-    wait_for(call, "listen_started", lines)
-    player = subprocess.Popen(["paplay", "--device=line", str(wav)], env=pulse)
-    out, err = call.communicate(timeout=120)
-    player.wait(timeout=30)
-    assert call.returncode == 0, "".join(lines) + out + err
-    records = timeline(tmp_path)
-    assert records[-2]["event"] == "hangup" and records[-2]["outcome"] == "answered"
-    [listen] = frames(records, "listen_started")[:1]
-    heard = next(r for r in records if r["event"] == "speech_started")
-    assert abs(heard["speech_start_s"] - listen * 0.02 - 1.0) <= 0.25
-    assert [r["prompt"] for r in records if r["event"] == "prompt_started"] == [
-        "opening",
-        "thanks_goodbye",
-    ]
-    qa = logged(tmp_path).qa
-    assert qa["items"]["answered_in_time"] is True
-    out = next(r for r in records if r["event"] == "prompt_out" and r["prompt"] == "thanks_goodbye")
-    speech_end = next(r for r in records if r["event"] == "speech_ended")["speech_end_s"]
-    answered = [r for r in records if r["event"] == "prompt_started"][-1]["t"]
-    expected_ms = (answered - speech_end) * 1000 + out["start_latency_ms"]
-    assert qa["answer_ms"] == round(expected_ms)  # measured to the first sample heard
-
-
-def test_ctrl_c_saves_the_record_and_a_playable_recording(pulse, tmp_path):
-    call = start_call(pulse, tmp_path)
-    lines: list[str] = []
-    wait_for(call, "prompt_started", lines)
-    time.sleep(1.0)  # let the call run a little: the recording has audio in it
-    call.send_signal(signal.SIGINT)
-    out, err = call.communicate(timeout=60)
-    assert call.returncode == 130, out + err
-    records = timeline(tmp_path)
-    hangup = next(r for r in records if r["event"] == "hangup")
-    assert hangup["outcome"] == "aborted"
-    assert records[-1]["event"] == "streams"
-    audio, rate = sf.read(tmp_path / "call.wav", dtype="int16")
-    assert rate == 16000 and audio.shape[1] == 2 and audio.shape[0] >= 16000 // 2
-    assert np.abs(audio[:, 0]).max() > 1000  # our opening was playing
-    assert "Traceback" not in err
-    record = logged(tmp_path)  # an interrupted call is logged too
-    assert record.outcome == "aborted" and record.qa["items"]["closing"] is None
-
-
-def test_audio_server_stopping_mid_call_is_a_device_error(pulse, tmp_path):
-    call = start_call(pulse, tmp_path)
-    lines: list[str] = []
-    wait_for(call, "prompt_started", lines)
-    time.sleep(1.0)
-    pactl(pulse, "pulseaudio", "--kill")
-    out, err = call.communicate(timeout=60)
-    assert call.returncode == 1, out + err
-    records = timeline(tmp_path)
-    hangup = next(r for r in records if r["event"] == "hangup")
-    assert hangup["outcome"] == "device_error"
-    audio, rate = sf.read(tmp_path / "call.wav", dtype="int16")
-    assert rate == 16000 and audio.shape[0] > 0
-    assert "Traceback" not in err
-    assert logged(tmp_path).outcome == "device_error"
 
 
 def test_no_device_is_one_clear_line(tmp_path):

@@ -9,23 +9,25 @@ from rich.console import Console
 
 from ivr.cli.live_view import LiveView, describe, meter
 from ivr.detect.frontend import BlockResult
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import ClassifySettings
 from ivr.engine import Engine
 from ivr.script.model import Handler, Hangup, Listen, Say, Script, State
+from ivr.timeline import Recognized
 
 
 class FakeSession:
-    """The attributes the view reads from a LiveSession (the view is under test, not audio)."""
+    """The attributes the view reads from a LiveCall (the view is under test, not audio)."""
 
     def __init__(self):
         on = {"noinput": (Handler("noinput", 1, (Say("bye"), Hangup("no_answer"))),)}
         state = State("ask", ("ask",), Listen(3.0, 0.8, 10.0), on)
         prompts = {"ask": "请问您是13812345678的机主吗?", "bye": "再见"}
         self.script = Script("demo", "demo.yaml", "ask", prompts, {"ask": state})
-        self.engine = Engine(self.script, DetectorSettings())
+        self.engine = Engine(self.script, ClassifySettings())
         self.engine.start(0)
         self.engine.on_playback_finished(100)
-        self.engine.note(110, "recognized", text="是的", intent="confirm")
+        heard = Recognized(110, None, "是的", "confirm", 1.0, False, "", [], "")
+        self.engine.log.append(heard)
         self.frames = 120
         self.level_dbfs = -23.0
         ones = np.ones(1, dtype=bool)
@@ -66,7 +68,9 @@ def test_plain_output_is_one_line_per_event_with_numbers_masked():
 
 
 def test_describe_masks_numbers_and_meter_marks_the_floor():
-    line = describe({"t": 1.0, "frame": 50, "event": "heard", "text": "13812345678"})
+    heard = Recognized(50, "opening", "13812345678", None, 0.9, False, "", [], "")
+    line = describe(heard)
     assert "138****5678" in line and "13812345678" not in line
+    assert line.startswith("    1.00 s  recognized [opening]  text=138****5678, intent=None")
     bar = meter(-20.0, -60.0, voiced=False).plain
     assert bar.index("│") < bar.index("─") and "quiet" in bar

@@ -89,5 +89,5 @@ def test_babble_with_no_one_talking_to_us_is_a_noisy_line(tmp_path, name, babble
     # judged on the window, at its no-input deadline, to the frame
     listen = start_listen(name)
     first = records(result, "noise")[0]
-    assert first["frame"] == opening_frames(name) + round(listen.noinput_timeout_s * 50)
+    assert first.frame == opening_frames(name) + round(listen.noinput_timeout_s * 50)
     assert not records(result, "noinput")

@@ -1,6 +1,9 @@
 """QA score of a call from its timeline: each item on hand-made timelines."""
 
+from dataclasses import replace
+
 import pytest
+from handmade import record as r
 
 from ivr.qa.phrases import ForbiddenPhrase
 from ivr.qa.score import QaSettings, score_call
@@ -13,10 +16,6 @@ PROMPTS = {
     "thanks": "好的,谢谢您的接听,再见!",
 }
 FORBIDDEN = [ForbiddenPhrase(text, "test") for text in ("喂", "说话呀", "大声点")]
-
-
-def r(t, event, **more):
-    return {"t": t, "frame": round(t * 50), "event": event, **more}
 
 
 def silent_call(reprompts=2):
@@ -57,7 +56,7 @@ def test_forbidden_phrase_missing_greeting_and_no_closing():
 
 def test_hangup_while_the_callee_speaks():
     tl = silent_call(0)
-    tl.insert(-1, r(tl[-1]["t"] - 0.5, "vad_start"))
+    tl.insert(-1, r(tl[-1].t - 0.5, "vad_start"))
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_hangup_while_speaking"] is False
 
 
@@ -148,7 +147,7 @@ def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
         r(9, "speech_ended", speech_end_s=9.0),
         r(9.8, "speech", count=1),
         r(9.8, "prompt_started", prompt="thanks"),
-        {**r(9.8, "prompt_out", prompt="thanks"), "start_latency_ms": 1500.0},
+        r(9.8, "prompt_out", prompt="thanks", start_latency_ms=1500.0),
         r(14, "hangup", outcome="answered"),
     ]
     qa = score_call(tl, PROMPTS, FORBIDDEN)
@@ -159,18 +158,19 @@ def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
 
 def test_a_prompt_started_while_the_callee_speaks_talks_over_them():
     tl = silent_call(1)
-    again = next(x for x in tl if x.get("prompt") == "again")
-    speech = r(again["t"] - 1.0, "vad_end", speech_start_s=again["t"] - 2.0)
-    speech["speech_end_s"] = again["t"] + 0.5  # still speaking when we start
-    tl.insert(tl.index(again) + 1, speech)
+    again = next(x for x in tl if getattr(x, "prompt", None) == "again")
+    speech = r(again.t - 1.0, "vad_end", speech_start_s=again.t - 2.0)
+    speech = replace(speech, speech_end_s=again.t + 0.5)  # still speaking when we start
+    at = tl.index(again) + 1
+    tl.insert(at, speech)
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False
-    speech["speech_end_s"] = again["t"] - 0.02  # a frame before: not talked over
+    tl[at] = replace(speech, speech_end_s=again.t - 0.02)  # a frame before: not talked over
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is True
 
 
 def test_speech_still_open_at_a_prompt_is_talked_over_and_no_speech_is_not_judged():
     tl = silent_call(1)
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is None
-    again = next(x for x in tl if x.get("prompt") == "again")
-    tl.insert(tl.index(again), r(again["t"] - 0.3, "vad_start", speech_start_s=again["t"] - 0.4))
+    again = next(x for x in tl if getattr(x, "prompt", None) == "again")
+    tl.insert(tl.index(again), r(again.t - 0.3, "vad_start", speech_start_s=again.t - 0.4))
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False

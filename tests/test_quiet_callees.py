@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from ivr.audio import FileSource
 from ivr.audio.format import ms_to_frames
 from ivr.cli import app
-from ivr.detect import DetectorSettings, analyze
+from ivr.detect import ClassifySettings, analyze
 from ivr.engine.utterance import (
     audible_gain_db,
     input_gain_steps,
@@ -70,11 +70,9 @@ def test_detect_through_the_script_says_what_replay_does(tmp_path, name, level, 
     assert replayed.outcome == OUTCOME_OF[verdict["classification"]], replayed.summary()
     if verdict["gain_db"]:
         # answered once the gain that makes it audible is reached, and not before
-        gains = [r["db"] for r in records(replayed, "input_gain")]
+        gains = [r.db for r in records(replayed, "input_gain")]
         assert gains[-1] == verdict["gain_db"]
-        assert (
-            records(replayed, "speech")[0]["frame"] > records(replayed, "input_gain")[-1]["frame"]
-        )
+        assert records(replayed, "speech")[0].frame > records(replayed, "input_gain")[-1].frame
 
 
 def test_the_gain_steps_of_the_bundled_scripts():
@@ -88,7 +86,7 @@ def test_what_each_step_makes_audible(tmp_path, measured):
     """At the default low_volume_dbfs (-40), +6 dB reaches speech measured at -46 dBFS, +12 dB
     speech at -52 dBFS; quieter stays low_volume. Checked on a real file, answer by answer, for
     the levels the detectors report."""
-    settings = DetectorSettings()
+    settings = ClassifySettings()
     steps = (6.0, 12.0)
     path = quiet_call(tmp_path, "outbound", measured, 1)
     analysis = analyze(FileSource(path))

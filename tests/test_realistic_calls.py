@@ -28,6 +28,7 @@ from ivr.synth import load_manifest, write_corpus
 from ivr.synth.manifest import EXPECTED_CLASSIFICATION, CallEntry
 from ivr.synth.realistic import ROWS, realistic_call_specs
 from ivr.synth.script_calls import chain, silent_line_events
+from ivr.timeline import read_timeline
 from ivr.tts import PromptCache
 
 VALUES = {"agent_id": "1001", "number": "13812345678"}
@@ -82,9 +83,9 @@ def _timeline(result: CallResult) -> str:
     keep = ("prompt_started", "speech_started", "speech_continues", "speech_ended", "hangup")
     keep += ("noinput", "low_volume", "noise", "choppy", "speech", "max_speech")
     lines = [
-        f"{r['t']:.2f} {r['event']} {r.get('prompt') or r.get('outcome') or ''}".rstrip()
+        f"{r.t:.2f} {r.event} {getattr(r, 'prompt', '') or getattr(r, 'outcome', '')}".rstrip()
         for r in result.timeline
-        if r["event"] in keep
+        if r.event in keep
     ]
     return "; ".join(lines)
 
@@ -166,10 +167,10 @@ def test_ivr_replay_and_detect_take_each_stereo_files_side_from_the_manifest(tmp
     for call in load_manifest(manifest).calls:
         if call.callee_channel:
             timeline = tmp_path / "out" / f"{Path(call.file).stem}.timeline.jsonl"
-            records = [yaml.safe_load(line) for line in timeline.read_text().splitlines()]
-            opening_end = next(r["frame"] for r in records if r["event"] == "prompt_finished")
+            records = read_timeline(timeline)
+            opening_end = next(r.frame for r in records if r.event == "prompt_finished")
             under_opening = [
-                r for r in records if r["event"] == "speech_ignored" and r["frame"] < opening_end
+                r for r in records if r.event == "speech_ignored" and r.frame < opening_end
             ]
             assert not under_opening, call.file
     detected = runner.invoke(app, ["detect", *map(str, sorted(folder.glob("*.wav"))),

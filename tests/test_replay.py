@@ -19,10 +19,11 @@ import soundfile as sf
 from ivr.call.expect import check_call, load_expectations
 from ivr.call.recognition import ReferenceBackend, reference_transcripts
 from ivr.call.replay import replay_file
-from ivr.detect import DetectorSettings
+from ivr.detect import CallSettings
 from ivr.script import load_script
 from ivr.synth.corpus import write_corpus
 from ivr.synth.script_calls import script_call_specs
+from ivr.timeline import read_timeline
 from ivr.tts.prompt_cache import PromptCache
 
 VALUES = {"agent_id": "1001", "number": "13812345678"}
@@ -76,9 +77,9 @@ def inbound(tmp_path_factory, cache) -> Corpus:
 
 def frames_of(result, event, **match):
     return [
-        r["frame"]
+        r.frame
         for r in result.timeline
-        if r["event"] == event and all(r.get(k) == v for k, v in match.items())
+        if r.event == event and all(getattr(r, k, None) == v for k, v in match.items())
     ]
 
 
@@ -113,7 +114,7 @@ def test_outbound_intent_branches_say_the_documented_prompts(outbound):
     assert deny.outcome == "wrong_person"
     assert deny.prompts == ["opening", deny.prompts[-1]]
     hear = outbound.referenced[next(f for f in outbound.referenced if "cannot_hear" in f)]
-    volume = [r["db"] for r in hear.timeline if r["event"] == "output_volume"]
+    volume = [r.db for r in hear.timeline if r.event == "output_volume"]
     assert volume == [6.0]
     assert outbound.script.prompts[hear.prompts[1]] == "请问能听到这边说话吗?"
     assert hear.outcome == "answered"
@@ -123,15 +124,15 @@ def test_outbound_intent_branches_say_the_documented_prompts(outbound):
         == "对不起,我没听清楚您的讲话,您能再重复一遍吗?谢谢!"
     )
     assert nomatch.outcome == "nomatch"
-    heard = [r for r in nomatch.timeline if r["event"] == "recognized"]
-    assert heard and all(r["rejected"] for r in heard)
+    heard = [r for r in nomatch.timeline if r.event == "recognized"]
+    assert heard and all(r.rejected for r in heard)
 
 
 def test_silent_outbound_call_is_timed_to_the_frame(outbound):
     result = outbound.result("never_answers_clean")
     starts = frames_of(result, "prompt_started")
     ends = frames_of(result, "prompt_finished")
-    prompts = [r["prompt"] for r in result.timeline if r["event"] == "prompt_started"]
+    prompts = [r.prompt for r in result.timeline if r.event == "prompt_started"]
     assert prompts == ["opening", "hello_again", "connected", "closing_no_sound"]
     # each prompt's playout takes exactly its rendered length
     assert [e - s for s, e in zip(starts, ends, strict=True)] == [
@@ -170,8 +171,8 @@ def test_answer_2_5_s_after_the_opening_is_heard_without_reprompt(outbound):
     assert result.prompts == ["opening", "thanks_goodbye"]
     assert result.outcome == "answered"
     [listen] = frames_of(result, "listen_started")
-    [heard] = [r for r in result.timeline if r["event"] == "speech_started"]
-    assert heard["speech_start_s"] * 50 - listen == pytest.approx(125, abs=3)  # 2.5 s, +-60 ms
+    [heard] = [r for r in result.timeline if r.event == "speech_started"]
+    assert heard.speech_start_s * 50 - listen == pytest.approx(125, abs=3)  # 2.5 s, +-60 ms
 
 
 def test_answer_3_5_s_after_the_opening_gets_the_reprompt_then_is_heard(outbound):
@@ -220,6 +221,8 @@ def test_timeline_is_json_lines_with_detector_values(outbound):
     assert [r["frame"] for r in records] == sorted(r["frame"] for r in records)
     vad = [r for r in records if r["event"] == "vad_end"]
     assert vad and {"level_dbfs", "snr_db", "floor_dbfs"} <= set(vad[0])
+    path = outbound.out / f"{Path(file).stem}.timeline.jsonl"
+    assert read_timeline(path) == outbound.results[file].timeline  # read back as it was
 
 
 def test_replay_cli_batch_with_a_broken_file_and_parallel_jobs(outbound, tmp_path):
@@ -248,10 +251,10 @@ def test_replay_cli_batch_with_a_broken_file_and_parallel_jobs(outbound, tmp_pat
 def test_detector_settings_change_the_call(outbound):
     """A config that makes every callee too quiet turns an answer into the low-volume path."""
     file = next(f for f in outbound.results if "answers_at_once_clean" in f)
-    strict = DetectorSettings().with_overrides({"low_volume_dbfs": -1.0})
+    strict = CallSettings().with_overrides({"low_volume_dbfs": -1.0})
     folder = Path(outbound.manifest).parent
     result = replay_file(folder / file, outbound.script, outbound.cache, strict)
-    events = [r["event"] for r in result.timeline]
+    events = [r.event for r in result.timeline]
     assert "low_volume" in events and "speech" not in events
-    assert next(r["db"] for r in result.timeline if r["event"] == "input_gain") == 6.0
+    assert next(r.db for r in result.timeline if r.event == "input_gain") == 6.0
     assert result.outcome != "answered"

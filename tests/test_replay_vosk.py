@@ -101,21 +101,19 @@ def test_the_recognized_intent_drives_the_call(setup, answers, outcome):
     path = call_with(folder, f"call_{outcome}", answers, opening_s)
     result = replay_file(path, script, cache, asr=asr, out_dir=folder / "out")
     assert result.outcome == outcome, result.summary()
-    heard = [r for r in result.timeline if r["event"] == "recognized"]
+    heard = [r for r in result.timeline if r.event == "recognized"]
     assert heard
-    vad = [
-        (r["speech_start_s"], r["speech_end_s"]) for r in result.timeline if r["event"] == "vad_end"
-    ]
+    vad = [(r.speech_start_s, r.speech_end_s) for r in result.timeline if r.event == "vad_end"]
     for record in heard:
-        for word, start, end, conf in record["words"]:
+        for word, start, end, conf in record.words:
             assert 0.0 <= conf <= 1.0 and start < end
             # word times are call times, inside a speech segment (with the 0.2 s padding)
             assert any(a - 0.2 <= start and end <= b + 0.2 for a, b in vad), (word, start, end)
     if outcome != "nomatch":
-        assert heard[0]["intent"] == {"answered": "yes", "declined": "no"}[outcome]
-        assert heard[0]["text"] in result.summary()
+        assert heard[0].intent == {"answered": "yes", "declined": "no"}[outcome]
+        assert heard[0].text in result.summary()
     else:
-        assert all(r["rejected"] for r in heard)
+        assert all(r.rejected for r in heard)
 
 
 def test_cli_uses_an_explicit_model_and_says_when_there_is_none(setup, tmp_path):

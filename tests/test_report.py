@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from conftest import OUTBOUND_VALUES
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
 from ivr.report.picture import callee_tracks, prompt_spans, timer_windows
+from ivr.timeline import TimelineRecord, read_timeline
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("IVR_SCREENSHOTS", REPO / "out" / "screenshots"))
@@ -132,7 +132,7 @@ def test_the_report_loads_cleanly_with_a_row_per_call(browser, served, report, o
     durations = {}
     for path in report.glob("calls/*.timeline.jsonl"):
         stem = path.name.removesuffix(".timeline.jsonl")
-        durations[stem] = call_timeline(report, stem)[-1]["t"]  # the hang-up
+        durations[stem] = call_timeline(report, stem)[-1].t  # the hang-up
     calls = len(manifest["calls"])
     loaded, console = load(browser, served + "index.html")
     assert console == [], console  # no errors, no warnings, nothing logged
@@ -189,17 +189,16 @@ def test_the_summary_counts_outcomes_verdicts_and_qa(browser, served, outbound_c
         assert outcome in outcomes
 
 
-def call_timeline(report: Path, name: str) -> list[dict]:
-    path = report / "calls" / f"{name}.timeline.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def call_timeline(report: Path, name: str) -> list[TimelineRecord]:
+    return read_timeline(report / "calls" / f"{name}.timeline.jsonl")
 
 
 def test_picture_spans_are_the_timeline_to_the_frame(report):
     [name] = [p.name for p in (report / "calls").glob("*never_answers_clean.timeline.jsonl")]
     timeline = call_timeline(report, name.removesuffix(".timeline.jsonl"))
-    started = [r["t"] for r in timeline if r["event"] == "prompt_started"]
-    finished = [r["t"] for r in timeline if r["event"] == "prompt_finished"]
-    spans = prompt_spans(timeline, end_s=timeline[-1]["t"])
+    started = [r.t for r in timeline if r.event == "prompt_started"]
+    finished = [r.t for r in timeline if r.event == "prompt_finished"]
+    spans = prompt_spans(timeline, end_s=timeline[-1].t)
     assert [(s.start_s, s.end_s) for s in spans] == list(zip(started, finished, strict=True))
     windows = timer_windows(timeline)
     assert [(w.start_s, fired) for w, fired in windows] == [(t, True) for t in finished[:3]]

@@ -68,12 +68,12 @@ def test_speech_ending_by_the_prompt_end_is_not_an_answer(tmp_path, name, offset
     # then it is heard from there, and what was heard is nothing.
     assert not records(result, "speech_started")
     for started in records(result, "speech_continues"):
-        assert started["frame"] == end
-        [ignored] = [r for r in records(result, "speech_ignored") if "heard_s" in r]
-        assert ignored["heard_s"] == 0.0
+        assert started.frame == end
+        [ignored] = [r for r in records(result, "speech_ignored") if r.heard_s is not None]
+        assert ignored.heard_s == 0.0
     assert not records(result, "speech")
     assert frame_of(result, "noinput") == end + timeout  # the deadline stands, to the frame
-    assert records(result, "prompt_started")[1]["frame"] == end + timeout
+    assert records(result, "prompt_started")[1].frame == end + timeout
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -87,9 +87,9 @@ def test_a_tail_shorter_than_a_word_after_the_prompt_is_not_an_answer(tmp_path, 
     timeout = ms_to_frames(start_listen(name).noinput_timeout_s * 1000)
     assert not records(result, "speech_started")
     [started] = records(result, "speech_continues")
-    assert started["frame"] == end and started["speech_start_s"] == pytest.approx(end * 0.02)
-    [ignored] = [r for r in records(result, "speech_ignored") if "heard_s" in r]
-    assert ignored["heard_s"] == pytest.approx(offset * 0.02)
+    assert started.frame == end and started.speech_start_s == pytest.approx(end * 0.02)
+    [ignored] = [r for r in records(result, "speech_ignored") if r.heard_s is not None]
+    assert ignored.heard_s == pytest.approx(offset * 0.02)
     assert frame_of(result, "noinput") == end + timeout
     assert result.outcome == "no_answer"
 
@@ -108,15 +108,15 @@ def test_speech_going_on_after_the_prompt_is_heard_from_its_end(tmp_path, name, 
     result = replay(path, name)
     assert result.outcome == "answered"
     assert not records(result, "noinput")
-    heard = [r for r in records(result, "speech_continues") if r["frame"] == end]
-    assert heard and heard[0]["began_s"] < heard[0]["speech_start_s"] == pytest.approx(end * 0.02)
+    heard = [r for r in records(result, "speech_continues") if r.frame == end]
+    assert heard and heard[0].began_s < heard[0].speech_start_s == pytest.approx(end * 0.02)
     # the part under the prompt was ignored when it began
-    assert any(r["frame"] < end for r in records(result, "speech_ignored"))
+    assert any(r.frame < end for r in records(result, "speech_ignored"))
     eos = ms_to_frames(start_listen(name).end_of_speech_s * 1000)
-    ended = [r for r in records(result, "vad_end") if r["speech_end_s"] == segment.end_s]
+    ended = [r for r in records(result, "vad_end") if r.speech_end_s == segment.end_s]
     answer = frame_of(result, "speech")
-    assert answer == max(segment.end + eos, ended[0]["frame"])
-    assert records(result, "prompt_started")[1]["frame"] == answer
+    assert answer == max(segment.end + eos, ended[0].frame)
+    assert records(result, "prompt_started")[1].frame == answer
 
 
 def never_pausing(tmp_path, name: str):
@@ -137,8 +137,8 @@ def test_a_talker_who_never_pauses_is_answered_without_a_reprompt(tmp_path, name
     assert result.prompts == [*script.states[script.start].say, "thanks_goodbye"]
     # heard from the end of the opening: every speech_started in the window is at or after it
     [continued, *_] = records(result, "speech_continues")
-    assert continued["frame"] == end
-    assert all(r["frame"] > end for r in records(result, "speech_started"))
+    assert continued.frame == end
+    assert all(r.frame > end for r in records(result, "speech_started"))
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -146,4 +146,4 @@ def test_no_noinput_fires_while_the_callee_speaks(tmp_path, name):
     path, result = never_pausing(tmp_path, name)
     spans = [(s.start, s.end) for s in segments(path)]
     for record in records(result, "noinput"):
-        assert not [a for a, b in spans if a < record["frame"] < b]
+        assert not [a for a, b in spans if a < record.frame < b]

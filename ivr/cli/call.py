@@ -10,31 +10,28 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ivr.cli.common import (
+from ivr.app.config import call_settings, placeholder_values
+from ivr.app.keep import log_call, write_page
+from ivr.app.options import (
+    AgentIdOption,
     AnswerWithinOption,
     CalleeOption,
     DbOption,
     NoDbOption,
+    OrgOption,
+    PromptCacheOption,
     ReportOption,
-    apply_script_config,
-    detector_settings,
-    fail_line,
-    make_console,
+    ScriptOption,
+    SetOption,
 )
-from ivr.cli.records import (
-    call_record,
-    calls_command,
-    draw_picture,
-    open_call_log,
-    qa_of,
-    report_view,
-)
-from ivr.cli.replay import ASR_MODES, asr_setup, placeholder_values
+from ivr.app.recognition import ASR_MODES
+from ivr.app.records import calls_command, draw_picture, open_call_log, qa_of, report_view
+from ivr.app.setup import CallSetup, load_call_script, set_up_call
+from ivr.cli.common import fail_line, make_console
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 from ivr.qa.phrases import load_forbidden
 from ivr.qa.score import QaSettings
-from ivr.report.html import write_report
 
 EXIT_CODES = {"aborted": 130, "device_error": 1}
 """Exit status by outcome; every other outcome is a call that ended normally (0)."""
@@ -58,13 +55,34 @@ def _list_devices() -> None:
     make_console().print(table)
 
 
+def open_line(input_device: str | None, output_device: str | None):
+    """The sound card's microphone and speaker as the call's line (DeviceError if not)."""
+    from ivr.audio.duplex import SoundCardLine
+
+    return SoundCardLine(input_device, output_device)
+
+
+def live_session(line, setup: CallSetup, view, name: str):
+    """The live call over `line`, with the set-up's script, prompts, settings and recognition;
+    `view` observes it, `name` names it (the recording's file name)."""
+    from ivr.call.live import LiveCall
+
+    return LiveCall(
+        line,
+        setup.script,
+        setup.prompts,
+        setup.settings,
+        setup.recognition.vosk,
+        observer=view,
+        name=name,
+    )
+
+
 def call_command(
-    script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
-        "outbound"
-    ),
+    script: ScriptOption = "outbound",
     number: Annotated[str | None, typer.Option(help="The number called: {number}.")] = None,
-    org: Annotated[str | None, typer.Option(help="Value of {org}.")] = None,
-    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    org: OrgOption = None,
+    agent_id: AgentIdOption = None,
     input_device: Annotated[
         str | None, typer.Option(help="Microphone: index or name (see --list-devices).")
     ] = None,
@@ -81,12 +99,10 @@ def call_command(
     config: Annotated[
         Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
     ] = None,
-    settings_overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Detector setting, e.g. vad.hangover_ms=400.")
-    ] = None,
+    settings_overrides: SetOption = None,
     asr: Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")] = "vosk",
     model: Annotated[str | None, typer.Option(help="Vosk model folder or name.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    cache_dir: PromptCacheOption = None,
     show_numbers: Annotated[
         bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
     ] = False,
@@ -102,43 +118,29 @@ def call_command(
         return
     if asr not in ASR_MODES or asr == "reference":
         fail_line(f"invalid --asr {asr!r} for a live call: use vosk or none")
-    from ivr.audio.devices import LiveStreams
-    from ivr.call.live import LiveSession
     from ivr.cli.live_view import LiveView
-    from ivr.script.loader import load_script
-    from ivr.tts.prompt_cache import PromptCache
 
     console = make_console()
     try:
         values = placeholder_values(config, org, agent_id, number)
-        loaded = apply_script_config(load_script(script, values), config)
-        settings = detector_settings(config, settings_overrides or [])
-        cache = PromptCache(cache_dir)
-        cache.render_all(loaded.prompts)  # the call never waits for synthesis
-        recognition = asr_setup(asr, model, None)
+        loaded = load_call_script(script, values, config)
+        settings = call_settings(config, settings_overrides or [])
+        setup = set_up_call(loaded, settings, cache_dir, asr, model)  # renders every prompt
         forbidden = load_forbidden()
         QaSettings.for_script(loaded, answer_within_ms)
-        streams = LiveStreams(input_device, output_device)
+        line = open_line(input_device, output_device)
     except DeviceError as exc:
         hint = "" if "--list-devices" in str(exc) else " (see --list-devices, or use ivr replay)"
         fail_line(f"{exc}{hint}", code=1)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
-    if recognition.get("notice"):
-        console.print(f"note: {recognition['notice']}", style="yellow", markup=False)
+    if setup.recognition.notice:
+        console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     recording = record or Path("calls") / f"call-{stamp}.wav"
     timeline = recording.with_suffix(".timeline.jsonl")
     view = LiveView(console, show_numbers)
-    session = LiveSession(
-        streams,
-        loaded,
-        cache,
-        settings,
-        recognition.get("vosk"),
-        observer=view,
-        name=recording.name,
-    )
+    session = live_session(line, setup, view, recording.name)
     started = datetime.now().astimezone()
     with view:
         result = session.run(recording, timeline, show_numbers)
@@ -160,10 +162,9 @@ def call_command(
         markup=False,
     )
     if not no_db:
-        record = call_record(result, loaded, values, "live", qa, started, callee)
         try:
             with open_call_log(db, show_numbers) as log:
-                call_id = log.add(record)
+                call_id = log_call(log, result, loaded, values, "live", qa, started, callee)
         except IvrError as exc:
             fail_line(f"{exc} (the recording and timeline are saved)", code=1)
         shown_log = f"call {call_id} logged in {log.path} ({calls_command(log, 'show')} {call_id})"
@@ -172,10 +173,11 @@ def call_command(
         picture, note = draw_picture(result, report / "pictures", settings, show_numbers)
         subtitle = f"live call, script {loaded.name}"
         try:
-            view = report_view(result, qa, picture, note)
-            page = write_report(report, [view], "ivr call", show_numbers, subtitle)
-        except OSError as exc:
-            fail_line(f"{report}: cannot write the report: {exc}", code=1)
+            page = write_page(
+                report, [report_view(result, qa, picture, note)], "ivr call", show_numbers, subtitle
+            )
+        except IvrError as exc:
+            fail_line(str(exc), code=1)
         console.print(f"report {page}", markup=False)
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 

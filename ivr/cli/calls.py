@@ -50,7 +50,7 @@ def parse_since(text: str, now: datetime | None = None) -> str:
 
 
 def _open(db: Path | None, show_numbers: bool):
-    from ivr.cli.records import call_log_path
+    from ivr.app.records import call_log_path
     from ivr.records.calllog import CallLog
 
     path = call_log_path(db)

@@ -11,10 +11,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ivr.app.config import call_settings
 from ivr.audio.format import ms_to_frames
 from ivr.audio.source import CHANNELS, RAW_ENCODINGS, FileSource, RawFormat
 from ivr.call.expect import callee_channels
-from ivr.cli.common import detector_settings, fail_line, make_console
+from ivr.cli.common import fail_line, make_console
 from ivr.detect import Analysis, analyze
 from ivr.errors import IvrError
 
@@ -48,7 +49,7 @@ class ScriptGains:
                 analysis.segments,
                 analysis.floor_dbfs,
                 self.steps,
-                analysis.settings,
+                analysis.settings.classify,
                 self.answers,
                 self.end_of_speech,
             )
@@ -184,7 +185,7 @@ def detect_command(
     if channel is not None and channel not in CHANNELS:
         fail_line(f"invalid --channel {channel!r}: use left, right or mix")
     try:
-        settings = detector_settings(config, settings_overrides or [])
+        settings = call_settings(config, settings_overrides or [])
         raw = RawFormat(raw_rate, raw_encoding, raw_channels) if raw_rate is not None else None
         expected = _expectations(expect)
         sides = callee_channels(expect) if channel is None else {}

@@ -13,9 +13,19 @@ from rich.text import Text
 
 from ivr.audio.format import frames_to_seconds
 from ivr.privacy import mask_number
+from ivr.timeline import (
+    EngineRecord,
+    PromptOut,
+    Recognized,
+    Streams,
+    TimelineRecord,
+    VadEnd,
+    VadStart,
+    record_to_json,
+)
 
 if TYPE_CHECKING:
-    from ivr.call.live import LiveSession
+    from ivr.call.live import LiveCall
 
 REFRESH_S = 0.1
 """How often the panel is redrawn (s)."""
@@ -23,17 +33,19 @@ REFRESH_S = 0.1
 SHOWN_EVENTS = 12
 """Events kept on the panel."""
 
-QUIET = {"vad_start", "vad_end", "prompt_out", "streams"}
+QUIET = (VadStart, VadEnd, PromptOut, Streams)
 """Timeline records that are detector or device detail, not dialog events."""
 
 
-def describe(record: dict[str, Any], show_numbers: bool = False) -> str:
-    """One timeline record as a line of text."""
+def describe(record: TimelineRecord, show_numbers: bool = False) -> str:
+    """One timeline record as a line of text: its time, event, state and fields as the timeline
+    file has them (the words of a recognition left out)."""
+    data = record_to_json(record)
     details = ", ".join(
-        f"{k}={v}" for k, v in record.items() if k not in ("t", "frame", "event", "state", "words")
+        f"{k}={v}" for k, v in data.items() if k not in ("t", "frame", "event", "state", "words")
     )
-    state = f" [{record['state']}]" if "state" in record else ""
-    line = f"{record['t']:8.2f} s  {record['event']}{state}" + (f"  {details}" if details else "")
+    state = f" [{data['state']}]" if "state" in data else ""
+    line = f"{record.t:8.2f} s  {record.event}{state}" + (f"  {details}" if details else "")
     return line if show_numbers else mask_number(line)
 
 
@@ -75,11 +87,11 @@ class LiveView:
         if self._live is not None:
             self._live.__exit__(*exc)
 
-    def __call__(self, session: LiveSession) -> None:
+    def __call__(self, session: LiveCall) -> None:
         log = session.engine.log
         if not self.interactive:
             for record in log[self._printed :]:
-                if record["event"] not in QUIET:
+                if not isinstance(record, QUIET):
                     self.console.print(
                         describe(record, self.show_numbers), markup=False, highlight=False
                     )
@@ -92,14 +104,14 @@ class LiveView:
         assert self._live is not None
         self._live.update(self.render(session), refresh=True)
 
-    def finish(self, session: LiveSession) -> None:
+    def finish(self, session: LiveCall) -> None:
         """Print what remains (the last events) once the call is over."""
         if self.interactive and self._live is not None:
             self._live.update(self.render(session), refresh=True)
         else:
             self(session)
 
-    def render(self, session: LiveSession) -> Panel:
+    def render(self, session: LiveCall) -> Panel:
         engine = session.engine
         result = session.last_result
         voiced = bool(result is not None and result.voiced[-1])
@@ -110,14 +122,21 @@ class LiveView:
             if deadline is not None and engine.listening
             else "-"
         )
-        state = next((r["state"] for r in reversed(engine.log) if "state" in r), "-")
-        heard = [r for r in engine.log if r["event"] == "recognized"]
-        transcript = heard[-1]["text"] if heard else ""
+        state = next(
+            (
+                r.state
+                for r in reversed(engine.log)
+                if isinstance(r, EngineRecord) and r.state is not None
+            ),
+            "-",
+        )
+        heard = [r for r in engine.log if isinstance(r, Recognized)]
+        transcript = heard[-1].text if heard else ""
         head = Table.grid(padding=(0, 2))
         head.add_row("state", state, "time", f"{frames_to_seconds(session.frames):.1f} s")
         head.add_row("listening", "yes" if engine.listening else "no", "timeout in", countdown)
         head.add_row("heard", transcript or "-", "prompts", ", ".join(engine.prompts_said) or "-")
-        events = [r for r in engine.log if r["event"] not in QUIET][-SHOWN_EVENTS:]
+        events = [r for r in engine.log if not isinstance(r, QUIET)][-SHOWN_EVENTS:]
         lines = Text("\n".join(describe(r, self.show_numbers) for r in events))
         body = Group(head, meter(session.level_dbfs, floor, voiced), lines)
         return Panel(body, title=f"ivr call: {session.script.name}", border_style="blue")

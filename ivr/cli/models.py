@@ -10,16 +10,15 @@ from typing import Annotated
 import typer
 
 from ivr.asr.fetch import DOWNLOAD_TIMEOUT_S, check_model_name, fetch_model
+from ivr.asr.model_check import check_model, describe_model
+from ivr.asr.model_load import load_model
 from ivr.asr.models import (
     DEFAULT_MODEL,
     KNOWN_MODELS,
     MODEL_BASE_URL,
     MODEL_ENV,
     ModelLocation,
-    check_model,
-    describe_model,
     find_model,
-    load_model,
     local_models,
     locate,
     models_dir,

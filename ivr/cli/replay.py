@@ -7,30 +7,30 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import Progress
 
-from ivr.call.expect import callee_channels
-from ivr.cli.common import (
+from ivr.app.config import call_settings, placeholder_values
+from ivr.app.keep import log_call, write_page
+from ivr.app.options import (
+    AgentIdOption,
     AnswerWithinOption,
     CalleeOption,
     DbOption,
     NoDbOption,
+    PromptCacheOption,
     ReportOption,
-    apply_script_config,
-    detector_settings,
-    fail_line,
-    load_config,
-    make_console,
+    ScriptOption,
+    SetOption,
 )
-from ivr.cli.records import (
-    call_record,
-    calls_command,
-    draw_picture,
-    open_call_log,
-)
+from ivr.app.recognition import ASR_MODES
+from ivr.app.recordings import expand, output_stems
+from ivr.app.records import calls_command, draw_picture, open_call_log
+from ivr.app.setup import CallSetup, load_call_script, set_up_call
+from ivr.call.expect import callee_channels
+from ivr.cli.common import fail_line, make_console
 from ivr.cli.replay_outcomes import (
     Outcome,
     expectation_table,
@@ -38,23 +38,20 @@ from ivr.cli.replay_outcomes import (
     remarks,
     report_call,
 )
+from ivr.detect.settings import CallSettings
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
 from ivr.qa.phrases import load_forbidden
-from ivr.report.html import write_report
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".au", ".aiff", ".aif"}
-"""File endings picked up from a folder."""
+from ivr.script.model import Script
 
 
 @dataclass(frozen=True)
 class ReplayJob:
-    """Everything a worker needs to replay calls (picklable)."""
+    """Everything a worker needs to replay calls (picklable): the script and the settings as
+    read once, and where the rest comes from."""
 
-    script: str
-    values: dict[str, str]
-    settings_config: Path | None
-    overrides: tuple[str, ...]
+    script: Script
+    settings: CallSettings
     channel: str | None
     """The callee's side of stereo files, or None: each file's `callee_channel` in the
     --expect manifest, else mix."""
@@ -67,147 +64,68 @@ class ReplayJob:
     pictures: Path | None = None
     """Folder for each call's timeline picture (for --report), or None."""
 
-
-_WORKER: dict[str, Any] = {}
-
-
-def _setup(job: ReplayJob) -> dict[str, Any]:
-    from ivr.script.loader import load_script
-    from ivr.tts.prompt_cache import PromptCache
-
-    script = apply_script_config(load_script(job.script, job.values), job.settings_config)
-    cache = PromptCache(job.cache_dir)
-    cache.render_all(script.prompts)  # a call never waits for synthesis
-    settings = detector_settings(job.settings_config, list(job.overrides))
-    env = {"script": script, "cache": cache, "settings": settings, "job": job}
-    env["channels"] = callee_channels(job.reference) if job.channel is None else {}
-    env.update(asr_setup(job.asr, job.model, job.reference))
-    return env
+    def set_up(self) -> ReplayWorker:
+        """The call set-up and the callee channels this job's calls run with."""
+        setup = set_up_call(
+            self.script, self.settings, self.cache_dir, self.asr, self.model, self.reference
+        )
+        channels = callee_channels(self.reference) if self.channel is None else {}
+        return ReplayWorker(self, setup, channels)
 
 
-ASR_MODES = ("vosk", "reference", "none")
-"""--asr: the Vosk recognizer, reference transcripts from a manifest, or detector-only."""
+@dataclass(frozen=True)
+class ReplayWorker:
+    """A job set up in one process: what replays its calls."""
 
-MANDARIN = ("cn", "zh", None)
-"""Model languages usable with ivr's Mandarin scripts (None: not known from the name)."""
+    job: ReplayJob
+    setup: CallSetup
+    channels: dict[str, str]
+    """File name -> the callee's side, from the --expect manifest (without --channel)."""
+
+    def replay(self, work: tuple[str, str]) -> Outcome:
+        """Replay one file; `work` is (its path, the stem of its outputs)."""
+        from ivr.call.replay import replay_file
+
+        path, stem = work
+        started = datetime.now().astimezone()
+        job, setup = self.job, self.setup
+        try:
+            result = replay_file(
+                Path(path),
+                setup.script,
+                setup.prompts,
+                setup.settings,
+                job.out_dir,
+                job.channel or self.channels.get(Path(path).name, "mix"),
+                setup.recognition.backend_for(Path(path)),
+                job.show_numbers,
+                stem,
+            )
+        except IvrError as exc:
+            return Outcome(file=path, started=started, error=str(exc))
+        picture, picture_error = None, ""
+        if job.pictures is not None:
+            picture, picture_error = draw_picture(
+                result, job.pictures, setup.settings, job.show_numbers
+            )
+        return Outcome(path, started, result, picture=picture, picture_error=picture_error)
 
 
-def asr_setup(asr: str, model: str | None, reference: Path | None) -> dict[str, Any]:
-    """What recognition a call uses, and a notice to print once when it runs without."""
-    if asr == "none":
-        return {"notice": "recognition off (--asr none): speech counts as an answer"}
-    if asr == "reference":
-        from ivr.call.recognition import reference_transcripts
-
-        if reference is None:
-            raise IvrError("--asr reference needs a manifest with transcripts: give --expect")
-        return {"reference": reference_transcripts(reference)}
-    from ivr.asr.models import find_model
-    from ivr.asr.recognizer import SpeechModel
-    from ivr.call.recognition import VoskBackend
-
-    location = find_model(model)
-    chosen = location is not None and location.source in ("--model", "IVR_VOSK_MODEL")
-    if location is None or (not chosen and location.language not in MANDARIN):
-        found = "" if location is None else f" ({location.name} from {location.source} is not)"
-        return {
-            "notice": "no Mandarin speech model found"
-            + found
-            + ": calls run in detector-only mode (speech counts as an answer, no transcripts); "
-            "`ivr models fetch vosk-model-small-cn-0.22`, or --asr reference"
-        }
-    return {"vosk": VoskBackend(SpeechModel(location.path)), "model": location}
+_WORKER: dict[str, ReplayWorker] = {}
+"""The worker of this process (set up once per process)."""
 
 
 def _init_worker(job: ReplayJob) -> None:
-    _WORKER.update(_setup(job))
+    _WORKER["worker"] = job.set_up()
 
 
 def _replay_one(work: tuple[str, str]) -> Outcome:
-    """Replay one file; `work` is (its path, the stem of its outputs)."""
-    from ivr.call.replay import replay_file
-
-    path, stem = work
-    started = datetime.now().astimezone()
-
-    env = _WORKER
-    job: ReplayJob = env["job"]
-    asr = env.get("vosk")
-    if "reference" in env:
-        from ivr.call.recognition import ReferenceBackend
-
-        asr = ReferenceBackend(env["reference"].get(Path(path).name, []))
-    try:
-        result = replay_file(
-            Path(path),
-            env["script"],
-            env["cache"],
-            env["settings"],
-            job.out_dir,
-            job.channel or env["channels"].get(Path(path).name, "mix"),
-            asr,
-            job.show_numbers,
-            stem,
-        )
-    except IvrError as exc:
-        return Outcome(file=path, started=started, error=str(exc))
-    picture, picture_error = None, ""
-    if job.pictures is not None:
-        picture, picture_error = draw_picture(
-            result, job.pictures, env["settings"], job.show_numbers
-        )
-    return Outcome(path, started, result, picture=picture, picture_error=picture_error)
-
-
-def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
-    """The stem of each file's outputs (`<stem>.call.wav`, ...): its own, with phone numbers
-    masked unless `show_numbers`; stems that would clash get -2, -3, ... added."""
-    stems, taken = [], set()
-    for path in files:
-        stem = path.stem if show_numbers else mask_number(path.stem)
-        unique, n = stem, 1
-        while unique in taken:
-            n += 1
-            unique = f"{stem}-{n}"
-        taken.add(unique)
-        stems.append(unique)
-    return stems
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; folders as the audio files inside them (sorted)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
-            found = [p for p in found if not p.name.endswith(".call.wav")]
-            files.extend(found)
-        else:
-            files.append(path)
-    return files
-
-
-def placeholder_values(
-    config: Path | None, org: str | None, agent_id: str | None, number: str | None
-) -> dict[str, str]:
-    """Placeholder values: a config file's `values:`, then --org, --agent-id, --number."""
-    values: dict[str, str] = {}
-    if config is not None:
-        section = load_config(config).get("values") or {}
-        if not isinstance(section, dict):
-            raise IvrError(f"{config}: `values:` must be a mapping of placeholder values")
-        values.update({str(k): str(v) for k, v in section.items()})
-    for key, value in (("org", org), ("agent_id", agent_id), ("number", number)):
-        if value is not None:
-            values[key] = value
-    return values
+    return _WORKER["worker"].replay(work)
 
 
 def replay_command(
     paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders of them.")],
-    script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
-        "outbound"
-    ),
+    script: ScriptOption = "outbound",
     channel: Annotated[
         str | None,
         typer.Option(
@@ -224,15 +142,13 @@ def replay_command(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Calls replayed in parallel.")] = 1,
     org: Annotated[str | None, typer.Option(help="Value of {org} in the prompts.")] = None,
-    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    agent_id: AgentIdOption = None,
     number: Annotated[str | None, typer.Option(help="Value of {number} (the callee).")] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML with `values:` and `detect:` settings.")
     ] = None,
-    settings_overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Detector setting, e.g. vad.hangover_ms=400.")
-    ] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    settings_overrides: SetOption = None,
+    cache_dir: PromptCacheOption = None,
     show_numbers: Annotated[
         bool,
         typer.Option(help="Phone numbers unmasked in the output, call log, timelines, report."),
@@ -266,10 +182,8 @@ def replay_command(
     try:
         values = placeholder_values(config, org, agent_id, number)
         job = ReplayJob(
-            script,
-            values,
-            config,
-            tuple(settings_overrides or ()),
+            load_call_script(script, values, config),
+            call_settings(config, settings_overrides or []),
             channel,
             out,
             cache_dir,
@@ -279,22 +193,23 @@ def replay_command(
             show_numbers,
             report / "pictures" if report is not None else None,
         )
-        env = _setup(job)  # checks script, values and settings once, before any call
-        QaSettings.for_script(env["script"], answer_within_ms)
+        worker = job.set_up()  # renders every prompt and loads the recognizer, before any call
+        setup = worker.setup
+        QaSettings.for_script(setup.script, answer_within_ms)
         expectations = load_expectations(expect) if expect is not None else {}
         forbidden = load_forbidden()
         log = None if no_db else open_call_log(db, show_numbers)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
-    _WORKER.update(env)
+    _WORKER["worker"] = worker
     console = make_console()
-    if env.get("notice"):
-        console.print(f"note: {env['notice']}", style="yellow", markup=False, highlight=False)
-    elif env.get("model") is not None:
-        where = env["model"]
+    recognition = setup.recognition
+    if recognition.notice:
+        console.print(f"note: {recognition.notice}", style="yellow", markup=False, highlight=False)
+    elif recognition.model is not None:
+        where = recognition.model
         console.print(f"speech model {where.name} ({where.source})", markup=False)
     shown = (lambda text: text) if show_numbers else mask_number
-    recognizes = "vosk" in env or "reference" in env
     outcomes: list[Outcome] = []
     work = list(zip(map(str, files), output_stems(files, show_numbers), strict=True))
     with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
@@ -307,15 +222,12 @@ def replay_command(
             results = pool.map(_replay_one, work)
         try:
             for result in results:
-                result = judge(result, env["script"], forbidden, answer_within_ms, expectations,
-                                recognizes)  # fmt: skip
+                result = judge(result, setup.script, forbidden, answer_within_ms, expectations,
+                                recognition.recognizes)  # fmt: skip
                 outcomes.append(result)
                 if log is not None and result.result is not None:
-                    record = call_record(
-                        result.result, env["script"], values, "replay", result.qa,
-                        result.started, callee, remarks(result),
-                    )  # fmt: skip
-                    log.add(record)
+                    log_call(log, result.result, setup.script, values, "replay", result.qa,
+                             result.started, callee, remarks(result))  # fmt: skip
                 if result.result is None:
                     console.print(f"error: {shown(result.error)}", style="red", markup=False)
                 else:
@@ -332,12 +244,12 @@ def replay_command(
     if out is not None:
         console.print(f"recordings and timelines in {out}{os.sep}", markup=False)
     if report is not None:
-        subtitle = f"script {env['script'].name} · {len(outcomes)} calls"
+        subtitle = f"script {setup.script.name} · {len(outcomes)} calls"
         calls = [report_call(o, expectations) for o in outcomes]
         try:
-            page = write_report(report, calls, "ivr replay", show_numbers, subtitle)
-        except OSError as exc:
-            fail_line(f"{report}: cannot write the report: {exc}", code=1)
+            page = write_page(report, calls, "ivr replay", show_numbers, subtitle)
+        except IvrError as exc:
+            fail_line(str(exc), code=1)
         console.print(f"report {page}", markup=False)
     if log is not None:
         console.print(f"calls logged in {log.path} ({calls_command(log, 'list')})", markup=False)

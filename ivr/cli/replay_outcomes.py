@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from ivr.cli.records import qa_of, report_view
+from ivr.app.records import qa_of, report_view
 from ivr.privacy import mask_number
 from ivr.qa.phrases import ForbiddenPhrase
 from ivr.report.html import ReportCall

@@ -9,14 +9,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ivr.app.config import call_settings, placeholder_values
+from ivr.app.options import AgentIdOption, OrgOption, PromptCacheOption
+from ivr.app.recordings import expand
+from ivr.app.setup import load_call_script, set_up_call
 from ivr.atomic import write_text_atomic
-from ivr.cli.common import (
-    apply_script_config,
-    detector_settings,
-    fail_line,
-    make_console,
-)
-from ivr.cli.replay import expand, placeholder_values
+from ivr.cli.common import fail_line, make_console
 from ivr.errors import IvrError
 from ivr.script.overrides import SCRIPT_PARAMS
 
@@ -40,19 +38,17 @@ def tune_command(
     out: Annotated[Path, typer.Option(help="Folder for results, overlay and picture.")] = Path(
         "out/tune"
     ),
-    org: Annotated[str | None, typer.Option(help="Value of {org}.")] = None,
-    agent_id: Annotated[str | None, typer.Option(help="Value of {agent_id}.")] = None,
+    org: OrgOption = None,
+    agent_id: AgentIdOption = None,
     number: Annotated[str | None, typer.Option(help="Value of {number}.")] = None,
     config: Annotated[Path | None, typer.Option(help="Base config (values, detect, script).")] = (
         None
     ),
     channel: Annotated[str, typer.Option(help="Stereo files: the callee's side.")] = "mix",
     cache_dir: Annotated[Path | None, typer.Option(help="Detector output cache folder.")] = None,
-    prompt_cache: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    prompt_cache: PromptCacheOption = None,
 ) -> None:
     """Evaluate every grid combination on every labelled call; recommend the best setting."""
-    from ivr.script.loader import load_script
-    from ivr.tts.prompt_cache import PromptCache
     from ivr.tune.grid import combinations, parse_axis
     from ivr.tune.metrics import labels_from_manifest, missing_details
     from ivr.tune.report import (
@@ -77,9 +73,16 @@ def tune_command(
         combos = combinations(axes)
         labels = labels_from_manifest(labels_path)
         values = placeholder_values(config, org, agent_id, number)
-        loaded = apply_script_config(load_script(script, values), config)
-        settings = detector_settings(config, [])
-        audio = PromptCache(prompt_cache).render_all(loaded.prompts)
+        loaded = load_call_script(script, values, config)
+        setup = set_up_call(loaded, call_settings(config, []), prompt_cache)
+        job = SweepJob.plan(
+            script=loaded,
+            settings=setup.settings,
+            prompt_frames=setup.prompt_frames(),
+            combos=combos,
+            cache_dir=cache_dir or _default_cache(),
+            channel=channel,
+        )
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
     params = [name for name, _ in axes]
@@ -90,14 +93,6 @@ def tune_command(
         console.print(f"skipped {name}: no label in {labels_path}", style="yellow", markup=False)
     if not calls:
         fail_line(f"no labelled calls in {folder}")
-    job = SweepJob(
-        script=loaded,
-        settings=settings,
-        prompt_frames={loaded.prompts[p]: a.frames for p, a in audio.items()},
-        combos=combos,
-        cache_dir=cache_dir or _default_cache(),
-        channel=channel,
-    )
     console.print(
         f"{len(calls)} calls x {len(combos)} combinations = {len(calls) * len(combos)} "
         f"evaluations, {jobs} process(es)",

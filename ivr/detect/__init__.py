@@ -3,13 +3,23 @@
 from ivr.detect.analysis import Analysis, analyze
 from ivr.detect.classify import Situation, classify_window
 from ivr.detect.frontend import BlockResult, Detectors
-from ivr.detect.settings import DetectorSettings, NoiseSettings, VadSettings
+from ivr.detect.settings import (
+    CallSettings,
+    ClassifySettings,
+    EchoSettings,
+    FrontEndSettings,
+    NoiseSettings,
+    VadSettings,
+)
 
 __all__ = [
     "Analysis",
     "BlockResult",
-    "DetectorSettings",
+    "CallSettings",
+    "ClassifySettings",
     "Detectors",
+    "EchoSettings",
+    "FrontEndSettings",
     "NoiseSettings",
     "Situation",
     "VadSettings",

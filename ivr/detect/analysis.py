@@ -12,7 +12,7 @@ from ivr.audio.source import FileSource
 from ivr.detect.classify import Situation, classify_window
 from ivr.detect.frontend import Detectors
 from ivr.detect.noise import FloorSummary
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import CallSettings
 from ivr.events import Segment, SpeechEnded
 
 
@@ -40,7 +40,7 @@ class Analysis:
     floor_dbfs: float
     floor_max_dbfs: float
     classification: Situation
-    settings: DetectorSettings
+    settings: CallSettings
     track: FrameTrack | None = field(default=None, repr=False)
 
     @property
@@ -83,10 +83,11 @@ class Analysis:
 
 
 def analyze(
-    source: FileSource, settings: DetectorSettings | None = None, keep_frames: bool = False
+    source: FileSource, settings: CallSettings | None = None, keep_frames: bool = False
 ) -> Analysis:
     """Run the detectors over a whole source. Memory stays flat unless `keep_frames`."""
-    detectors = Detectors(settings)
+    settings = settings or CallSettings()
+    detectors = Detectors(settings.front_end)
     summary = FloorSummary()
     segments: list[Segment] = []
     parts: list[tuple[np.ndarray, ...]] = []
@@ -110,7 +111,7 @@ def analyze(
         segments=segments,
         floor_dbfs=floor,
         floor_max_dbfs=summary.maximum,
-        classification=classify_window(segments, floor, detectors.settings),
-        settings=detectors.settings,
+        classification=classify_window(segments, floor, settings.classify),
+        settings=settings,
         track=track,
     )

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from ivr.detect.level import dbfs_to_power, power_to_dbfs
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import ClassifySettings
 from ivr.events import Segment
 
 
@@ -33,7 +33,7 @@ def segment_total_dbfs(segment: Segment) -> float:
     return float(power_to_dbfs(total))
 
 
-def is_clear(segment: Segment, floor_dbfs: float, settings: DetectorSettings) -> bool:
+def is_clear(segment: Segment, floor_dbfs: float, settings: ClassifySettings) -> bool:
     """Whether a segment's speech stands clear of the noise (see classify_window)."""
     if max(floor_dbfs, segment.floor_dbfs) < settings.noisy_floor_dbfs:
         return segment.snr_db >= settings.min_snr_db
@@ -42,7 +42,7 @@ def is_clear(segment: Segment, floor_dbfs: float, settings: DetectorSettings) ->
 
 
 def classify_window(
-    segments: Iterable[Segment], floor_dbfs: float, settings: DetectorSettings
+    segments: Iterable[Segment], floor_dbfs: float, settings: ClassifySettings
 ) -> Situation:
     """Classify a window from its speech segments and its noise floor (dBFS).
 

@@ -14,7 +14,7 @@ from ivr.audio.format import FRAME_SAMPLES
 from ivr.detect.highpass import high_pass
 from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.noise import NoiseFloor
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
 from ivr.events import DetectorEvent
@@ -42,8 +42,8 @@ class BlockResult:
 class Detectors:
     """The detector front end, fed blocks of (n, 320) int16 frames in order."""
 
-    def __init__(self, settings: DetectorSettings | None = None) -> None:
-        self.settings = settings or DetectorSettings()
+    def __init__(self, settings: FrontEndSettings | None = None) -> None:
+        self.settings = settings or FrontEndSettings()
         self._vad = VoiceActivity(self.settings.vad.aggressiveness)
         self._floor = NoiseFloor(self.settings.noise)
         self._segmenter = SpeechSegmenter(

@@ -1,8 +1,11 @@
-"""Every detector threshold in one typed settings object, with units, defaults and ranges.
+"""Every call setting in typed objects by audience, with units, defaults and ranges.
 
-Names are dotted for overrides (`vad.aggressiveness`, `noise.window_ms`, `low_volume_dbfs`), as
-used by config files and tuning grids. A bad value raises `ValueError` naming the parameter and
-its allowed range.
+Three parts, each read by one component: `FrontEndSettings` (the detectors: what they output
+depends on these alone, so they key the tuning cache), `ClassifySettings` (the engine's
+thresholds on those outputs: quiet, noisy, choppy) and `EchoSettings` (barge-in against our
+own echo). `CallSettings` holds the three and reads them from config files, `--set` options
+and tuning grids by their dotted names (`vad.aggressiveness`, `noise.window_ms`,
+`low_volume_dbfs`). A bad value raises `ValueError` naming the parameter and its allowed range.
 """
 
 from __future__ import annotations
@@ -63,11 +66,38 @@ class NoiseSettings:
 
 
 @dataclass(frozen=True)
-class DetectorSettings:
-    """All detector settings; defaults in one place."""
+class FrontEndSettings:
+    """What the detectors (ivr.detect.frontend.Detectors) are set up with: their outputs, the
+    speech events and the noise floor of every frame, depend on the audio and these alone."""
 
     vad: VadSettings = field(default_factory=VadSettings)
     noise: NoiseSettings = field(default_factory=NoiseSettings)
+    choppy_gap_ms: int = 100
+    """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
+    overhang bridges most pauses between words, so natural speech has few."""
+
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {"choppy_gap_ms": (20, 2000)}
+
+    def __post_init__(self) -> None:
+        _check_ranges(self.vad, "vad.")
+        _check_ranges(self.noise, "noise.")
+        _check_ranges(self, "")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every dotted name of a front-end setting (`vad.*`, `noise.*`, `choppy_gap_ms`)."""
+        return sorted(_flatten(cls()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat dict of dotted names to values."""
+        return _flatten(self)
+
+
+@dataclass(frozen=True)
+class ClassifySettings:
+    """The thresholds the engine judges detector outputs by (ivr.detect.classify,
+    ivr.engine.utterance): speech, too quiet, too noisy, cutting in and out."""
+
     low_volume_dbfs: float = -40.0
     """Speech whose active level is below this (dBFS) is `low_volume`: heard, but too quiet."""
     min_snr_db: float = 10.0
@@ -82,12 +112,6 @@ class DetectorSettings:
     stand at least this far (dB) above the segment's mean floor to be understood: a talker
     16 dB or more above office babble reaches 21 dB and more there, the babble itself at most
     14 dB in a minute of it."""
-    echo_margin_db: float = 10.0
-    """Barge-in: while we speak, the microphone hears our own prompt. Speech starting then
-    counts only if it is this much louder (dB) than the level heard during the prompt so far."""
-    choppy_gap_ms: int = 100
-    """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
-    overhang bridges most pauses between words, so natural speech has few."""
     choppy_min_gaps: int = 3
     """An utterance with at least this many dropouts (counting the gaps between its pieces) ...
     Over a line with no noise at all (a codec's digital silence) webrtcvad bridges nothing, and
@@ -100,42 +124,79 @@ class DetectorSettings:
         "min_snr_db": (-10.0, 60.0),
         "noisy_floor_dbfs": (-90.0, 0.0),
         "noisy_min_snr_db": (-10.0, 60.0),
-        "echo_margin_db": (0.0, 60.0),
-        "choppy_gap_ms": (20, 2000),
         "choppy_min_gaps": (1, 100),
         "choppy_min_rate_hz": (0.0, 50.0),
     }
 
     def __post_init__(self) -> None:
-        for obj, prefix in ((self.vad, "vad."), (self.noise, "noise."), (self, "")):
-            _check_ranges(obj, prefix)
+        _check_ranges(self, "")
+
+
+@dataclass(frozen=True)
+class EchoSettings:
+    """Barge-in against our own echo (ivr.call.echo.EchoGuard)."""
+
+    echo_margin_db: float = 10.0
+    """Barge-in: while we speak, the microphone hears our own prompt. Speech starting then
+    counts only if it is this much louder (dB) than the level heard during the prompt so far."""
+
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {"echo_margin_db": (0.0, 60.0)}
+
+    def __post_init__(self) -> None:
+        _check_ranges(self, "")
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """All the settings of a call, by audience; defaults in one place."""
+
+    front_end: FrontEndSettings = field(default_factory=FrontEndSettings)
+    classify: ClassifySettings = field(default_factory=ClassifySettings)
+    echo: EchoSettings = field(default_factory=EchoSettings)
 
     @classmethod
     def names(cls) -> list[str]:
         """Every settable name, dotted (e.g. `vad.aggressiveness`)."""
-        return sorted(_flatten(cls()).keys())
+        return sorted(cls().as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """Flat dict of dotted names to values."""
-        return _flatten(self)
+        return {
+            **self.front_end.as_dict(),
+            **dataclasses.asdict(self.classify),
+            **dataclasses.asdict(self.echo),
+        }
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> DetectorSettings:
+    def with_overrides(self, overrides: Mapping[str, Any]) -> CallSettings:
         """A copy with dotted names replaced, e.g. {"vad.aggressiveness": 3}."""
-        vad = dict(dataclasses.asdict(self.vad))
-        noise = dict(dataclasses.asdict(self.noise))
-        top = {k: getattr(self, k) for k in TOP_LEVEL}
+        parts = {
+            "vad": dataclasses.asdict(self.front_end.vad),
+            "noise": dataclasses.asdict(self.front_end.noise),
+            "front_end": {"choppy_gap_ms": self.front_end.choppy_gap_ms},
+            "classify": dataclasses.asdict(self.classify),
+            "echo": dataclasses.asdict(self.echo),
+        }
+        top_level = (parts["front_end"], parts["classify"], parts["echo"])
         for name, value in overrides.items():
             group, _, key = name.rpartition(".")
-            target = {"vad": vad, "noise": noise, "": top}.get(group)
+            if group in ("vad", "noise"):
+                target = parts[group]
+            else:
+                target = None if group else next((p for p in top_level if key in p), None)
             if target is None or key not in target:
                 raise ValueError(
                     f"unknown detector setting {name!r}; valid: {', '.join(self.names())}"
                 )
             target[key] = _coerce(name, value, target[key])
-        return DetectorSettings(VadSettings(**vad), NoiseSettings(**noise), **top)
+        front_end = FrontEndSettings(
+            VadSettings(**parts["vad"]), NoiseSettings(**parts["noise"]), **parts["front_end"]
+        )
+        return CallSettings(
+            front_end, ClassifySettings(**parts["classify"]), EchoSettings(**parts["echo"])
+        )
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> DetectorSettings:
+    def from_mapping(cls, data: Mapping[str, Any]) -> CallSettings:
         """Settings from a config mapping, nested ({"vad": {...}}) or dotted keys."""
         flat: dict[str, Any] = {}
         for key, value in data.items():
@@ -146,24 +207,10 @@ class DetectorSettings:
         return cls().with_overrides(flat)
 
 
-TOP_LEVEL = (
-    "low_volume_dbfs",
-    "min_snr_db",
-    "noisy_floor_dbfs",
-    "noisy_min_snr_db",
-    "echo_margin_db",
-    "choppy_gap_ms",
-    "choppy_min_gaps",
-    "choppy_min_rate_hz",
-)
-"""Settings of DetectorSettings itself (not of a group)."""
-
-
-def _flatten(settings: DetectorSettings) -> dict[str, Any]:
+def _flatten(settings: FrontEndSettings) -> dict[str, Any]:
     out = {f"vad.{k}": v for k, v in dataclasses.asdict(settings.vad).items()}
     out.update({f"noise.{k}": v for k, v in dataclasses.asdict(settings.noise).items()})
-    for key in TOP_LEVEL:
-        out[key] = getattr(settings, key)
+    out["choppy_gap_ms"] = settings.choppy_gap_ms
     return out
 
 

@@ -23,15 +23,15 @@ noise".
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, assert_never
 
 from ivr.audio.format import SILENCE_DBFS, duration_frames, frames_to_seconds, ms_to_frames
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import ClassifySettings, VadSettings
 from ivr.engine.actions import EngineAction, HangUp, PlayPrompt
 from ivr.engine.hearing import Hearing
 from ivr.engine.recognized import RecognitionLike, recognition_details, understood_event
 from ivr.engine.utterance import window_event
-from ivr.events import Segment
+from ivr.events import InputEvent, KeyPressed, Segment, SpeechEnded, SpeechProgress, SpeechStarted
 from ivr.script.model import (
     Action,
     Goto,
@@ -44,6 +44,24 @@ from ivr.script.model import (
     SetOutputVolume,
     State,
 )
+from ivr.timeline import (
+    CallStarted,
+    DialogEvent,
+    EngineRecord,
+    InputGain,
+    InputIgnored,
+    ListenStarted,
+    OutputVolume,
+    PauseFinished,
+    PauseStarted,
+    PromptFinished,
+    PromptStarted,
+    Recognized,
+    SessionRecord,
+    StateEntered,
+    TimelineRecord,
+)
+from ivr.timeline import Hangup as HangupRecord
 
 
 class _StartListening:
@@ -54,20 +72,27 @@ _LISTEN = _StartListening()
 
 
 class Engine(Hearing):
-    """Performs one call of `script`. Feed it in frame order; read `log` for the timeline."""
+    """Performs one call of `script`. Feed it in frame order; read `log` for the timeline.
+
+    `settings` are the classification thresholds; `onset_ms` is the voiced audio (ms) that
+    makes a word, the detectors' `vad.onset_ms` (a blip shorter than that does not move the
+    no-input deadline).
+    """
 
     def __init__(
         self,
         script: Script,
-        settings: DetectorSettings | None = None,
+        settings: ClassifySettings | None = None,
         recognizes: bool = False,
+        onset_ms: int = VadSettings.onset_ms,
     ) -> None:
         self.script = script
-        self.settings = settings or DetectorSettings()
+        self.settings = settings or ClassifySettings()
+        """The thresholds speech, quiet and noise are judged by."""
         self.recognizes = recognizes
         """Whether recognition results come in; without, speech is just `speech`."""
-        self.log: list[dict[str, Any]] = []
-        """Timeline records in order: frame, t (s), event, state, details."""
+        self.log: list[TimelineRecord] = []
+        """Timeline records in the order they happened (ivr.timeline)."""
         self.result: HangUp | None = None
         """The hang-up, once the call is over."""
         self.prompts_said: list[str] = []
@@ -94,7 +119,7 @@ class Engine(Hearing):
         self._utt_end: int | None = None  # frame the utterance ends unless speech resumes
         self._vad_open: int | None = None  # start of the detectors' open segment, heard or not
         self._progress: Segment | None = None  # that segment as measured so far
-        self._min_speech = max(1, ms_to_frames(self.settings.vad.onset_ms))
+        self._min_speech = max(1, ms_to_frames(onset_ms))  # voiced frames that make a word
         self._noise_heard = False  # an utterance of this window was noise, not speech
         self._speaking_at_deadline = False  # the callee was speaking to us at the deadline
         self._reason = "start"
@@ -104,7 +129,7 @@ class Engine(Hearing):
     def start(self, frame: int = 0) -> list[EngineAction]:
         """Begin the call at `frame`: enter the start state."""
         out: list[EngineAction] = []
-        self._record(frame, "call_started", script=self.script.name)
+        self._record(CallStarted, frame, script=self.script.name)
         self._enter(self.script.start, frame)
         self._run(frame, out)
         return out
@@ -166,7 +191,7 @@ class Engine(Hearing):
         out: list[EngineAction] = []
         if self._phase != "playing":
             return out
-        self._record(frame, "prompt_finished")
+        self._record(PromptFinished, frame)
         self._phase = "idle"
         self._run(frame, out)
         return out
@@ -176,7 +201,31 @@ class Engine(Hearing):
         if self._phase != "listening" or self._open_start is None:
             return
         self._heard.append(result)
-        self._record(frame, "recognized", **recognition_details(result))
+        self._record(Recognized, frame, **recognition_details(result))
+
+    def on_input(self, event: InputEvent) -> list[EngineAction]:
+        """An input from the callee's side, at its decided frame (advance to that frame
+        first)."""
+        match event:
+            case SpeechStarted() | SpeechEnded() | SpeechProgress():
+                return self.on_speech(event)
+            case KeyPressed():
+                return self.on_input_event("dtmf", event.decided_frame, key=event.key)
+            case _:
+                assert_never(event)
+
+    def on_input_event(self, name: str, frame: int, **details: Any) -> list[EngineAction]:
+        """A non-speech input at `frame` that the script handles as dialog event `name` (a
+        key: `dtmf`, with `key`): an answer at once while we listen; it interrupts a barge-in
+        prompt as speech does; while we speak otherwise, or pause, it is ignored."""
+        out: list[EngineAction] = []
+        self._barge_in(frame, out)
+        if self._phase != "listening":
+            self._record(InputIgnored, frame, input=name, **details)
+            return out
+        self._open_start, self._utterance, self._utt_end, self._heard = None, [], None, []
+        self._dispatch(name, frame, out, **details)
+        return out
 
     def barge_in_possible(self) -> bool:
         """Whether speech starting now would interrupt the prompt playing (barge-in)."""
@@ -209,7 +258,7 @@ class Engine(Hearing):
             self._hang_up(due, "max_duration", f"call reached {self.script.max_call_s:g} s", out)
             return
         if self._phase == "pausing":
-            self._record(due, "pause_finished")
+            self._record(PauseFinished, due)
             self._phase = "idle"
             self._run(due, out)
         elif self._open_start is not None and due < self._max_speech_frame():
@@ -236,7 +285,7 @@ class Engine(Hearing):
         count = self._counters.get(event, 0) + 1
         self._counters[event] = count
         handler = self._state.handler_for(event, count)
-        self._record(now, event, count=count, **details)
+        self._record(DialogEvent, now, event=event, count=count, **details)
         self._phase = "idle"
         self._reason = f"{event} #{count} in {self._state.name}"
         if handler is None:  # not handled here: keep listening to the same deadline
@@ -258,7 +307,7 @@ class Engine(Hearing):
             self._queue.append(_LISTEN)
         else:
             self._queue.extend(state.actions)
-        self._record(now, "state_entered")
+        self._record(StateEntered, now)
 
     def _run(self, now: int, out: list[EngineAction]) -> None:
         """Carry out queued actions until one takes time or the call ends."""
@@ -269,28 +318,31 @@ class Engine(Hearing):
                 )
                 return
             action = self._queue.popleft()
-            if isinstance(action, _StartListening):
-                self._start_listening(now)
-            elif isinstance(action, Say):
-                text = self.script.prompts[action.prompt]
-                out.append(PlayPrompt(action.prompt, text, now, self.volume_db))
-                self.prompts_said.append(action.prompt)
-                self._phase = "playing"
-                self._record(now, "prompt_started", prompt=action.prompt)
-            elif isinstance(action, Pause):
-                self._pause_until = now + duration_frames(action.seconds)
-                self._phase = "pausing"
-                self._record(now, "pause_started", seconds=action.seconds)
-            elif isinstance(action, SetInputGain):
-                self.gain_db = action.db
-                self._record(now, "input_gain", db=action.db)
-            elif isinstance(action, SetOutputVolume):
-                self.volume_db = action.db
-                self._record(now, "output_volume", db=action.db)
-            elif isinstance(action, Goto):
-                self._enter(action.state, now)
-            elif isinstance(action, Hangup):
-                self._hang_up(now, action.outcome, self._reason, out)
+            match action:
+                case _StartListening():
+                    self._start_listening(now)
+                case Say():
+                    text = self.script.prompts[action.prompt]
+                    out.append(PlayPrompt(action.prompt, text, now, self.volume_db))
+                    self.prompts_said.append(action.prompt)
+                    self._phase = "playing"
+                    self._record(PromptStarted, now, prompt=action.prompt)
+                case Pause():
+                    self._pause_until = now + duration_frames(action.seconds)
+                    self._phase = "pausing"
+                    self._record(PauseStarted, now, seconds=action.seconds)
+                case SetInputGain():
+                    self.gain_db = action.db
+                    self._record(InputGain, now, db=action.db)
+                case SetOutputVolume():
+                    self.volume_db = action.db
+                    self._record(OutputVolume, now, db=action.db)
+                case Goto():
+                    self._enter(action.state, now)
+                case Hangup():
+                    self._hang_up(now, action.outcome, self._reason, out)
+                case _:
+                    assert_never(action)
 
     def _start_listening(self, now: int, keep_deadline: bool = False) -> None:
         assert self._state is not None and self._state.listen is not None
@@ -302,7 +354,7 @@ class Engine(Hearing):
             self._listen_start = now
             self._deadline = now + duration_frames(self._listen.noinput_timeout_s)
             self._noise_heard, self._speaking_at_deadline = False, False
-            self._record(now, "listen_started", deadline_s=frames_to_seconds(self._deadline))
+            self._record(ListenStarted, now, deadline_s=frames_to_seconds(self._deadline))
         elif now >= self._deadline:
             self._deadline = now  # the window is over: time out at once
         if self._vad_open is not None:  # the callee is speaking as we start to listen
@@ -317,17 +369,14 @@ class Engine(Hearing):
         self._phase = "done"
         self._queue.clear()
         self.result = HangUp(now, outcome, reason)
-        self._record(now, "hangup", outcome=outcome, reason=reason)
+        self._record(HangupRecord, now, outcome=outcome, reason=reason)
         out.append(self.result)
 
-    def note(self, frame: int, event: str, **details: Any) -> None:
+    def note(self, record: SessionRecord) -> None:
         """Add a record of the session's (e.g. a detector reading) to the timeline."""
-        self._record(frame, event, state=False, **details)
+        self.log.append(record)
 
-    def _record(self, frame: int, event: str, state: bool = True, **details: Any) -> None:
-        entry: dict[str, Any] = {"t": round(frames_to_seconds(frame), 3), "frame": frame}
-        entry["event"] = event
-        if state and self._state is not None:
-            entry["state"] = self._state.name
-        entry.update(details)
-        self.log.append(entry)
+    def _record(self, kind: type[EngineRecord], frame: int, **details: Any) -> None:
+        """Add the engine's record of `kind` at `frame`, in the current state."""
+        state = self._state.name if self._state is not None else None
+        self.log.append(kind(frame=frame, state=state, **details))

@@ -14,6 +14,16 @@ from ivr.audio.format import duration_frames, frames_to_seconds
 from ivr.engine.actions import EngineAction, StopPrompt
 from ivr.engine.utterance import deadline_verdict, max_speech_event, piece_details, utterance_event
 from ivr.events import DetectorEvent, SpeechEnded, SpeechProgress, SpeechStarted
+from ivr.timeline import (
+    BargeIn,
+    MaxSpeech,
+    SpeakingAtDeadline,
+    SpeechContinues,
+    SpeechIgnored,
+    UtteranceIgnored,
+)
+from ivr.timeline import SpeechEnded as SpeechEndedRecord
+from ivr.timeline import SpeechStarted as SpeechStartedRecord
 
 
 class Hearing:
@@ -24,8 +34,8 @@ class Hearing:
     `barge_in_possible`.
     """
 
-    def on_detector_event(self, event: DetectorEvent) -> list[EngineAction]:
-        """A detector event, at its decided frame (advance to that frame first)."""
+    def on_speech(self, event: DetectorEvent) -> list[EngineAction]:
+        """A speech detector's event, at its decided frame (advance to that frame first)."""
         out: list[EngineAction] = []
         now = event.decided_frame
         match event:
@@ -49,7 +59,7 @@ class Hearing:
     def _max_speech(self, due: int, out: list[EngineAction]) -> None:
         """The utterance has lasted max_speech_s: it ends now, judged by what was heard."""
         self._open_start = None
-        self._record(due, "max_speech", state=True)
+        self._record(MaxSpeech, due)
         pieces, self._utterance, self._utt_end = self._pieces_so_far(), [], None
         event = max_speech_event(pieces, self.floor_dbfs, self.gain_db, self.settings)
         heard, self._heard = self._heard, []
@@ -71,19 +81,23 @@ class Hearing:
         )
         if verdict is None:
             self._speaking_at_deadline = True
-            self._record(now, "speaking_at_deadline", **piece_details(pieces))
+            self._record(SpeakingAtDeadline, now, **piece_details(pieces))
             return
         self._open_start, self._utterance, self._utt_end, self._heard = None, [], None, []
         self._dispatch(verdict, now, out, **piece_details(pieces))
 
-    def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
+    def _barge_in(self, now: int, out: list[EngineAction]) -> None:
+        """If the prompt playing allows barge-in, cut it at `now` and listen from there."""
         if self.barge_in_possible():
             out.append(StopPrompt(now))
-            self._record(now, "barge_in")
+            self._record(BargeIn, now)
             self._queue.clear()
             self._start_listening(now)
+
+    def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
+        self._barge_in(now, out)
         if self._phase != "listening":
-            self._record(now, "speech_ignored", speech_start_s=round(event.start_s, 3))
+            self._record(SpeechIgnored, now, speech_start_s=round(event.start_s, 3))
             return
         self._hear(event.frame, max(event.frame, self._listen_start), now)
 
@@ -96,8 +110,8 @@ class Hearing:
         self._open_start = start
         self._heard_from = heard_from
         self._utt_end = None
-        event = "speech_continues" if heard_from > start else "speech_started"
-        self._record(now, event, speech_start_s=round(frames_to_seconds(heard_from), 3), **details)
+        kind = SpeechContinues if heard_from > start else SpeechStartedRecord
+        self._record(kind, now, speech_start_s=round(frames_to_seconds(heard_from), 3), **details)
 
     def _speech_ended(self, event: SpeechEnded, now: int, out: list[EngineAction]) -> None:
         segment = event.segment
@@ -111,8 +125,8 @@ class Hearing:
         if segment.end - self._heard_from < self._min_speech:
             # what was heard of speech begun under our prompt is shorter than a word
             self._record(
+                SpeechIgnored,
                 now,
-                "speech_ignored",
                 speech_start_s=round(segment.start_s, 3),
                 speech_end_s=round(segment.end_s, 3),
                 heard_s=round(frames_to_seconds(max(0, segment.end - self._heard_from)), 3),
@@ -123,8 +137,8 @@ class Hearing:
         self._utterance.append(segment)
         self._utt_end = max(segment.end + duration_frames(self._listen.end_of_speech_s), now)
         self._record(
+            SpeechEndedRecord,
             now,
-            "speech_ended",
             speech_end_s=round(segment.end_s, 3),
             level_dbfs=segment.level_dbfs,
             snr_db=segment.snr_db,
@@ -142,7 +156,7 @@ class Hearing:
             # to its deadline (the callee may still speak up); noise heard in it makes the
             # window's verdict `noise` (the standard's 杂音太大 is judged on the window).
             self._noise_heard = self._noise_heard or event == "noise"
-            self._record(now, "utterance_ignored", heard=event or "too faint", **details)
+            self._record(UtteranceIgnored, now, heard=event or "too faint", **details)
             if now >= self._deadline:
                 self._dispatch("noise" if self._noise_heard else "noinput", now, out)
             return

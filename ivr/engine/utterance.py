@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ivr.detect.classify import Situation, classify_window, is_clear
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import ClassifySettings
 from ivr.events import Segment
 from ivr.script.model import SetInputGain, State
 
@@ -29,9 +29,9 @@ def with_gain(segments: Sequence[Segment], gain_db: float) -> list[Segment]:
     ]
 
 
-def is_choppy(segments: Sequence[Segment], settings: DetectorSettings) -> bool:
+def is_choppy(segments: Sequence[Segment], settings: ClassifySettings) -> bool:
     """Speech cutting in and out: dropouts inside its segments and between its pieces, enough
-    of them and often enough (DetectorSettings.choppy_min_gaps, choppy_min_rate_hz)."""
+    of them and often enough (ClassifySettings.choppy_min_gaps, choppy_min_rate_hz)."""
     if not segments:
         return False
     dropouts = sum(s.gaps for s in segments) + len(segments) - 1
@@ -42,7 +42,7 @@ def is_choppy(segments: Sequence[Segment], settings: DetectorSettings) -> bool:
 
 
 def utterance_event(
-    segments: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: DetectorSettings
+    segments: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: ClassifySettings
 ) -> str | None:
     """The dialog event for an utterance (speech, low_volume, noise, choppy), or None when
     it was too faint to count (a blip on a quiet line: keep waiting)."""
@@ -78,7 +78,7 @@ def piece_details(segments: Sequence[Segment]) -> dict[str, Any]:
 
 
 def max_speech_event(
-    pieces: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: DetectorSettings
+    pieces: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: ClassifySettings
 ) -> str:
     """The event for an utterance cut off at max_speech, judged by its pieces so far (the open
     one as measured last): as any utterance, except that sound too faint to count is `noise`
@@ -94,7 +94,7 @@ def deadline_verdict(
     floor_dbfs: float,
     gain_db: float,
     noise_heard: bool,
-    settings: DetectorSettings,
+    settings: ClassifySettings,
 ) -> str | None:
     """At the no-input deadline while sound goes on: None when it is speech to us (clear, too
     quiet or choppy: the window stays open until the utterance ends), else the window's event,
@@ -107,7 +107,7 @@ def deadline_verdict(
     return "noise" if noisy or window_event(floor_dbfs, gain_db, settings) == "noise" else "noinput"
 
 
-def window_event(floor_dbfs: float, gain_db: float, settings: DetectorSettings) -> str:
+def window_event(floor_dbfs: float, gain_db: float, settings: ClassifySettings) -> str:
     """The event when a listening window times out with no utterance: noise or noinput."""
     situation = classify_window([], floor_dbfs + gain_db, settings)
     return "noise" if situation is Situation.NOISE else "noinput"
@@ -147,7 +147,7 @@ def audible_gain_db(
     segments: Sequence[Segment],
     floor_dbfs: float,
     steps: Sequence[float],
-    settings: DetectorSettings,
+    settings: ClassifySettings,
     answers: int | None = None,
     end_of_speech_frames: int = 0,
 ) -> float | None:

@@ -94,7 +94,6 @@ def _scalar(node: Node, what: str, fail) -> str:
     return str(node.value)
 
 
-
 def plain_template(template: str) -> str:
     """A prompt text as written, normalized, each placeholder a gap no phrase matches across."""
     out = []
@@ -105,9 +104,7 @@ def plain_template(template: str) -> str:
     return "".join(out)
 
 
-def find_forbidden(
-    template: str, phrases: Sequence[ForbiddenPhrase]
-) -> list[ForbiddenPhrase]:
+def find_forbidden(template: str, phrases: Sequence[ForbiddenPhrase]) -> list[ForbiddenPhrase]:
     """The phrases a prompt text (as written) contains, in list order; a phrase found only as
     part of a longer one found too is left out (呀 inside 说话呀 is reported as 说话呀 alone;
     in 说话呀!快点呀 both are)."""

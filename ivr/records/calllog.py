@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ivr.errors import IvrError
 from ivr.privacy import mask_value
 from ivr.script.model import DIRECTIONS
+from ivr.timeline import Recognized, TimelineRecord
 
 if TYPE_CHECKING:
     from ivr.call.replay import CallResult
@@ -140,11 +142,11 @@ def record_dict(record: CallRecord) -> dict[str, Any]:
     return {"id": values.pop("id"), **values}
 
 
-def transcript_of(timeline: list[dict[str, Any]]) -> str:
+def transcript_of(timeline: Sequence[TimelineRecord]) -> str:
     """What recognition heard in a call's timeline, ` / ` between utterances.
 
     Each `recognized` record's text; its free transcription when the grammar found nothing."""
-    heard = (r.get("text") or r.get("free_text") for r in timeline if r["event"] == "recognized")
+    heard = (r.text or r.free_text for r in timeline if isinstance(r, Recognized))
     return " / ".join(h for h in heard if h)
 
 

@@ -19,10 +19,9 @@ recording holds the callee's frames as the detectors got them, up to the hang-up
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -30,7 +29,8 @@ from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_S, FULL_SCALE, SAMPLE_RATE
 from ivr.audio.framing import Framer
 from ivr.detect.frontend import Detectors
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import CallSettings, FrontEndSettings
+from ivr.timeline import CallTimeline, TimelineRecord
 
 WIDTH_PX = 1400
 """Width of the picture (pixels)."""
@@ -41,9 +41,6 @@ ENVELOPE_COLUMNS = 1400
 
 FLOOR_DBFS = -90.0
 """Bottom of the level panel (dBFS)."""
-
-LISTEN_ENDS = frozenset({"prompt_started", "hangup", "listen_started", "state_entered"})
-"""Timeline events that end a listening window (besides the dialog events, which have a count)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ class Tracks:
 
 
 def callee_tracks(
-    samples: np.ndarray, settings: DetectorSettings | None = None, block_frames: int = 3000
+    samples: np.ndarray, settings: FrontEndSettings | None = None, block_frames: int = 3000
 ) -> Tracks:
     """The detector values of the callee's samples (16 kHz int16, the recording's right
     channel), frame by frame; the last partial frame padded with silence, as a call does."""
@@ -105,80 +102,63 @@ class Span:
     label: str
 
 
-def prompt_spans(timeline: Sequence[Mapping[str, Any]], end_s: float) -> list[Span]:
+Timeline = CallTimeline | Sequence[TimelineRecord]
+"""A call's timeline: its records, or their measures."""
+
+
+def _measures(timeline: Timeline) -> CallTimeline:
+    return timeline if isinstance(timeline, CallTimeline) else CallTimeline(timeline)
+
+
+def prompt_spans(timeline: Timeline, end_s: float) -> list[Span]:
     """Each prompt said: from `prompt_started` to its `prompt_finished`, a barge-in or the
-    hang-up."""
-    spans, current = [], None
-    for r in timeline:
-        if current is not None and r["event"] in ("prompt_finished", "barge_in", "hangup"):
-            spans.append(Span(current[0], r["t"], current[1]))
-            current = None
-        if r["event"] == "prompt_started":
-            if current is not None:
-                spans.append(Span(current[0], r["t"], current[1]))
-            current = (r["t"], str(r.get("prompt", "")))
-    if current is not None:
-        spans.append(Span(current[0], end_s, current[1]))
-    return spans
+    hang-up (`end_s` for one still playing when the timeline ends)."""
+    return [
+        Span(w.start_s, end_s if w.end_s is None else w.end_s, w.prompt)
+        for w in _measures(timeline).prompt_windows
+    ]
 
 
-def pause_spans(timeline: Sequence[Mapping[str, Any]]) -> list[Span]:
+def pause_spans(timeline: Timeline) -> list[Span]:
     """Each pause: from `pause_started` for its seconds."""
     return [
-        Span(r["t"], r["t"] + float(r.get("seconds", 0)), f"pause {r.get('seconds', 0):g} s")
-        for r in timeline
-        if r["event"] == "pause_started"
+        Span(r.t, r.t + float(r.seconds), f"pause {r.seconds:g} s")
+        for r in _measures(timeline).pauses
     ]
 
 
-def speech_spans(timeline: Sequence[Mapping[str, Any]]) -> list[Span]:
+def speech_spans(timeline: Timeline) -> list[Span]:
     """The segmenter's speech segments (`vad_end` records: start and end of the speech)."""
-    return [
-        Span(r["speech_start_s"], r["speech_end_s"], "speech")
-        for r in timeline
-        if r["event"] == "vad_end" and "speech_start_s" in r and "speech_end_s" in r
-    ]
+    return [Span(start, end, "speech") for start, end in _measures(timeline).speech_segments]
 
 
-def timer_windows(timeline: Sequence[Mapping[str, Any]]) -> list[tuple[Span, bool]]:
+def timer_windows(timeline: Timeline) -> list[tuple[Span, bool]]:
     """No-input windows: (from `listen_started` to its deadline, or to where listening ended
     first; whether the timer fired). A window's label is its length as armed (s)."""
-    out = []
-    for i, r in enumerate(timeline):
-        if r["event"] != "listen_started" or "deadline_s" not in r:
-            continue
-        deadline = float(r["deadline_s"])
-        end, fired = deadline, False
-        for later in timeline[i + 1 :]:
-            if later["t"] > deadline:
-                break
-            if later["event"] == "noinput":
-                end, fired = later["t"], True
-                break
-            if later["event"] in LISTEN_ENDS or "count" in later:
-                end = later["t"]
-                break
-        out.append((Span(r["t"], end, f"{deadline - r['t']:.1f} s"), fired))
-    return out
+    return [
+        (Span(w.start_s, w.end_s, f"{w.armed_s:.1f} s"), w.fired)
+        for w in _measures(timeline).listen_windows
+    ]
 
 
 def draw_timeline(
     recording: Path,
-    timeline: Sequence[Mapping[str, Any]],
+    timeline: Sequence[TimelineRecord],
     out: Path,
-    settings: DetectorSettings | None = None,
+    settings: CallSettings | None = None,
     title: str = "",
 ) -> Path:
     """Draw the call's timeline picture into `out` (PNG, written atomically); `out`."""
     import soundfile as sf
 
-    settings = settings or DetectorSettings()
+    settings = settings or CallSettings()
     stereo, rate = sf.read(recording, dtype="int16", always_2d=True)
     if rate != SAMPLE_RATE or stereo.shape[1] != 2:
         raise ValueError(f"{recording}: expected a 16 kHz stereo call recording")
-    tracks = callee_tracks(stereo[:, 1], settings)
-    hangup = next((r for r in timeline if r["event"] == "hangup"), None)
-    end_s = max(stereo.shape[0] / SAMPLE_RATE, hangup["t"] if hangup else 0.0, 1.0)
+    tracks = callee_tracks(stereo[:, 1], settings.front_end)
+    call = CallTimeline(timeline)
+    hangup = call.hangup
+    end_s = max(stereo.shape[0] / SAMPLE_RATE, hangup.t if hangup else 0.0, 1.0)
 
     import matplotlib
 
@@ -196,17 +176,17 @@ def draw_timeline(
     )
     try:
         _draw_side(ours, stereo[:, 0], "ours", "#1f5fa8")
-        for span in prompt_spans(timeline, end_s):
+        for span in prompt_spans(call, end_s):
             ours.axvspan(span.start_s, span.end_s, ymin=0.88, ymax=0.98, color="#1f5fa8", alpha=0.8)
             ours.text(span.start_s + 0.1, 0.83, span.label, fontsize=8, va="top", color="#123")
-        for span in pause_spans(timeline):
+        for span in pause_spans(call):
             ours.axvspan(
                 span.start_s, span.end_s, ymin=0.88, ymax=0.98, fill=False, hatch="///",
                 edgecolor="#777",
             )  # fmt: skip
 
         _draw_side(callee, stereo[:, 1], "callee", "#2b8a3e")
-        for span in speech_spans(timeline):
+        for span in speech_spans(call):
             callee.axvspan(span.start_s, span.end_s, color="#2b8a3e", alpha=0.15, lw=0)
         frames_t = np.arange(tracks.frames) * FRAME_S
         callee.fill_between(
@@ -215,12 +195,12 @@ def draw_timeline(
         )  # fmt: skip
         callee.legend(loc="upper right", fontsize=7, frameon=False)
 
-        _draw_levels(level, frames_t, tracks, settings, timeline)
+        _draw_levels(level, frames_t, tracks, settings, call)
         if hangup is not None:
             for axis in (ours, callee, level):
-                axis.axvline(hangup["t"], color="#c92a2a", lw=1.5)
+                axis.axvline(hangup.t, color="#c92a2a", lw=1.5)
             level.text(
-                hangup["t"], FLOOR_DBFS + 2, f" hang-up: {hangup.get('outcome', '')}",
+                hangup.t, FLOOR_DBFS + 2, f" hang-up: {hangup.outcome}",
                 color="#c92a2a", fontsize=8, ha="right", va="bottom",
             )  # fmt: skip
         level.set_xlim(0, end_s * 1.01)
@@ -265,24 +245,23 @@ def _draw_side(axis, samples: np.ndarray, name: str, color: str) -> None:
 
 
 def _draw_levels(
-    axis, frames_t: np.ndarray, tracks: Tracks, settings: DetectorSettings, timeline
+    axis, frames_t: np.ndarray, tracks: Tracks, settings: CallSettings, call: CallTimeline
 ) -> None:
     axis.plot(frames_t, tracks.level_dbfs, color="#555", lw=0.6, label="level")
     axis.plot(frames_t, tracks.floor_dbfs, color="#e67700", lw=1.2, label="noise floor")
     axis.axhline(
-        settings.low_volume_dbfs, color="#862e9c", lw=0.8, ls="--",
-        label=f"low volume ({settings.low_volume_dbfs:g} dBFS)",
+        settings.classify.low_volume_dbfs, color="#862e9c", lw=0.8, ls="--",
+        label=f"low volume ({settings.classify.low_volume_dbfs:g} dBFS)",
     )  # fmt: skip
-    for span, fired in timer_windows(timeline):
+    for span, fired in timer_windows(call):
         axis.axvspan(
             span.start_s, span.end_s, ymin=0.90, ymax=0.97, facecolor="#74c0fc",
             edgecolor="#1864ab", lw=0.8,
         )  # fmt: skip
         if fired:
             axis.plot([span.end_s], [-3], marker="v", color="#1864ab", ms=6)
-    answered = [r for r in timeline if "count" in r]
-    for r in answered:
-        axis.text(r["t"], -8, f"{r['event']} #{r['count']}", fontsize=7, rotation=90, va="top")
+    for r in call.dialog_events:
+        axis.text(r.t, -8, f"{r.event} #{r.count}", fontsize=7, rotation=90, va="top")
     axis.set_ylim(FLOOR_DBFS, 0)
     axis.set_ylabel("dBFS")
     axis.plot([], [], color="#74c0fc", lw=6, label="no-input timer")

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-EVENTS = ("noinput", "speech", "low_volume", "noise", "choppy", "nomatch")
+EVENTS = ("noinput", "speech", "low_volume", "noise", "choppy", "nomatch", "dtmf")
 """Dialog events a listening state can handle:
 noinput: the no-input timeout passed with nothing heard;
 speech: the callee said something clear enough to answer;
 low_volume: the callee spoke, but too quietly (below the detector's low_volume_dbfs);
 noise: the line is too noisy to hear (high floor, or speech too close to the noise);
 choppy: the callee's speech cut in and out (many short pieces with gaps);
-nomatch: speech was heard but not understood (recognition, later)."""
+nomatch: speech was heard but not understood by recognition;
+dtmf: the callee pressed a telephone key (the key is on the event's timeline record)."""
 
 DIRECTIONS = ("outbound", "inbound")
 """Who placed the call: we did (outbound) or the customer did (inbound)."""

@@ -56,6 +56,31 @@ REQUIRED_TOP_KEYS = ("script", "start", "prompts", "states")
 STATE_KEYS = ("say", "listen", "intents", "unmatched", "on", "do")
 LISTEN_KEYS = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s", "barge_in")
 LISTEN_TIMES = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s")
+STATE_KEY_NEEDS = (
+    (
+        "on",
+        "listen",
+        "has on: handlers but does not listen: add listen: or put the actions under do:",
+    ),
+    (
+        "intents",
+        "listen",
+        "has intents: but does not listen: only a listening state hears the callee",
+    ),
+    (
+        "unmatched",
+        "listen",
+        "has unmatched: but does not listen: only a listening state hears the callee",
+    ),
+    (
+        "unmatched",
+        "intents",
+        "has unmatched: but no intents:, so unmatched has no effect (without intents all clear "
+        "speech is speech); declare intents: or drop unmatched:",
+    ),
+)
+"""(key, key it needs, what is wrong without it) for the keys of a state that work only beside
+another, checked in this order."""
 HANDLER_KEYS = ("count", "do")
 ACTION_KEYS = ("say", "pause", "input_gain_db", "output_volume_db", "goto", "hangup")
 DEFAULT_MAX_CALL_S = 300.0
@@ -213,28 +238,9 @@ class _Parser(IntentReader):
                 f"{what} neither listens nor acts: give it listen: (with on: handlers) or do: "
                 "(ending in goto or hangup)",
             )
-        if "on" in entries and "listen" not in entries:
-            self.fail(
-                entries["on"][0],
-                "schema",
-                f"{what} has on: handlers but does not listen: add listen: or put the actions "
-                "under do:",
-            )
-        for heard in ("intents", "unmatched"):
-            if heard in entries and "listen" not in entries:
-                self.fail(
-                    entries[heard][0],
-                    "schema",
-                    f"{what} has {heard}: but does not listen: only a listening state hears "
-                    "the callee",
-                )
-        if "unmatched" in entries and "intents" not in entries:
-            self.fail(
-                entries["unmatched"][0],
-                "schema",
-                f"{what} has unmatched: but no intents:, so unmatched has no effect (without "
-                "intents all clear speech is speech); declare intents: or drop unmatched:",
-            )
+        for given, needed, problem in STATE_KEY_NEEDS:
+            if given in entries and needed not in entries:
+                self.fail(entries[given][0], "schema", f"{what} {problem}")
         if "do" in entries:
             do_key, do_node = entries["do"]
             self.src.do[name] = line(do_key)

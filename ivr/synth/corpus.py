@@ -48,6 +48,10 @@ NOISY_LEVEL_DBFS = (-25.0, -18.0)
 
 OnWritten = Callable[[Path, dict[str, Any]], None]
 
+SpecRow = tuple[str, str, float, tuple[Utterance, ...], str, float | None, bool]
+"""One call of a corpus: (situation, channel, duration_s, utterances, noise, noise_dbfs,
+dropouts), as in CallSpec."""
+
 
 def sample_specs(seed: int = 7) -> list[CallSpec]:
     """The small fixed sample corpus: 8 calls of 6-10 s covering every situation and channel.
@@ -56,7 +60,7 @@ def sample_specs(seed: int = 7) -> list[CallSpec]:
     talkers, dropouts).
     """
     U = Utterance
-    rows: list[tuple[str, str, float, tuple[Utterance, ...], str, float | None, bool]] = [
+    rows: list[SpecRow] = [
         ("answers_at_once", "clean", 8.0,
          (U(0.3, "喂?", -20.0), U(1.4, "是的,我是", -21.0), U(3.6, "human:cards/002.wav", -19.5)),
          "pink", -65.0, False),
@@ -79,23 +83,7 @@ def sample_specs(seed: int = 7) -> list[CallSpec]:
          (U(0.2, "human:cards/005.wav", -21.0), U(4.0, "好的", -19.0)),
          "hum", -55.0, False),
     ]  # fmt: skip
-    seeds = _call_seeds(seed, len(rows))
-    return [
-        CallSpec(
-            name=f"sample_{i + 1:02d}_{situation}",
-            situation=situation,
-            duration_s=duration,
-            utterances=utterances,
-            channel=channel,
-            noise=noise,
-            noise_dbfs=noise_dbfs,
-            dropouts=dropouts,
-            seed=seeds[i],
-        )
-        for i, (situation, channel, duration, utterances, noise, noise_dbfs, dropouts) in enumerate(
-            rows
-        )
-    ]
+    return _specs(rows, "sample_{:02d}_{}", seed)
 
 
 def random_specs(count: int, seed: int) -> list[CallSpec]:
@@ -107,16 +95,26 @@ def random_specs(count: int, seed: int) -> list[CallSpec]:
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     rng = np.random.default_rng(seed)
-    seeds = _call_seeds(seed, count)
-    specs = []
+    rows: list[SpecRow] = []
     for i in range(count):
         situation = BASIC_SITUATIONS[i % len(BASIC_SITUATIONS)]
         channel = CHANNELS[(i + i // len(BASIC_SITUATIONS)) % len(CHANNELS)]
         duration = round(float(rng.uniform(6.0, 12.0)), 1)
         noise, noise_dbfs, utterances, dropouts = _draw_situation(situation, channel, duration, rng)
+        rows.append((situation, channel, duration, utterances, noise, noise_dbfs, dropouts))
+    return _specs(rows, "call_{:04d}_{}", seed)
+
+
+def _specs(rows: list[SpecRow], name: str, seed: int) -> list[CallSpec]:
+    """A CallSpec per row, named `name.format(number, situation)` (numbers from 1), each
+    rendering from its own seed derived from the corpus `seed`."""
+    seeds = _call_seeds(seed, len(rows))
+    specs = []
+    for i, row in enumerate(rows):
+        situation, channel, duration, utterances, noise, noise_dbfs, dropouts = row
         specs.append(
             CallSpec(
-                name=f"call_{i + 1:04d}_{situation}",
+                name=name.format(i + 1, situation),
                 situation=situation,
                 duration_s=duration,
                 utterances=utterances,

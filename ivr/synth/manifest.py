@@ -1,6 +1,7 @@
 """The manifest of a labelled call corpus (`manifest.yaml`): schema and loading.
 
-ivr.synth.manifest_write writes it.
+ivr.synth.manifest_write writes it; ivr.synth.manifest_labels reads the parts replay, reference
+recognition and tuning use, also of a manifest written by hand.
 
 Times are seconds from the start of the file; levels are dBFS (0 dBFS = RMS of a full-scale
 int16 square wave), measured on the 16 kHz call before channel coding (the telephone band-pass
@@ -226,19 +227,25 @@ class Manifest:
         return next((c for c in self.calls if c.file == name), None)
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read and check a manifest; raises `ManifestError` naming the file and the problem."""
-    path = Path(path)
+def read_manifest_data(path: Path) -> Any:
+    """A manifest file's YAML as data; ManifestError naming the file if it cannot be read or
+    is not YAML."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ManifestError(f"{path}: not valid YAML{where}") from None
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read and check a manifest; raises `ManifestError` naming the file and the problem."""
+    path = Path(path)
+    data = read_manifest_data(path)
     reader = _Reader(path)
     top = reader.mapping(data, "manifest")
     version = reader.field(top, "version", "", int)

@@ -4,7 +4,8 @@ The detectors see a recording exactly as it is, whatever the dialog does (the in
 applied to measured levels), so their outputs — the speech events and the noise floor of every
 frame — depend only on the file and the detector settings that change them. They are computed
 over the file and then the silence that follows it up to the script's `max_call_s` (what replay
-feeds), and stored under a key made of the file's content hash and those settings.
+feeds), and stored under a key made of the file's content hash and those settings
+(FrontEndSettings).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import FrontEndSettings
 from ivr.events import DetectorEvent, Segment, SpeechEnded, SpeechProgress, SpeechStarted
-from ivr.tune.grid import changes_detector_output
 
 FORMAT = "ivr-detector-cache/2"
 """Part of every key: change it when the detectors or this format change."""
@@ -47,13 +47,13 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detector_part(settings: DetectorSettings) -> dict:
-    """The settings that change the detectors' outputs."""
-    return {k: v for k, v in sorted(settings.as_dict().items()) if changes_detector_output(k)}
+def detector_part(settings: FrontEndSettings) -> dict:
+    """The settings that change the detectors' outputs, by dotted name, sorted."""
+    return dict(sorted(settings.as_dict().items()))
 
 
 def analyze_call(
-    path: Path, settings: DetectorSettings, total_frames: int, channel: str = "mix"
+    path: Path, settings: FrontEndSettings, total_frames: int, channel: str = "mix"
 ) -> CachedCall:
     """Run the detectors over the file and then silence, `total_frames` in all."""
     detectors = Detectors(settings)
@@ -104,7 +104,7 @@ class DetectorCache:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def key(self, content_hash: str, settings: DetectorSettings, total_frames: int) -> str:
+    def key(self, content_hash: str, settings: FrontEndSettings, total_frames: int) -> str:
         """The cache key of a file's content under the settings, for a call length."""
         spec = json.dumps([FORMAT, content_hash, detector_part(settings), total_frames])
         return hashlib.sha256(spec.encode()).hexdigest()
@@ -112,7 +112,7 @@ class DetectorCache:
     def get(
         self,
         path: Path,
-        settings: DetectorSettings,
+        settings: FrontEndSettings,
         total_frames: int,
         channel: str = "mix",
         content_hash: str | None = None,

@@ -1,11 +1,11 @@
-"""Evaluating a script on cached detector outputs: the replay session, without the audio.
+"""Evaluating a script on cached detector outputs: a call runner without the audio.
 
-A `CachedSession` is a replay session whose detector outputs come from the cache: the engine,
-the frame-ordered hand-over of events, playouts and timers (`ReplaySession._step`) are the
-very ones `ivr replay` runs, so a call comes out the same, event for event, as plain replay
-with the same settings (tested). Prompts take their rendered length; no recording is written.
-Barge-in needs the audio to tell the callee from our echo, so here barge-in states stay
-half-duplex.
+A `CachedSession` runs the very call runner `ivr replay` runs (ivr.call.runner: the engine and
+the frame-ordered hand-over of inputs, playouts and timers) on detector outputs from the cache,
+so a call comes out the same, event for event, as plain replay with the same settings
+(tested). Prompts take their rendered length (the `PromptLengths` port); no recording is
+written. Barge-in needs the audio to tell the callee from our echo, so here barge-in states
+stay half-duplex.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ivr.audio.format import ms_to_frames
-from ivr.call.replay import ReplaySession
-from ivr.detect.settings import DetectorSettings
-from ivr.engine import EngineAction, PlayPrompt
+from ivr.call.ports import PromptLengths
+from ivr.call.runner import CallRunner, InputWatcher
+from ivr.call.watchers import DetectorNotes, NoEchoReference
+from ivr.detect.settings import CallSettings
+from ivr.engine import Engine
 from ivr.script.model import Script
 from ivr.tune.cache import CachedCall
 from ivr.tune.metrics import CallRun
@@ -26,7 +28,7 @@ def call_frames(script: Script) -> int:
     return ms_to_frames(script.max_call_s * 1000) + 1
 
 
-class CachedSession(ReplaySession):
+class CachedSession:
     """One call replayed from cached detector outputs."""
 
     def __init__(
@@ -34,36 +36,30 @@ class CachedSession(ReplaySession):
         cached: CachedCall,
         script: Script,
         prompt_frames: Mapping[str, int],
-        settings: DetectorSettings | None = None,
+        settings: CallSettings | None = None,
         detector_notes: bool = True,
     ) -> None:
-        super().__init__(None, script, None, settings)  # type: ignore[arg-type]
+        """`prompt_frames`: prompt text -> rendered length (frames). `detector_notes`: whether
+        the timeline gets the detector readings (`vad_*` records) as in replay; a sweep leaves
+        them out: the dialog is the same without them."""
+        settings = settings or CallSettings()
         self.cached = cached
-        self.prompt_frames = prompt_frames
-        self.detector_notes = detector_notes
-        """Whether the timeline gets the detector readings (`vad_*` records) as in replay;
-        a sweep leaves them out: the dialog is the same without them."""
-
-    def _note_detector(self, event) -> None:
-        if self.detector_notes:
-            super()._note_detector(event)
+        self.engine = Engine(script, settings.classify, onset_ms=settings.front_end.vad.onset_ms)
+        watchers: list[InputWatcher] = [DetectorNotes(self.engine)] if detector_notes else []
+        watchers.append(NoEchoReference(self.engine))
+        self.runner = CallRunner(self.engine, PromptLengths(prompt_frames), watchers)
 
     @property
     def name(self) -> str:
+        """The cached call's file name."""
         return self.cached.file
-
-    def _act(self, actions: list[EngineAction]) -> None:
-        for action in actions:
-            if isinstance(action, PlayPrompt):
-                self._playing_until = action.frame + self.prompt_frames[action.text]
 
     def evaluate(self) -> CallRun:
         """Run the call on the cached outputs."""
-        engine = self.engine
-        self._act(engine.start(0))
-        cached = self.cached
-        self._step(0, cached.frames, list(cached.events), cached.floor_dbfs)
+        engine, cached = self.engine, self.cached
+        self.runner.start(0)
+        self.runner.step(0, cached.frames, cached.events, cached.floor_dbfs)
         if not engine.done:  # the cache ends before the script's max_call_s: end it there
-            engine.end(cached.frames, "max_duration", "end of cached audio")
+            self.runner.end(cached.frames, "max_duration", "end of cached audio")
         assert engine.result is not None
         return CallRun(cached.file, engine.result.outcome, engine.result.frame, tuple(engine.log))

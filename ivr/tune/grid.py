@@ -1,10 +1,10 @@
 """Tuning grids: `--grid name=a:b:step` or `--grid name=v1,v2,...`, and their combinations.
 
 Any script timing (`noinput`, `end_of_speech`, `max_speech`, in s) or detector setting
-(`vad.aggressiveness`, `low_volume_dbfs`, ... see DetectorSettings.names()) can be an axis.
-Detector settings split in two: those that change what the detectors output (`vad.*`,
-`noise.*`, `choppy_gap_ms`: the detectors run again for each distinct value) and thresholds
-applied to their outputs (classification, echo), which cost nothing to vary.
+(`vad.aggressiveness`, `low_volume_dbfs`, ... see CallSettings.names()) can be an axis.
+Detector settings split in two: those that change what the detectors output (FrontEndSettings:
+`vad.*`, `noise.*`, `choppy_gap_ms`; the detectors run again for each distinct value) and
+thresholds applied to their outputs (classification, echo), which cost nothing to vary.
 """
 
 from __future__ import annotations
@@ -13,21 +13,24 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import CallSettings, FrontEndSettings
 from ivr.script.overrides import SCRIPT_PARAMS
 
 MAX_COMBINATIONS = 100_000
 """Largest grid accepted (combinations)."""
 
+FRONT_END_NAMES = frozenset(FrontEndSettings.names())
+"""The settings that change the detectors' outputs (FrontEndSettings, dotted names)."""
+
 
 def valid_names() -> list[str]:
     """Every name an axis can have."""
-    return [*SCRIPT_PARAMS, *DetectorSettings.names()]
+    return [*SCRIPT_PARAMS, *CallSettings.names()]
 
 
 def changes_detector_output(name: str) -> bool:
     """Whether a setting changes the detectors' outputs (so they must run again)."""
-    return name.startswith(("vad.", "noise.")) or name == "choppy_gap_ms"
+    return name in FRONT_END_NAMES
 
 
 def _number(text: str, axis: str) -> float:

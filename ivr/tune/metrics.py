@@ -16,15 +16,13 @@ calls; the response time, labelled speech segments. `missing_details` says which
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from ivr.audio.format import frames_to_seconds
-from ivr.synth.manifest import ManifestError
+from ivr.synth.manifest_labels import load_labels
+from ivr.timeline import CallTimeline, TimelineRecord
 
 OUTCOME_BY_SITUATION = {
     "answers_at_once": "answered",
@@ -84,59 +82,24 @@ class CallLabel:
 def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
     """The labelled calls of a manifest, by file name.
 
-    Reads the YAML leniently: of each entry of `calls:` only `file`, `situation`,
-    `speech[].start_s/end_s` (s) and `expect.outcome` are used, and entries or fields of the
-    wrong shape are skipped. A call with neither an `expect.outcome` nor a situation that
-    gives one is unlabelled and left out (compare the keys with the calls to report them). A
-    call without a `speech:` list (`speech:` with nothing after it is none) that is not
-    never_answers has its speech unlabelled (`CallLabel.speech_labelled` False).
+    Reads the manifest leniently (ivr.synth.manifest_labels): of each entry of `calls:` only
+    `file`, `situation`, `speech[].start_s/end_s` (s) and `expect.outcome` are used, and
+    entries or fields of the wrong shape are skipped. A call with neither an `expect.outcome`
+    nor a situation that gives one is unlabelled and left out (compare the keys with the calls
+    to report them). A call without a `speech:` list (`speech:` with nothing after it is none)
+    that is not never_answers has its speech unlabelled (`CallLabel.speech_labelled` False).
     Raises `ManifestError` naming the file if it cannot be read or is not YAML.
     """
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ManifestError(f"{path}: not valid YAML{where}") from None
-    calls = data.get("calls") if isinstance(data, Mapping) else data
-    if not isinstance(calls, list):
-        raise ManifestError(f"{path}: calls: expected a list of calls")
     labels: dict[str, CallLabel] = {}
-    for entry in calls:
-        label = _label(entry)
-        if label is not None:
+    for call in load_labels(path):
+        if call.file is None:
+            continue
+        speech = tuple(sorted((s.start_s, s.end_s) for s in call.speech or ()))
+        labelled = call.speech is not None or call.situation == "never_answers"
+        label = CallLabel(call.name, call.situation, call.outcome, speech, labelled)
+        if label.expected_outcome is not None:
             labels[label.file] = label
     return labels
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _label(entry: Any) -> CallLabel | None:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("file"), str):
-        return None
-    file = Path(entry["file"]).name
-    situation = entry.get("situation")
-    situation = situation if isinstance(situation, str) else ""
-    expect = entry.get("expect")
-    outcome = expect.get("outcome") if isinstance(expect, Mapping) else None
-    outcome = outcome if isinstance(outcome, str) and outcome else None
-    speech = []
-    given = entry.get("speech")
-    for segment in given if isinstance(given, list) else ():
-        if isinstance(segment, Mapping):
-            start, end = _number(segment.get("start_s")), _number(segment.get("end_s"))
-            if start is not None and end is not None:
-                speech.append((start, end))
-    labelled = isinstance(given, list) or situation == "never_answers"
-    label = CallLabel(file, situation, outcome, tuple(sorted(speech)), labelled)
-    return label if label.expected_outcome is not None else None
 
 
 @dataclass(frozen=True)
@@ -149,8 +112,8 @@ class CallRun:
     """The outcome the call hung up with."""
     frames: int
     """The hang-up frame (20 ms frames from the start of the call)."""
-    timeline: tuple[dict, ...]
-    """The engine's timeline records: `t` (s), `frame`, `event`, maybe `state`, `count`, ..."""
+    timeline: tuple[TimelineRecord, ...]
+    """The engine's timeline records (ivr.timeline), in order."""
 
 
 @dataclass(frozen=True)
@@ -181,51 +144,30 @@ class CallMetrics:
     """The label's situation, to count calls per situation."""
 
 
-def _time(record: Mapping[str, Any]) -> float:
-    """A record's time (s)."""
-    t = record.get("t")
-    return float(t) if t is not None else frames_to_seconds(int(record.get("frame", 0)))
-
-
-def _is_dialog_event(record: Mapping[str, Any]) -> bool:
-    """An event the script handles: the engine records those with their `count`."""
-    return "count" in record or record.get("event") in NON_ANSWER_EVENTS | {"speech"}
-
-
 def call_metrics(run: CallRun, label: CallLabel, answer_window_s: float = 2.0) -> CallMetrics:
     """Compare a replayed call with its label (see CallMetrics for each definition).
 
     `answer_window_s` (s): how soon after a re-prompt's start labelled speech must begin for
     the re-prompt to count as premature.
     """
-    hangup_t = next(
-        (_time(r) for r in run.timeline if r.get("event") == "hangup"),
-        frames_to_seconds(run.frames),
-    )
+    call = CallTimeline(run.timeline)
+    hangup_t = call.hangup.t if call.hangup is not None else frames_to_seconds(run.frames)
     starts = [start for start, _ in label.speech]
     premature_reprompts = 0
     responses: list[float] = []
-    trigger: Mapping[str, Any] | None = None  # the dialog event the next prompt answers
-    for record in run.timeline:
-        event = record.get("event")
-        if _is_dialog_event(record):
-            trigger = record
-        elif event in ("listen_started", "hangup"):
-            trigger = None
-        elif event == "prompt_started" and trigger is not None:
-            t = _time(record)
-            if trigger.get("event") == "noinput":
-                if trigger.get("frame") == record.get("frame") and any(
-                    t - REPROMPT_LEAD_S < s <= t + answer_window_s for s in starts
-                ):
-                    premature_reprompts += 1
-            elif trigger.get("event") not in NON_ANSWER_EVENTS:
-                ends = [end for _, end in label.speech if end <= t]
-                if ends:
-                    responses.append(round(t - max(ends), 6))
-            trigger = None
+    for trigger, prompt in call.prompts_after_events:
+        t = prompt.t
+        if trigger.event == "noinput":
+            if trigger.frame == prompt.frame and any(
+                t - REPROMPT_LEAD_S < s <= t + answer_window_s for s in starts
+            ):
+                premature_reprompts += 1
+        elif trigger.event not in NON_ANSWER_EVENTS:
+            ends = [end for _, end in label.speech if end <= t]
+            if ends:
+                responses.append(round(t - max(ends), 6))
     speech_known = label.speech_labelled
-    heard_quiet = any(r.get("event") == "low_volume" for r in run.timeline)
+    heard_quiet = call.has_event("low_volume")
     return CallMetrics(
         correct=run.outcome == label.expected_outcome,
         premature_reprompts=premature_reprompts if speech_known else None,

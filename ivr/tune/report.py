@@ -26,7 +26,7 @@ import yaml
 from rich.table import Table
 
 from ivr.atomic import atomic_path
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import CallSettings
 from ivr.tune.metrics import Summary, cost_or_zero
 
 SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(Summary))
@@ -177,7 +177,7 @@ def results_table(
 def _detector_value(name: str, value: Any) -> Any:
     """A detector setting as its own type (whole numbers for integer settings)."""
     value = _clean(value)
-    current = DetectorSettings().as_dict().get(name)
+    current = CallSettings().as_dict().get(name)
     if isinstance(current, int) and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

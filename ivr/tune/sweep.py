@@ -1,38 +1,87 @@
 """A tuning sweep: every grid combination on every labelled call, from cached detector outputs.
 
-Work is split by call (one call's detector outputs are computed once per distinct
-detector-input setting, then every combination is evaluated on them), so calls run in
-parallel with `jobs` processes. A call whose file cannot be read is reported and left out.
+The combinations are built once (`plan_variants`: a script and a CallSettings each) and
+shipped to the workers as they are. Work is split by call (one call's detector outputs are
+computed once per distinct front-end setting, then every combination is evaluated on them), so
+calls run in parallel with `jobs` processes. A call whose file cannot be read is reported and
+left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ivr.detect.settings import DetectorSettings
+from ivr.detect.settings import CallSettings, FrontEndSettings
 from ivr.errors import IvrError
 from ivr.script.model import Script
 from ivr.script.overrides import with_timings
-from ivr.tune.cache import DetectorCache, file_hash
+from ivr.tune.cache import CachedCall, DetectorCache, file_hash
 from ivr.tune.evaluate import CachedSession, call_frames
 from ivr.tune.grid import split
 from ivr.tune.metrics import CallLabel, CallMetrics, call_metrics, summarize
 
 
 @dataclass(frozen=True)
-class SweepJob:
-    """Everything a worker needs (picklable)."""
+class Variant:
+    """One grid combination, ready to run: the script with its timings and the settings."""
 
     script: Script
-    settings: DetectorSettings
-    prompt_frames: dict[str, int]
+    settings: CallSettings
+
+
+def plan_variants(
+    script: Script, settings: CallSettings, combos: Sequence[Mapping[str, float]]
+) -> tuple[Variant, ...]:
+    """Each combination's script and settings (`combos` by their dotted names over `script`
+    and `settings`); combinations with the same timings share one script object, those with
+    the same detector settings one settings object. ValueError naming a bad value
+    (`--grid: low_volume_dbfs must be in -90.0..0.0, got 5.0`)."""
+    scripts: dict[tuple, Script] = {}
+    variants: dict[tuple, CallSettings] = {}
+    planned = []
+    for combo in combos:
+        timings, inputs, thresholds = split(combo)
+        key_t = tuple(sorted(timings.items()))
+        key_s = tuple(sorted({**inputs, **thresholds}.items()))
+        try:
+            if key_t not in scripts:
+                scripts[key_t] = with_timings(script, timings)
+            if key_s not in variants:
+                variants[key_s] = settings.with_overrides(dict(key_s))
+        except ValueError as exc:
+            raise ValueError(f"--grid: {exc}") from None
+        planned.append(Variant(scripts[key_t], variants[key_s]))
+    return tuple(planned)
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """Everything a worker needs (picklable): the combinations as given, for the results,
+    and the same combinations built (`variants`, see plan_variants)."""
+
     combos: list[dict[str, float]]
+    variants: tuple[Variant, ...]
+    prompt_frames: dict[str, int]
     cache_dir: Path
     channel: str = "mix"
+
+    @classmethod
+    def plan(
+        cls,
+        script: Script,
+        settings: CallSettings,
+        prompt_frames: dict[str, int],
+        combos: list[dict[str, float]],
+        cache_dir: Path,
+        channel: str = "mix",
+    ) -> SweepJob:
+        """The job of every combination over `script` and `settings`."""
+        variants = plan_variants(script, settings, combos)
+        return cls(combos, variants, prompt_frames, cache_dir, channel)
 
 
 @dataclass(frozen=True)
@@ -45,31 +94,25 @@ class CallOutcome:
 
 
 def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
-    """All combinations on one call."""
+    """All combinations on one call; the detectors run once per distinct front-end setting
+    and call length."""
     cache = DetectorCache(job.cache_dir)
-    scripts: dict[tuple, Script] = {}
-    variants: dict[tuple, DetectorSettings] = {}
-    detector_outputs: dict[tuple, Any] = {}
+    detector_outputs: dict[tuple[FrontEndSettings, int], CachedCall] = {}
     metrics = []
     try:
         content = file_hash(path)
-        for combo in job.combos:
-            timings, inputs, thresholds = split(combo)
-            key_t = tuple(sorted(timings.items()))
-            if key_t not in scripts:
-                scripts[key_t] = with_timings(job.script, timings)
-            script = scripts[key_t]
-            key_s = tuple(sorted({**inputs, **thresholds}.items()))
-            if key_s not in variants:
-                variants[key_s] = job.settings.with_overrides(dict(key_s))
-            settings = variants[key_s]
-            key_d = (tuple(sorted(inputs.items())), call_frames(script))
-            if key_d not in detector_outputs:
-                detector_outputs[key_d] = cache.get(
-                    path, settings, call_frames(script), job.channel, content
+        for variant in job.variants:
+            front_end, frames = variant.settings.front_end, call_frames(variant.script)
+            if (front_end, frames) not in detector_outputs:
+                detector_outputs[front_end, frames] = cache.get(
+                    path, front_end, frames, job.channel, content
                 )
             run = CachedSession(
-                detector_outputs[key_d], script, job.prompt_frames, settings, detector_notes=False
+                detector_outputs[front_end, frames],
+                variant.script,
+                job.prompt_frames,
+                variant.settings,
+                detector_notes=False,
             )
             metrics.append(call_metrics(run.evaluate(), label))
     except (IvrError, OSError, ValueError) as exc:

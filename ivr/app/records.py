@@ -14,7 +14,7 @@ from ivr.script.model import Script
 
 if TYPE_CHECKING:
     from ivr.call.replay import CallResult
-    from ivr.detect.settings import DetectorSettings
+    from ivr.detect.settings import CallSettings
     from ivr.records.calllog import CallLog, CallRecord
     from ivr.report.html import ReportCall
 
@@ -82,7 +82,7 @@ def call_record(
 
 
 def draw_picture(
-    result: CallResult, folder: Path, settings: DetectorSettings, show_numbers: bool
+    result: CallResult, folder: Path, settings: CallSettings, show_numbers: bool
 ) -> tuple[Path | None, str]:
     """The call's timeline picture, `folder`/<recording's stem>.png (drawn with the detector
     settings the call ran with), or None and why it could not be drawn."""

@@ -1,0 +1,38 @@
+"""Which recordings a command replays, and the names of what it writes for each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.privacy import mask_number
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".au", ".aiff", ".aif"}
+"""File endings picked up from a folder."""
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; folders as the audio files inside them (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+            found = [p for p in found if not p.name.endswith(".call.wav")]
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
+    """The stem of each file's outputs (`<stem>.call.wav`, ...): its own, with phone numbers
+    masked unless `show_numbers`; stems that would clash get -2, -3, ... added."""
+    stems, taken = [], set()
+    for path in files:
+        stem = path.stem if show_numbers else mask_number(path.stem)
+        unique, n = stem, 1
+        while unique in taken:
+            n += 1
+            unique = f"{stem}-{n}"
+        taken.add(unique)
+        stems.append(unique)
+    return stems

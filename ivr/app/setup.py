@@ -1,0 +1,64 @@
+"""Setting up a call: the script with its placeholder values and config timings, the call
+settings, the prompts rendered beforehand (a call never waits for synthesis), the recognition.
+
+The script and the settings are read once (`load_call_script`, ivr.app.config.call_settings)
+and can travel to worker processes as they are; `set_up_call` adds what each process makes
+for itself (the prompt cache, the recognizer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ivr.app.config import apply_script_config
+from ivr.app.recognition import Recognition, set_up_recognition
+from ivr.detect.settings import CallSettings
+
+if TYPE_CHECKING:
+    from ivr.script.model import Script
+    from ivr.tts.prompt_cache import PromptAudio, PromptCache
+
+
+def load_call_script(script: str, values: dict[str, str], config: Path | None) -> Script:
+    """Script `script` (a bundled name or a path) with placeholder `values` and the `--config`
+    file's timings; IvrError naming what is wrong."""
+    from ivr.script.loader import load_script
+
+    return apply_script_config(load_script(script, values), config)
+
+
+@dataclass(frozen=True)
+class CallSetup:
+    """Everything a call runs with besides its audio."""
+
+    script: Script
+    settings: CallSettings
+    prompts: PromptCache
+    """The prompt cache, every prompt of `script` rendered."""
+    prompt_audio: dict[str, PromptAudio]
+    """Prompt id -> its rendered audio."""
+    recognition: Recognition
+
+    def prompt_frames(self) -> dict[str, int]:
+        """Prompt text -> its length (20 ms frames)."""
+        return {self.script.prompts[p]: a.frames for p, a in self.prompt_audio.items()}
+
+
+def set_up_call(
+    script: Script,
+    settings: CallSettings,
+    prompt_cache: Path | None,
+    asr: str = "none",
+    model: str | None = None,
+    reference: Path | None = None,
+) -> CallSetup:
+    """Render the prompts of `script` into `prompt_cache` and set up recognition (`--asr`, one
+    of ivr.app.recognition.ASR_MODES; `--model`; the manifest of reference transcripts)."""
+    from ivr.tts.prompt_cache import PromptCache
+
+    cache = PromptCache(prompt_cache)
+    audio = cache.render_all(script.prompts)
+    recognition = set_up_recognition(asr, model, reference)
+    return CallSetup(script, settings, cache, audio, recognition)

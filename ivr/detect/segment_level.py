@@ -1,0 +1,213 @@
+"""How loud a speech segment is: its level and SNR over the noise floor, and its loudest part.
+
+A segment is measured on its active speech: the voiced frames at least edge_margin_db above the
+floor (not webrtcvad's overhang, not the dropouts), with the noise floor's power subtracted,
+against the mean floor over its voiced frames. Its loudest part is the highest mean power over
+PEAK_MS inside it (Segment.peak_snr_db). While a segment is open it is measured so far every
+PROGRESS_MS, and at once when its loudest part rises by PEAK_RISE_DB (SpeechProgress).
+
+Every sum is kept so that the result does not depend on how the audio is cut into blocks: the
+floor is summed in whole 0.01 dB, each PEAK_MS window is averaged on its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ivr.audio.format import SILENCE_DBFS, ms_to_frames
+from ivr.detect.level import MIN_POWER
+from ivr.events import DetectorEvent, Segment, SpeechProgress
+
+MIN_SNR_DB = -30.0
+"""Lowest signal-to-noise ratio reported for a segment (dB)."""
+
+
+PEAK_MS = 500
+"""Stretch (ms) over which a segment's loudest part is measured (Segment.peak_snr_db): long
+enough that office babble's own swells (at most 14 dB over its floor in a minute of it) stay
+below a talker's words over it (21 dB and more for a talker 16 dB above the babble)."""
+
+FLOOR_SETTLED_MS = 1000
+"""Audio (ms) from the start of the call before which the noise floor estimate, made of too
+few frames, is not trusted for a segment's loudest part (Segment.peak_snr_db)."""
+
+PEAK_RISE_DB = 3.0
+"""A rise of a segment's loudest part by this much (dB) is sent at once as SpeechProgress."""
+
+PEAK_RISE = 10 ** (PEAK_RISE_DB / 10)
+"""PEAK_RISE_DB as a power ratio."""
+
+PROGRESS_MS = 1000
+"""How often an open speech segment is measured so far (ms): SpeechProgress events."""
+
+
+class SegmentLevelMeter:
+    """The measure of the open speech segment, kept as running sums while it grows.
+
+    Block by block, `_measure_block` prepares the block's running sums; the segmenter built on
+    this class opens a segment (`_open_segment`), adds its voiced runs (`_add_run`, which sends
+    the SpeechProgress due), sends the progress due over its unvoiced frames
+    (`_progress_until`) and measures it when it closes (`_segment_until`).
+    """
+
+    def __init__(self) -> None:
+        self.progress = ms_to_frames(PROGRESS_MS)
+        self.settled = ms_to_frames(FLOOR_SETTLED_MS)
+        self.peak = ms_to_frames(PEAK_MS)
+        self._next_progress = 0  # frame of the next SpeechProgress of the open segment
+        self._seg_start = 0
+        self._seg_voiced = 0
+        self._seg_loud = 0  # loud frames of the open segment, and their power
+        self._seg_power = 0.0
+        self._seg_floor_sum, self._seg_floor_n = 0, 0  # floor over its voiced frames (0.01 dB)
+        self._told_peak = 0.0  # the loudest part as last sent in a SpeechProgress
+        self._seg_peak = 0.0  # highest mean power over PEAK_MS inside the open segment, as a
+        # ratio to the floor in force at its frame
+        self._recent_powers = np.zeros(self.peak - 1)  # the last frames' powers, for the peak
+        self._seg_gaps = 0
+        self._floor_at_last = SILENCE_DBFS
+        # Running sums over the block being processed (see _measure_block).
+        self._power_cum = np.zeros(1)
+        self._loud_cum = np.zeros(1, dtype=np.int64)
+        self._floor_cum = np.zeros(1, dtype=np.int64)
+        self._window_power = np.zeros(0)
+
+    def _measure_block(self, powers: np.ndarray, loud: np.ndarray, floor_db: np.ndarray) -> None:
+        """Prepare the running sums of a block: of the power and the count of its `loud`
+        frames (full scale = 1), of its floor `floor_db` (dBFS), and the mean power over the
+        PEAK_MS ending at each of its frames."""
+        # A segment's level is measured on the loud frames (active speech, not webrtcvad's
+        # overhang).
+        self._power_cum = np.concatenate(([0.0], np.cumsum(np.where(loud, powers, 0.0))))
+        self._loud_cum = np.concatenate(([0], np.cumsum(loud)))
+        # Running sum of the floor in whole 0.01 dB: exact integers, whatever the chunking.
+        centi = np.rint(floor_db.astype(np.float64) * 100).astype(np.int64)
+        self._floor_cum = np.concatenate(([0], np.cumsum(centi)))
+        recent = np.concatenate((self._recent_powers, powers))
+        # each window summed on its own, so that the result does not depend on chunking
+        self._window_power = sliding_window_view(recent, self.peak).mean(axis=1)
+        self._recent_powers = recent[recent.size - (self.peak - 1) :]
+
+    def _open_segment(
+        self, start: int, decided: int, voiced: int, loud: int, power: float, floor_centi: int
+    ) -> None:
+        """Open a segment at absolute frame `start`, decided at `decided`, holding already
+        `voiced` frames of which `loud` count, of total `power`, over a floor summed over its
+        voiced frames to `floor_centi` (0.01 dB)."""
+        self._seg_start = start
+        self._seg_voiced = voiced
+        self._seg_loud = loud
+        self._seg_power = power
+        self._seg_peak = 0.0
+        self._told_peak = 0.0
+        self._seg_floor_sum = floor_centi
+        self._seg_floor_n = voiced
+        self._seg_gaps = 0
+        self._next_progress = decided + self.progress
+
+    def _add_run(self, events: list[DetectorEvent], base: int, start: int, end: int) -> None:
+        """Add the voiced frames [start, end) of the block to the open segment, sending the
+        progress due inside them first: every PROGRESS_MS, and at each frame where the
+        segment's loudest part rises by PEAK_RISE_DB (a talker begins over the noise: the
+        engine must not judge it on a measurement from before)."""
+        peaks = self._window_power[start:end].copy()
+        peaks[: max(0, self.settled - base - start)] = 0.0  # as in _peak_power
+        pos = start
+        while True:
+            rising = np.flatnonzero(peaks[pos - start :] > self._told_peak * PEAK_RISE)
+            if not rising.size:
+                break
+            pos += int(rising[0]) + 1  # measured up to and with the rising frame
+            self._progress_until(events, base + pos, base, start)
+            if not events or events[-1].decided_frame != base + pos:
+                self._progress_at(events, base + pos, base, start)
+        self._progress_until(events, base + end, base, start)
+        self._seg_voiced += end - start
+        self._seg_loud += int(self._loud_cum[end] - self._loud_cum[start])
+        self._seg_power += float(self._power_cum[end] - self._power_cum[start])
+        self._seg_peak = max(self._seg_peak, self._peak_power(base, start, end))
+        self._seg_floor_sum += self._floor_centi(start, end)
+        self._seg_floor_n += end - start
+
+    def _progress_until(
+        self, events: list[DetectorEvent], last: int, base: int, start: int | None
+    ) -> None:
+        """SpeechProgress of the open segment for every due frame up to `last` (absolute):
+        inside a voiced run beginning at block index `start` whose frames are not yet added
+        to the segment, or inside unvoiced frames (`start` None: nothing to add)."""
+        while self._next_progress <= last:
+            self._progress_at(events, self._next_progress, base, start)
+            self._next_progress += self.progress
+
+    def _progress_at(
+        self, events: list[DetectorEvent], frame: int, base: int, start: int | None
+    ) -> None:
+        """One SpeechProgress: the open segment measured up to absolute `frame` (see
+        _progress_until for `start`)."""
+        at = frame - base  # block index of the frame measured up to
+        power, loud, peak = self._seg_power, self._seg_loud, self._seg_peak
+        floor_sum, floor_n = self._seg_floor_sum, self._seg_floor_n
+        if start is not None and at > start:
+            power += float(self._power_cum[at] - self._power_cum[start])
+            loud += int(self._loud_cum[at] - self._loud_cum[start])
+            peak = max(peak, self._peak_power(base, start, at))
+            floor_sum += self._floor_centi(start, at)
+            floor_n += at - start
+        floor = self._mean_floor(floor_sum, floor_n)
+        events.append(SpeechProgress(self._measure(frame, power, loud, floor, peak), frame))
+        self._told_peak = max(self._told_peak, peak)
+
+    def _floor_centi(self, start: int, stop: int) -> int:
+        """The floor summed over block frames [start, stop), in 0.01 dB."""
+        return int(self._floor_cum[stop] - self._floor_cum[start])
+
+    def _peak_power(self, base: int, start: int, stop: int) -> float:
+        """The highest mean power over the PEAK_MS ending at block frames [start, stop)
+        (relative to full scale); frames before the floor has settled (FLOOR_SETTLED_MS) are
+        not measured: against no floor, the first loud moment would stand out."""
+        start = max(start, self.settled - base)
+        if stop <= start:
+            return 0.0
+        return float(self._window_power[start:stop].max())
+
+    def _segment_until(self, end: int) -> Segment:
+        """The open segment as a whole, ending at absolute frame `end` (exclusive)."""
+        return self._measure(
+            end,
+            self._seg_power,
+            self._seg_loud,
+            self._mean_floor(self._seg_floor_sum, self._seg_floor_n),
+            self._seg_peak,
+        )
+
+    def _mean_floor(self, centi_db: int, frames: int) -> float:
+        """The floor (dBFS) a segment is measured against: the mean floor over its voiced
+        frames (a single reading at its end would be one moment of a long segment, and noise
+        that swells would stand out against the floor from before it), or the last floor when
+        there are none."""
+        if frames <= 0:
+            return self._floor_at_last
+        return centi_db / frames / 100.0
+
+    def _measure(self, end: int, power: float, loud: int, floor: float, peak: float) -> Segment:
+        """The open segment up to absolute frame `end` (exclusive) with `loud` frames of total
+        `power` over `floor` (dBFS), its loudest PEAK_MS of mean power `peak` (powers relative
+        to full scale)."""
+        mean_power = power / max(1, loud)
+        floor_power = 10.0 ** (floor / 10.0)
+        lowest = max(floor_power * 10 ** (MIN_SNR_DB / 10), MIN_POWER)
+        speech_power = max(mean_power - floor_power, lowest)
+        peak_snr = max(peak / floor_power - 1.0, 10 ** (MIN_SNR_DB / 10))
+        return Segment(
+            start=self._seg_start,
+            end=end,
+            level_dbfs=round(10.0 * math.log10(speech_power), 2),
+            snr_db=round(10.0 * math.log10(speech_power / floor_power), 2),
+            floor_dbfs=round(floor, 2),
+            voiced_frames=self._seg_voiced,
+            gaps=self._seg_gaps,
+            peak_snr_db=round(10.0 * math.log10(peak_snr), 2),
+        )

@@ -1,0 +1,260 @@
+"""What a call's timeline says, derived once from its records: when each prompt played, the
+listening windows and their timers, the callee's speech as the detectors saw it, the dialog
+events and the prompts that answered them.
+
+QA (ivr.qa.score), the timeline picture (ivr.report.picture) and the tuning metrics
+(ivr.tune.metrics) read these instead of walking the records themselves. Each measure is
+computed on first use, so a reader pays only for what it reads. Frames are 20 ms from the start
+of the call; times are seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from ivr.timeline.records import (
+    BargeIn,
+    DialogEvent,
+    Hangup,
+    ListenStarted,
+    PauseStarted,
+    PromptFinished,
+    PromptOut,
+    PromptStarted,
+    SpeechEnded,
+    StateEntered,
+    TimelineRecord,
+    VadEnd,
+    VadStart,
+)
+
+LISTEN_ENDS = (PromptStarted, Hangup, ListenStarted, StateEntered, DialogEvent)
+"""Records that end a listening window before its deadline."""
+
+
+def _seconds(frame: int) -> float:
+    """A frame's time (s), rounded to the ms as the records' `t`."""
+    return round(frame * 0.02, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptWindow:
+    """One prompt's playout: from its start to its last sample, a barge-in, the next prompt
+    or the hang-up."""
+
+    prompt: str
+    start: int
+    """Frame its first sample was due."""
+    end: int | None
+    """Frame its playout ended; None when the timeline ends while it plays."""
+
+    @property
+    def start_s(self) -> float:
+        """Start (s)."""
+        return _seconds(self.start)
+
+    @property
+    def end_s(self) -> float | None:
+        """End (s); None when the timeline ends while it plays."""
+        return None if self.end is None else _seconds(self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenWindow:
+    """A no-input timer window: from `listen_started` to its deadline, or to where listening
+    ended first."""
+
+    start: int
+    """Frame the window opened (the end of a prompt's playout)."""
+    deadline: int
+    """Frame the no-input timer was armed for."""
+    end: int
+    """Frame the window ended: its deadline, or the record that ended it first."""
+    fired: bool
+    """Whether the no-input timer fired (the window ended with `noinput`)."""
+
+    @property
+    def start_s(self) -> float:
+        """Start (s)."""
+        return _seconds(self.start)
+
+    @property
+    def end_s(self) -> float:
+        """End (s)."""
+        return _seconds(self.end)
+
+    @property
+    def armed_s(self) -> float:
+        """The timer's length as armed (s)."""
+        return _seconds(self.deadline) - _seconds(self.start)
+
+
+class CallTimeline:
+    """The measures of one call's timeline (records in the order they were written)."""
+
+    def __init__(self, records: Sequence[TimelineRecord]) -> None:
+        self.records = records
+
+    @cached_property
+    def hangup(self) -> Hangup | None:
+        """The hang-up (a call has at most one), or None when the timeline has none."""
+        for r in reversed(self.records):  # at the end, or just before the session's last notes
+            if type(r) is Hangup:
+                return r
+        return None
+
+    @cached_property
+    def prompts(self) -> list[PromptStarted]:
+        """Every prompt started, in order."""
+        return [r for r in self.records if isinstance(r, PromptStarted)]
+
+    @cached_property
+    def dialog_events(self) -> list[DialogEvent]:
+        """Every event the script handled, in order."""
+        return [r for r in self.records if r.is_dialog_event]
+
+    @cached_property
+    def event_names(self) -> frozenset[str]:
+        """The names of the dialog events that happened."""
+        return frozenset(r.event for r in self.dialog_events)
+
+    def has_event(self, name: str) -> bool:
+        """Whether any dialog event is `name` (e.g. low_volume)."""
+        return name in self.event_names
+
+    @cached_property
+    def prompt_windows(self) -> list[PromptWindow]:
+        """Each prompt's playout (see PromptWindow)."""
+        windows, current = [], None
+        for r in self.records:
+            if current is not None and isinstance(r, PromptFinished | BargeIn | Hangup):
+                windows.append(PromptWindow(current.prompt, current.frame, r.frame))
+                current = None
+            if isinstance(r, PromptStarted):
+                if current is not None:
+                    windows.append(PromptWindow(current.prompt, current.frame, r.frame))
+                current = r
+        if current is not None:
+            windows.append(PromptWindow(current.prompt, current.frame, None))
+        return windows
+
+    @cached_property
+    def pauses(self) -> list[PauseStarted]:
+        """Every pause started, with its length (s)."""
+        return [r for r in self.records if isinstance(r, PauseStarted)]
+
+    @cached_property
+    def listen_windows(self) -> list[ListenWindow]:
+        """Every no-input timer window (see ListenWindow)."""
+        out = []
+        records = self.records
+        for i, r in enumerate(records):
+            if not isinstance(r, ListenStarted):
+                continue
+            deadline = round(r.deadline_s / 0.02)
+            end, fired = deadline, False
+            for later in records[i + 1 :]:
+                if later.frame > deadline:
+                    break
+                if isinstance(later, DialogEvent) and later.event == "noinput":
+                    end, fired = later.frame, True
+                    break
+                if isinstance(later, LISTEN_ENDS):
+                    end = later.frame
+                    break
+            out.append(ListenWindow(r.frame, deadline, end, fired))
+        return out
+
+    @cached_property
+    def speech_segments(self) -> list[tuple[float, float]]:
+        """The detectors' speech segments, (start s, end s), from their `vad_end` records."""
+        return [(r.speech_start_s, r.speech_end_s) for r in self.records if isinstance(r, VadEnd)]
+
+    @cached_property
+    def callee_speech(self) -> list[tuple[float, float]]:
+        """The speech segments, and a segment that began (`vad_start`) but never ended, as
+        (start s, infinity)."""
+        spans = list(self.speech_segments)
+        ends = {start for start, _ in spans}
+        spans += [
+            (r.speech_start_s, math.inf)
+            for r in self.records
+            if isinstance(r, VadStart) and r.speech_start_s not in ends
+        ]
+        return spans
+
+    def segments_open_at(self, frame: int) -> int:
+        """How many of the detectors' speech segments were open at `frame` (records up to the
+        first one after it)."""
+        open_segments = 0
+        for r in self.records:
+            if r.frame > frame:
+                break
+            if isinstance(r, VadStart):
+                open_segments += 1
+            elif isinstance(r, VadEnd):
+                open_segments = max(0, open_segments - 1)
+        return open_segments
+
+    @cached_property
+    def timer_prompts(self) -> list[PromptStarted]:
+        """Prompts that a no-input timeout started: said right after a `noinput`, at its frame."""
+        records = self.records
+        return [
+            r
+            for before, r in itertools.pairwise(records)
+            if isinstance(r, PromptStarted)
+            and isinstance(before, DialogEvent)
+            and before.event == "noinput"
+            and before.frame == r.frame
+        ]
+
+    @cached_property
+    def answer_delays_ms(self) -> list[float]:
+        """For each dialog event on the callee's speech (any but `noinput`, after a
+        `speech_ended`) whose handler spoke (a prompt started at the event's frame): ms from the
+        end of that speech to our answer's first sample. On a live call the prompt's measured
+        start latency (`prompt_out`) is added. A handler that only acts (e.g. raises the input
+        gain, seed 000 二、2 01) owes no answer."""
+        latency = {
+            (r.frame, r.prompt): float(r.start_latency_ms)
+            for r in self.records
+            if isinstance(r, PromptOut)
+        }
+        last_end: float | None = None
+        waiting: int | None = None  # frame of a dialog event not yet answered
+        delays = []
+        for r in self.records:
+            if waiting is not None and r.frame > waiting:
+                waiting = None  # the handler said nothing
+            match r:
+                case SpeechEnded():
+                    last_end = r.speech_end_s
+                case DialogEvent() if r.event != "noinput" and last_end is not None:
+                    waiting = r.frame
+                case PromptStarted() if waiting is not None and last_end is not None:
+                    extra_ms = latency.get((r.frame, r.prompt), 0.0)
+                    delays.append(round((r.t - last_end) * 1000 + extra_ms, 3))  # no float noise
+                    waiting = None
+        return delays
+
+    @cached_property
+    def prompts_after_events(self) -> list[tuple[DialogEvent, PromptStarted]]:
+        """Each dialog event whose handler went on to speak, with the first prompt it started
+        (before listening again, hanging up or the next dialog event)."""
+        pairs = []
+        trigger: DialogEvent | None = None  # the dialog event the next prompt answers
+        for r in self.records:  # run for every call of every setting a tuner tries: lean
+            kind = type(r)
+            if kind is DialogEvent:
+                trigger = r
+            elif kind is ListenStarted or kind is Hangup:
+                trigger = None
+            elif kind is PromptStarted and trigger is not None:
+                pairs.append((trigger, r))
+                trigger = None
+        return pairs
