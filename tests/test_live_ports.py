@@ -138,3 +138,33 @@ def test_a_callee_answering_a_second_after_the_opening_is_heard_from_its_first_f
     heard = next(r for r in result.timeline if r.event == "speech_started")
     assert heard.frame >= first.start and heard.speech_start_s == pytest.approx(first.start_s)
     assert result.prompts == ["opening", "thanks_goodbye"]
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome", "code"),
+    [(dict(interrupt_at=150), "aborted", 130), (dict(lose_at=150), "device_error", 1)],
+)
+def test_ivr_call_keeps_an_interrupted_or_failed_call(tmp_path, monkeypatch, line, outcome, code):
+    """`ivr call` on a scripted line: the call ends, its recording, timeline and call-log row
+    are kept, and the exit code says why."""
+    import typer
+    from typer.testing import CliRunner
+
+    from ivr.cli import call as call_cli
+    from ivr.records.calllog import CallLog
+
+    scripted = ScriptedLine(**line)
+    monkeypatch.setattr(call_cli, "open_line", lambda *devices: scripted)
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    call_cli.register(app)
+    args = ["call", "--agent-id", "1", "--number", "13812345678", "--asr", "none"]
+    args += ["--record", str(tmp_path / "call.wav"), "--db", str(tmp_path / "calls.db")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert "13812345678" not in result.output and scripted.closed
+    assert sf.info(tmp_path / "call.wav").frames == 150 * FRAME_SAMPLES
+    assert read_timeline(tmp_path / "call.timeline.jsonl")[-1].event == "streams"
+    with CallLog(tmp_path / "calls.db", create=False) as log:
+        [record] = log.list()
+    assert record.outcome == outcome and record.number == "138****5678"

@@ -217,3 +217,48 @@ def test_what_the_labels_cannot_give_is_na_and_detailed_labels_give_numbers(outb
     overlay = (out / "recommended.yaml").read_text(encoding="utf-8")
     assert "premature re-prompts 0.0%, premature hang-ups 0.0%" in overlay
     assert "cost n/a" not in overlay and "dead line n/a" not in overlay
+
+
+def _detectors_to_the_end(path: Path, settings, total: int):
+    """The detectors over the file and every frame of silence after it (no shortcut)."""
+    import numpy as np
+
+    from ivr.audio.source import FileSource
+    from ivr.detect.frontend import Detectors
+
+    detectors, floors, events = Detectors(settings), [], []
+    for block in FileSource(path).blocks():
+        result = detectors.process(block)
+        floors.append(result.floor_dbfs)
+        events += result.events
+    result = detectors.process(np.zeros((total - detectors.frames_seen, 320), np.int16))
+    floors.append(result.floor_dbfs)
+    events += result.events + detectors.finish()
+    return np.concatenate(floors), tuple(events)
+
+
+@pytest.mark.parametrize("cut_s", [None, 1.3])
+@pytest.mark.parametrize("overrides", [{}, {"noise.window_ms": 1000, "vad.hangover_ms": 600}])
+def test_the_silence_after_a_call_is_heard_until_the_detectors_are_at_rest(
+    tmp_path, cut_s, overrides
+):
+    """The cache stops hearing digital silence once it changes nothing; its outputs are those
+    of hearing every frame, also for a recording cut off in the middle of a word."""
+    import numpy as np
+    import soundfile as sf
+    from conftest import human_speech
+    from realcall import line
+
+    from ivr.tune.cache import analyze_call
+
+    speech = human_speech(0).astype(np.float64)
+    if cut_s is not None:
+        speech = speech[: int(cut_s * 16000)]
+    audio = np.concatenate([line(0.5, -60.0), speech])
+    path = tmp_path / "call.wav"
+    sf.write(path, np.clip(np.rint(audio), -32768, 32767).astype(np.int16), 16000)
+    settings = CallSettings().with_overrides(overrides).front_end
+    cached = analyze_call(path, settings, 6001)
+    floor, events = _detectors_to_the_end(path, settings, 6001)
+    assert cached.frames == 6001 and np.array_equal(cached.floor_dbfs, floor)
+    assert cached.events == events and events

@@ -6,6 +6,7 @@ seconds appear only at the edges (settings, reports).
 
 from __future__ import annotations
 
+import functools
 import math
 
 SAMPLE_RATE = 16_000
@@ -40,8 +41,10 @@ def ms_to_frames(ms: float) -> int:
     return max(0, math.ceil(round(ms / FRAME_MS, 9)))
 
 
+@functools.lru_cache(maxsize=4096)
 def duration_frames(seconds: float) -> int:
-    """A duration in seconds as whole frames, rounded up (see ms_to_frames)."""
+    """A duration in seconds as whole frames, rounded up (see ms_to_frames). Memoized: a
+    script's few durations are converted again and again."""
     return ms_to_frames(seconds * 1000)
 
 

@@ -12,7 +12,8 @@ from ivr.audio.format import FRAME_SAMPLES
 @dataclass
 class _Placement:
     start: int
-    samples: np.ndarray
+    samples: np.ndarray  # int16, as rendered
+    gain: np.float32  # the output volume as a factor
     end: int
 
 
@@ -23,9 +24,9 @@ class Mixer:
         self.placements: list[_Placement] = []
 
     def play(self, start: int, samples: np.ndarray, volume_db: float) -> int:
-        scaled = samples.astype(np.float32) * np.float32(10 ** (volume_db / 20))
+        gain = np.float32(10 ** (volume_db / 20))
         frames = samples.shape[0] // FRAME_SAMPLES
-        self.placements.append(_Placement(start, scaled, start + frames))
+        self.placements.append(_Placement(start, samples, gain, start + frames))
         return start + frames
 
     def last_start(self) -> int:
@@ -44,7 +45,7 @@ class Mixer:
             a, b = max(base, p.start), min(end, p.end)
             if a < b:
                 src = p.samples[(a - p.start) * FRAME_SAMPLES : (b - p.start) * FRAME_SAMPLES]
-                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src
+                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src * p.gain
         return out
 
     def render(self, base: int, frames: int) -> np.ndarray:

@@ -24,9 +24,6 @@ from ivr.call.mixer import Mixer
 from ivr.engine.actions import PlayPrompt
 from ivr.events import InputEvent
 
-SILENCE_BLOCK_FRAMES = 50
-"""Frames of digital silence fed per step once a recording has ended (1 s)."""
-
 
 @dataclass(frozen=True, slots=True)
 class CalleeBlock:
@@ -86,7 +83,10 @@ class FileCallee:
     def blocks(self) -> Iterator[CalleeBlock]:
         for samples in self.source.blocks():
             yield CalleeBlock(samples)
-        silence = CalleeBlock(np.zeros((SILENCE_BLOCK_FRAMES, FRAME_SAMPLES), dtype=np.int16))
+        # as many frames a block as the recording's (the session listens only up to a hang-up
+        # it knows is coming)
+        frames = self.source.block_frames
+        silence = CalleeBlock(np.zeros((frames, FRAME_SAMPLES), dtype=np.int16))
         while True:
             yield silence
 

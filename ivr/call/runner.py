@@ -10,7 +10,6 @@ replay, live calls and the tuner run the very same scheduling.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Protocol, assert_never
@@ -32,6 +31,14 @@ class Due(IntEnum):
     """An input event was decided."""
     TIMER = 2
     """One of the engine's timers fires."""
+
+
+_NEVER = 1 << 62
+"""A frame after any call's end."""
+
+
+def _decided_frame(event: InputEvent) -> int:
+    return event.decided_frame
 
 
 class InputWatcher(Protocol):
@@ -77,55 +84,64 @@ class CallRunner:
         """End the call from outside (Ctrl-C, a failed device, a line hung up) at `frame`."""
         self._act(self.engine.end(frame, outcome, reason))
 
+    def hangs_up_by(self) -> int:
+        """A frame by which the call will have hung up, whatever is heard (audio after it
+        need not be listened to)."""
+        return self.engine.hangs_up_by(self._playout_end)
+
     @property
     def done(self) -> bool:
         """Whether the call has hung up."""
         return self.engine.done
 
     def step(
-        self, base: int, end: int, inputs: Sequence[InputEvent], floor_dbfs: np.ndarray
+        self,
+        base: int,
+        end: int,
+        inputs: Sequence[InputEvent],
+        floor_dbfs: np.ndarray,
+        ordered: bool = False,
     ) -> None:
         """Hand the engine everything that happens at frames base+1 .. end, in order.
 
-        `inputs` are sorted by decided frame; `floor_dbfs` is the noise floor (dBFS) in force
-        at each frame of the block (frame base + i at index i)."""
+        `inputs` are handed over by decided frame, in their given order among equals
+        (`ordered`: they are sorted so already); `floor_dbfs` is the noise floor (dBFS) in
+        force at each frame of the block (frame base + i at index i)."""
         engine = self.engine
-        self._now = max(self._now, base)
+        if base > self._now:
+            self._now = base
         self._poll_speaker()
-        queue = [(e.decided_frame, Due.INPUT, i) for i, e in enumerate(inputs)]
-        heapq.heapify(queue)
+        if not ordered and len(inputs) > 1:
+            inputs = sorted(inputs, key=_decided_frame)
+        count, i = len(inputs), 0
         last = len(floor_dbfs) - 1
-        while not engine.done:
-            frame, due, index = self._next(queue)
+        playout_first, input_next, timer_next = Due.PLAYOUT, Due.INPUT, Due.TIMER
+        while engine._phase != "done":
+            # the earliest of: the next input, our playout's end, the engine's next timer;
+            # at one frame in Due order
+            frame = inputs[i].decided_frame if i < count else _NEVER
+            due = input_next
+            playout = self._playout_end
+            if playout is not None and playout <= frame:
+                frame, due = playout, playout_first
+            deadline = engine.next_deadline()
+            if deadline is not None and deadline < frame:
+                frame, due = deadline, timer_next
             if frame > end:
                 return
-            floor = float(floor_dbfs[min(max(frame - base - 1, 0), last)])
             self._now = frame
-            match due:
-                case Due.PLAYOUT:
-                    self._playout_end = None
-                    self._act(engine.on_playback_finished(frame))
-                    self._after_time(frame)
-                case Due.INPUT:
-                    heapq.heappop(queue)
-                    engine.floor_dbfs = floor
-                    self._input(inputs[index])
-                case Due.TIMER:
-                    self._act(engine.advance(frame, floor))
-                    self._after_time(frame)
-                case _:
-                    assert_never(due)
-
-    def _next(self, queue: list[tuple[int, Due, int]]) -> tuple[int, Due, int]:
-        """The earliest of: the next input, our playout's end, the engine's next timer
-        (a frame past any end when nothing is due)."""
-        best = queue[0] if queue else (1 << 62, Due.TIMER, -1)
-        if self._playout_end is not None and (self._playout_end, Due.PLAYOUT) < best[:2]:
-            best = (self._playout_end, Due.PLAYOUT, -1)
-        deadline = self.engine.next_deadline()
-        if deadline is not None and (deadline, Due.TIMER) < best[:2]:
-            best = (deadline, Due.TIMER, -1)
-        return best
+            if due is input_next:
+                engine.floor_dbfs = float(floor_dbfs[min(max(frame - base - 1, 0), last)])
+                i += 1
+                self._input(inputs[i - 1])
+            elif due is playout_first:
+                self._playout_end = None
+                self._act(engine.on_playback_finished(frame))
+                self._after_time(frame)
+            else:
+                floor = float(floor_dbfs[min(max(frame - base - 1, 0), last)])
+                self._act(engine.advance(frame, floor))
+                self._after_time(frame)
 
     def _input(self, event: InputEvent) -> None:
         for before in self._before:

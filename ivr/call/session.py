@@ -150,6 +150,9 @@ class CallSession:
     def _hear(self, block: CalleeBlock) -> None:
         """One block through the detectors, the runner, the recognizer and the observers."""
         samples = block.samples
+        last = self.runner.hangs_up_by() - self.frames  # frames of this block still in the call
+        if last < samples.shape[0]:
+            samples = samples[: max(last, 1)]
         speaking = self.detectors.in_speech
         result = self.detectors.process(samples)
         self.last_result = result

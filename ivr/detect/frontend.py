@@ -76,6 +76,16 @@ class Detectors:
         return self._segmenter.in_speech
 
     @property
+    def floor_window_frames(self) -> int:
+        """Frames the noise floor is estimated over (noise.window_ms in frames)."""
+        return self._floor.window
+
+    @property
+    def floor_hop_frames(self) -> int:
+        """Frames between the noise floor's estimates (noise.hop_ms in frames)."""
+        return self._floor.hop
+
+    @property
     def onset_frames(self) -> int:
         """Voiced frames that make speech (vad.onset_ms in frames)."""
         return self._segmenter.onset

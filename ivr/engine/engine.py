@@ -111,6 +111,7 @@ class Engine(Hearing):
         self._listen: Listen | None = None
         self._listen_start = 0
         self._deadline = 0  # absolute no-input deadline
+        self._max_speech_frames = 0  # the listening window's max_speech_s in frames
         self._utterance: list = []  # closed segments of the utterance in progress
         self._heard: list[RecognitionLike] = []  # recognitions of the utterance in progress
         self._open_start: int | None = None  # start frame of the open speech segment
@@ -144,29 +145,42 @@ class Engine(Hearing):
         """Whether the callee's speech counts now."""
         return self._phase == "listening"
 
+    def hangs_up_by(self, playout_end: int | None) -> int:
+        """A frame by which the call hangs up whatever the callee does: the end of the pause
+        before a hang-up already under way (from `playout_end`, the frame the prompt playing
+        finishes, if it is followed by a pause and the hang-up), else the call's max_call_s."""
+        queue = self._queue
+        if self._phase == "pausing" and queue and isinstance(queue[0], Hangup):
+            return min(self._pause_until, self._max_frame)
+        if self._phase == "playing" and playout_end is not None and len(queue) == 2:
+            pause, last = queue
+            if isinstance(pause, Pause) and isinstance(last, Hangup):
+                return min(playout_end + duration_frames(pause.seconds), self._max_frame)
+        return self._max_frame
+
     def next_deadline(self) -> int | None:
         """The next frame at which a timer fires, or None when only inputs can move the call."""
-        if self._phase == "done":
-            return None
-        candidates = [self._max_frame]
-        if self._phase == "pausing":
-            candidates.append(self._pause_until)
-        elif self._phase == "listening":
-            assert self._listen is not None
+        phase = self._phase
+        if phase == "listening":
             if self._open_start is not None:
-                candidates.append(self._max_speech_frame())
+                due = self._max_speech_frame()
                 if not self._speaking_at_deadline and self._progress is not None:
-                    candidates.append(self._deadline)  # is what goes on speech to us?
+                    due = min(due, self._deadline)  # is what goes on speech to us?
             elif self._utt_end is not None:
-                candidates.append(self._utt_end)
+                due = self._utt_end
             else:
-                candidates.append(self._deadline)
-        return min(candidates)
+                due = self._deadline
+        elif phase == "pausing":
+            due = self._pause_until
+        elif phase == "done":
+            return None
+        else:
+            return self._max_frame
+        return due if due < self._max_frame else self._max_frame
 
     def _max_speech_frame(self) -> int:
         """The frame the utterance in progress reaches max_speech_s."""
-        assert self._listen is not None
-        return self._utt_start + duration_frames(self._listen.max_speech_s)
+        return self._utt_start + self._max_speech_frames
 
     def advance(self, now: int, floor_dbfs: float | None = None) -> list[EngineAction]:
         """Let time pass up to frame `now`: fire every timer due by then, in order."""
@@ -347,6 +361,7 @@ class Engine(Hearing):
     def _start_listening(self, now: int, keep_deadline: bool = False) -> None:
         assert self._state is not None and self._state.listen is not None
         self._listen = self._state.listen
+        self._max_speech_frames = duration_frames(self._listen.max_speech_s)
         self._phase = "listening"
         self._utterance, self._utt_end, self._open_start = [], None, None
         self._heard = []

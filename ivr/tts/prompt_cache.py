@@ -99,6 +99,7 @@ class PromptCache:
             raise TypeError(f"voice must be a VoiceSettings, got {type(voice).__name__}")
         self.voice = voice
         self._memo: dict[str, PromptAudio] = {}
+        self._by_text: dict[str, PromptAudio] = {}  # the same, by text (no hashing per call)
         self._lock = threading.Lock()
         self._synthesizer: Synthesizer | None = None
 
@@ -135,7 +136,10 @@ class PromptCache:
 
     def get(self, text: str) -> PromptAudio:
         """`text` rendered with this cache's voice: from memory, from disk, or synthesized."""
-        return self.lookup(text)[0]
+        audio = self._by_text.get(text)
+        if audio is None:
+            audio = self._by_text[text] = self.lookup(text)[0]
+        return audio
 
     def lookup(self, text: str) -> tuple[PromptAudio, bool]:
         """Like `get`, also saying whether the prompt was already cached (False: rendered now)."""

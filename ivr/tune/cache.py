@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ivr.atomic import atomic_path
-from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import FrontEndSettings
@@ -36,6 +37,11 @@ class CachedCall:
     frames: int
     floor_dbfs: np.ndarray
     events: tuple[DetectorEvent, ...]
+
+    @cached_property
+    def ordered_events(self) -> tuple[DetectorEvent, ...]:
+        """The events by decided frame, as a call runner hands them over (ties in order)."""
+        return tuple(sorted(self.events, key=lambda e: e.decided_frame))
 
 
 def file_hash(path: Path) -> str:
@@ -55,21 +61,41 @@ def detector_part(settings: FrontEndSettings) -> dict:
 def analyze_call(
     path: Path, settings: FrontEndSettings, total_frames: int, channel: str = "mix"
 ) -> CachedCall:
-    """Run the detectors over the file and then silence, `total_frames` in all."""
+    """Run the detectors over the file and then digital silence, `total_frames` in all.
+
+    The silence is heard only until the detectors are at rest on it (`_at_rest`): from then on
+    every frame gives the same floor and no event, so the rest is filled in."""
     detectors = Detectors(settings)
     floors, events = [], []
     for block in FileSource(path, channel=channel).blocks():
         result = detectors.process(block)
         floors.append(result.floor_dbfs)
         events += result.events
-    tail = total_frames - detectors.frames_seen
-    if tail > 0:
-        result = detectors.process(np.zeros((tail, FRAME_SAMPLES), dtype=np.int16))
+    chunk = detectors.floor_window_frames + detectors.floor_hop_frames
+    while (tail := total_frames - detectors.frames_seen) > 0:
+        result = detectors.process(np.zeros((min(tail, chunk), FRAME_SAMPLES), dtype=np.int16))
         floors.append(result.floor_dbfs)
         events += result.events
+        if _at_rest(detectors, result, chunk) and tail > chunk:
+            floors.append(np.full(tail - chunk, result.floor_dbfs[-1], dtype=np.float32))
+            break
     events += detectors.finish()
     floor = np.concatenate(floors) if floors else np.zeros(0, np.float32)
-    return CachedCall(Path(path).name, detectors.frames_seen, floor, tuple(events))
+    return CachedCall(Path(path).name, floor.shape[0], floor, tuple(events))
+
+
+def _at_rest(detectors: Detectors, result, frames: int) -> bool:
+    """Whether `frames` frames of digital silence just heard leave the detectors at a fixed
+    point: no speech open or decided, webrtcvad silent (its hangover spent), every level at
+    digital silence for a whole floor window, so the floor stays what it is."""
+    return (
+        result.voiced.shape[0] == frames
+        and not detectors.in_speech
+        and not result.events
+        and not result.voiced.any()
+        and bool((result.level_dbfs == SILENCE_DBFS).all())
+        and bool((result.floor_dbfs == result.floor_dbfs[-1]).all())
+    )
 
 
 def _encode(events) -> str:

@@ -46,7 +46,8 @@ class CachedSession:
         self.cached = cached
         self.engine = Engine(script, settings.classify, onset_ms=settings.front_end.vad.onset_ms)
         watchers: list[InputWatcher] = [DetectorNotes(self.engine)] if detector_notes else []
-        watchers.append(NoEchoReference(self.engine))
+        if any(s.listen is not None and s.listen.barge_in for s in script.states.values()):
+            watchers.append(NoEchoReference(self.engine))
         self.runner = CallRunner(self.engine, PromptLengths(prompt_frames), watchers)
 
     @property
@@ -58,7 +59,7 @@ class CachedSession:
         """Run the call on the cached outputs."""
         engine, cached = self.engine, self.cached
         self.runner.start(0)
-        self.runner.step(0, cached.frames, cached.events, cached.floor_dbfs)
+        self.runner.step(0, cached.frames, cached.ordered_events, cached.floor_dbfs, ordered=True)
         if not engine.done:  # the cache ends before the script's max_call_s: end it there
             self.runner.end(cached.frames, "max_duration", "end of cached audio")
         assert engine.result is not None
