@@ -258,3 +258,26 @@ def test_detector_settings_change_the_call(outbound):
     assert "low_volume" in events and "speech" not in events
     assert next(r.db for r in result.timeline if r.event == "input_gain") == 6.0
     assert result.outcome != "answered"
+
+
+@pytest.mark.parametrize("block_frames", [3, 50, 2000])
+def test_a_call_comes_out_the_same_whatever_the_block_size(tmp_path, block_frames):
+    """Blocks are only how the audio is read: listening stops at a hang-up that is certain,
+    and the timeline is the same, frame for frame, as when every frame is its own block."""
+    from realcall import READER, at_level, bundled, line, opening_frames, place, read, write
+
+    from ivr.audio import FileSource
+    from ivr.call.replay import replay_call, run_replay
+
+    start = opening_frames("outbound") + 60
+    audio = place(line(60.0), at_level(read(READER[1]), -28.0), start)
+    path = write(tmp_path / "call.wav", audio)
+    runs = []
+    for frames in (1, block_frames):
+        session = replay_call(
+            FileSource(path, block_frames=frames), bundled("outbound"), PromptCache()
+        )
+        runs.append(run_replay(session, tmp_path / f"{frames}.wav"))
+    assert runs[0].timeline == runs[1].timeline and runs[0].outcome == "answered"
+    one, many = (sf.read(tmp_path / f"{f}.wav", dtype="int16")[0] for f in (1, block_frames))
+    assert np.array_equal(one, many)

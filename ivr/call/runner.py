@@ -116,7 +116,7 @@ class CallRunner:
         count, i = len(inputs), 0
         last = len(floor_dbfs) - 1
         playout_first, input_next, timer_next = Due.PLAYOUT, Due.INPUT, Due.TIMER
-        while engine._phase != "done":
+        while not engine.done:
             # the earliest of: the next input, our playout's end, the engine's next timer;
             # at one frame in Due order
             frame = inputs[i].decided_frame if i < count else _NEVER

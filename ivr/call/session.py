@@ -31,6 +31,7 @@ from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import CallSettings
 from ivr.engine import Engine
 from ivr.errors import DeviceError
+from ivr.events import InputEvent
 from ivr.script.model import Script
 
 
@@ -148,11 +149,23 @@ class CallSession:
                     self.observers.remove(recorder)
 
     def _hear(self, block: CalleeBlock) -> None:
-        """One block through the detectors, the runner, the recognizer and the observers."""
-        samples = block.samples
-        last = self.runner.hangs_up_by() - self.frames  # frames of this block still in the call
-        if last < samples.shape[0]:
-            samples = samples[: max(last, 1)]
+        """One block through the detectors, the runner, the recognizer and the observers; only
+        up to a hang-up that is certain to come (the rest, should the call go on after all, right
+        after)."""
+        samples, inputs = block.samples, block.inputs
+        while True:
+            last = self.runner.hangs_up_by() - self.frames  # frames of it still in the call
+            if not 0 < last < samples.shape[0]:
+                self._hear_frames(samples, inputs)
+                return
+            end = self.frames + last
+            now = tuple(e for e in inputs if e.decided_frame <= end)
+            self._hear_frames(samples[:last], now)
+            if self.runner.done:
+                return
+            samples, inputs = samples[last:], tuple(e for e in inputs if e.decided_frame > end)
+
+    def _hear_frames(self, samples: np.ndarray, inputs: tuple[InputEvent, ...]) -> None:
         speaking = self.detectors.in_speech
         result = self.detectors.process(samples)
         self.last_result = result
@@ -164,8 +177,8 @@ class CallSession:
             rises = self._echo.rises(result, self.detectors.onset_frames, self.engine)
             if rises:
                 events = sorted(events + rises, key=lambda e: e.decided_frame)
-        if block.inputs:
-            events = sorted([*events, *block.inputs], key=lambda e: e.decided_frame)
+        if inputs:
+            events = sorted([*events, *inputs], key=lambda e: e.decided_frame)
         self.runner.step(base, end, events, result.floor_dbfs)
         if self.recognition is not None:
             self.recognition.feed(end)

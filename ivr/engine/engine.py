@@ -148,11 +148,13 @@ class Engine(Hearing):
     def hangs_up_by(self, playout_end: int | None) -> int:
         """A frame by which the call hangs up whatever the callee does: the end of the pause
         before a hang-up already under way (from `playout_end`, the frame the prompt playing
-        finishes, if it is followed by a pause and the hang-up), else the call's max_call_s."""
+        finishes, if it is followed by a pause and the hang-up and cannot be barged in on),
+        else the call's max_call_s."""
         queue = self._queue
         if self._phase == "pausing" and queue and isinstance(queue[0], Hangup):
             return min(self._pause_until, self._max_frame)
-        if self._phase == "playing" and playout_end is not None and len(queue) == 2:
+        playing = self._phase == "playing" and not self.barge_in_possible()
+        if playing and playout_end is not None and len(queue) == 2:
             pause, last = queue
             if isinstance(pause, Pause) and isinstance(last, Hangup):
                 return min(playout_end + duration_frames(pause.seconds), self._max_frame)
