@@ -31,3 +31,12 @@ class ModelNotFoundError(IvrError):
 
 class DeviceError(IvrError):
     """An audio device is missing or failed."""
+
+
+class LineEnded(IvrError):
+    """The line ended the call from its side: the callee hung up, or the call never got
+    through; `outcome` names how (`callee_hangup`, `busy`, `no_answer`, `call_failed`)."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome

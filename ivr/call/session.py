@@ -30,7 +30,7 @@ from ivr.call.watchers import DetectorNotes, EchoCheck, RecognitionFeed
 from ivr.detect.frontend import BlockResult, Detectors
 from ivr.detect.settings import CallSettings
 from ivr.engine import Engine
-from ivr.errors import DeviceError
+from ivr.errors import DeviceError, LineEnded
 from ivr.events import InputEvent
 from ivr.script.model import Script
 
@@ -111,7 +111,7 @@ class CallSession:
     def run(self, line_can_fail: bool = False) -> None:
         """The call, from its first block to the hang-up. With `line_can_fail` (a live line),
         Ctrl-C ends it as `aborted` and a failed device as `device_error`; otherwise both
-        propagate."""
+        propagate. A line that ends the call (LineEnded) ends it with the line's outcome."""
         blocks = iter(self.callee.blocks())
         try:
             first = next(blocks)  # the call starts once audio flows
@@ -127,6 +127,8 @@ class CallSession:
             if not line_can_fail:
                 raise
             self.runner.end(self.frames, "device_error", str(exc))
+        except LineEnded as exc:
+            self.runner.end(self.frames, exc.outcome, str(exc))
         finally:
             close = getattr(blocks, "close", None)
             if close is not None:

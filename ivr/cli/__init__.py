@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import call, calls, detect, lint, models, prompts, replay, synth, tune
+from ivr.cli import call, calls, detect, dial, lint, models, prompts, replay, synth, tune
 
 app = typer.Typer(
     name="ivr",
-    help="Offline voice IVR: replay recorded calls against call scripts, run live demo calls, "
+    help="Offline voice IVR: replay recorded calls against call scripts, run live demo calls "
+    "and SIP calls, "
     "keep and report call records, lint scripts against the service standard, tune detectors.",
     no_args_is_help=True,
     add_completion=False,
@@ -20,6 +21,7 @@ replay.register(app)
 prompts.register(app)
 models.register(app)
 call.register(app)
+dial.register(app)
 tune.register(app)
 lint.register(app)
 calls.register(app)

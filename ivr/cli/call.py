@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from ivr.app.config import call_settings, placeholder_values
-from ivr.app.keep import log_call, write_page
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -25,9 +24,9 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recognition import ASR_MODES
-from ivr.app.records import calls_command, draw_picture, open_call_log, qa_of, report_view
 from ivr.app.setup import CallSetup, load_call_script, set_up_call
 from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import Keeping, keep_call_of_line
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 from ivr.qa.phrases import load_forbidden
@@ -154,31 +153,10 @@ def call_command(
             f"max {latencies[-1]:.0f} ms over {len(latencies)} prompts",
             markup=False,
         )
-    console.print(f"recording {recording}, timeline {timeline}", markup=False)
-    qa = qa_of(result, loaded, forbidden, answer_within_ms)
-    failed = [item for item, verdict in qa["items"].items() if verdict is False]
-    console.print(
-        f"QA score {qa['score']:.0f}/100" + (f" (failed: {', '.join(failed)})" if failed else ""),
-        markup=False,
+    keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
+    keep_call_of_line(
+        console, result, loaded, values, settings, forbidden, started, "ivr call", keeping
     )
-    if not no_db:
-        try:
-            with open_call_log(db, show_numbers) as log:
-                call_id = log_call(log, result, loaded, values, "live", qa, started, callee)
-        except IvrError as exc:
-            fail_line(f"{exc} (the recording and timeline are saved)", code=1)
-        shown_log = f"call {call_id} logged in {log.path} ({calls_command(log, 'show')} {call_id})"
-        console.print(shown_log, markup=False)
-    if report is not None:
-        picture, note = draw_picture(result, report / "pictures", settings, show_numbers)
-        subtitle = f"live call, script {loaded.name}"
-        try:
-            page = write_page(
-                report, [report_view(result, qa, picture, note)], "ivr call", show_numbers, subtitle
-            )
-        except IvrError as exc:
-            fail_line(str(exc), code=1)
-        console.print(f"report {page}", markup=False)
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

@@ -1,0 +1,121 @@
+"""`ivr dial`: one outbound call over SIP (G.711), with the same engine and session as replay."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ivr.app.config import call_settings, placeholder_values
+from ivr.app.options import (
+    AgentIdOption,
+    AnswerWithinOption,
+    CalleeOption,
+    DbOption,
+    NoDbOption,
+    OrgOption,
+    PromptCacheOption,
+    ReportOption,
+    ScriptOption,
+    SetOption,
+)
+from ivr.app.setup import load_call_script, set_up_call
+from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import Keeping, keep_call_of_line
+from ivr.errors import DeviceError, IvrError
+from ivr.privacy import mask_number
+from ivr.qa.phrases import load_forbidden
+from ivr.qa.score import QaSettings
+
+SIP_URI = re.compile(r"^sips?:[^@\s]+@[^:\s]+(:\d+)?$")
+"""sip:USER@HOST[:PORT]"""
+
+EXIT_CODES = {"aborted": 130, "device_error": 1, "call_failed": 1}
+"""Exit status by outcome; every other outcome is a call that ended normally (0)."""
+
+
+def dial_command(
+    uri: Annotated[str, typer.Argument(help="Whom to call: sip:USER@HOST[:PORT].")],
+    script: ScriptOption = "outbound",
+    number: Annotated[str | None, typer.Option(help="The number called: {number}.")] = None,
+    org: OrgOption = None,
+    agent_id: AgentIdOption = None,
+    listen: Annotated[
+        str, typer.Option(help="Our SIP address HOST[:PORT] (port 0 or none: any free one).")
+    ] = "127.0.0.1",
+    answer_timeout_s: Annotated[
+        float, typer.Option(help="How long the call may ring before we give up (s).")
+    ] = 30.0,
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Stereo recording of the call (default calls/dial-<time>.wav)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
+    ] = None,
+    settings_overrides: SetOption = None,
+    cache_dir: PromptCacheOption = None,
+    show_numbers: Annotated[
+        bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
+    ] = False,
+    db: DbOption = None,
+    no_db: NoDbOption = False,
+    callee: CalleeOption = None,
+    report: ReportOption = None,
+    answer_within_ms: AnswerWithinOption = None,
+) -> None:
+    """Place one SIP call and perform the script on its audio (recognition: none yet)."""
+    if not SIP_URI.match(uri):
+        fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]")
+    host, _, port = listen.partition(":")
+    console = make_console()
+    try:
+        values = placeholder_values(config, org, agent_id, number)
+        loaded = load_call_script(script, values, config)
+        settings = call_settings(config, settings_overrides or [])
+        setup = set_up_call(loaded, settings, cache_dir)  # renders every prompt
+        forbidden = load_forbidden()
+        QaSettings.for_script(loaded, answer_within_ms)
+        from ivr.sip.agent import SipAgent
+
+        agent = SipAgent(host or "127.0.0.1", int(port or 0))
+    except DeviceError as exc:
+        fail_line(str(exc), code=1)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc))
+    from ivr.call.replay import keep_call
+    from ivr.call.session import CallSession
+    from ivr.sip.call import SipCall
+    from ivr.sip.line import SipCallee, SipSpeaker
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    recording = record or Path("calls") / f"dial-{stamp}.wav"
+    timeline = recording.with_suffix(".timeline.jsonl")
+    started = datetime.now().astimezone()
+    try:
+        call = SipCall(agent, uri)
+        ports = (
+            SipCallee(agent, call, recording.name, answer_timeout_s),
+            SipSpeaker(call, setup.prompts),
+        )
+        session = CallSession(*ports, loaded, settings)
+        session.record(recording, line_can_fail=True)
+        result = keep_call(session, recording, timeline, show_numbers)
+    finally:
+        agent.close()
+    shown = result.summary() if show_numbers else mask_number(result.summary())
+    console.print(shown, markup=False, highlight=False)
+    keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
+    keep_call_of_line(
+        console, result, loaded, values, settings, forbidden, started, "ivr dial", keeping
+    )
+    raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `dial` to the CLI."""
+    app.command("dial")(dial_command)

@@ -1,0 +1,118 @@
+"""A real SIP callee for tests: Debian's baresip, headless, on 127.0.0.1 with free ports.
+
+It answers (or, with `answer=False`, rings and refuses after `refuse_after_s`), plays a WAV as
+its voice (its `aufile` source; baresip hangs up when the WAV ends) and records what it hears
+(the `sndfile` filter: `record_dir/dump-*-dec.wav`, 8 kHz). Started and stopped by the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+RATE = 8000
+"""baresip's aufile plays 8 kHz mono WAVs only."""
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1 (baresip listens on both)."""
+    while True:
+        tcp = socket.socket()
+        tcp.bind(("127.0.0.1", 0))
+        port = tcp.getsockname()[1]
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            tcp.close()
+            udp.close()
+
+
+@dataclass
+class Callee:
+    """A running baresip: dial `uri`; what it heard is in `record_dir`."""
+
+    uri: str
+    record_dir: Path
+    process: subprocess.Popen
+
+    def heard(self) -> np.ndarray:
+        """What it received from us (int16 at 8 kHz), from its recording."""
+        [path] = sorted(self.record_dir.glob("dump-*-dec.wav"))
+        return sf.read(path, dtype="int16")[0]
+
+
+@contextlib.contextmanager
+def baresip(
+    folder: Path, voice: np.ndarray, answer: bool = True, refuse_after_s: int = 120
+) -> Iterator[Callee]:
+    """Run baresip from a private config in `folder`, speaking `voice` (int16, 8 kHz)."""
+    if shutil.which("baresip") is None:
+        raise RuntimeError("baresip is not installed: run `make test` (it installs it)")
+    folder.mkdir(parents=True, exist_ok=True)
+    sip, ctrl = free_port(), free_port()
+    source, records = folder / "voice.wav", folder / "heard"
+    records.mkdir(exist_ok=True)
+    sf.write(source, voice, RATE, subtype="PCM_16")
+    (folder / "config").write_text(
+        f"""poll_method epoll
+sip_listen 127.0.0.1:{sip}
+call_local_timeout {refuse_after_s}
+call_max_calls 4
+audio_player alsa,null
+audio_source aufile,{source}
+audio_alert alsa,null
+audio_level no
+audio_buffer 20-160
+rtp_ports 20000-29999
+rtcp_mux no
+jitter_buffer_delay 5-10
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module alsa.so
+module sndfile.so
+module_tmp account.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:{ctrl}
+snd_path {records}
+"""
+    )
+    mode = "auto" if answer else "manual"
+    (folder / "accounts").write_text(
+        f"<sip:callee@127.0.0.1:{sip}>;regint=0;answermode={mode};audio_codecs=PCMU,PCMA\n"
+    )
+    (folder / "contacts").write_text("")
+    with open(folder / "baresip.log", "wb") as log:
+        process = subprocess.Popen(
+            ["baresip", "-f", str(folder)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )  # it keeps its own copy of the log's descriptor
+    try:
+        for _ in range(250):  # up in ~20 ms; wait for its control port
+            if process.poll() is not None:
+                raise RuntimeError(f"baresip exited: {(folder / 'baresip.log').read_text()}")
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", ctrl), timeout=0.2).close()
+                break
+            time.sleep(0.02)
+        yield Callee(f"sip:callee@127.0.0.1:{sip}", records, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,108 @@
+"""Calls over SIP to a real callee: our pjsua2 agent dials baresip on 127.0.0.1.
+
+The call's clock is the callee's RTP frames; timing claims are asserted in those frames (a
+20 ms frame either side at most where the line's own buffering enters).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from baresip_callee import RATE, baresip
+from realcall import bundled, prompt_frames
+
+from ivr.call.replay import keep_call
+from ivr.call.session import CallSession
+from ivr.detect import CallSettings
+from ivr.tts import PromptCache
+
+
+def dial(tmp_path, uri, answer_timeout_s=30.0):
+    from ivr.sip.agent import SipAgent
+    from ivr.sip.call import SipCall
+    from ivr.sip.line import SipCallee, SipSpeaker
+
+    script, prompts = bundled("outbound"), PromptCache()
+    prompts.render_all(script.prompts)  # the call never waits for synthesis
+    agent = SipAgent()
+    try:
+        call = SipCall(agent, uri)
+        callee = SipCallee(agent, call, "sip call", answer_timeout_s)
+        speaker = SipSpeaker(call, prompts)
+        session = CallSession(callee, speaker, script, CallSettings())
+        session.record(tmp_path / "call.wav", line_can_fail=True)
+        result = keep_call(session, tmp_path / "call.wav", tmp_path / "call.timeline.jsonl")
+        return result, call.status
+    finally:
+        agent.close()
+
+
+def frames_of(result, event):
+    return [r.frame for r in result.timeline if r.event == event]
+
+
+def test_a_silent_callee_gets_the_reprompts_3_s_after_each_prompt_and_a_bye(tmp_path):
+    silence = np.zeros(RATE * 90, np.int16)
+    with baresip(tmp_path / "callee", silence) as callee:
+        result, _status = dial(tmp_path, callee.uri)
+        heard = callee.heard
+    assert result.outcome == "no_answer", result.summary()
+    assert result.prompts == ["opening", "hello_again", "connected", "closing_no_sound"]
+    starts, ends = frames_of(result, "prompt_started"), frames_of(result, "prompt_finished")
+    lengths = prompt_frames("outbound")
+    # each prompt's last RTP frame: its length after it was asked for, plus the frame or two
+    # until the media clock took its first frame
+    for start, end, prompt in zip(starts, ends, result.prompts, strict=True):
+        assert 0 <= end - start - lengths[prompt] <= 2, (prompt, end - start, lengths[prompt])
+    assert [b - a for a, b in zip(ends, starts[1:], strict=False)] == [150, 150, 150]
+    assert frames_of(result, "hangup") == [ends[-1] + 100]
+    ours = heard()
+    loud = np.flatnonzero(np.abs(ours.astype(np.int32)) > 1000)
+    assert loud.size and ours.size >= (ends[-1] - 10) * RATE // 50  # the callee heard us
+
+
+def test_a_callee_hanging_up_mid_prompt_ends_the_call_with_everything_kept(tmp_path):
+    voice = np.zeros(RATE * 5, np.int16)  # baresip hangs up when its 5 s voice ends
+    with baresip(tmp_path / "callee", voice) as callee:
+        result, _status = dial(tmp_path, callee.uri)
+    assert result.outcome == "callee_hangup", result.summary()
+    assert 240 <= result.frames <= 260 and result.prompts == ["opening"]
+    assert (tmp_path / "call.wav").stat().st_size > 44
+    assert result.timeline[-1].event == "hangup"
+
+
+def test_a_callee_that_never_answers_is_no_answer_with_its_sip_status(tmp_path):
+    with baresip(tmp_path / "callee", np.zeros(RATE, np.int16), answer=False) as callee:
+        result, status = dial(tmp_path, callee.uri, answer_timeout_s=2.0)
+    assert result.outcome == "no_answer" and result.prompts == []
+    assert status == 487
+
+
+def test_a_busy_callee_is_busy_with_its_sip_status(tmp_path):
+    quiet = np.zeros(RATE, np.int16)
+    with baresip(tmp_path / "callee", quiet, answer=False, refuse_after_s=1) as callee:
+        result, status = dial(tmp_path, callee.uri)
+    assert result.outcome == "busy" and "486" in result.reason and status == 486
+
+
+def test_ivr_dial_keeps_the_call_with_the_number_masked(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from ivr.records.calllog import CallLog
+
+    with baresip(tmp_path / "callee", np.zeros(RATE * 5, np.int16)) as callee:
+        args = [sys.executable, "-m", "ivr", "dial", callee.uri, "--agent-id", "1"]
+        args += ["--number", "13812345678", "--record", str(tmp_path / "call.wav")]
+        args += ["--db", str(tmp_path / "calls.db")]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "callee_hangup" in done.stdout and "13812345678" not in done.stdout + done.stderr
+    with CallLog(tmp_path / "calls.db", create=False) as log:
+        [record] = log.list()
+    assert record.outcome == "callee_hangup" and record.number == "138****5678"
+    assert record.prompts_said == ("opening",)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ivr", "dial", "callee@nowhere"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "sip:USER@HOST" in bad.stderr
