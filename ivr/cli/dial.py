@@ -23,6 +23,7 @@ from ivr.app.options import (
     ScriptOption,
     SetOption,
 )
+from ivr.app.recognition import ASR_MODES
 from ivr.app.setup import load_call_script, set_up_call
 from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import Keeping, keep_call_of_line
@@ -58,6 +59,8 @@ def dial_command(
         Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
     ] = None,
     settings_overrides: SetOption = None,
+    asr: Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")] = "vosk",
+    model: Annotated[str | None, typer.Option(help="Vosk model folder or name.")] = None,
     cache_dir: PromptCacheOption = None,
     show_numbers: Annotated[
         bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
@@ -68,7 +71,9 @@ def dial_command(
     report: ReportOption = None,
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
-    """Place one SIP call and perform the script on its audio (recognition: none yet)."""
+    """Place one SIP call and perform the script on its audio."""
+    if asr not in ASR_MODES or asr == "reference":
+        fail_line(f"invalid --asr {asr!r} for a SIP call: use vosk or none")
     if not SIP_URI.match(uri):
         fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]")
     host, _, port = listen.partition(":")
@@ -77,7 +82,7 @@ def dial_command(
         values = placeholder_values(config, org, agent_id, number)
         loaded = load_call_script(script, values, config)
         settings = call_settings(config, settings_overrides or [])
-        setup = set_up_call(loaded, settings, cache_dir)  # renders every prompt
+        setup = set_up_call(loaded, settings, cache_dir, asr, model)  # renders every prompt
         forbidden = load_forbidden()
         QaSettings.for_script(loaded, answer_within_ms)
         from ivr.sip.agent import SipAgent
@@ -87,6 +92,8 @@ def dial_command(
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
+    if setup.recognition.notice:
+        console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
     from ivr.call.replay import keep_call
     from ivr.call.session import CallSession
     from ivr.sip.call import SipCall
@@ -102,7 +109,7 @@ def dial_command(
             SipCallee(agent, call, recording.name, answer_timeout_s),
             SipSpeaker(call, setup.prompts),
         )
-        session = CallSession(*ports, loaded, settings)
+        session = CallSession(*ports, loaded, settings, setup.recognition.vosk)
         session.record(recording, line_can_fail=True)
         result = keep_call(session, recording, timeline, show_numbers)
     finally:
