@@ -40,8 +40,9 @@ class FramePort:
     """A call's audio, both ways, in 20 ms frames (made by `SipAgent.port`).
 
     `received` holds the callee's frames (int16) in order, a silent frame where none came;
-    `handed` counts our frames given to the line so far, `finished_at` is the count of frames
-    received when the last frame of the prompt was handed over (None while it plays)."""
+    `handed` counts our frames given to the line so far. On the call's clock (frames received),
+    `started_at` is the frame the prompt's first 20 ms went out in and `finished_at` the frame
+    its last 20 ms ended at (or where it was cut); None until then."""
 
     def __init__(self) -> None:
         self.received: collections.deque[np.ndarray] = collections.deque()
