@@ -31,3 +31,13 @@ AnswerWithinOption = Annotated[
     int | None,
     typer.Option(help="QA: longest answer to the callee's speech (ms); default: the script's."),
 ]
+
+# What a call on a line (`ivr call`, `ivr dial`) declares alike.
+LineConfigOption = Annotated[
+    Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
+]
+LineAsrOption = Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")]
+ModelOption = Annotated[str | None, typer.Option(help="Vosk model folder or name.")]
+LineShowNumbersOption = Annotated[
+    bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
+]

@@ -17,6 +17,7 @@ from ivr.app.recognition import Recognition, set_up_recognition
 from ivr.detect.settings import CallSettings
 
 if TYPE_CHECKING:
+    from ivr.qa.phrases import ForbiddenPhrase
     from ivr.script.model import Script
     from ivr.tts.prompt_cache import PromptAudio, PromptCache
 
@@ -62,3 +63,39 @@ def set_up_call(
     audio = cache.render_all(script.prompts)
     recognition = set_up_recognition(asr, model, reference)
     return CallSetup(script, settings, cache, audio, recognition)
+
+
+@dataclass(frozen=True)
+class LineCallSetup:
+    """A call on a line (`ivr call`, `ivr dial`) set up: its placeholder values, the call's
+    set-up, the forbidden phrases its QA checks."""
+
+    values: dict[str, str]
+    call: CallSetup
+    forbidden: list[ForbiddenPhrase]
+
+
+def set_up_line_call(
+    script: str,
+    config: Path | None,
+    placeholders: dict[str, str | None],
+    overrides: list[str],
+    prompt_cache: Path | None,
+    asr: str,
+    model: str | None,
+    answer_within_ms: int | None,
+) -> LineCallSetup:
+    """Everything a call on a line needs before it is placed: the script with its values
+    (`placeholders`: org, agent_id, number as given), the settings, every prompt rendered, the
+    recognizer, and the QA limits checked; IvrError or ValueError naming what is wrong."""
+    from ivr.app.config import call_settings, placeholder_values
+    from ivr.qa.phrases import load_forbidden
+    from ivr.qa.score import QaSettings
+
+    values = placeholder_values(config, **placeholders)
+    loaded = load_call_script(script, values, config)
+    settings = call_settings(config, overrides)
+    call = set_up_call(loaded, settings, prompt_cache, asr, model)  # renders every prompt
+    forbidden = load_forbidden()
+    QaSettings.for_script(loaded, answer_within_ms)
+    return LineCallSetup(values, call, forbidden)

@@ -25,7 +25,7 @@ import numpy as np
 from ivr.audio.duplex import DuplexLine
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call.mixer import Mixer
-from ivr.call.ports import CalleeBlock, PromptSource
+from ivr.call.ports import CalleeBlock, PromptSource, prompt_at_volume
 from ivr.call.recognition import AsrBackend
 from ivr.call.replay import CallResult, keep_call
 from ivr.call.session import CallSession
@@ -131,9 +131,7 @@ class LineSpeaker:
         self._finished: int | None = None
 
     def play(self, prompt: PlayPrompt) -> None:
-        audio = self.prompts.get(prompt.text)
-        gain = np.float32(10 ** (prompt.volume_db / 20))
-        samples = np.clip(np.rint(audio.samples * gain), -32768, 32767).astype(np.int16)
+        samples = prompt_at_volume(self.prompts, prompt)
         # due when its frame was captured, and not before the call began (the opening: a
         # stream that has just started hands over its first blocks late)
         due = max(self.clock.time_of(prompt.frame), self.clock.started_s)

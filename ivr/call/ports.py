@@ -59,6 +59,14 @@ class PromptSource(Protocol):
     def get(self, text: str) -> PromptAudioLike: ...
 
 
+def prompt_at_volume(prompts: PromptSource, prompt: PlayPrompt) -> np.ndarray:
+    """`prompt` rendered, at its volume (`volume_db` relative to the rendering, dB), as the
+    int16 samples a real line plays (clipped)."""
+    audio = prompts.get(prompt.text)
+    gain = np.float32(10 ** (prompt.volume_db / 20))
+    return np.clip(np.rint(audio.samples * gain), -32768, 32767).astype(np.int16)
+
+
 class OurAudio(Protocol):
     """Our side: prompts out, and the frame each finished playing out, once known."""
 

@@ -129,8 +129,7 @@ def replay_file(
     recording's own.
 
     Without `asr` the call runs in detector-only mode: speech counts as an answer."""
-    barge_in = any(s.listen is not None and s.listen.barge_in for s in script.states.values())
-    if barge_in:
+    if script.allows_barge_in:
         source = FileSource(path, channel=channel, block_frames=BARGE_IN_BLOCK_FRAMES)
     else:
         source = FileSource(path, channel=channel)

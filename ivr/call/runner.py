@@ -65,7 +65,6 @@ class CallRunner:
     ) -> None:
         self.engine = engine
         self.speaker = speaker
-        self.watchers = tuple(watchers)
         # each watcher's hooks, leaving out those it does not override (the tuner runs this
         # for every call of every combination)
         self._before = _hooks(watchers, "before")

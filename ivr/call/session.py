@@ -174,14 +174,11 @@ class CallSession:
         base = result.base
         end = base + samples.shape[0]
         self._ring.add(base, samples)
-        events = result.events
+        events: list[InputEvent] = list(result.events)
         if speaking:
-            rises = self._echo.rises(result, self.detectors.onset_frames, self.engine)
-            if rises:
-                events = sorted(events + rises, key=lambda e: e.decided_frame)
-        if inputs:
-            events = sorted([*events, *inputs], key=lambda e: e.decided_frame)
-        self.runner.step(base, end, events, result.floor_dbfs)
+            events += self._echo.rises(result, self.detectors.onset_frames, self.engine)
+        events += inputs
+        self.runner.step(base, end, events, result.floor_dbfs)  # in decided order
         if self.recognition is not None:
             self.recognition.feed(end)
         engine = self.engine

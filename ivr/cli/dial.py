@@ -10,12 +10,15 @@ from typing import Annotated
 
 import typer
 
-from ivr.app.config import call_settings, placeholder_values
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
     CalleeOption,
     DbOption,
+    LineAsrOption,
+    LineConfigOption,
+    LineShowNumbersOption,
+    ModelOption,
     NoDbOption,
     OrgOption,
     PromptCacheOption,
@@ -24,19 +27,14 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recognition import ASR_MODES
-from ivr.app.setup import load_call_script, set_up_call
+from ivr.app.setup import set_up_line_call
 from ivr.cli.common import fail_line, make_console
-from ivr.cli.keeping import Keeping, keep_call_of_line
+from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
-from ivr.qa.phrases import load_forbidden
-from ivr.qa.score import QaSettings
 
 SIP_URI = re.compile(r"^sips?:[^@\s]+@[^:\s]+(:\d+)?$")
 """sip:USER@HOST[:PORT]"""
-
-EXIT_CODES = {"aborted": 130, "device_error": 1, "call_failed": 1}
-"""Exit status by outcome; every other outcome is a call that ended normally (0)."""
 
 
 def dial_command(
@@ -55,16 +53,12 @@ def dial_command(
         Path | None,
         typer.Option(help="Stereo recording of the call (default calls/dial-<time>.wav)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="YAML with `values:` and `detect:` (e.g. from ivr tune).")
-    ] = None,
+    config: LineConfigOption = None,
     settings_overrides: SetOption = None,
-    asr: Annotated[str, typer.Option(help="Recognition: vosk (default) or none.")] = "vosk",
-    model: Annotated[str | None, typer.Option(help="Vosk model folder or name.")] = None,
+    asr: LineAsrOption = "vosk",
+    model: ModelOption = None,
     cache_dir: PromptCacheOption = None,
-    show_numbers: Annotated[
-        bool, typer.Option(help="Phone numbers unmasked in the output, call log and timeline.")
-    ] = False,
+    show_numbers: LineShowNumbersOption = False,
     db: DbOption = None,
     no_db: NoDbOption = False,
     callee: CalleeOption = None,
@@ -79,12 +73,11 @@ def dial_command(
     host, _, port = listen.partition(":")
     console = make_console()
     try:
-        values = placeholder_values(config, org, agent_id, number)
-        loaded = load_call_script(script, values, config)
-        settings = call_settings(config, settings_overrides or [])
-        setup = set_up_call(loaded, settings, cache_dir, asr, model)  # renders every prompt
-        forbidden = load_forbidden()
-        QaSettings.for_script(loaded, answer_within_ms)
+        placeholders = {"org": org, "agent_id": agent_id, "number": number}
+        prepared = set_up_line_call(
+            script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
+            answer_within_ms,
+        )  # fmt: skip
         from ivr.sip.agent import SipAgent
 
         agent = SipAgent(host or "127.0.0.1", int(port or 0))
@@ -92,6 +85,7 @@ def dial_command(
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
+    setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
     from ivr.call.replay import keep_call
@@ -109,7 +103,7 @@ def dial_command(
             SipCallee(agent, call, recording.name, answer_timeout_s),
             SipSpeaker(call, setup.prompts),
         )
-        session = CallSession(*ports, loaded, settings, setup.recognition.vosk)
+        session = CallSession(*ports, setup.script, setup.settings, setup.recognition.vosk)
         session.record(recording, line_can_fail=True)
         result = keep_call(session, recording, timeline, show_numbers)
     finally:
@@ -117,9 +111,7 @@ def dial_command(
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
     keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
-    keep_call_of_line(
-        console, result, loaded, values, settings, forbidden, started, "ivr dial", keeping
-    )
+    keep_call_of_line(console, result, prepared, started, "ivr dial", keeping)
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

@@ -1,5 +1,5 @@
 """What `ivr call` and `ivr dial` show and keep once a call is over: its QA score, its row in
-the call log, its report page."""
+the call log, its report page (the call set up by ivr.app.setup.set_up_line_call)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from rich.console import Console
 
 from ivr.app.keep import log_call, write_page
 from ivr.app.records import calls_command, draw_picture, open_call_log, qa_of, report_view
+from ivr.app.setup import LineCallSetup
 from ivr.call.replay import CallResult
 from ivr.cli.common import fail_line
-from ivr.detect import CallSettings
 from ivr.errors import IvrError
-from ivr.qa.phrases import ForbiddenPhrase
-from ivr.script.model import Script
+
+EXIT_CODES = {"aborted": 130, "device_error": 1, "call_failed": 1}
+"""Exit status of a call on a line by its outcome; every other outcome is a call that ended
+normally (0)."""
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,15 @@ class Keeping:
 def keep_call_of_line(
     console: Console,
     result: CallResult,
-    script: Script,
-    values: dict[str, str],
-    settings: CallSettings,
-    forbidden: list[ForbiddenPhrase],
+    prepared: LineCallSetup,
     started: datetime,
     command: str,
     keeping: Keeping,
 ) -> None:
     """Score the live call made by `command` (`ivr call`, `ivr dial`), log it and write its
     page; a line each."""
+    script, values, settings = prepared.call.script, prepared.values, prepared.call.settings
+    forbidden = prepared.forbidden
     recording, timeline = result.recording, result.timeline_path
     console.print(f"recording {recording}, timeline {timeline}", markup=False)
     qa = qa_of(result, script, forbidden, keeping.answer_within_ms)

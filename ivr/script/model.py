@@ -11,6 +11,7 @@ the state listen again (without saying the state's own prompts again).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 EVENTS = ("noinput", "speech", "low_volume", "noise", "choppy", "nomatch", "dtmf")
 """Dialog events a listening state can handle:
@@ -179,3 +180,8 @@ class Script:
     """The no-input wait (s) the standard allows before a re-prompt (`qa: noinput_s: [low,
     high]`), or None if the script gives none. No QA item scores it: `ivr tune` warns when a
     setting it recommends (or the script's own noinput_timeout_s) lies outside it."""
+
+    @cached_property
+    def allows_barge_in(self) -> bool:
+        """Whether any listening state lets the callee's speech cut our prompt short."""
+        return any(s.listen is not None and s.listen.barge_in for s in self.states.values())

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ivr.call.mixer import Mixer
-from ivr.call.ports import CalleeBlock, PromptSource
+from ivr.call.ports import CalleeBlock, PromptSource, prompt_at_volume
 from ivr.engine import PlayPrompt
 from ivr.errors import LineEnded
 from ivr.sip.agent import SipAgent
@@ -92,9 +92,7 @@ class SipSpeaker:
         self._playing = False
 
     def play(self, prompt: PlayPrompt) -> None:
-        audio = self.prompts.get(prompt.text)
-        gain = np.float32(10 ** (prompt.volume_db / 20))
-        samples = np.clip(np.rint(audio.samples * gain), -32768, 32767).astype(np.int16)
+        samples = prompt_at_volume(self.prompts, prompt)
         self._samples, self._playing = samples, True
         self.frames.play(samples)
 

@@ -46,7 +46,7 @@ class CachedSession:
         self.cached = cached
         self.engine = Engine(script, settings.classify, onset_ms=settings.front_end.vad.onset_ms)
         watchers: list[InputWatcher] = [DetectorNotes(self.engine)] if detector_notes else []
-        if any(s.listen is not None and s.listen.barge_in for s in script.states.values()):
+        if script.allows_barge_in:
             watchers.append(NoEchoReference(self.engine))
         self.runner = CallRunner(self.engine, PromptLengths(prompt_frames), watchers)
 
