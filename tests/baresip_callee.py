@@ -8,6 +8,7 @@ its voice (its `aufile` source; baresip hangs up when the WAV ends) and records 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
@@ -42,11 +43,38 @@ def free_port() -> int:
 
 @dataclass
 class Callee:
-    """A running baresip: dial `uri`; what it heard is in `record_dir`."""
+    """A running baresip: dial `uri`; what it heard is in `record_dir`. It can also call out
+    (`dial`) and be told to hang up (`command`), over its control port `ctrl_port`."""
 
     uri: str
     record_dir: Path
     process: subprocess.Popen
+    ctrl_port: int = 0
+
+    def command(self, command: str, params: str = "") -> dict:
+        """Send one ctrl_tcp command (netstring JSON) and return baresip's reply."""
+        body = json.dumps({"command": command, "params": params, "token": "1"}).encode()
+        with socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5) as conn:
+            conn.sendall(str(len(body)).encode() + b":" + body + b",")
+            data = b""
+            while True:  # replies are netstrings; events may come first
+                chunk = conn.recv(65536)
+                if not chunk:
+                    raise RuntimeError(f"baresip closed its control port: {data!r}")
+                data += chunk
+                while b":" in data:
+                    size, _, rest = data.partition(b":")
+                    if len(rest) < int(size) + 1:
+                        break
+                    message, data = json.loads(rest[: int(size)]), rest[int(size) + 1 :]
+                    if message.get("response"):
+                        return message
+
+    def dial(self, uri: str) -> None:
+        """Call `uri` (baresip then plays its voice into the call and hangs up at its end)."""
+        reply = self.command("dial", uri)
+        if not reply.get("ok"):
+            raise RuntimeError(f"baresip cannot dial {uri}: {reply}")
 
     def heard(self) -> np.ndarray:
         """What it received from us (int16 at 8 kHz), from its recording."""
@@ -56,9 +84,16 @@ class Callee:
 
 @contextlib.contextmanager
 def baresip(
-    folder: Path, voice: np.ndarray, answer: bool = True, refuse_after_s: int = 120
+    folder: Path,
+    voice: np.ndarray,
+    answer: bool = True,
+    refuse_after_s: int = 120,
+    user: str = "callee",
+    max_calls: int = 4,
 ) -> Iterator[Callee]:
-    """Run baresip from a private config in `folder`, speaking `voice` (int16, 8 kHz)."""
+    """Run baresip from a private config in `folder`, speaking `voice` (int16, 8 kHz), as
+    sip:`user`@127.0.0.1 (a caller's number, when it calls out), up to `max_calls` calls at once
+    (each plays `voice` from its start)."""
     if shutil.which("baresip") is None:
         raise RuntimeError("baresip is not installed: run `make test` (it installs it)")
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,7 +105,7 @@ def baresip(
         f"""poll_method epoll
 sip_listen 127.0.0.1:{sip}
 call_local_timeout {refuse_after_s}
-call_max_calls 4
+call_max_calls {max_calls}
 audio_player alsa,null
 audio_source aufile,{source}
 audio_alert alsa,null
@@ -93,7 +128,7 @@ snd_path {records}
     )
     mode = "auto" if answer else "manual"
     (folder / "accounts").write_text(
-        f"<sip:callee@127.0.0.1:{sip}>;regint=0;answermode={mode};audio_codecs=PCMU,PCMA\n"
+        f"<sip:{user}@127.0.0.1:{sip}>;regint=0;answermode={mode};audio_codecs=PCMU,PCMA\n"
     )
     (folder / "contacts").write_text("")
     with open(folder / "baresip.log", "wb") as log:
@@ -108,7 +143,7 @@ snd_path {records}
                 socket.create_connection(("127.0.0.1", ctrl), timeout=0.2).close()
                 break
             time.sleep(0.02)
-        yield Callee(f"sip:callee@127.0.0.1:{sip}", records, process)
+        yield Callee(f"sip:{user}@127.0.0.1:{sip}", records, process, ctrl)
     finally:
         process.terminate()
         try:

@@ -1,4 +1,5 @@
-"""The call log in SQLite and `ivr calls`: round trips, masking, filters, schema, errors, CLI."""
+"""The call log in SQLite and `ivr calls`: round trips, masking, filters, schema and its
+migration, campaign attempts, errors, CLI."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.call.replay import CallResult
 from ivr.cli.calls import parse_since
 from ivr.errors import IvrError
 from ivr.records.calllog import (
@@ -26,6 +28,7 @@ from ivr.records.calllog import (
     mask_record,
     migrate,
     record_dict,
+    record_from_result,
 )
 
 NUMBER = "13812345678"
@@ -192,7 +195,7 @@ def test_file_is_in_wal_mode_with_the_schema_version(tmp_path):
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert migrate(conn, path) == SCHEMA_VERSION
     finally:
         conn.close()
@@ -208,7 +211,7 @@ def test_newer_schema_is_refused_naming_the_file(tmp_path):
     conn.close()
     with pytest.raises(IvrError) as error:
         CallLog(path)
-    assert str(error.value).startswith(f"{path}: call log schema version 2 is newer")
+    assert str(error.value).startswith(f"{path}: call log schema version 3 is newer")
 
 
 def test_sqlite_file_of_other_tables_is_refused_and_left_unchanged(tmp_path):
@@ -249,6 +252,16 @@ def test_non_sqlite_file_gives_one_clear_error(tmp_path):
         ({"started_at": "01/12/2026"}, "invalid started_at: '01/12/2026'"),
         ({"duration_s": -0.5}, "invalid duration_s: -0.5"),
         ({"duration_s": float("nan")}, "invalid duration_s: nan"),
+        ({"sip_status": 99}, "invalid sip_status: 99"),
+        ({"sip_status": 700}, "invalid sip_status: 700"),
+        ({"sip_status": "486"}, "invalid sip_status: '486'"),
+        ({"sip_status": True}, "invalid sip_status: True"),
+        ({"campaign": "c", "row_key": "1", "attempt": 0}, "invalid attempt: 0"),
+        ({"campaign": "c", "row_key": "1", "attempt": 1.0}, "invalid attempt: 1.0"),
+        ({"campaign": "c", "row_key": "1"}, "campaign, row_key and attempt come together"),
+        ({"row_key": "1", "attempt": 1}, "campaign, row_key and attempt come together"),
+        ({"attempt": 1}, "campaign, row_key and attempt come together"),
+        ({"campaign": "", "row_key": "1", "attempt": 1}, "campaign and row_key must not be"),
     ],
 )
 def test_invalid_records_raise_value_error(changes, message):
@@ -307,6 +320,170 @@ def test_export_csv_has_id_then_columns_and_masks_unless_asked(tmp_path):
     assert NUMBER not in masked.getvalue() and "138-1234-5678" not in masked.getvalue()
     assert f"{MASKED},outbound" in masked.getvalue()
     assert unmasked.getvalue() == out.getvalue()
+
+
+V1_DDL = """CREATE TABLE calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, started_utc REAL NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')), number TEXT NOT NULL,
+    callee_name TEXT, script TEXT NOT NULL, outcome TEXT NOT NULL, duration_s REAL NOT NULL,
+    transcript TEXT NOT NULL, prompts_said TEXT NOT NULL, handler TEXT NOT NULL,
+    result TEXT NOT NULL, remarks TEXT NOT NULL, recording_path TEXT, timeline_path TEXT,
+    qa TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('replay', 'live')),
+    file TEXT NOT NULL);
+CREATE INDEX calls_started ON calls (started_utc);
+CREATE INDEX calls_outcome ON calls (outcome)"""
+"""The call log as version 1 wrote it, to check that its files migrate."""
+
+
+def write_v1_log(path: Path) -> None:
+    """A version 1 call log with calls 1, 2 and 5 (3, 4 and 6 were deleted: the counter is 6)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in V1_DDL.split(";"):
+        conn.execute(statement)
+    insert = (
+        "INSERT INTO calls (id, started_at, started_utc, direction, number, callee_name, script,"
+        " outcome, duration_s, transcript, prompts_said, handler, result, remarks,"
+        " recording_path, timeline_path, qa, source, file)"
+        " VALUES (?, ?, ?, 'outbound', ?, ?, 'outbound', ?, 12.5, '是的', '[\"hello\"]',"
+        " 'ivr agent 1001', 'confirmed', '', ?, NULL, ?, ?, ?)"
+    )
+    started = "2026-12-01T10:15:00+08:00"
+    utc = datetime.fromisoformat(started).timestamp()
+    for id, source, qa in [(1, "replay", '{"score": 50}'), (2, "live", "{}")]:
+        conn.execute(
+            insert, (id, started, utc, MASKED, "张三", "answered", "a.wav", qa, source, "f")
+        )
+    for id in (3, 4, 5, 6):
+        conn.execute(insert, (id, started, utc + id, MASKED, None, "busy", None, "{}", "live", "g"))
+    conn.execute("DELETE FROM calls WHERE id IN (3, 4, 6)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+
+
+def schema_of(path: Path) -> dict[str, str]:
+    """Table and index name -> its SQL, as SQLite keeps it."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+        return dict(rows.fetchall())
+    finally:
+        conn.close()
+
+
+def test_a_version_1_log_migrates_with_its_calls_and_ids(tmp_path):
+    path = tmp_path / "calls.db"
+    write_v1_log(path)
+    with CallLog(path) as log:
+        calls = log.list()
+        assert ids(calls) == [1, 2, 5]
+        first = calls[0]
+        assert first == CallRecord(
+            started_at="2026-12-01T10:15:00+08:00", direction="outbound", number=MASKED,
+            script="outbound", outcome="answered", duration_s=12.5, source="replay", file="f",
+            callee_name="张三", transcript="是的", prompts_said=("hello",),
+            handler="ivr agent 1001", result="confirmed", recording_path="a.wav",
+            qa={"score": 50}, id=1,
+        )  # fmt: skip
+        assert calls[2].outcome == "busy" and calls[2].callee_name is None
+        assert all(c.sip_status is None and c.campaign is None for c in calls)
+        assert log.add(record(source="sip", sip_status=486)) == 7  # no id given out twice
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    schema = schema_of(path)
+    indexes = {"calls_started", "calls_outcome", "calls_attempt"}
+    assert set(schema) == {"calls", "sqlite_sequence", *indexes}
+    assert "'sip'" in schema["calls"] and "UNIQUE" in schema["calls_attempt"]
+
+
+def test_a_new_log_has_the_same_schema_as_a_migrated_one(tmp_path):
+    write_v1_log(tmp_path / "old.db")
+    CallLog(tmp_path / "old.db").close()
+    CallLog(tmp_path / "new.db").close()
+    assert schema_of(tmp_path / "new.db") == schema_of(tmp_path / "old.db")
+
+
+def test_an_empty_version_1_log_migrates(tmp_path):
+    path = tmp_path / "calls.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in V1_DDL.split(";"):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with CallLog(path) as log:
+        assert log.list() == [] and log.add(record()) == 1
+
+
+def campaign_call(row_key: str, attempt: int, **changes) -> CallRecord:
+    values = {"source": "sip", "campaign": "双十一 20261111", "row_key": row_key}
+    return record(**{**values, "attempt": attempt, **changes})
+
+
+def test_sip_and_campaign_fields_round_trip_unmasked(tmp_path):
+    call = campaign_call("line 12", 2, sip_status=486, outcome="busy")
+    keyed = campaign_call("客户 1234567", 1)  # a row key holding digits stays as written
+    with CallLog(tmp_path / "calls.db") as log:
+        stored = [log.get(log.add(call)), log.get(log.add(keyed))]
+    assert stored[0] == replace(call, number=MASKED, id=1)
+    assert stored[0].campaign == "双十一 20261111" and stored[0].row_key == "line 12"
+    assert stored[0].sip_status == 486 and stored[0].attempt == 2
+    assert stored[1].row_key == "客户 1234567"
+    assert mask_record(call).row_key == "line 12"
+    assert COLUMNS[-4:] == ("sip_status", "campaign", "row_key", "attempt")
+
+
+def test_a_campaign_rows_attempt_is_logged_once(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallLog(path) as log, CallLog(path) as other:
+        assert log.add(campaign_call("line 2", 1)) == 1
+        with pytest.raises(IvrError) as error:
+            other.add(campaign_call("line 2", 1, outcome="busy"))
+        assert str(error.value) == (
+            f"{path}: campaign '双十一 20261111', row 'line 2': attempt 1 is already logged "
+            "(call 1)"
+        )
+        assert log.add(campaign_call("line 2", 2)) == 2
+        assert log.add(campaign_call("line 2", 1, campaign="another")) == 3
+        assert log.add(campaign_call("line 3", 1)) == 4
+        assert [log.add(record()), log.add(record())] == [5, 6]  # no campaign: no limit
+        assert ids(log.list()) == [1, 2, 3, 4, 5, 6]
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # the file itself refuses it
+        conn.execute(
+            "INSERT INTO calls SELECT NULL, started_at, started_utc, direction, number,"
+            " callee_name, script, outcome, duration_s, transcript, prompts_said, handler,"
+            " result, remarks, recording_path, timeline_path, qa, source, file, sip_status,"
+            " campaign, row_key, attempt FROM calls WHERE id = 1"
+        )
+    conn.close()
+
+
+def test_attempts_lists_one_campaigns_calls_in_the_order_logged(tmp_path):
+    with CallLog(tmp_path / "calls.db") as log:
+        log.add(campaign_call("line 3", 1, started_at="2026-12-01T11:00:00+08:00"))
+        log.add(campaign_call("line 2", 1, campaign="another"))
+        log.add(record())
+        log.add(campaign_call("line 2", 1, started_at="2026-12-01T09:00:00+08:00"))
+        log.add(campaign_call("line 3", 2))
+        attempts = log.attempts("双十一 20261111")
+        assert [(r.id, r.row_key, r.attempt) for r in attempts] == [
+            (1, "line 3", 1), (4, "line 2", 1), (5, "line 3", 2),
+        ]  # fmt: skip
+        assert ids(log.attempts("another")) == [2] and log.attempts("none") == []
+
+
+def test_record_from_result_carries_the_sip_and_campaign_fields():
+    result = CallResult("call.wav", "busy", "SIP 486 Busy Here", 50, [], [])
+    started = datetime(2026, 12, 1, 10, 15, tzinfo=timezone(timedelta(hours=8)))
+    made = record_from_result(
+        result, "outbound", "outbound", NUMBER, started, "sip",
+        sip_status=486, campaign="c", row_key="line 2", attempt=1,
+    )  # fmt: skip
+    assert (made.sip_status, made.campaign, made.row_key, made.attempt) == (486, "c", "line 2", 1)
+    assert datetime.fromisoformat(made.started_at) == started and made.duration_s == 1.0
+    plain = record_from_result(result, "outbound", "outbound", NUMBER, started, "live")
+    assert plain.sip_status is None and plain.campaign is None and plain.attempt is None
 
 
 NOW = datetime(2026, 11, 8, 12, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -7,7 +7,7 @@ import pytest
 
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.engine import PlayPrompt
-from ivr.sip.agent import FramePort
+from ivr.sip.frames import FramePort
 from ivr.sip.line import SipSpeaker, failed_outcome
 
 
@@ -77,7 +77,7 @@ def test_a_lost_frame_is_silence_and_still_counts():
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [(486, "busy"), (600, "busy"), (408, "no_answer"), (480, "no_answer"), (487, "no_answer"),
-     (404, "call_failed"), (503, "call_failed"), (None, "call_failed")],
+     (404, "call_failed"), (503, "call_failed"), (None, "unreachable")],
 )  # fmt: skip
 def test_a_call_that_did_not_get_through_is_named_by_its_sip_status(status, outcome):
     assert failed_outcome(status) == outcome

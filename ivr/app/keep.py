@@ -28,9 +28,11 @@ def log_call(
     started: datetime,
     callee: str | None,
     remarks: str = "",
+    **line: Any,
 ) -> int:
-    """Add the call's record (`source`: replay or live) to the call log; its id."""
-    record = call_record(result, script, values, source, qa, started, callee, remarks)
+    """Add the call's record (`source`: replay, live or sip) to the call log; its id. `line`:
+    what a SIP call adds (`sip_status`; `campaign`, `row_key`, `attempt` for a campaign's)."""
+    record = call_record(result, script, values, source, qa, started, callee, remarks, **line)
     return log.add(record)
 
 

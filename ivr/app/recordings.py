@@ -36,3 +36,15 @@ def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
         taken.add(unique)
         stems.append(unique)
     return stems
+
+
+STAMP_FORMAT = "%Y.%m.%d_%Hh%Mm%Ss"
+"""The local time in the names of a line call's files, e.g. call-2026.12.02_20h47m15s.wav: no
+run of 7 digits even with a sequence number after it, so masking numbers leaves it alone."""
+
+
+def time_stamp() -> str:
+    """The local time now, as the names of a line call's files carry it."""
+    import time
+
+    return time.strftime(STAMP_FORMAT)

@@ -60,6 +60,7 @@ def call_record(
     started_at: str | datetime,
     callee_name: str | None = None,
     remarks: str = "",
+    **line: Any,
 ) -> CallRecord:
     """A call-log record of a replayed or live call (masked when the log adds it). `values`
     are the script's placeholder values: the number called, and the agent id (工号) the bot
@@ -78,6 +79,7 @@ def call_record(
         handler=f"ivr agent {agent}" if agent else "ivr",
         callee_name=callee_name,
         remarks=remarks,
+        **line,
     )
 
 

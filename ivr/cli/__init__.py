@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from ivr.cli import call, calls, detect, dial, lint, models, prompts, replay, synth, tune
+from ivr.cli import (
+    call,
+    calls,
+    campaign,
+    detect,
+    dial,
+    lint,
+    models,
+    prompts,
+    replay,
+    serve,
+    synth,
+    tune,
+)
 
 app = typer.Typer(
     name="ivr",
@@ -22,6 +35,8 @@ prompts.register(app)
 models.register(app)
 call.register(app)
 dial.register(app)
+serve.register(app)
+campaign.register(app)
 tune.register(app)
 lint.register(app)
 calls.register(app)

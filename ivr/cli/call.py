@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,7 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recognition import ASR_MODES
+from ivr.app.recordings import time_stamp
 from ivr.app.setup import CallSetup, set_up_line_call
 from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
@@ -129,7 +129,7 @@ def call_command(
     setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = time_stamp()
     recording = record or Path("calls") / f"call-{stamp}.wav"
     timeline = recording.with_suffix(".timeline.jsonl")
     view = LiveView(console, show_numbers)

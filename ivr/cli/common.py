@@ -3,7 +3,10 @@ ivr.app.options; `DbOption` is also here for `ivr calls`)."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 from rich.console import Console
@@ -28,4 +31,32 @@ def fail_line(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
-__all__ = ["PLAIN_WIDTH", "DbOption", "fail_line", "make_console"]
+class StopRequest:
+    """Whether the user asked a long-running command to stop (Ctrl-C, SIGTERM)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __bool__(self) -> bool:
+        return self.requested
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[StopRequest]:
+    """Within: Ctrl-C (SIGINT) and SIGTERM (a service manager's stop, `kill`) only set the
+    yielded request, which the command's loop checks between steps, so calls under way end as
+    `aborted` and are saved, and no step is cut in half."""
+    request = StopRequest()
+
+    def stop(signum: int, frame: object) -> None:
+        request.requested = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield request
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["PLAIN_WIDTH", "DbOption", "StopRequest", "fail_line", "make_console", "stop_on_signals"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,7 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recognition import ASR_MODES
+from ivr.app.recordings import time_stamp
 from ivr.app.setup import set_up_line_call
 from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
@@ -88,30 +88,22 @@ def dial_command(
     setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
-    from ivr.call.replay import keep_call
-    from ivr.call.session import CallSession
     from ivr.sip.call import SipCall
-    from ivr.sip.line import SipCallee, SipSpeaker
+    from ivr.sip.perform import perform_call
 
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = time_stamp()
     recording = record or Path("calls") / f"dial-{stamp}.wav"
-    timeline = recording.with_suffix(".timeline.jsonl")
     started = datetime.now().astimezone()
     try:
         call = SipCall(agent, uri)
-        ports = (
-            SipCallee(agent, call, recording.name, answer_timeout_s),
-            SipSpeaker(call, setup.prompts),
-        )
-        session = CallSession(*ports, setup.script, setup.settings, setup.recognition.vosk)
-        session.record(recording, line_can_fail=True)
-        result = keep_call(session, recording, timeline, show_numbers)
+        done = perform_call(agent, call, setup, recording, show_numbers, answer_timeout_s)
     finally:
         agent.close()
+    result = done.result
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
     keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
-    keep_call_of_line(console, result, prepared, started, "ivr dial", keeping)
+    keep_call_of_line(console, result, prepared, started, "ivr dial", keeping, done.status)
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

@@ -1,10 +1,11 @@
-"""Records of calls: the call log (SQLite), one row per replayed or live call."""
+"""Records of calls: the call log (SQLite), one row per replayed, live or SIP call."""
 
 from ivr.records.calllog import (
     COLUMNS,
     DB_ENV,
     DEFAULT_DB,
     SCHEMA_VERSION,
+    SOURCES,
     CallLog,
     CallRecord,
     default_db_path,
@@ -20,6 +21,7 @@ __all__ = [
     "DB_ENV",
     "DEFAULT_DB",
     "SCHEMA_VERSION",
+    "SOURCES",
     "CallLog",
     "CallRecord",
     "default_db_path",

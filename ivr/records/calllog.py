@@ -3,13 +3,17 @@
 The record sheet's columns, adapted to a bot: 来电时间 -> `started_at`; 来电者姓名 ->
 `callee_name` (and the `number`); 来电何人为何事 -> `script`, `prompts_said`, `transcript`;
 记录人(处理人) -> `handler`; 处理结果 -> `outcome` and `result`; 备注 -> `remarks`. Added for
-a bot: the recording, the timeline, the QA items and score, and where the call came from.
+a bot: the recording, the timeline, the QA items and score, and where the call came from;
+for a SIP call its last SIP status, and for a campaign's call the campaign, the call-list row
+and which attempt at that row it was.
 
 Phone numbers are masked before anything is written (`show_numbers=False`, the default), in
 every field but the time and the paths of the recording and timeline (which must lead to the
-files; `ivr replay` names them with numbers masked, `ivr call` after the time). The
+files; `ivr replay` names them with numbers masked, `ivr call` after the time), the SIP
+status, and the campaign fields (names and row keys chosen by the user, kept as written). The
 file is in WAL mode with full sync, and each call is its own transaction: a crash loses at most
-the call being added. The schema version is `PRAGMA user_version`.
+the call being added. A campaign row's attempt is logged at most once (a unique index), so a
+restarted campaign never logs a row twice. The schema version is `PRAGMA user_version`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ivr.errors import IvrError
 from ivr.privacy import mask_value
+from ivr.records.schema import SCHEMA_VERSION as SCHEMA_VERSION  # the call log's, here too
+from ivr.records.schema import migrate
 from ivr.script.model import DIRECTIONS
 from ivr.timeline import Recognized, TimelineRecord
 
@@ -38,10 +44,11 @@ DB_ENV = "IVR_CALL_DB"
 DEFAULT_DB = Path("calls") / "calls.db"
 """The call log used when neither --db nor $IVR_CALL_DB is given."""
 
-SCHEMA_VERSION = 1
-"""The `PRAGMA user_version` this code writes; a newer file is refused."""
+SOURCES = ("replay", "live", "sip")
+"""Where a call came from: a replayed recording, the sound card, or a SIP line."""
 
-SOURCES = ("replay", "live")
+SIP_STATUS_RANGE = range(100, 700)
+"""The SIP status codes a record may carry (1xx to 6xx)."""
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another process holding the log (replay -j N)."""
@@ -66,11 +73,14 @@ class CallRecord:
     `started_at`: ISO 8601 local time with UTC offset (来电时间). `direction`: outbound or
     inbound. `number`: the other party's (masked in the log unless show_numbers). `outcome`:
     the script's hang-up outcome; `result`: why it ended, e.g. `noinput #3 in opening`
-    (处理结果). `duration_s`: up to the hang-up. `source`: replay or live; `file`: the replayed
-    file's name or the live recording's. `transcript`: what recognition heard, ` / ` between
-    utterances. `handler`: the bot (记录人/处理人; ivr replay and ivr call write
+    (处理结果). `duration_s`: up to the hang-up. `source`: replay, live or sip; `file`: the
+    replayed file's name or the live recording's. `transcript`: what recognition heard, ` / `
+    between utterances. `handler`: the bot (记录人/处理人; ivr replay and ivr call write
     `ivr agent <工号>`), default `ivr/<direction>`. `qa`: QA items and `score`, JSON-able, may
-    be empty.
+    be empty. `sip_status`: the last SIP status code of a SIP call (200, 486, 487, ...).
+    `campaign`: the campaign's name; `row_key`: the call-list row the call was for; `attempt`:
+    1 for the row's first try, 2 for its first retry, ... (the three come together or not at
+    all).
     """
 
     started_at: str
@@ -90,23 +100,43 @@ class CallRecord:
     recording_path: str | None = None
     timeline_path: str | None = None
     qa: dict[str, Any] = field(default_factory=dict, hash=False)
+    sip_status: int | None = None
+    campaign: str | None = None
+    row_key: str | None = None
+    attempt: int | None = None
     id: int | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
             raise ValueError(f"invalid direction: {self.direction!r} (outbound or inbound)")
         if self.source not in SOURCES:
-            raise ValueError(f"invalid source: {self.source!r} (replay or live)")
+            raise ValueError(f"invalid source: {self.source!r} (replay, live or sip)")
         if _instant(self.started_at, "started_at").tzinfo is None:
             raise ValueError(f"started_at must carry a UTC offset: {self.started_at!r}")
         if not self.duration_s >= 0:
             raise ValueError(f"invalid duration_s: {self.duration_s!r} (must be >= 0)")
         if not isinstance(self.qa, dict):
             raise TypeError(f"qa must be a dict, got {type(self.qa).__name__}")
+        self._check_sip_and_campaign()
         object.__setattr__(self, "prompts_said", tuple(self.prompts_said))
         object.__setattr__(self, "duration_s", float(self.duration_s))
         if not self.handler:
             object.__setattr__(self, "handler", f"ivr/{self.direction}")
+
+    def _check_sip_and_campaign(self) -> None:
+        status = self.sip_status
+        if status is not None and (not _is_int(status) or status not in SIP_STATUS_RANGE):
+            raise ValueError(f"invalid sip_status: {status!r} (a SIP status code, 100 to 699)")
+        if self.attempt is not None and (not _is_int(self.attempt) or self.attempt < 1):
+            raise ValueError(f"invalid attempt: {self.attempt!r} (1 for the first try, or more)")
+        given = [self.campaign is not None, self.row_key is not None, self.attempt is not None]
+        if any(given) and not all(given):
+            raise ValueError(
+                f"campaign, row_key and attempt come together: got campaign={self.campaign!r}, "
+                f"row_key={self.row_key!r}, attempt={self.attempt!r}"
+            )
+        if self.campaign == "" or self.row_key == "":
+            raise ValueError("campaign and row_key must not be empty")
 
     @property
     def qa_score(self) -> float | None:
@@ -115,14 +145,20 @@ class CallRecord:
         return score if isinstance(score, int | float) and not isinstance(score, bool) else None
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 COLUMNS = tuple(f.name for f in fields(CallRecord) if f.name != "id")
 """The record's fields as stored, in order (export columns, after `id`)."""
 
 _UNMASKED = {
     "started_at", "direction", "source", "duration_s", "id", "recording_path", "timeline_path",
+    "sip_status", "campaign", "row_key", "attempt",
 }  # fmt: skip
-"""Fields kept as they are: those that cannot hold a phone number, and the paths of the call's
-files, which must lead to them (replay names its outputs with numbers masked)."""
+"""Fields kept as they are: those that cannot hold a phone number, the paths of the call's
+files, which must lead to them (replay names its outputs with numbers masked), and the campaign
+and row key, which name a campaign and its call-list row (`line 12` must stay `line 12`)."""
 
 
 def mask_record(record: CallRecord) -> CallRecord:
@@ -162,8 +198,13 @@ def record_from_result(
     *,
     callee_name: str | None = None,
     remarks: str = "",
+    sip_status: int | None = None,
+    campaign: str | None = None,
+    row_key: str | None = None,
+    attempt: int | None = None,
 ) -> CallRecord:
-    """A call log record for a replayed or live call's result (masking happens in `add`)."""
+    """A call log record for a replayed, live or SIP call's result (masking happens in `add`);
+    `sip_status` for a SIP call, `campaign`, `row_key` and `attempt` for a campaign's call."""
     if isinstance(started_at, datetime):
         started_at = started_at.astimezone().isoformat(timespec="seconds")
     return CallRecord(
@@ -184,57 +225,11 @@ def record_from_result(
         recording_path=str(result.recording) if result.recording is not None else None,
         timeline_path=str(result.timeline_path) if result.timeline_path is not None else None,
         qa=dict(qa or {}),
+        sip_status=sip_status,
+        campaign=campaign,
+        row_key=row_key,
+        attempt=attempt,
     )
-
-
-_SCHEMA_V1 = """CREATE TABLE calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, started_utc REAL NOT NULL,
-    direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')), number TEXT NOT NULL,
-    callee_name TEXT, script TEXT NOT NULL, outcome TEXT NOT NULL, duration_s REAL NOT NULL,
-    transcript TEXT NOT NULL, prompts_said TEXT NOT NULL, handler TEXT NOT NULL,
-    result TEXT NOT NULL, remarks TEXT NOT NULL, recording_path TEXT, timeline_path TEXT,
-    qa TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('replay', 'live')),
-    file TEXT NOT NULL);
-CREATE INDEX calls_started ON calls (started_utc);
-CREATE INDEX calls_outcome ON calls (outcome);"""
-"""Version 1: one row per call; `started_utc` (s since the epoch) orders and filters by time."""
-
-
-def _create_v1(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V1.split(";"):
-        conn.execute(statement)
-
-
-MIGRATIONS = {1: _create_v1}
-"""Schema version -> the step that brings the previous version to it."""
-
-
-def migrate(conn: sqlite3.Connection, path: Path | str) -> int:
-    """Bring the file's schema up to SCHEMA_VERSION; IvrError for a newer or foreign file."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return version
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # now under the lock
-        if version > SCHEMA_VERSION:
-            raise IvrError(
-                f"{path}: call log schema version {version} is newer than this ivr supports "
-                f"({SCHEMA_VERSION}); upgrade ivr to read it"
-            )
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == 0 and tables - {"sqlite_sequence"}:
-            raise IvrError(f"{path}: not an ivr call log (it holds other tables)")
-        while version < SCHEMA_VERSION:
-            version += 1
-            MIGRATIONS[version](conn)
-            conn.execute(f"PRAGMA user_version = {version}")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return version
 
 
 def _to_row(record: CallRecord) -> dict[str, Any]:
@@ -292,7 +287,9 @@ class CallLog:
         self._conn.close()
 
     def add(self, record: CallRecord) -> int:
-        """Store one call in its own transaction (masked unless show_numbers); its id."""
+        """Store one call in its own transaction (masked unless show_numbers); its id.
+
+        IvrError if the record's campaign row attempt is already logged."""
         if not self.show_numbers:
             record = mask_record(record)
         row = _to_row(record)
@@ -301,6 +298,7 @@ class CallLog:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                self._refuse_logged_attempt(record)  # under the write lock: no one slips in
                 cursor = self._conn.execute(f"INSERT INTO calls ({names}) VALUES ({marks})", row)
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -310,6 +308,19 @@ class CallLog:
         except sqlite3.Error as exc:
             raise IvrError(f"{self.path}: cannot add the call: {exc}") from None
         return int(cursor.lastrowid)
+
+    def _refuse_logged_attempt(self, record: CallRecord) -> None:
+        if record.campaign is None:
+            return
+        logged = self._conn.execute(
+            "SELECT id FROM calls WHERE campaign = ? AND row_key = ? AND attempt = ?",
+            (record.campaign, record.row_key, record.attempt),
+        ).fetchone()
+        if logged is not None:
+            raise IvrError(
+                f"{self.path}: campaign {record.campaign!r}, row {record.row_key!r}: attempt "
+                f"{record.attempt} is already logged (call {logged['id']})"
+            )
 
     def get(self, id: int) -> CallRecord | None:
         """The call with this id, or None."""
@@ -337,6 +348,11 @@ class CallLog:
             sql += " LIMIT ?"
             args.append(limit)
         return [_from_row(row) for row in reversed(self._query(sql, args).fetchall())]
+
+    def attempts(self, campaign: str) -> list[CallRecord]:
+        """The campaign's calls, oldest first (in the order they were logged)."""
+        rows = self._query("SELECT * FROM calls WHERE campaign = ? ORDER BY id", (campaign,))
+        return [_from_row(row) for row in rows.fetchall()]
 
     def export_csv(self, out: TextIO, mask: bool | None = None) -> int:
         """Every call as CSV (header `id` then COLUMNS; lists and QA as JSON); the count.

@@ -1,11 +1,13 @@
 """Our SIP user agent: PJSIP (pjsua2) with no sound card, calls whose audio is our own port.
 
-One `SipAgent` is one pjsua2 endpoint: a UDP transport, an account that does not register
-(calls go straight to `sip:user@host:port`), G.711 only (PCMU, then PCMA), the null sound
-device. SIP events are handled only on the thread that calls `poll` (`mainThreadOnly`); the
+One `SipAgent` is one pjsua2 endpoint (one per process): a UDP transport, an account that does
+not register (calls go straight to `sip:user@host:port`, incoming calls come to
+`sip:anything@host:port`), G.711 only (PCMU, then PCMA), the null sound device. SIP events are
+handled only on the agent's thread, the one that made it, in `poll` (`mainThreadOnly`); other
+threads (one per call, when several run at once) hand their pjsua2 work to it with `run`. The
 audio of each call flows through a `FramePort`, whose two callbacks run on PJSIP's media clock
-thread every 20 ms: one takes the callee's frame, one hands over ours. The conference bridge
-runs at 16 kHz and converts to and from the line's 8 kHz G.711.
+thread every 20 ms. The conference bridge runs at 16 kHz and converts to and from the line's
+8 kHz G.711.
 
 pjsua2 is imported only when an agent is made: it is a binary wheel that not every install
 needs. Rules its bindings impose (breaking them crashes the process): no exception may leave a
@@ -15,17 +17,30 @@ callback; calls and ports are dropped before the endpoint is destroyed.
 from __future__ import annotations
 
 import collections
+import contextlib
+import os
+import queue
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
+from ivr.audio.format import SAMPLE_RATE
 from ivr.errors import DeviceError
+from ivr.sip.bindings import classes
+from ivr.sip.frames import FRAME_BYTES, FramePort
+from ivr.sip.limits import max_calls, shorten_transaction_timeout
 
-FRAME_BYTES = FRAME_SAMPLES * 2
-"""Bytes of one 20 ms frame of 16 kHz int16 audio."""
+if TYPE_CHECKING:
+    from ivr.sip.call import SipCall
+
+__all__ = ["FRAME_BYTES", "FramePort", "SipAgent"]
+
+T = TypeVar("T")
+
+MAX_CALLS = 32
+"""Calls asked for per agent (pjsua2's default is 4; the build may allow fewer: `max_calls`)."""
 
 
 def _pj() -> Any:
@@ -36,82 +51,52 @@ def _pj() -> Any:
     return pjsua2
 
 
-class FramePort:
-    """A call's audio, both ways, in 20 ms frames (made by `SipAgent.port`).
-
-    `received` holds the callee's frames (int16) in order, a silent frame where none came;
-    `handed` counts our frames given to the line so far. On the call's clock (frames received),
-    `started_at` is the frame the prompt's first 20 ms went out in and `finished_at` the frame
-    its last 20 ms ended at (or where it was cut); None until then."""
-
-    def __init__(self) -> None:
-        self.received: collections.deque[np.ndarray] = collections.deque()
-        self.frames_received = 0
-        self.handed = 0
-        self.finished_at: int | None = None
-        self.started_at: int | None = None
-        self._lock = threading.Lock()
-        self._samples = np.zeros(0, np.int16)
-        self._pos = 0
-        self._silence = bytes(FRAME_BYTES)
-
-    def play(self, samples: np.ndarray) -> None:
-        """Hand `samples` (int16, whole frames) to the line from the next frame on."""
-        with self._lock:
-            self._samples = np.ascontiguousarray(samples, dtype=np.int16)
-            self._pos = 0
-            self.started_at = self.finished_at = None
-
-    def stop(self) -> None:
-        """Stop handing over the prompt (barge-in)."""
-        with self._lock:
-            if self._pos < self._samples.size:
-                self.finished_at = self.frames_received
-            self._samples = np.zeros(0, np.int16)
-            self._pos = 0
-
-    def next_frame(self) -> bytes:
-        """Our next 20 ms for the line (media thread)."""
-        with self._lock:
-            self.handed += 1
-            if self._pos >= self._samples.size:
-                return self._silence
-            if self._pos == 0:
-                self.started_at = self.frames_received
-            chunk = self._samples[self._pos : self._pos + FRAME_SAMPLES]
-            self._pos += FRAME_SAMPLES
-            if self._pos >= self._samples.size:
-                self.finished_at = self.frames_received + 1
-            return chunk.tobytes()
-
-    def take_frame(self, data: bytes | None) -> None:
-        """The callee's next 20 ms (media thread); None: nothing came (silence)."""
-        if data is None or len(data) != FRAME_BYTES:
-            frame = np.zeros(FRAME_SAMPLES, np.int16)
-        else:
-            frame = np.frombuffer(data, dtype=np.int16)
-        with self._lock:
-            self.received.append(frame)
-            self.frames_received += 1
-
-    def restart(self) -> None:
-        """The call was answered: its clock starts at frame 0 now."""
-        with self._lock:
-            self.received.clear()
-            self.frames_received = 0
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Within: the process's standard output (file descriptor 1) goes nowhere."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as nowhere:
+            os.dup2(nowhere.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class SipAgent:
-    """A pjsua2 endpoint on `host` (UDP port `port`, 0: any free one)."""
+    """A pjsua2 endpoint on `host` (UDP port `port`, 0: any free one); `proxy`, a SIP URI
+    every outgoing call is sent through (an outbound proxy such as Kamailio), or None."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, user: str = "ivr") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, user: str = "ivr", proxy: str | None = None
+    ) -> None:
         pj = self.pj = _pj()
-        self.ep = pj.Endpoint()
-        self.ep.libCreate()
+        self.ep: Any = None
+        self._thread = threading.get_ident()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self.incoming: collections.deque[SipCall] = collections.deque()
+        """Calls that came in and wait to be taken (by `ivr serve`)."""
+        self.calls: list[SipCall] = []
+        self.short_timeout = shorten_transaction_timeout(pj)
+        ep = pj.Endpoint()
+        with _quiet_stdout():  # pjlib greets on stdout before its log level can be set
+            ep.libCreate()
+        self.ep = ep
+        try:
+            self._start(host, port, user, proxy)
+        except pj.Error as exc:
+            self.close()
+            where = f"{host}:{port}"
+            raise DeviceError(f"cannot start the SIP agent on {where}: {exc.info()}") from None
+
+    def _start(self, host: str, port: int, user: str, proxy: str | None) -> None:
+        pj, ep = self.pj, self.ep
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 32
+        cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.logConfig.level = 1
         cfg.logConfig.consoleLevel = 1
         media = cfg.medConfig
@@ -120,45 +105,116 @@ class SipAgent:
         media.channelCount = 1
         media.noVad = True
         media.ecTailLen = 0
-        self.ep.libInit(cfg)
+        ep.libInit(cfg)
         transport = pj.TransportConfig()
         transport.port = port
         transport.boundAddress = transport.publicAddress = host
-        tid = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
-        self.port = self.ep.transportGetInfo(tid).localName.rsplit(":", 1)[-1]
-        self.ep.libStart()
-        self.ep.audDevManager().setNullDev()
-        for codec in self.ep.codecEnum2():
+        tid = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        self.host = host
+        self.port = int(ep.transportGetInfo(tid).localName.rsplit(":", 1)[-1])
+        ep.libStart()
+        ep.audDevManager().setNullDev()
+        for codec in ep.codecEnum2():
             name = codec.codecId
             rank = 255 if name.startswith("PCMU/") else 254 if name.startswith("PCMA/") else 0
-            self.ep.codecSetPriority(name, rank)
+            ep.codecSetPriority(name, rank)
         account = pj.AccountConfig()
         account.idUri = f"sip:{user}@{host}:{self.port}"
         account.regConfig.registerOnAdd = False
+        if proxy:
+            account.sipConfig.proxies.append(proxy if ";lr" in proxy else f"{proxy};lr")
         account.mediaConfig.transportConfig.boundAddress = host
         account.mediaConfig.transportConfig.publicAddress = host
         account.mediaConfig.lockCodecEnabled = False
-        self.account = pj.Account()
+        self.max_calls = max_calls(pj)
+        """Calls this agent may hold at once (the build's limit)."""
+        _, _, pj_account = classes(pj)
+        self.account = pj_account(self)
         self.account.create(account)
-        self.calls: list[Any] = []
+
+    @property
+    def address(self) -> str:
+        """Where the agent takes calls: HOST:PORT."""
+        return f"{self.host}:{self.port}"
+
+    def on_agent_thread(self) -> bool:
+        """Whether the caller is the agent's own thread."""
+        return threading.get_ident() == self._thread
+
+    def run(self, job: Callable[[], T]) -> T:
+        """Do `job` (pjsua2 work) on the agent's thread, waiting for it; its result."""
+        if self.on_agent_thread():
+            return job()
+        if self.ep is None:
+            raise DeviceError("the SIP agent has stopped")
+        done: Future[T] = Future()
+        self._jobs.put((job, done))
+        return done.result()
 
     def poll(self, ms: int = 10) -> None:
-        """Handle SIP events for up to `ms` milliseconds (on this, the agent's thread)."""
+        """Handle SIP events for up to `ms` milliseconds, then the jobs other threads handed in,
+        then drop the calls that ended and were forgotten (on the agent's thread only)."""
         self.ep.libHandleEvents(ms)
+        self._run_jobs()
+        done = [c for c in self.calls if c.forgotten and c.state == "ended"]
+        for call in done:
+            self.calls.remove(call)
+            call.release()
+
+    @property
+    def calls_free(self) -> int:
+        """How many more calls the agent can hold now (ended calls not yet dropped count)."""
+        return self.max_calls - len(self.calls)
+
+    def wait(self, frames: FramePort, ms: int) -> None:
+        """Wait up to `ms` milliseconds for a call's news: on the agent's thread by handling SIP
+        events, on a call's own thread by waiting for its next frame or state change."""
+        if self.on_agent_thread():
+            self.poll(ms)
+        else:
+            frames.wait(ms / 1000)
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                job, done = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(job())
+            except BaseException as exc:
+                done.set_exception(exc)
+
+    def incoming_call(self, call_id: int, source: str) -> None:
+        """A call came in (SIP thread): keep it for whoever serves."""
+        from ivr.sip.call import SipCall
+
+        call = SipCall.incoming(self, call_id, source)
+        self.incoming.append(call)
+
+    def forget(self, call: SipCall) -> None:
+        """Drop a call's pjsua2 objects once it has ended (from any thread; a call hung up
+        from our side ends when the other side confirms, or its transaction times out)."""
+        call.forgotten = True
 
     def close(self) -> None:
-        """Hang up what is still up, drop calls and ports, destroy the endpoint."""
+        """Hang up what is still up, drop calls and ports, destroy the endpoint (agent thread)."""
         if self.ep is None:
             return
-        for call in self.calls:
+        for call in list(self.calls):
             call.hang_up()
         for _ in range(10):
             self.poll(10)
         sys.last_type = sys.last_value = sys.last_traceback = None
-        for call in self.calls:
+        for call in list(self.calls):
             call.release()
         self.calls.clear()
-        self.account.shutdown()
-        self.account = None
+        self.incoming.clear()
+        if getattr(self, "account", None) is not None:
+            self.account.shutdown()
+            self.account = None
+        self._run_jobs()
         self.ep.libDestroy(self.pj.PJSUA_DESTROY_NO_RX_MSG)
         self.ep = None

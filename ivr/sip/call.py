@@ -1,115 +1,108 @@
-"""One outgoing SIP call of a `SipAgent`: its state, its SIP status, its audio port.
+"""One SIP call of a `SipAgent`, placed or taken: its state, its SIP status, its audio port.
 
-The pjsua2 classes are subclassed here at first use (pjsua2 is imported only then). Their
-callbacks never raise: a failure inside one is kept in `errors` (an exception escaping a
-pjsua2 callback would keep the call alive past the endpoint and crash the process at exit).
+Its pjsua2 work runs on the agent's thread (`SipAgent.run`), whichever thread asks for it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
+import re
 from typing import Any
 
-from ivr.audio.format import SAMPLE_RATE
-from ivr.sip.agent import FRAME_BYTES, FramePort, SipAgent
-
-_VECTOR = ctypes.c_void_p * 3  # std::vector's begin, end, capacity pointers
-
-
-def _vector_bytes(vector: Any) -> bytes:
-    """The bytes of a pjsua2 ByteVector, read in place (copying element by element through
-    the bindings costs ~0.3 ms a frame); valid only inside the callback that received it."""
-    begin, end, _ = _VECTOR.from_address(int(vector.this))
-    return ctypes.string_at(begin, end - begin) if begin else b""
-
-
-@functools.cache
-def _classes(pj: Any) -> tuple[type, type]:
-    class MediaPort(pj.AudioMediaPort):
-        def __init__(self, frames: FramePort, name: str) -> None:
-            super().__init__()
-            self.frames = frames
-            self.errors: list[str] = []
-            fmt = pj.MediaFormatAudio()
-            fmt.type = pj.PJMEDIA_TYPE_AUDIO
-            fmt.clockRate = SAMPLE_RATE
-            fmt.channelCount = 1
-            fmt.bitsPerSample = 16
-            fmt.frameTimeUsec = 20000
-            self.createPort(name, fmt)
-
-        def onFrameRequested(self, frame: Any) -> None:
-            try:
-                frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
-                frame.buf = pj.ByteVector(self.frames.next_frame())
-                frame.size = FRAME_BYTES
-            except BaseException as exc:  # never out of a callback
-                self.errors.append(repr(exc))
-
-        def onFrameReceived(self, frame: Any) -> None:
-            try:
-                audio = frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size
-                self.frames.take_frame(_vector_bytes(frame.buf) if audio else None)
-            except BaseException as exc:
-                self.errors.append(repr(exc))
-
-    class PjCall(pj.Call):
-        def __init__(self, account: Any, owner: SipCall) -> None:
-            super().__init__(account)
-            self.owner = owner
-
-        def onCallState(self, prm: Any) -> None:
-            try:
-                info = self.getInfo()
-                self.owner.on_state(info.state, info.lastStatusCode, info.lastReason)
-            except BaseException as exc:
-                self.owner.errors.append(repr(exc))
-
-        def onCallMediaState(self, prm: Any) -> None:
-            try:
-                info = self.getInfo()  # kept: iterating a temporary's media reads freed memory
-                for media in info.media:
-                    active = media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-                    if media.type == pj.PJMEDIA_TYPE_AUDIO and active:
-                        self.owner.connect(self.getAudioMedia(media.index))
-            except BaseException as exc:
-                self.owner.errors.append(repr(exc))
-
-    return MediaPort, PjCall
+from ivr.sip.agent import SipAgent
+from ivr.sip.bindings import classes
+from ivr.sip.frames import FramePort
 
 
 class SipCall:
-    """A call from `agent` to `uri`; its audio is `frames`."""
+    """A call from `agent` to `uri` (made with `SipCall(agent, uri)`; an incoming call with
+    `SipCall.incoming`); its audio is `frames`."""
 
-    def __init__(self, agent: SipAgent, uri: str) -> None:
-        pj = self.pj = agent.pj
-        media_port, pj_call = _classes(pj)
-        self.frames = FramePort()
+    def __init__(self, agent: SipAgent, uri: str | None, timing: bool = False) -> None:
+        self.pj = agent.pj
+        self.agent = agent
+        self.uri = uri
+        self.frames = FramePort(timing)
         self.errors: list[str] = []
-        self.state = "calling"
-        """calling | ringing | connected | ended"""
+        self.state = "calling" if uri is not None else "incoming"
+        """calling | ringing | incoming | connected | ended"""
         self.status: int | None = None
         """The last SIP status code (200, 486, 408, 487 ...)."""
         self.reason = ""
         self.answered = False
+        self.forgotten = False
+        """Whether its owner is done with it: the agent drops it once it has ended."""
+        self.responded = False
+        """Whether any response to our INVITE came from the network (100 Trying on); pjsip's
+        own 408 or 503 (timeout, transport error) does not count."""
+        self.source = ""
+        """Where an incoming call came from (HOST:PORT)."""
+        self.remote = ""
+        """The other party's SIP URI (From of an incoming call, To of ours)."""
         self._media: Any = None
+        self._port: Any = None
+        self._call: Any = None
+        if uri is not None:
+            agent.run(self._place)
+
+    @classmethod
+    def incoming(cls, agent: SipAgent, call_id: int, source: str) -> SipCall:
+        """The call `call_id` that came in from `source` (agent thread)."""
+        call = cls(agent, None)
+        call.source = source
+        media_port, pj_call, _ = classes(call.pj)
+        call._port = media_port(call.frames, f"ivr{id(call):x}")
+        call._call = pj_call(agent.account, call, call_id)
+        info = call._call.getInfo()
+        call.remote = info.remoteUri
+        agent.calls.append(call)
+        return call
+
+    @property
+    def remote_user(self) -> str:
+        """The user part of the other party's URI (an incoming call's number), or ''."""
+        match = re.search(r"sips?:([^@;>\s]+)@", self.remote)
+        return match.group(1) if match else ""
+
+    def _place(self) -> None:
+        media_port, pj_call, _ = classes(self.pj)
         self._port = media_port(self.frames, f"ivr{id(self):x}")
-        self._call = pj_call(agent.account, self)
-        agent.calls.append(self)
-        self._call.makeCall(uri, pj.CallOpParam(True))
+        self._call = pj_call(self.agent.account, self)
+        self.agent.calls.append(self)
+        try:
+            self._call.makeCall(self.uri, self.pj.CallOpParam(True))
+        except self.pj.Error as exc:
+            self.state, self.status = "ended", None  # exc.status is pjlib's, not SIP's
+            self.reason = exc.reason or exc.info()
+
+    def answer(self, status: int = 200) -> None:
+        """Answer an incoming call (180: ring, 200: take it, 486: busy, ...)."""
+
+        def answer() -> None:
+            if self.state != "ended" and self._call is not None:
+                prm = self.pj.CallOpParam(True)
+                prm.statusCode = status
+                with contextlib.suppress(self.pj.Error):
+                    self._call.answer(prm)
+
+        self.agent.run(answer)
 
     def on_state(self, state: int, status: int, reason: str) -> None:
         """pjsua2's call state (SIP thread)."""
         pj = self.pj
-        self.status, self.reason = status, reason
+        self.status, self.reason = status or None, reason  # 0: no response yet
         if state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.state, self._media = "ended", None
         elif state == pj.PJSIP_INV_STATE_CONFIRMED:
             self.state, self.answered = "connected", True
-        elif state == pj.PJSIP_INV_STATE_EARLY:
+        elif state == pj.PJSIP_INV_STATE_EARLY and self.state == "calling":
             self.state = "ringing"
+        self.frames.nudge()
+
+    def on_response(self, method: str, status: int) -> None:
+        """A response to one of our requests came in from the network (SIP thread)."""
+        if method == "INVITE" and status:
+            self.responded = True
 
     def connect(self, media: Any) -> None:
         """Our port to the call's audio and back (once its media is up)."""
@@ -119,13 +112,19 @@ class SipCall:
             media.startTransmit(self._port)
 
     def hang_up(self) -> None:
-        """Send BYE (or CANCEL) if the call is still up."""
+        """Send BYE (or CANCEL, or a refusal) if the call is still up (from any thread)."""
+
+        def hang_up() -> None:
+            if self.state != "ended" and self._call is not None:
+                with contextlib.suppress(self.pj.Error):
+                    self._call.hangup(self.pj.CallOpParam(True))
+
         if self.state != "ended":
-            with contextlib.suppress(self.pj.Error):
-                self._call.hangup(self.pj.CallOpParam(True))
+            with contextlib.suppress(Exception):
+                self.agent.run(hang_up)
 
     def release(self) -> None:
-        """Drop the pjsua2 objects (before the endpoint goes)."""
+        """Drop the pjsua2 objects (agent thread, before the endpoint goes)."""
         self._media = None
         self._call = None
         self._port = None

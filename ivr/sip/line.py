@@ -4,7 +4,8 @@ The call's clock is the callee's frames as the line delivers them, 20 ms each, c
 answer; a frame that did not come (lost RTP) counts as silence, so timers keep line time. Our
 prompt's playout ends at the frame its last 20 ms was handed to the RTP stream. Before the
 answer the call rings; a call that is refused, busy or not answered ends as `busy`,
-`no_answer` or `call_failed` with its SIP status; a callee hanging up ends it as
+`no_answer`, `unreachable` (no response at all, or an address that cannot be reached) or
+`call_failed` with its SIP status; a callee hanging up ends it as
 `callee_hangup`. Whatever ends it, our side hangs up (BYE or CANCEL) when the session stops.
 """
 
@@ -21,9 +22,15 @@ from ivr.engine import PlayPrompt
 from ivr.errors import LineEnded
 from ivr.sip.agent import SipAgent
 from ivr.sip.call import SipCall
+from ivr.sip.limits import TRANSACTION_TIMEOUT_S
 
 ANSWER_TIMEOUT_S = 30.0
 """How long (s, wall clock) a call may ring before we give up (`no_answer`, SIP 487)."""
+
+NO_RESPONSE_S = TRANSACTION_TIMEOUT_S + 1.0
+"""How long (s, wall clock) a call may go without any response to its INVITE, not even 100
+Trying, before it counts as `unreachable`, should pjsip's own timeout not have ended it first
+(ivr.sip.limits: 4 s where it could be set, else pjsip's 32 s)."""
 
 POLL_MS = 10
 """How long each wait for SIP events and audio lasts (ms)."""
@@ -33,7 +40,10 @@ NO_ANSWER_STATUSES = frozenset({408, 480, 487})
 
 
 def failed_outcome(status: int | None) -> str:
-    """The outcome of a call that did not get through, from its final SIP status."""
+    """The outcome of a call that did not get through, from its final SIP status (None: the
+    call could not be sent at all, e.g. an unknown host)."""
+    if status is None:
+        return "unreachable"
     if status in BUSY_STATUSES:
         return "busy"
     if status in NO_ANSWER_STATUSES:
@@ -42,24 +52,47 @@ def failed_outcome(status: int | None) -> str:
 
 
 class SipCallee:
-    """The callee's port: rings until answered, then the frames the line delivers."""
+    """The callee's (or, on an incoming call, the caller's) port: rings until answered, then
+    the frames the line delivers. It runs on the agent's thread or on a call's own thread;
+    `interrupt` (from any thread) ends the call as Ctrl-C does."""
 
     def __init__(
         self, agent: SipAgent, call: SipCall, name: str, answer_timeout_s: float = ANSWER_TIMEOUT_S
     ) -> None:
         self.agent, self.call, self.name = agent, call, name
         self.answer_timeout_s = answer_timeout_s
+        self.interrupted = False
+        self.late_s = 0.0
+        """The longest a received frame waited before the session took it (s; with timing)."""
+
+    def interrupt(self) -> None:
+        """End the call from our side as an interrupted one (`aborted`)."""
+        self.interrupted = True
+        self.call.frames.nudge()
+
+    def _wait(self) -> None:
+        self.agent.wait(self.call.frames, POLL_MS)
+        if self.interrupted:
+            raise KeyboardInterrupt
 
     def _wait_for_answer(self) -> None:
-        call, give_up = self.call, time.monotonic() + self.answer_timeout_s
-        while call.state in ("calling", "ringing"):
+        call, now = self.call, time.monotonic()
+        give_up, unreachable = now + self.answer_timeout_s, now + NO_RESPONSE_S
+        while call.state in ("calling", "ringing", "incoming"):
+            if call.state == "calling" and not call.responded and time.monotonic() > unreachable:
+                call.hang_up()  # pjsip ends it once its own timer runs out
+                raise LineEnded("unreachable", f"no response to the call in {NO_RESPONSE_S:g} s")
             if time.monotonic() > give_up:
                 call.hang_up()
                 while call.state != "ended":
-                    self.agent.poll(POLL_MS)
+                    self._wait()
                 raise LineEnded("no_answer", f"not answered in {self.answer_timeout_s:g} s")
-            self.agent.poll(POLL_MS)
+            self._wait()
         if call.state == "ended":
+            if call.status is None:
+                raise LineEnded("unreachable", f"cannot call: {call.reason}")
+            if call.status in (408, 503) and not call.responded:  # pjsip gave up
+                raise LineEnded("unreachable", f"no response to the call (SIP {call.status})")
             reason = f"SIP {call.status} {call.reason}".strip()
             raise LineEnded(failed_outcome(call.status), reason)
         call.frames.restart()
@@ -67,13 +100,19 @@ class SipCallee:
     def blocks(self) -> Iterator[CalleeBlock]:
         try:
             self._wait_for_answer()
-            received = self.call.frames.received
+            port = self.call.frames
+            received, arrivals = port.received, port.arrivals
+            taken = 0
             while True:
-                self.agent.poll(POLL_MS)
+                self._wait()
                 frames = []
                 while received:
                     frames.append(received.popleft())
                 if frames:
+                    taken += len(frames)
+                    if arrivals is not None and len(arrivals) >= taken:
+                        late = time.monotonic() - arrivals[taken - len(frames)]
+                        self.late_s = max(self.late_s, late)
                     yield CalleeBlock(np.stack(frames))
                 elif self.call.state == "ended":
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"

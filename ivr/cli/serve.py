@@ -1,0 +1,216 @@
+"""`ivr serve`: answer incoming SIP calls with a script (the inbound one by default), several
+at once, each kept like any other call (recording, timeline, QA, call-log row)."""
+
+from __future__ import annotations
+
+import collections
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ivr.app.options import (
+    AgentIdOption,
+    AnswerWithinOption,
+    DbOption,
+    LineAsrOption,
+    LineConfigOption,
+    LineShowNumbersOption,
+    ModelOption,
+    NoDbOption,
+    OrgOption,
+    PromptCacheOption,
+    ReportOption,
+    SetOption,
+)
+from ivr.app.recognition import ASR_MODES
+from ivr.app.recordings import time_stamp
+from ivr.app.setup import set_up_line_call
+from ivr.cli.common import StopRequest, fail_line, make_console, stop_on_signals
+from ivr.cli.keeping import CallKeeper, Keeping
+from ivr.errors import DeviceError, IvrError
+from ivr.privacy import mask_number
+from ivr.sip.workers import CALLS_PER_WORKER
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from ivr.app.setup import CallSetup
+    from ivr.sip.agent import SipAgent
+    from ivr.sip.call import SipCall
+    from ivr.sip.perform import SipCallResult
+
+BUSY = 486
+"""The SIP status a call gets when every call thread is taken (486 Busy Here)."""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """HOST[:PORT] -> (host, port); port 0 (or none) means any free one. ValueError if bad."""
+    host, _, port = listen.rpartition(":") if ":" in listen else (listen, "", "0")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"invalid --listen {listen!r}: give HOST[:PORT]")
+    return host, int(port)
+
+
+def serve_command(
+    listen: Annotated[
+        str, typer.Option(help="Where to take calls: HOST[:PORT] (UDP; port 0: any free one).")
+    ] = "127.0.0.1:5070",
+    script: Annotated[str, typer.Option(help="Script name (prompts/NAME.yaml) or path.")] = (
+        "inbound"
+    ),
+    org: OrgOption = None,
+    agent_id: AgentIdOption = None,
+    concurrency: Annotated[
+        int, typer.Option(help="Calls at once; a call beyond them is refused busy (486).")
+    ] = CALLS_PER_WORKER,
+    max_calls: Annotated[
+        int | None, typer.Option(help="Stop after answering this many calls (default: never).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder of the calls' recordings and timelines.")] = (
+        Path("calls")
+    ),
+    config: LineConfigOption = None,
+    settings_overrides: SetOption = None,
+    asr: LineAsrOption = "vosk",
+    model: ModelOption = None,
+    cache_dir: PromptCacheOption = None,
+    show_numbers: LineShowNumbersOption = False,
+    db: DbOption = None,
+    no_db: NoDbOption = False,
+    report: ReportOption = None,
+    answer_within_ms: AnswerWithinOption = None,
+) -> None:
+    """Answer incoming SIP calls with the script until stopped (Ctrl-C, SIGTERM, --max-calls)."""
+    if asr not in ASR_MODES or asr == "reference":
+        fail_line(f"invalid --asr {asr!r} for SIP calls: use vosk or none")
+    if not 1 <= concurrency <= CALLS_PER_WORKER:
+        fail_line(
+            f"invalid --concurrency {concurrency}: 1 to {CALLS_PER_WORKER} calls per ivr serve "
+            "(the SIP stack's limit); run several behind Kamailio for more"
+        )
+    console = make_console()
+    try:
+        host, port = parse_listen(listen)
+        placeholders = {"org": org, "agent_id": agent_id, "number": None}
+        prepared = set_up_line_call(
+            script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
+            answer_within_ms,
+        )  # fmt: skip
+        from ivr.sip.agent import SipAgent
+
+        agent = SipAgent(host, port)
+    except DeviceError as exc:
+        fail_line(str(exc), code=1)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc))
+    setup = prepared.call
+    if setup.recognition.notice:
+        console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
+    keeping = Keeping(db, no_db, report, show_numbers, None, answer_within_ms)
+    try:
+        keeper = CallKeeper(console, keeping, prepared.forbidden, "ivr serve")
+    except IvrError as exc:
+        agent.close()
+        fail_line(str(exc), code=1)
+    server = Server(agent, setup, prepared.values, keeper, out, concurrency, max_calls)
+    console.print(
+        f"answering sip:{agent.address} with script {setup.script.name}, up to {concurrency} "
+        "calls at once; Ctrl-C stops",
+        markup=False,
+    )
+    with stop_on_signals() as stop:
+        interrupted = server.run(stop)
+    keeper.close(f"SIP calls answered, script {setup.script.name}")
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(server.outcomes.items())) or "none"
+    console.print(f"{server.answered} calls answered ({outcomes})", markup=False)
+    raise typer.Exit(130 if interrupted else 0)
+
+
+class Server:
+    """The answering loop of `ivr serve` on the agent's thread."""
+
+    def __init__(
+        self,
+        agent: SipAgent,
+        setup: CallSetup,
+        values: dict[str, str],
+        keeper: CallKeeper,
+        out: Path,
+        concurrency: int,
+        max_calls: int | None,
+    ) -> None:
+        from ivr.sip.threads import CallThreads
+
+        self.agent, self.setup, self.values, self.keeper = agent, setup, values, keeper
+        self.out, self.max_calls = out, max_calls
+        self.threads = CallThreads(agent, concurrency)
+        self.answered = 0
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        self._stamp = time_stamp()
+
+    def _full(self) -> bool:
+        return self.max_calls is not None and self.answered >= self.max_calls
+
+    def run(self, stop: StopRequest) -> bool:
+        """Serve until --max-calls or `stop`; whether it was stopped."""
+        try:
+            while not (self._full() and self.threads.running == 0) and not stop:
+                self._take_calls()
+                self._keep(self.threads.poll())
+            if stop:
+                self.threads.interrupt()
+                self._keep(self.threads.drain())
+            return bool(stop)
+        finally:
+            self.threads.close()
+            self.agent.close()
+
+    def _take_calls(self) -> None:
+        from ivr.sip.perform import perform_call
+
+        agent, threads = self.agent, self.threads
+        while agent.incoming:
+            call = agent.incoming.popleft()
+            if self._full() or threads.free <= 0:
+                call.answer(BUSY)
+                agent.forget(call)
+                continue
+            call.answer(180)
+            call.answer(200)
+            self.answered += 1
+            recording = self.out / f"serve-{self._stamp}-{self.answered:03d}.wav"
+            started = datetime.now().astimezone()
+            caller = call.remote_user or "an unknown caller"
+            shown = caller if self.keeper.keeping.show_numbers else mask_number(caller)
+            self.keeper.console.print(f"answered {shown} ({recording.name})", markup=False)
+
+            def job(call: SipCall = call, recording: Path = recording) -> SipCallResult:
+                show = self.keeper.keeping.show_numbers
+                watch = threads.watch
+                return perform_call(agent, call, self.setup, recording, show, on_callee=watch)
+
+            threads.start((call, started), job)
+
+    def _keep(self, finished: list[tuple[tuple[SipCall, datetime], Future]]) -> None:
+        from ivr.sip.threads import result_of
+
+        for (call, started), future in finished:
+            done = result_of(future)
+            self.agent.forget(call)
+            if isinstance(done, BaseException):
+                self.keeper.console.print(f"call failed: {done!r}", markup=False)
+                self.outcomes["error"] += 1
+                continue
+            self.outcomes[done.result.outcome] += 1
+            values = {**self.values, "number": call.remote_user}
+            try:
+                self.keeper.keep(done, self.setup.script, self.setup.settings, values, started)
+            except (IvrError, ValueError) as exc:
+                self.keeper.console.print(f"error: {mask_number(str(exc))}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the CLI."""
+    app.command("serve")(serve_command)

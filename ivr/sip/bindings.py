@@ -1,0 +1,107 @@
+"""pjsua2's classes, subclassed at first use (pjsua2 is imported only then): our audio port,
+a call that reports to its `SipCall`, an account that hands incoming calls to its agent.
+
+Their callbacks never raise: a failure inside one is kept in `errors` (an exception escaping a
+pjsua2 callback would keep the call alive past the endpoint and crash the process at exit).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Any
+
+from ivr.audio.format import SAMPLE_RATE
+from ivr.sip.frames import FRAME_BYTES, FramePort
+
+_VECTOR = ctypes.c_void_p * 3  # std::vector's begin, end, capacity pointers
+
+
+def _vector_bytes(vector: Any) -> bytes:
+    """The bytes of a pjsua2 ByteVector, read in place (copying element by element through
+    the bindings costs ~0.3 ms a frame); valid only inside the callback that received it."""
+    begin, end, _ = _VECTOR.from_address(int(vector.this))
+    return ctypes.string_at(begin, end - begin) if begin else b""
+
+
+@functools.cache
+def classes(pj: Any) -> tuple[type, type, type]:
+    """(MediaPort, PjCall, PjAccount) for the pjsua2 module `pj`."""
+
+    class MediaPort(pj.AudioMediaPort):
+        def __init__(self, frames: FramePort, name: str) -> None:
+            super().__init__()
+            self.frames = frames
+            self.errors: list[str] = []
+            fmt = pj.MediaFormatAudio()
+            fmt.type = pj.PJMEDIA_TYPE_AUDIO
+            fmt.clockRate = SAMPLE_RATE
+            fmt.channelCount = 1
+            fmt.bitsPerSample = 16
+            fmt.frameTimeUsec = 20000
+            self.createPort(name, fmt)
+
+        def onFrameRequested(self, frame: Any) -> None:
+            try:
+                frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+                frame.buf = pj.ByteVector(self.frames.next_frame())
+                frame.size = FRAME_BYTES
+            except BaseException as exc:  # never out of a callback
+                self.errors.append(repr(exc))
+
+        def onFrameReceived(self, frame: Any) -> None:
+            try:
+                audio = frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size
+                self.frames.take_frame(_vector_bytes(frame.buf) if audio else None)
+            except BaseException as exc:
+                self.errors.append(repr(exc))
+
+    class PjCall(pj.Call):
+        def __init__(self, account: Any, owner: Any, call_id: int | None = None) -> None:
+            if call_id is None:
+                super().__init__(account)
+            else:
+                super().__init__(account, call_id)
+            self.owner = owner
+
+        def onCallState(self, prm: Any) -> None:
+            try:
+                info = self.getInfo()
+                self.owner.on_state(info.state, info.lastStatusCode, info.lastReason)
+            except BaseException as exc:
+                self.owner.errors.append(repr(exc))
+
+        def onCallTsxState(self, prm: Any) -> None:
+            try:
+                event = prm.e
+                if event.type == pj.PJSIP_EVENT_TSX_STATE:
+                    state = event.body.tsxState
+                    received = state.type == pj.PJSIP_EVENT_RX_MSG  # not pjsip's own 408/503
+                    if received and state.tsx.role == pj.PJSIP_ROLE_UAC:
+                        self.owner.on_response(state.tsx.method, state.tsx.statusCode)
+            except BaseException as exc:
+                self.owner.errors.append(repr(exc))
+
+        def onCallMediaState(self, prm: Any) -> None:
+            try:
+                info = self.getInfo()  # kept: iterating a temporary's media reads freed memory
+                for media in info.media:
+                    active = media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+                    if media.type == pj.PJMEDIA_TYPE_AUDIO and active:
+                        self.owner.connect(self.getAudioMedia(media.index))
+            except BaseException as exc:
+                self.owner.errors.append(repr(exc))
+
+    class PjAccount(pj.Account):
+        def __init__(self, agent: Any) -> None:
+            super().__init__()
+            self.agent = agent
+            self.errors: list[str] = []
+
+        def onIncomingCall(self, prm: Any) -> None:
+            try:
+                self.agent.incoming_call(prm.callId, prm.rdata.srcAddress)
+            except BaseException as exc:
+                self.errors.append(repr(exc))
+
+    return MediaPort, PjCall, PjAccount

@@ -1,0 +1,288 @@
+"""SIP calls in worker processes: more calls at once than one agent can hold.
+
+One pjsua2 agent per process holds at most `SipAgent.max_calls` calls (4 with the wheel's
+build), so a command that wants more at once (`ivr campaign --concurrency 10`) starts several
+worker processes, each with its own agent on its own port and its calls on threads of its own
+(ivr.sip.threads). The parent keeps the plan, the call log and the screen; it hands each worker
+`CallJob`s and gets back `JobDone`s. A worker sets up each call itself (the script with the
+job's placeholder values, its prompts rendered) from the run's `CallRecipe`.
+
+Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent decides,
+and `stop` interrupts their calls, which end as `aborted` and come back like any other. A
+worker dies with its parent (Linux `PR_SET_PDEATHSIG`), so a parent killed with SIGKILL leaves
+no call running.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import math
+import multiprocessing
+import queue
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ivr.sip.perform import SipCallResult
+
+CALLS_PER_WORKER = 4
+"""Calls one worker is given at most (the wheel's PJSUA_MAX_CALLS)."""
+
+POLL_MS = 10
+"""How long each wait for SIP events or results lasts (ms)."""
+
+_STOP = "stop"
+
+
+@dataclass(frozen=True)
+class CallRecipe:
+    """How the workers set up their agent and calls (sent to each, so plain values only)."""
+
+    script: str
+    config: Path | None
+    overrides: tuple[str, ...]
+    asr: str
+    model: str | None
+    cache_dir: Path | None
+    host: str = "127.0.0.1"
+    first_port: int = 0
+    """Worker i listens on first_port + i (0: each on any free port)."""
+    proxy: str | None = None
+    show_numbers: bool = False
+    answer_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class CallJob:
+    """One call for a worker: whom to call, the script's values, where its recording goes."""
+
+    job_id: int
+    uri: str
+    values: dict[str, str] = field(hash=False)
+    recording: Path
+
+
+@dataclass(frozen=True)
+class JobDone:
+    """A job's end: the call's result, or why it could not run (`error`, one line)."""
+
+    job_id: int
+    worker: int
+    result: SipCallResult | None
+    error: str = ""
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: CallJob) -> Any:
+    from ivr.app.setup import CallSetup, load_call_script
+    from ivr.sip.call import SipCall
+    from ivr.sip.perform import perform_call
+
+    settings, prompts, recognition = setup
+    script = load_call_script(recipe.script, dict(job.values), recipe.config)
+    audio = prompts.render_all(script.prompts)  # before dialing: a call never waits for them
+    call_setup = CallSetup(script, settings, prompts, audio, recognition)
+    call = SipCall(agent, job.uri)
+    try:
+        return perform_call(
+            agent, call, call_setup, job.recording, recipe.show_numbers,
+            recipe.answer_timeout_s, on_callee=threads.watch,
+        )  # fmt: skip
+    finally:
+        agent.forget(call)
+
+
+def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, results: Any) -> None:
+    """A worker process: its agent, up to `capacity` calls at once, until told to stop."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        from ivr.app.config import call_settings
+        from ivr.app.recognition import set_up_recognition
+        from ivr.sip.agent import SipAgent
+        from ivr.sip.threads import CallThreads, result_of
+        from ivr.tts.prompt_cache import PromptCache
+
+        settings = call_settings(recipe.config, list(recipe.overrides))
+        setup = (
+            settings,
+            PromptCache(recipe.cache_dir),
+            set_up_recognition(recipe.asr, recipe.model, None),
+        )
+        port = recipe.first_port + index if recipe.first_port else 0
+        agent = SipAgent(recipe.host, port, proxy=recipe.proxy)
+    except Exception as exc:  # reported, not raised: the parent says which worker failed
+        results.put(("failed", index, f"worker {index + 1}: {exc}"))
+        return
+    capacity = min(capacity, agent.max_calls)
+    results.put(("ready", index, capacity, agent.address))
+    threads: Any = CallThreads(agent, capacity)
+    waiting: collections.deque[CallJob] = collections.deque()
+    stopping = False
+    try:
+        while not (stopping and not threads.running):
+            for job_id, future in threads.poll(POLL_MS):
+                done = result_of(future)
+                if isinstance(done, BaseException):
+                    results.put(JobDone(job_id, index, None, _one_line(done)))
+                else:
+                    results.put(JobDone(job_id, index, done))
+            while True:
+                try:
+                    message = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if message == _STOP:
+                    stopping = True
+                    threads.interrupt()
+                    for job in waiting:
+                        results.put(
+                            JobDone(job.job_id, index, None, "stopped before it was placed")
+                        )
+                    waiting.clear()
+                else:
+                    waiting.append(message)
+            while waiting and threads.free > 0 and agent.calls_free > 0:
+                job = waiting.popleft()
+                threads.start(
+                    job.job_id, lambda job=job: _run_job(agent, threads, recipe, setup, job)
+                )
+    finally:
+        threads.close()
+        agent.close()
+        results.put(("stopped", index))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+class WorkerPool:
+    """Worker processes with `concurrency` call slots between them (ceil(concurrency / 4))."""
+
+    def __init__(self, recipe: CallRecipe, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError(f"invalid concurrency {concurrency!r}: at least 1 call at a time")
+        context = multiprocessing.get_context("spawn")
+        count = math.ceil(concurrency / CALLS_PER_WORKER)
+        shares = [concurrency // count + (i < concurrency % count) for i in range(count)]
+        self.results = context.Queue()
+        self.jobs = [context.Queue() for _ in range(count)]
+        self.processes = [
+            context.Process(
+                target=worker_main,
+                args=(i, share, recipe, self.jobs[i], self.results),
+                name=f"ivr-sip-worker-{i + 1}",
+                daemon=True,
+            )
+            for i, share in enumerate(shares)
+        ]
+        self.capacity = [0] * count
+        self.addresses = [""] * count
+        self._outstanding: list[dict[int, Any]] = [{} for _ in range(count)]
+        self._next_id = 0
+        self._stopped: set[int] = set()
+        for process in self.processes:
+            process.start()
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Wait until every worker is up; RuntimeError naming the first that failed."""
+        from ivr.errors import DeviceError
+
+        ready: set[int] = set()
+        while len(ready) < len(self.processes):
+            try:
+                message = self.results.get(timeout=timeout_s)
+            except queue.Empty:
+                self.close()
+                raise DeviceError(f"SIP workers did not start in {timeout_s:g} s") from None
+            kind, index = message[0], message[1]
+            if kind == "failed":
+                self.close()
+                raise DeviceError(message[2])
+            if kind == "ready":
+                self.capacity[index], self.addresses[index] = message[2], message[3]
+                ready.add(index)
+
+    @property
+    def running(self) -> int:
+        """Calls handed out and not yet back."""
+        return sum(len(o) for o in self._outstanding)
+
+    @property
+    def free(self) -> int:
+        """How many more calls may be handed out now."""
+        return sum(
+            self.capacity[i] - len(self._outstanding[i])
+            for i in range(len(self.processes))
+            if i not in self._stopped
+        )
+
+    def submit(self, tag: Any, uri: str, values: dict[str, str], recording: Path) -> None:
+        """Hand one call to the worker with the most free slots; `tag` comes back with it."""
+        index = max(
+            (i for i in range(len(self.processes)) if i not in self._stopped),
+            key=lambda i: self.capacity[i] - len(self._outstanding[i]),
+        )
+        self._next_id += 1
+        self._outstanding[index][self._next_id] = tag
+        self.jobs[index].put(CallJob(self._next_id, uri, values, recording))
+
+    def poll(self, ms: int = POLL_MS) -> list[tuple[Any, JobDone]]:
+        """The calls that came back within `ms` ms, with their tags (a worker that died
+        returns its calls as failed)."""
+        finished: list[tuple[Any, JobDone]] = []
+        timeout = ms / 1000
+        while True:
+            try:
+                message = self.results.get(timeout=timeout)
+            except queue.Empty:
+                break
+            timeout = 0
+            if isinstance(message, JobDone):
+                tag = self._outstanding[message.worker].pop(message.job_id, None)
+                if tag is not None:
+                    finished.append((tag, message))
+            elif message[0] == "stopped":
+                self._stopped.add(message[1])
+        for index, process in enumerate(self.processes):
+            if process.exitcode is not None and self._outstanding[index]:
+                why = f"worker {index + 1} ended (exit status {process.exitcode})"
+                for job_id, tag in self._outstanding[index].items():
+                    finished.append((tag, JobDone(job_id, index, None, why)))
+                self._outstanding[index].clear()
+                self._stopped.add(index)
+        return finished
+
+    def stop(self) -> list[tuple[Any, JobDone]]:
+        """Interrupt every call (they end as `aborted`); what came back, once all are back."""
+        for index, jobs in enumerate(self.jobs):
+            if self.processes[index].exitcode is None:
+                jobs.put(_STOP)
+        finished: list[tuple[Any, JobDone]] = []
+        while self.running:
+            finished += self.poll(100)
+        return finished
+
+    def close(self) -> None:
+        """Stop the workers and wait for them to exit."""
+        for index, jobs in enumerate(self.jobs):
+            if self.processes[index].exitcode is None and index not in self._stopped:
+                jobs.put(_STOP)
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
