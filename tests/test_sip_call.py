@@ -141,3 +141,74 @@ def test_ivr_dial_recognizes_the_callee_over_the_telephone_line(tmp_path):
         done = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "answered" in done.stdout and "네 (yes" in done.stdout, done.stdout
+
+
+def test_ctrl_c_hangs_up_ivr_dial_and_keeps_everything(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ivr.records.calllog import CallLog
+
+    with baresip(tmp_path / "callee", np.zeros(RATE * 60, np.int16)) as callee:
+        args = [sys.executable, "-m", "ivr", "dial", callee.uri, "--agent-id", "1"]
+        args += ["--number", "13812345678", "--record", str(tmp_path / "call.wav"), "--asr", "none"]
+        args += ["--db", str(tmp_path / "calls.db")]
+        dialing = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
+        )
+        give_up = time.monotonic() + 60
+        while not list(callee.record_dir.glob("dump-*-dec.wav")) or (
+            next(callee.record_dir.glob("dump-*-dec.wav")).stat().st_size < RATE * 2
+        ):  # wait until the callee has heard a second of our opening
+            assert dialing.poll() is None and time.monotonic() < give_up
+            time.sleep(0.02)
+        dialing.send_signal(signal.SIGINT)
+        out, err = dialing.communicate(timeout=60)
+        hung_up = (tmp_path / "callee" / "baresip.log").read_text()
+    assert dialing.returncode == 130, out + err
+    assert "aborted" in out and "Traceback" not in err
+    with CallLog(tmp_path / "calls.db", create=False) as log:
+        [record] = log.list()
+    assert record.outcome == "aborted" and record.source == "sip" and record.sip_status == 200
+    assert record.duration_s >= 0.5 and (tmp_path / "call.wav").stat().st_size > 44 + 4 * 8000
+    assert "BYE" in hung_up or "closed" in hung_up.lower(), hung_up[-2000:]
+
+
+def test_an_unreachable_address_is_unreachable_within_the_transaction_timeout(tmp_path):
+    import time
+
+    from baresip_callee import free_port
+
+    from ivr.sip.limits import TRANSACTION_TIMEOUT_S
+
+    began = time.monotonic()
+    result, status = dial(tmp_path, f"sip:nobody@127.0.0.1:{free_port()}")
+    took = time.monotonic() - began
+    assert result.outcome == "unreachable" and result.prompts == [], result.summary()
+    assert status == 408 and "408" in result.reason
+    assert TRANSACTION_TIMEOUT_S - 0.5 <= took <= TRANSACTION_TIMEOUT_S + 3
+
+
+def test_an_answering_callee_is_heard_and_recorded_on_the_right_channel(tmp_path):
+    import soundfile as sf
+    import soxr
+
+    from ivr.tts import Synthesizer
+
+    speech = Synthesizer().render("喂,你好,请讲").astype(np.float32) / 32768
+    speech8k = np.rint(soxr.resample(speech, 16000, RATE) * 0.5 * 32768).astype(np.int16)
+    at_s = prompt_frames("outbound")["opening"] / 50 + 1.0  # after the opening, as we listen
+    voice = np.zeros(int(RATE * (at_s + 4)), np.int16)
+    voice[int(RATE * at_s) : int(RATE * at_s) + speech8k.size] = speech8k
+    with baresip(tmp_path / "callee", voice) as callee:
+        result, _status = dial(tmp_path, callee.uri)
+    assert frames_of(result, "speech_started"), result.summary()
+    recording, rate = sf.read(tmp_path / "call.wav", dtype="float32")
+    ours, theirs = recording[:, 0], recording[:, 1]
+    heard = frames_of(result, "speech_started")[0]
+    window = theirs[heard * rate // 50 : heard * rate // 50 + rate // 2]
+    assert np.sqrt(np.mean(window**2)) > 0.01  # the callee's voice, on its channel
+    assert np.sqrt(np.mean(ours[heard * rate // 50 : heard * rate // 50 + rate // 2] ** 2)) < 0.01

@@ -24,6 +24,9 @@ tune: a sweep of 200 generated calls x 500 combinations (noinput x end_of_speech
 low_volume_dbfs) with `-j 2`: the time, evaluations per second, and the ratio to re-running the
 full replay for each combination (a sample of the naive path, measured and extrapolated).
 Targets: under 30 s, at least 100x faster than naive.
+sip: calls at once through the SIP stack (tools/bench_sip.py): frames late, CPU per call, and
+the prompt start latency to the first RTP packet. Targets: no frame late by more than 20 ms,
+median start latency under 50 ms.
 """
 
 from __future__ import annotations
@@ -416,12 +419,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
     parser.add_argument(
         "--only",
-        choices=["frontend", "memory", "replay", "records", "live", "tune"],
+        choices=["frontend", "memory", "replay", "records", "live", "tune", "sip"],
         help="one benchmark",
     )
     parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
     parser.add_argument("--live-calls", type=int, default=10, help="calls for the live benchmark")
     parser.add_argument("--calls", type=int, default=54, help="calls for the replay benchmark")
+    parser.add_argument(
+        "--sip-calls", default="1,4,8,16", help="calls at once for the SIP benchmark (a list)"
+    )
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
@@ -439,6 +445,10 @@ def main() -> None:
         bench_live(args.live_calls)
     if args.only in (None, "tune"):
         bench_tune(args.tune_calls)
+    if args.only in (None, "sip"):
+        from bench_sip import bench_sip
+
+        bench_sip([int(n) for n in args.sip_calls.split(",")])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Campaigns: dialing a call list, with calling hours, retries and a do-not-call list.
 
-The pure parts: the call list (`read_call_list`), the do-not-call list (`read_do_not_call`),
-the calling hours (`CallingHours`) and the campaign's state from its call log
-(`CampaignPlan`, with its `RetryPolicy`).
+The pure parts, exported here: the call list (`read_call_list`), the do-not-call list
+(`read_do_not_call`), the calling hours (`CallingHours`) and the campaign's state from its
+call log (`CampaignPlan`, with its `RetryPolicy`). Opening a campaign (`setup`) and its loop
+over worker processes (`runner`) are imported from their modules.
 """
 
 from ivr.campaign.calllist import (

@@ -97,6 +97,8 @@ def dial_command(
     try:
         call = SipCall(agent, uri)
         done = perform_call(agent, call, setup, recording, show_numbers, answer_timeout_s)
+    except DeviceError as exc:
+        fail_line(str(exc), code=1)
     finally:
         agent.close()
     result = done.result

@@ -22,6 +22,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +39,15 @@ if TYPE_CHECKING:
 __all__ = ["FRAME_BYTES", "FramePort", "SipAgent"]
 
 T = TypeVar("T")
+
+GIL_SWITCH_S = 0.001
+"""Python's thread switch interval while an agent runs (s; Python's default is 0.005): the
+media clock thread waits at most about this long for the interpreter when calls' sessions
+keep it busy, instead of 5 ms per busy thread."""
+
+LINGER_S = 60.0
+"""How long (s) a call we are done with may stay up, its hang-up never confirmed by the other
+side, before the agent stops counting it among its calls."""
 
 MAX_CALLS = 32
 """Calls asked for per agent (pjsua2's default is 4; the build may allow fewer: `max_calls`)."""
@@ -79,7 +89,10 @@ class SipAgent:
         self.incoming: collections.deque[SipCall] = collections.deque()
         """Calls that came in and wait to be taken (by `ivr serve`)."""
         self.calls: list[SipCall] = []
+        self._ports: list[Any] = []  # audio ports no call uses now
+        self._port_count = 0
         self.short_timeout = shorten_transaction_timeout(pj)
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
         ep = pj.Endpoint()
         with _quiet_stdout():  # pjlib greets on stdout before its log level can be set
             ep.libCreate()
@@ -98,7 +111,7 @@ class SipAgent:
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.logConfig.level = 1
-        cfg.logConfig.consoleLevel = 1
+        cfg.logConfig.consoleLevel = 0  # failures come back as statuses and exceptions
         media = cfg.medConfig
         media.clockRate = media.sndClockRate = SAMPLE_RATE
         media.audioFramePtime = 20
@@ -123,6 +136,7 @@ class SipAgent:
         account.regConfig.registerOnAdd = False
         if proxy:
             account.sipConfig.proxies.append(proxy if ";lr" in proxy else f"{proxy};lr")
+        account.mediaConfig.transportConfig.port = 0  # any free RTP port, whatever else runs
         account.mediaConfig.transportConfig.boundAddress = host
         account.mediaConfig.transportConfig.publicAddress = host
         account.mediaConfig.lockCodecEnabled = False
@@ -156,15 +170,20 @@ class SipAgent:
         then drop the calls that ended and were forgotten (on the agent's thread only)."""
         self.ep.libHandleEvents(ms)
         self._run_jobs()
-        done = [c for c in self.calls if c.forgotten and c.state == "ended"]
+        now = time.monotonic()
+        done = [
+            c
+            for c in self.calls
+            if c.forgotten is not None and (c.state == "ended" or now - c.forgotten > LINGER_S)
+        ]
         for call in done:
             self.calls.remove(call)
             call.release()
 
     @property
-    def calls_free(self) -> int:
-        """How many more calls the agent can hold now (ended calls not yet dropped count)."""
-        return self.max_calls - len(self.calls)
+    def lingering(self) -> int:
+        """Calls their owners are done with that still hold a slot (hang-up not confirmed)."""
+        return sum(1 for c in self.calls if c.forgotten is not None)
 
     def wait(self, frames: FramePort, ms: int) -> None:
         """Wait up to `ms` milliseconds for a call's news: on the agent's thread by handling SIP
@@ -194,10 +213,28 @@ class SipAgent:
         call = SipCall.incoming(self, call_id, source)
         self.incoming.append(call)
 
+    def port_for(self, frames: FramePort) -> Any:
+        """An audio port for a call's `frames` (agent thread). Ports are kept for the agent's
+        life and handed from call to call: the media clock may still call a port in the tick
+        after the bridge let go of it, so one is never destroyed while calls go on."""
+        if self._ports:
+            port = self._ports.pop()
+        else:
+            media_port, _, _ = classes(self.pj)
+            self._port_count += 1
+            port = media_port(FramePort(), f"ivr{self._port_count}")
+        port.frames = frames
+        return port
+
+    def return_port(self, port: Any) -> None:
+        """A call is done with `port` (agent thread): it hears and says nothing until reused."""
+        port.frames = FramePort()
+        self._ports.append(port)
+
     def forget(self, call: SipCall) -> None:
         """Drop a call's pjsua2 objects once it has ended (from any thread; a call hung up
         from our side ends when the other side confirms, or its transaction times out)."""
-        call.forgotten = True
+        call.forgotten = time.monotonic()
 
     def close(self) -> None:
         """Hang up what is still up, drop calls and ports, destroy the endpoint (agent thread)."""
@@ -212,6 +249,7 @@ class SipAgent:
             call.release()
         self.calls.clear()
         self.incoming.clear()
+        self._ports.clear()
         if getattr(self, "account", None) is not None:
             self.account.shutdown()
             self.account = None

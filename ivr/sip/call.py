@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from typing import Any
 
+from ivr.errors import DeviceError
 from ivr.sip.agent import SipAgent
 from ivr.sip.bindings import classes
 from ivr.sip.frames import FramePort
+
+PJ_ETOOMANY = 70010
+"""pjlib's status for "too many objects": no call slot is free."""
+
+SLOT_WAIT_S = 30.0
+"""How long (s) a call waits for a free call slot of its agent before it fails."""
+
+SLOT_POLL_MS = 50
+"""How often (ms) it looks again."""
 
 
 class SipCall:
@@ -30,8 +41,9 @@ class SipCall:
         """The last SIP status code (200, 486, 408, 487 ...)."""
         self.reason = ""
         self.answered = False
-        self.forgotten = False
-        """Whether its owner is done with it: the agent drops it once it has ended."""
+        self.forgotten: float | None = None
+        """When its owner was done with it (s, monotonic): the agent drops it once it has
+        ended, or after ivr.sip.agent.LINGER_S if the other side never ends it."""
         self.responded = False
         """Whether any response to our INVITE came from the network (100 Trying on); pjsip's
         own 408 or 503 (timeout, transport error) does not count."""
@@ -43,15 +55,24 @@ class SipCall:
         self._port: Any = None
         self._call: Any = None
         if uri is not None:
-            agent.run(self._place)
+            self._place_when_free()
+
+    def _place_when_free(self) -> None:
+        """Place the call as soon as the agent has a free call slot (a call just ended may
+        hold its slot a moment longer); DeviceError after SLOT_WAIT_S."""
+        give_up = time.monotonic() + SLOT_WAIT_S
+        while not self.agent.run(self._place):
+            if time.monotonic() > give_up:
+                raise DeviceError(f"no free call slot in the SIP stack for {SLOT_WAIT_S:g} s")
+            self.agent.wait(self.frames, SLOT_POLL_MS)
 
     @classmethod
     def incoming(cls, agent: SipAgent, call_id: int, source: str) -> SipCall:
         """The call `call_id` that came in from `source` (agent thread)."""
         call = cls(agent, None)
         call.source = source
-        media_port, pj_call, _ = classes(call.pj)
-        call._port = media_port(call.frames, f"ivr{id(call):x}")
+        _, pj_call, _ = classes(call.pj)
+        call._port = agent.port_for(call.frames)
         call._call = pj_call(agent.account, call, call_id)
         info = call._call.getInfo()
         call.remote = info.remoteUri
@@ -64,16 +85,24 @@ class SipCall:
         match = re.search(r"sips?:([^@;>\s]+)@", self.remote)
         return match.group(1) if match else ""
 
-    def _place(self) -> None:
-        media_port, pj_call, _ = classes(self.pj)
-        self._port = media_port(self.frames, f"ivr{id(self):x}")
+    def _place(self) -> bool:
+        """Send the INVITE (agent thread); False if no call slot is free yet."""
+        _, pj_call, _ = classes(self.pj)
+        self._port = self.agent.port_for(self.frames)
         self._call = pj_call(self.agent.account, self)
         self.agent.calls.append(self)
         try:
             self._call.makeCall(self.uri, self.pj.CallOpParam(True))
         except self.pj.Error as exc:
+            if exc.status == PJ_ETOOMANY:  # ours, not the line's: every call slot is taken
+                self.agent.calls.remove(self)
+                self._call = None
+                self.agent.return_port(self._port)
+                self._port = None
+                return False
             self.state, self.status = "ended", None  # exc.status is pjlib's, not SIP's
             self.reason = exc.reason or exc.info()
+        return True
 
     def answer(self, status: int = 200) -> None:
         """Answer an incoming call (180: ring, 200: take it, 486: busy, ...)."""
@@ -124,7 +153,10 @@ class SipCall:
                 self.agent.run(hang_up)
 
     def release(self) -> None:
-        """Drop the pjsua2 objects (agent thread, before the endpoint goes)."""
+        """Drop the pjsua2 call and give its audio port back (agent thread, before the
+        endpoint goes)."""
         self._media = None
         self._call = None
-        self._port = None
+        if self._port is not None:
+            self.agent.return_port(self._port)
+            self._port = None

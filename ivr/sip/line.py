@@ -64,6 +64,8 @@ class SipCallee:
         self.interrupted = False
         self.late_s = 0.0
         """The longest a received frame waited before the session took it (s; with timing)."""
+        self.taken: list[tuple[int, float]] = []
+        """With timing: (frames taken so far, when: s, monotonic) for each block taken."""
 
     def interrupt(self) -> None:
         """End the call from our side as an interrupted one (`aborted`)."""
@@ -83,8 +85,9 @@ class SipCallee:
                 call.hang_up()  # pjsip ends it once its own timer runs out
                 raise LineEnded("unreachable", f"no response to the call in {NO_RESPONSE_S:g} s")
             if time.monotonic() > give_up:
-                call.hang_up()
-                while call.state != "ended":
+                call.hang_up()  # CANCEL: 487 ends it, unless the other side never confirms
+                confirm_by = time.monotonic() + TRANSACTION_TIMEOUT_S
+                while call.state != "ended" and time.monotonic() < confirm_by:
                     self._wait()
                 raise LineEnded("no_answer", f"not answered in {self.answer_timeout_s:g} s")
             self._wait()
@@ -111,8 +114,9 @@ class SipCallee:
                 if frames:
                     taken += len(frames)
                     if arrivals is not None and len(arrivals) >= taken:
-                        late = time.monotonic() - arrivals[taken - len(frames)]
-                        self.late_s = max(self.late_s, late)
+                        now = time.monotonic()
+                        self.late_s = max(self.late_s, now - arrivals[taken - len(frames)])
+                        self.taken.append((taken, now))
                     yield CalleeBlock(np.stack(frames))
                 elif self.call.state == "ended":
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ivr.call.replay import CallResult, keep_call
 from ivr.call.session import CallSession
+from ivr.sip.frames import FramePort
 from ivr.sip.line import ANSWER_TIMEOUT_S, SipCallee, SipSpeaker
 
 if TYPE_CHECKING:
@@ -28,6 +31,16 @@ class SipCallResult:
     """Whether the call got through (its other side answered)."""
     late_s: float
     """The longest a received frame waited before the session took it (s; 0 without timing)."""
+    arrival_late_s: float = 0.0
+    """How far the callee's frames strayed from their 20 ms schedule as they came in (s, with
+    timing): the latest against the earliest, around the media clock's own pace (a line fit
+    through their arrivals, so a clock a little slower or faster than ours does not count)."""
+    frame_late_s: float = 0.0
+    """The worst frame's lateness (s, with timing): from its place on that schedule (the pace
+    of the earliest frames) to the moment the call's session took it."""
+    start_latencies_s: tuple[float, ...] = ()
+    """For each prompt after the first (with timing): from the arrival of the frame it was
+    asked for at to the moment its first 20 ms went to the RTP stream (s)."""
 
 
 def perform_call(
@@ -50,4 +63,41 @@ def perform_call(
     session.record(recording, line_can_fail=True)
     timeline = recording.with_suffix(".timeline.jsonl")
     result = keep_call(session, recording, timeline, show_numbers)
-    return SipCallResult(result, call.status, call.answered, callee.late_s)
+    latencies = start_latencies(result, call.frames)
+    stray, late = frame_lateness(call.frames.arrivals or [], callee.taken)
+    return SipCallResult(result, call.status, call.answered, callee.late_s, stray, late, latencies)
+
+
+def frame_lateness(arrivals: list[float], taken: list[tuple[int, float]]) -> tuple[float, float]:
+    """(arrival stray, worst lateness) in s: see SipCallResult.arrival_late_s, .frame_late_s.
+    `arrivals`: each frame's arrival (s); `taken`: (frames taken so far, when, s) per block."""
+    if len(arrivals) < 3:
+        return 0.0, 0.0
+    times, index = np.asarray(arrivals), np.arange(len(arrivals))
+    slope, start = np.polyfit(index, times, 1)  # the media clock's own pace
+    on_time = start + slope * index + np.min(times - (start + slope * index))
+    stray = float(np.max(times - on_time))
+    late, first = 0.0, 0
+    for count, when in taken:
+        if first < count:
+            late = max(late, when - float(on_time[min(first, len(on_time) - 1)]))
+        first = count
+    return stray, late
+
+
+def start_latencies(result: CallResult, frames: FramePort) -> tuple[float, ...]:
+    """Each later prompt's start latency (s): from the moment the line had delivered the
+    frames up to the one the engine asked for it at (the arrival of frame F-1, F the prompt's
+    frame: a timer due at F is due once F frames are heard) to its first frame handed to the
+    line (needs `FramePort(timing=True)`)."""
+    arrivals = frames.arrivals
+    if not arrivals:
+        return ()
+    asked = [r.frame for r in result.timeline if r.event == "prompt_started" and r.frame > 0]
+    sent = sorted(frames.sent)
+    latencies = []
+    for frame in asked:
+        first = next((t for at, t in sent if at >= frame), None)
+        if first is not None and frame <= len(arrivals):
+            latencies.append(first - arrivals[frame - 1])
+    return tuple(latencies)

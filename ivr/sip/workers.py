@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import faulthandler
 import math
 import multiprocessing
 import queue
@@ -53,6 +54,8 @@ class CallRecipe:
     proxy: str | None = None
     show_numbers: bool = False
     answer_timeout_s: float = 30.0
+    timing: bool = False
+    """Measure each frame's arrival and each prompt's start (benchmarks)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: Call
     script = load_call_script(recipe.script, dict(job.values), recipe.config)
     audio = prompts.render_all(script.prompts)  # before dialing: a call never waits for them
     call_setup = CallSetup(script, settings, prompts, audio, recognition)
-    call = SipCall(agent, job.uri)
+    call = SipCall(agent, job.uri, timing=recipe.timing)
     try:
         return perform_call(
             agent, call, call_setup, job.recording, recipe.show_numbers,
@@ -105,6 +108,7 @@ def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: Call
 def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, results: Any) -> None:
     """A worker process: its agent, up to `capacity` calls at once, until told to stop."""
     _die_with_parent()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -153,7 +157,8 @@ def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, result
                     waiting.clear()
                 else:
                     waiting.append(message)
-            while waiting and threads.free > 0 and agent.calls_free > 0:
+            slots = agent.max_calls  # pjsua slots, held by our calls and the lingering ones
+            while waiting and threads.free > 0 and threads.running + agent.lingering < slots:
                 job = waiting.popleft()
                 threads.start(
                     job.job_id, lambda job=job: _run_job(agent, threads, recipe, setup, job)
