@@ -90,10 +90,12 @@ def baresip(
     refuse_after_s: int = 120,
     user: str = "callee",
     max_calls: int = 4,
+    also_answers: tuple[str, ...] = (),
 ) -> Iterator[Callee]:
     """Run baresip from a private config in `folder`, speaking `voice` (int16, 8 kHz), as
     sip:`user`@127.0.0.1 (a caller's number, when it calls out), up to `max_calls` calls at once
-    (each plays `voice` from its start)."""
+    (each plays `voice` from its start); also as sip:NUMBER@ for each of `also_answers` (a
+    trunk gateway's numbers: baresip answers only the users it has an account for)."""
     if shutil.which("baresip") is None:
         raise RuntimeError("baresip is not installed: run `make test` (it installs it)")
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +130,10 @@ snd_path {records}
     )
     mode = "auto" if answer else "manual"
     (folder / "accounts").write_text(
-        f"<sip:{user}@127.0.0.1:{sip}>;regint=0;answermode={mode};audio_codecs=PCMU,PCMA\n"
+        "".join(
+            f"<sip:{name}@127.0.0.1:{sip}>;regint=0;answermode={mode};audio_codecs=PCMU,PCMA\n"
+            for name in (user, *also_answers)
+        )
     )
     (folder / "contacts").write_text("")
     with open(folder / "baresip.log", "wb") as log:

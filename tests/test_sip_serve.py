@@ -29,6 +29,7 @@ def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
     """`ivr serve` on a free port; it and the address it answers on (from its first line)."""
     command = [sys.executable, "-m", "ivr", "serve", "--listen", "127.0.0.1:0", "--asr", "none"]
     command += ["--out", str(tmp_path / "calls"), "--db", str(tmp_path / "calls.db"), *args]
+    # a later --listen wins over the first
     server = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
     )

@@ -428,6 +428,7 @@ def main() -> None:
     parser.add_argument(
         "--sip-calls", default="1,4,8,16", help="calls at once for the SIP benchmark (a list)"
     )
+    parser.add_argument("--sip-per-worker", type=int, default=2, help="SIP calls per process")
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
@@ -448,7 +449,7 @@ def main() -> None:
     if args.only in (None, "sip"):
         from bench_sip import bench_sip
 
-        bench_sip([int(n) for n in args.sip_calls.split(",")])
+        bench_sip([int(n) for n in args.sip_calls.split(",")], args.sip_per_worker)
 
 
 if __name__ == "__main__":

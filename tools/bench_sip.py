@@ -1,8 +1,9 @@
 """The SIP benchmark of tools/bench.py: calls at once through the SIP stack on one machine.
 
 For each number of calls at once, that many calls go out together through `ivr campaign`'s
-worker processes (4 calls per process, the SIP stack's limit) to baresip callees on 127.0.0.1
-that stay silent, so every later prompt is a timer's. Measured, per run:
+worker processes (2 calls per process by default, `--sip-per-worker`; the stack's limit is 4)
+to baresip callees on 127.0.0.1 that stay silent, so every later prompt is a timer's.
+Measured, per run:
 - frames late (ms, the worst call): stray, how far the callee's frames strayed behind their
   20 ms schedule as pjmedia's clock delivered them; wait, the longest a frame then waited
   before its call's session took it; late, the worst frame from its place on the schedule to
@@ -57,7 +58,7 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_calls(folder: Path, uris: list[str], count: int) -> dict[str, float]:
+def run_calls(folder: Path, uris: list[str], count: int, per_worker: int) -> dict[str, float]:
     """`count` calls at once to `uris` (round robin); the measures of the run."""
     from ivr.sip.workers import CallRecipe, WorkerPool
 
@@ -65,7 +66,7 @@ def run_calls(folder: Path, uris: list[str], count: int) -> dict[str, float]:
     script.write_text(SCRIPT, encoding="utf-8")
     recipe = CallRecipe(str(script), None, (), "none", None, folder / "cache", timing=True)
     before = _children_cpu_s()
-    pool = WorkerPool(recipe, count)
+    pool = WorkerPool(recipe, count, per_worker)
     try:
         pool.start()
         started = time.monotonic()
@@ -97,11 +98,14 @@ def run_calls(folder: Path, uris: list[str], count: int) -> dict[str, float]:
     }
 
 
-def bench_sip(counts: list[int]) -> None:
+def bench_sip(counts: list[int], per_worker: int = 2) -> None:
     """Print the SIP benchmark's table for each number of calls at once in `counts`."""
     from baresip_callee import RATE, baresip
 
-    print(f"SIP calls at once to {CALLEES} silent baresip callees on 127.0.0.1, 4 per worker")
+    print(
+        f"SIP calls at once to {CALLEES} silent baresip callees on 127.0.0.1, "
+        f"{per_worker} per worker process"
+    )
     print("  calls  frames: stray / wait / late (worst, ms)  CPU per call  start latency med / max")
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
@@ -110,9 +114,9 @@ def bench_sip(counts: list[int]) -> None:
             stack.enter_context(baresip(folder / f"callee{i}", quiet, max_calls=64)).uri
             for i in range(CALLEES)
         ]
-        run_calls(folder, uris[:1], 1)  # prompts rendered, workers' imports warm
+        run_calls(folder, uris[:1], 1, 1)  # prompts rendered once
         for count in counts:
-            m = run_calls(folder, uris, count)
+            m = run_calls(folder, uris, count, per_worker)
             late = "ok" if m["late_ms"] <= 20 else "LATE"
             print(
                 f"  {count:5d}  {m['stray_ms']:6.1f} / {m['wait_ms']:5.1f} / {m['late_ms']:5.1f}"

@@ -64,16 +64,17 @@ def perform_call(
     timeline = recording.with_suffix(".timeline.jsonl")
     result = keep_call(session, recording, timeline, show_numbers)
     latencies = start_latencies(result, call.frames)
-    stray, late = frame_lateness(call.frames.arrivals or [], callee.taken)
+    stray, late = frame_lateness(list(call.frames.arrivals or []), list(callee.taken))
     return SipCallResult(result, call.status, call.answered, callee.late_s, stray, late, latencies)
 
 
 def frame_lateness(arrivals: list[float], taken: list[tuple[int, float]]) -> tuple[float, float]:
     """(arrival stray, worst lateness) in s: see SipCallResult.arrival_late_s, .frame_late_s.
     `arrivals`: each frame's arrival (s); `taken`: (frames taken so far, when, s) per block."""
-    if len(arrivals) < 3:
+    times = np.array(arrivals[: len(arrivals)])  # a copy: the line may still be delivering
+    if times.size < 3:
         return 0.0, 0.0
-    times, index = np.asarray(arrivals), np.arange(len(arrivals))
+    index = np.arange(times.size)
     slope, start = np.polyfit(index, times, 1)  # the media clock's own pace
     on_time = start + slope * index + np.min(times - (start + slope * index))
     stray = float(np.max(times - on_time))

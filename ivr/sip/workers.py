@@ -1,11 +1,12 @@
 """SIP calls in worker processes: more calls at once than one agent can hold.
 
 One pjsua2 agent per process holds at most `SipAgent.max_calls` calls (4 with the wheel's
-build), so a command that wants more at once (`ivr campaign --concurrency 10`) starts several
-worker processes, each with its own agent on its own port and its calls on threads of its own
-(ivr.sip.threads). The parent keeps the plan, the call log and the screen; it hands each worker
-`CallJob`s and gets back `JobDone`s. A worker sets up each call itself (the script with the
-job's placeholder values, its prompts rendered) from the run's `CallRecipe`.
+build), and fewer keep their frames on time (CALLS_PER_PROCESS), so a command that wants more
+at once (`ivr campaign --concurrency 10`) starts several worker processes, each with its own
+agent on its own port and its calls on threads of its own (ivr.sip.threads). The parent keeps
+the plan, the call log and the screen; it hands each worker `CallJob`s and gets back
+`JobDone`s. A worker sets up each call itself (the script with the job's placeholder values,
+its prompts rendered) from the run's `CallRecipe`.
 
 Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent decides,
 and `stop` interrupts their calls, which end as `aborted` and come back like any other. A
@@ -30,7 +31,12 @@ if TYPE_CHECKING:
     from ivr.sip.perform import SipCallResult
 
 CALLS_PER_WORKER = 4
-"""Calls one worker is given at most (the wheel's PJSUA_MAX_CALLS)."""
+"""Calls one worker can hold at most (the wheel's PJSUA_MAX_CALLS)."""
+
+CALLS_PER_PROCESS = 2
+"""Calls a worker is given by default: every call's frames reach Python on the worker's one
+media clock thread, and with 2 calls per process frames stay within 20 ms of their schedule
+on a 2-core machine where 4 per process do not (tools/bench.py --only sip)."""
 
 POLL_MS = 10
 """How long each wait for SIP events or results lasts (ms)."""
@@ -112,6 +118,10 @@ def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, result
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
+        import ivr.app.setup
+        import ivr.call.session
+        import ivr.script.loader
+        import ivr.sip.perform  # noqa: F401 (imported before any call: not during one)
         from ivr.app.config import call_settings
         from ivr.app.recognition import set_up_recognition
         from ivr.sip.agent import SipAgent
@@ -175,13 +185,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 class WorkerPool:
-    """Worker processes with `concurrency` call slots between them (ceil(concurrency / 4))."""
+    """Worker processes with `concurrency` call slots between them, at most `per_worker` calls
+    each (ceil(concurrency / per_worker) processes)."""
 
-    def __init__(self, recipe: CallRecipe, concurrency: int) -> None:
+    def __init__(
+        self, recipe: CallRecipe, concurrency: int, per_worker: int = CALLS_PER_PROCESS
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"invalid concurrency {concurrency!r}: at least 1 call at a time")
         context = multiprocessing.get_context("spawn")
-        count = math.ceil(concurrency / CALLS_PER_WORKER)
+        count = math.ceil(concurrency / min(per_worker, CALLS_PER_WORKER))
         shares = [concurrency // count + (i < concurrency % count) for i in range(count)]
         self.results = context.Queue()
         self.jobs = [context.Queue() for _ in range(count)]
