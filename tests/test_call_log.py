@@ -572,6 +572,16 @@ def test_cli_show_prints_fields_and_qa_items(cli_db):
     assert missing.stderr == f"error: no call 999 in {cli_db} (ivr calls list shows the ids)\n"
 
 
+def test_cli_show_names_a_campaign_call_and_its_sip_status(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallLog(path) as log:
+        log.add(record(source="sip", sip_status=486, campaign="spring", row_key="r7", attempt=2))
+    shown = ivr_calls("show", "1", "--db", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert "  campaign     spring, row r7, attempt 2" in shown.stdout.splitlines()
+    assert "  SIP status   486" in shown.stdout.splitlines()
+
+
 def test_cli_export_csv_to_a_file(cli_db, tmp_path):
     out = tmp_path / "calls.csv"
     done = ivr_calls("export", "--csv", "--out", str(out), "--db", str(cli_db))

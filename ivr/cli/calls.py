@@ -157,6 +157,11 @@ def show_command(
         ("timeline", record.timeline_path or "-", False),
         ("QA score", _qa_text(record.qa_score), False),
     ]
+    if record.sip_status is not None:
+        fields.insert(8, ("SIP status", str(record.sip_status), False))
+    if record.campaign is not None:
+        where = f"{record.campaign}, row {record.row_key}, attempt {record.attempt}"
+        fields.insert(1, ("campaign", where, True))
     out = io.StringIO()
     out.write(f"call {record.id}\n")
     for name, value, private in fields:
