@@ -200,7 +200,8 @@ class Server:
             done = result_of(future)
             self.agent.forget(call)
             if isinstance(done, BaseException):
-                self.keeper.console.print(f"call failed: {done!r}", markup=False)
+                failure = mask_number(f"call failed: {done!r}")
+                self.keeper.console.print(failure, markup=False)
                 self.outcomes["error"] += 1
                 continue
             self.outcomes[done.result.outcome] += 1
