@@ -81,3 +81,13 @@ def test_a_lost_frame_is_silence_and_still_counts():
 )  # fmt: skip
 def test_a_call_that_did_not_get_through_is_named_by_its_sip_status(status, outcome):
     assert failed_outcome(status) == outcome
+
+
+def test_an_idle_port_says_nothing_and_keeps_nothing():
+    from ivr.sip.frames import IdlePort
+
+    port = IdlePort()
+    for _ in range(100):
+        port.take_frame(bytes(FRAME_SAMPLES * 2))
+        assert port.next_frame() == bytes(FRAME_SAMPLES * 2)
+    assert not port.received and port.frames_received == 0

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ivr.audio.format import SAMPLE_RATE
 from ivr.errors import DeviceError
 from ivr.sip.bindings import classes
-from ivr.sip.frames import FRAME_BYTES, FramePort
+from ivr.sip.frames import FRAME_BYTES, FramePort, IdlePort
 from ivr.sip.limits import max_calls, shorten_transaction_timeout
 
 if TYPE_CHECKING:
@@ -222,13 +222,13 @@ class SipAgent:
         else:
             media_port, _, _ = classes(self.pj)
             self._port_count += 1
-            port = media_port(FramePort(), f"ivr{self._port_count}")
+            port = media_port(IdlePort(), f"ivr{self._port_count}")
         port.frames = frames
         return port
 
     def return_port(self, port: Any) -> None:
         """A call is done with `port` (agent thread): it hears and says nothing until reused."""
-        port.frames = FramePort()
+        port.frames = IdlePort()
         self._ports.append(port)
 
     def forget(self, call: SipCall) -> None:

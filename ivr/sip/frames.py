@@ -101,3 +101,11 @@ class FramePort:
         """Wake whoever waits: the call's state changed."""
         with self._lock:
             self._news.notify_all()
+
+
+class IdlePort(FramePort):
+    """The frames of an audio port no call uses: silence out, and what comes in is dropped
+    (so a port kept for the next call never piles up frames)."""
+
+    def take_frame(self, data: bytes | None) -> None:
+        return None
