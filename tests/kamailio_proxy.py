@@ -27,7 +27,12 @@ def _load_config_module():
     return module
 
 
-write_config = _load_config_module().write_config
+generator = _load_config_module()
+write_config = generator.write_config
+"""write_config(folder, listen, workers, trunks) -> the kamailio.cfg written in `folder`."""
+
+FAILOVER_S = generator.FAILOVER_MS / 1000
+"""How long (s) Kamailio waits for a member that does not answer before it tries the next."""
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Proxy:
         return f"sip:{user}@127.0.0.1:{self.port}"
 
     def log_text(self) -> str:
+        """Its log so far (one line per INVITE routed: its set, its destination, its Call-ID)."""
         return self.log.read_text(errors="replace")
 
 
@@ -72,7 +78,10 @@ def _answers_options(port: int) -> bool:
 def kamailio(
     folder: Path, workers: list[tuple[str, int]], trunks: list[tuple[str, int]]
 ) -> Iterator[Proxy]:
-    """Run Kamailio from a config in `folder` in front of `workers` and `trunks`."""
+    """Run Kamailio on 127.0.0.1 (a free UDP port) from a config written in `folder`, in front
+    of `workers` (dispatcher set 2) and `trunks` (set 1), each (host, port); the config is
+    checked (`kamailio -c`) first, and the proxy is up (it answers an OPTIONS) when this yields.
+    Stopped (SIGTERM, then SIGKILL after 5 s) at the end."""
     if shutil.which("kamailio") is None:
         raise RuntimeError("kamailio is not installed: run `make test` (it installs it)")
     port = free_port()

@@ -4,7 +4,8 @@
     python tools/kamailio/config.py --listen 10.0.0.2:5060 \\
         --worker 10.0.0.3:5071 --worker 10.0.0.4:5071 --trunk 10.0.0.9:5060 --out kamailio/
     kamailio -c -f kamailio/kamailio.cfg          # check it
-    kamailio -DD -E -f kamailio/kamailio.cfg      # run it in the foreground
+    kamailio -DD -E -f kamailio/kamailio.cfg -P kamailio/kamailio.pid -Y kamailio/
+                                                  # run it in the foreground (-Y: runtime dir)
 
 Two dispatcher sets, balanced round robin (algorithm 4) with failover to the next member when
 one answers 5xx or does not answer within FAILOVER_MS (408):
@@ -38,10 +39,14 @@ TRUNKS, WORKERS = 1, 2
 """The dispatcher sets."""
 
 TEMPLATE = """#!KAMAILIO
-# ivr behind Kamailio's dispatcher: written by tools/kamailio/config.py
-debug=2
+# ivr behind Kamailio's dispatcher: written by tools/kamailio/config.py.
+# Dispatcher set {trunks}: the trunk gateways; set {workers}: the ivr workers ({list_file}).
+# An INVITE from a worker goes to a gateway of set {trunks}; any other INVITE (from the trunk, a
+# caller) goes to a worker of set {workers}. Both round robin (algorithm 4), and on to the next
+# member of the set on a 5xx, or a 408 when a member does not answer within {failover_ms} ms.
+debug=2                # L_INFO: one line per INVITE routed (its set, its destination)
 log_stderror=yes
-children=2
+children=2             # UDP receiver processes
 disable_tcp=yes
 auto_aliases=no
 listen=udp:{listen}
@@ -49,23 +54,26 @@ alias={listen}
 
 mpath="{modules}/"
 {loads}
-modparam("tm", "fr_timer", {failover_ms})
+modparam("tm", "fr_timer", {failover_ms})         # ms without any reply: 408, next member
 modparam("rr", "enable_full_lr", 1)
 modparam("dispatcher", "list_file", "{list_file}")
-modparam("dispatcher", "flags", 2)
-modparam("dispatcher", "ds_ping_interval", 0)
+modparam("dispatcher", "flags", 2)                # keep the rest of the set for ds_next_dst
+modparam("dispatcher", "ds_ping_interval", 0)     # no OPTIONS probing: every member is up
 
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
+    # in a dialog (ACK, BYE, re-INVITE): along the Record-Route we put on its INVITE
     if (has_totag()) {{
         if (loose_route()) {{
-            t_relay();
+            if (!t_relay()) {{
+                sl_reply_error();
+            }}
             exit;
         }}
-        if (is_method("ACK")) {{
+        if (is_method("ACK")) {{   # the ACK of a failed INVITE: tm absorbs it
             if (t_check_trans()) {{
                 t_relay();
             }}
@@ -74,12 +82,14 @@ request_route {{
         sl_send_reply("404", "Not here");
         exit;
     }}
+    # a CANCEL goes where its INVITE went
     if (is_method("CANCEL")) {{
         if (t_check_trans()) {{
             t_relay();
         }}
         exit;
     }}
+    # a keep-alive or a health check of this proxy
     if (is_method("OPTIONS") && uri == myself) {{
         sl_send_reply("200", "OK");
         exit;
@@ -88,9 +98,10 @@ request_route {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
     }}
-    t_check_trans();
-    record_route();
-    if (ds_is_from_list("{workers}")) {{
+    t_check_trans();       # a retransmitted INVITE: its transaction answers it
+    remove_hf("Route");    # a worker's outbound proxy setting names this proxy: done
+    record_route();        # stay in the dialog, so the BYE finds its way either side
+    if (ds_is_from_list("{workers}")) {{   # its source address and port is a worker's
         $var(set) = {trunks};
     }} else {{
         $var(set) = {workers};
@@ -99,18 +110,21 @@ request_route {{
         sl_send_reply("503", "No destination");
         exit;
     }}
-    xlog("L_INFO", "INVITE $rU from $si:$sp to set $var(set): $du\\n");
+    xlog("L_INFO", "INVITE $rU from $si:$sp to set $var(set): $du (call $ci)\\n");
     t_on_failure("NEXT");
-    t_relay();
+    if (!t_relay()) {{
+        sl_reply_error();
+    }}
     exit;
 }}
 
+# the member did not take the call: a 5xx, or 408 (no reply within fr_timer)
 failure_route[NEXT] {{
     if (t_is_canceled()) {{
         exit;
     }}
     if (t_check_status("5[0-9][0-9]|408") && ds_next_dst()) {{
-        xlog("L_INFO", "INVITE $rU: next destination $du\\n");
+        xlog("L_INFO", "INVITE $rU: next destination $du (call $ci)\\n");
         t_on_failure("NEXT");
         t_relay();
     }}
@@ -170,7 +184,8 @@ def main() -> None:
         raise SystemExit(f"error: {exc}") from None
     print(f"wrote {config} and {config.parent / 'dispatcher.list'}")
     print(f"check: kamailio -c -f {config}")
-    print(f"run:   kamailio -DD -E -f {config}")
+    folder = config.parent.resolve()
+    print(f"run:   kamailio -DD -E -f {config} -P {folder}/kamailio.pid -Y {folder}")
 
 
 if __name__ == "__main__":
