@@ -42,6 +42,14 @@ class CallSetup:
     """Prompt id -> its rendered audio."""
     recognition: Recognition
 
+    @classmethod
+    def rendered(
+        cls, script: Script, settings: CallSettings, prompts: PromptCache, recognition: Recognition
+    ) -> CallSetup:
+        """The set-up of a call of `script`, every prompt of it rendered into `prompts` first
+        (a call never waits for synthesis)."""
+        return cls(script, settings, prompts, prompts.render_all(script.prompts), recognition)
+
     def prompt_frames(self) -> dict[str, int]:
         """Prompt text -> its length (20 ms frames)."""
         return {self.script.prompts[p]: a.frames for p, a in self.prompt_audio.items()}
@@ -60,9 +68,7 @@ def set_up_call(
     from ivr.tts.prompt_cache import PromptCache
 
     cache = PromptCache(prompt_cache)
-    audio = cache.render_all(script.prompts)
-    recognition = set_up_recognition(asr, model, reference)
-    return CallSetup(script, settings, cache, audio, recognition)
+    return CallSetup.rendered(script, settings, cache, set_up_recognition(asr, model, reference))
 
 
 @dataclass(frozen=True)

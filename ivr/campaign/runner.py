@@ -9,7 +9,7 @@ again places exactly the calls that were not logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,12 @@ class CampaignOptions:
     shard: tuple[int, int] = (0, 1)
 
 
+def shard_keys(rows: Sequence[CallRow], shard: tuple[int, int]) -> set[str]:
+    """The keys of the rows in share (k, n): those whose position in the list is k modulo n."""
+    k, n = shard
+    return {row.key for i, row in enumerate(rows) if i % n == k}
+
+
 def uri_of(row: CallRow, trunk: str | None) -> str:
     """Where to call `row`: its own `uri`, else the trunk template with its number."""
     if row.uri:
@@ -81,8 +87,7 @@ class Campaign:
         self.stopped_for = ""
         """Why the run stopped with rows pending ('' when nothing is left to call)."""
         self._calling: set[str] = set()
-        k, n = options.shard
-        self._mine = {row.key for i, row in enumerate(plan.rows) if i % n == k}
+        self._mine = shard_keys(plan.rows, options.shard)
         self._broken: set[str] = set()
 
     def _due(self, now: datetime) -> list[CallRow]:

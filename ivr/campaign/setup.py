@@ -67,8 +67,7 @@ class OpenCampaign:
         from ivr.app.setup import CallSetup
 
         script = self.script_of(self.values_of(row))
-        audio = self.prompts.render_all(script.prompts)
-        return CallSetup(script, self.settings, self.prompts, audio, self.recognition)
+        return CallSetup.rendered(script, self.settings, self.prompts, self.recognition)
 
     def recipe(
         self,

@@ -25,10 +25,9 @@ from ivr.app.options import (
     ScriptOption,
     SetOption,
 )
-from ivr.app.recognition import ASR_MODES
 from ivr.app.recordings import time_stamp
 from ivr.app.setup import CallSetup, set_up_line_call
-from ivr.cli.common import fail_line, make_console
+from ivr.cli.common import check_line_asr, fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
@@ -109,8 +108,7 @@ def call_command(
     if list_devices:
         _list_devices()
         return
-    if asr not in ASR_MODES or asr == "reference":
-        fail_line(f"invalid --asr {asr!r} for a live call: use vosk or none")
+    check_line_asr(asr, "a live call")
     from ivr.cli.live_view import LiveView
 
     console = make_console()

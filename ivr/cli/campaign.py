@@ -28,11 +28,15 @@ from ivr.app.options import (
     ScriptOption,
     SetOption,
 )
-from ivr.app.recognition import ASR_MODES
 from ivr.cli.campaign_view import CampaignView, summary_table
-from ivr.cli.common import fail_line, make_console, stop_on_signals
+from ivr.cli.common import (
+    check_line_asr,
+    fail_line,
+    make_console,
+    parse_listen,
+    stop_on_signals,
+)
 from ivr.cli.keeping import CallKeeper, Keeping
-from ivr.cli.serve import parse_listen
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -113,8 +117,7 @@ def campaign_command(
     """Dial a call list over SIP; run it again to go on where it stopped."""
     from ivr.campaign.setup import open_campaign
 
-    if asr not in ASR_MODES or asr == "reference":
-        fail_line(f"invalid --asr {asr!r} for SIP calls: use vosk or none")
+    check_line_asr(asr, "SIP calls")
     console = make_console()
     try:
         host, port = parse_listen(listen)

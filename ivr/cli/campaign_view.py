@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ivr.campaign.plan import PENDING, SKIPPED
+from ivr.campaign.runner import shard_keys
 
 if TYPE_CHECKING:
     from ivr.campaign.calllist import CallRow
@@ -23,8 +24,7 @@ class CampaignView:
 
     def __init__(self, console: Console, plan: CampaignPlan, options: CampaignOptions) -> None:
         self.plan = plan
-        k, n = options.shard
-        self.keys = {row.key for i, row in enumerate(plan.rows) if i % n == k}
+        self.keys = shard_keys(plan.rows, options.shard)
         self.progress = Progress(
             TextColumn(f"campaign {options.name}"),
             BarColumn(),

@@ -25,6 +25,23 @@ def make_console(stderr: bool = False) -> Console:
     return console
 
 
+def check_line_asr(asr: str, calls: str) -> None:
+    """Exit with a one-line error unless `asr` is vosk or none (what a call on a line, named by
+    `calls` in the message, can recognize with: it has no reference transcript)."""
+    from ivr.app.recognition import ASR_MODES
+
+    if asr not in ASR_MODES or asr == "reference":
+        fail_line(f"invalid --asr {asr!r} for {calls}: use vosk or none")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """HOST[:PORT] -> (host, port); port 0 (or none) means any free one. ValueError if bad."""
+    host, _, port = listen.rpartition(":") if ":" in listen else (listen, "", "0")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"invalid --listen {listen!r}: give HOST[:PORT]")
+    return host, int(port)
+
+
 def fail_line(message: str, code: int = 2) -> NoReturn:
     """Print `error: message` on stderr (one line, no traceback) and exit with `code`."""
     sys.stderr.write(f"error: {message}\n")
@@ -59,4 +76,13 @@ def stop_on_signals() -> Iterator[StopRequest]:
             signal.signal(sig, handler)
 
 
-__all__ = ["PLAIN_WIDTH", "DbOption", "StopRequest", "fail_line", "make_console", "stop_on_signals"]
+__all__ = [
+    "PLAIN_WIDTH",
+    "DbOption",
+    "StopRequest",
+    "check_line_asr",
+    "fail_line",
+    "make_console",
+    "parse_listen",
+    "stop_on_signals",
+]

@@ -25,10 +25,9 @@ from ivr.app.options import (
     ScriptOption,
     SetOption,
 )
-from ivr.app.recognition import ASR_MODES
 from ivr.app.recordings import time_stamp
 from ivr.app.setup import set_up_line_call
-from ivr.cli.common import fail_line, make_console
+from ivr.cli.common import check_line_asr, fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
@@ -66,8 +65,7 @@ def dial_command(
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Place one SIP call and perform the script on its audio."""
-    if asr not in ASR_MODES or asr == "reference":
-        fail_line(f"invalid --asr {asr!r} for a SIP call: use vosk or none")
+    check_line_asr(asr, "a SIP call")
     if not SIP_URI.match(uri):
         fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]")
     host, _, port = listen.partition(":")

@@ -24,10 +24,16 @@ from ivr.app.options import (
     ReportOption,
     SetOption,
 )
-from ivr.app.recognition import ASR_MODES
 from ivr.app.recordings import time_stamp
 from ivr.app.setup import set_up_line_call
-from ivr.cli.common import StopRequest, fail_line, make_console, stop_on_signals
+from ivr.cli.common import (
+    StopRequest,
+    check_line_asr,
+    fail_line,
+    make_console,
+    parse_listen,
+    stop_on_signals,
+)
 from ivr.cli.keeping import CallKeeper, Keeping
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
@@ -43,14 +49,6 @@ if TYPE_CHECKING:
 
 BUSY = 486
 """The SIP status a call gets when every call thread is taken (486 Busy Here)."""
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """HOST[:PORT] -> (host, port); port 0 (or none) means any free one. ValueError if bad."""
-    host, _, port = listen.rpartition(":") if ":" in listen else (listen, "", "0")
-    if not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"invalid --listen {listen!r}: give HOST[:PORT]")
-    return host, int(port)
 
 
 def serve_command(
@@ -83,8 +81,7 @@ def serve_command(
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Answer incoming SIP calls with the script until stopped (Ctrl-C, SIGTERM, --max-calls)."""
-    if asr not in ASR_MODES or asr == "reference":
-        fail_line(f"invalid --asr {asr!r} for SIP calls: use vosk or none")
+    check_line_asr(asr, "SIP calls")
     if not 1 <= concurrency <= CALLS_PER_WORKER:
         fail_line(
             f"invalid --concurrency {concurrency}: 1 to {CALLS_PER_WORKER} calls per ivr serve "

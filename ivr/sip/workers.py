@@ -99,8 +99,7 @@ def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: Call
 
     settings, prompts, recognition = setup
     script = load_call_script(recipe.script, dict(job.values), recipe.config)
-    audio = prompts.render_all(script.prompts)  # before dialing: a call never waits for them
-    call_setup = CallSetup(script, settings, prompts, audio, recognition)
+    call_setup = CallSetup.rendered(script, settings, prompts, recognition)  # before dialing
     call = SipCall(agent, job.uri, timing=recipe.timing)
     try:
         return perform_call(
