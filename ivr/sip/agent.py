@@ -92,7 +92,8 @@ class SipAgent:
         self._ports: list[Any] = []  # audio ports no call uses now
         self._port_count = 0
         self.short_timeout = shorten_transaction_timeout(pj)
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
+        self._switch_s = sys.getswitchinterval()  # put back when the agent closes
+        sys.setswitchinterval(min(self._switch_s, GIL_SWITCH_S))
         ep = pj.Endpoint()
         with _quiet_stdout():  # pjlib greets on stdout before its log level can be set
             ep.libCreate()
@@ -256,3 +257,4 @@ class SipAgent:
         self._run_jobs()
         self.ep.libDestroy(self.pj.PJSUA_DESTROY_NO_RX_MSG)
         self.ep = None
+        sys.setswitchinterval(self._switch_s)
