@@ -96,9 +96,42 @@ class KeyPressed:
     decided_frame: int
 
 
+@dataclass(frozen=True, slots=True)
+class ToneHeard:
+    """A telephone-line tone was recognized: `kind` is one of TONE_KINDS. It began at `frame`
+    and was recognized once `decided_frame` frames were heard (for a cadenced tone, after
+    enough of its on/off pattern; for a beep, when it ended)."""
+
+    kind: str
+    frame: int
+    decided_frame: int
+    frequency_hz: float = 0.0
+    """The tone's measured frequency (Hz; for SIT the first of its three)."""
+
+
+TONE_KINDS = ("ringback", "busy", "congestion", "sit", "beep")
+"""ringback (回铃音), busy (忙音) and congestion (拥塞音) are the network's 450 Hz
+call-progress tones; sit is the ITU-T special information tone before a carrier announcement;
+beep is the single tone an answering machine plays before it records."""
+
+
+@dataclass(frozen=True, slots=True)
+class MachineVerdict:
+    """Answering-machine detection's verdict on who answered: `verdict` is `human`, `machine`
+    or `notsure`, `cause` Asterisk AMD's cause word (INITIALSILENCE, LONGGREETING, MAXWORDS,
+    MAXWORDLENGTH, HUMAN, TOOLONG), decided once `decided_frame` frames were heard."""
+
+    verdict: str
+    cause: str
+    decided_frame: int
+
+
 DetectorEvent = SpeechStarted | SpeechEnded | SpeechProgress
 """What the speech detectors emit."""
 
-InputEvent = SpeechStarted | SpeechEnded | SpeechProgress | KeyPressed
+LineEvent = KeyPressed | ToneHeard | MachineVerdict
+"""What the line's other detectors emit: keys, tones, the answering-machine verdict."""
+
+InputEvent = SpeechStarted | SpeechEnded | SpeechProgress | KeyPressed | ToneHeard | MachineVerdict
 """Every input the engine takes from the callee's side, each with the frame it was decided at
 (`decided_frame`): the call runner hands them over in that order."""

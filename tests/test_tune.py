@@ -230,10 +230,10 @@ def _detectors_to_the_end(path: Path, settings, total: int):
     for block in FileSource(path).blocks():
         result = detectors.process(block)
         floors.append(result.floor_dbfs)
-        events += result.events
+        events += [*result.events, *result.line_events]
     result = detectors.process(np.zeros((total - detectors.frames_seen, 320), np.int16))
     floors.append(result.floor_dbfs)
-    events += result.events + detectors.finish()
+    events += [*result.events, *result.line_events, *detectors.finish()]
     return np.concatenate(floors), tuple(events)
 
 

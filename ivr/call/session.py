@@ -81,7 +81,10 @@ class CallSession:
     ) -> None:
         self.callee = callee
         self.speaker = speaker
-        self.settings = settings = settings or CallSettings()
+        settings = settings or CallSettings()
+        if script.amd is not None:
+            settings = settings.with_script_amd(script.amd.settings)
+        self.settings = settings
         self.engine = engine or Engine(
             script,
             settings.classify,
@@ -177,6 +180,7 @@ class CallSession:
         events: list[InputEvent] = list(result.events)
         if speaking:
             events += self._echo.rises(result, self.detectors.onset_frames, self.engine)
+        events += result.line_events
         events += inputs
         self.runner.step(base, end, events, result.floor_dbfs)  # in decided order
         if self.recognition is not None:

@@ -48,7 +48,7 @@ class RetryPolicy:
     retries: int = 2
     backoff_s: float = 300.0
     factor: float = 2.0
-    retry_on: frozenset[str] = frozenset({"busy", "no_answer"})
+    retry_on: frozenset[str] = frozenset({"busy", "no_answer", "network_tone"})
 
     def __post_init__(self) -> None:
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:

@@ -71,13 +71,16 @@ def campaign_command(
         ),
     ] = "127.0.0.1:0",
     concurrency: Annotated[int, typer.Option(help="Calls at once.")] = 4,
-    retries: Annotated[int, typer.Option(help="Retries of a busy or unanswered row.")] = 2,
+    retries: Annotated[
+        int,
+        typer.Option(help="Retries of a busy or unanswered row (or one that met a network tone)."),
+    ] = 2,
     retry_after_s: Annotated[
         float, typer.Option(help="Wait before the first retry (s); each next one doubles.")
     ] = 300.0,
     retry_on: Annotated[
         str, typer.Option(help="Outcomes that are tried again, comma-separated.")
-    ] = "busy,no_answer",
+    ] = "busy,no_answer,network_tone",
     hours: Annotated[
         str | None, typer.Option(help="Calling hours HH:MM-HH:MM, local time (default: any).")
     ] = None,

@@ -99,7 +99,25 @@ def _segment_table(analysis: Analysis, gains: ScriptGains | None = None) -> Tabl
         )
     if not analysis.segments:
         table.add_row("-", "no speech", "", "", "", "")
+    table.caption = _line_caption(analysis)
+    table.caption_justify = "left"
     return table
+
+
+def _line_caption(analysis: Analysis) -> str:
+    """The line besides speech: keys, tones and the answering-machine verdict, one line."""
+    from ivr.audio.format import frames_to_seconds
+    from ivr.events import KeyPressed
+
+    keys = ", ".join(
+        f"{e.key} at {frames_to_seconds(e.frame):.2f} s"
+        for e in analysis.line_events
+        if isinstance(e, KeyPressed)
+    )
+    tones = ", ".join(f"{t.kind} at {frames_to_seconds(t.frame):.2f} s" for t in analysis.tones)
+    verdict = analysis.machine_verdict
+    amd = f"{verdict.verdict} ({verdict.cause})" if verdict is not None else "-"
+    return f"keys: {keys or '-'}; tones: {tones or '-'}; answering machine: {amd}"
 
 
 def _summary_table(
@@ -107,8 +125,10 @@ def _summary_table(
 ) -> Table:
     with_expect = any(expected is not None for _, _, expected, _ in rows)
     table = Table(title="Summary", title_justify="left")
-    for name in ("file", "classification", "speech s", "segments", "floor dBFS"):
+    for name in ("file", "classification", "speech s", "segments", "floor dBFS", "keys"):
         table.add_column(name, justify="left" if name in ("file", "classification") else "right")
+    table.add_column("tones")
+    table.add_column("AMD")
     if gains is not None:
         table.add_column(f"through {escape(gains.name)}")
     if with_expect:
@@ -116,14 +136,18 @@ def _summary_table(
         table.add_column("result")
     for file, analysis, expected, _error in rows:
         if analysis is None:
-            cells = [escape(file), "[red]error[/red]", "", "", ""]
+            cells = [escape(file), "[red]error[/red]", "", "", "", "", "", ""]
         else:
+            verdict = analysis.machine_verdict
             cells = [
                 escape(file),
                 str(analysis.classification),
                 f"{analysis.speech_s:.2f}",
                 str(len(analysis.segments)),
                 f"{analysis.floor_dbfs:.1f}",
+                escape(analysis.keys) or "-",
+                ", ".join(t.kind for t in analysis.tones) or "-",
+                verdict.verdict if verdict is not None else "-",
             ]
         if gains is not None:
             cells.append(gains.describe(analysis) if analysis is not None else "")
@@ -181,7 +205,8 @@ def detect_command(
         ),
     ] = None,
 ) -> None:
-    """Show what the detectors see: speech segments, levels, noise floor, SNR, classification."""
+    """Show what the detectors see: speech segments, levels, noise floor, SNR, classification,
+    telephone keys (DTMF), line tones and the answering-machine verdict."""
     if channel is not None and channel not in CHANNELS:
         fail_line(f"invalid --channel {channel!r}: use left, right or mix")
     try:

@@ -1,4 +1,5 @@
-"""A whole recording through the detectors: segments, noise floor, SNR and classification."""
+"""A whole recording through the detectors: segments, noise floor, SNR and classification, and
+the line's telephone keys, tones and answering-machine verdict."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ivr.detect.classify import Situation, classify_window
 from ivr.detect.frontend import Detectors
 from ivr.detect.noise import FloorSummary
 from ivr.detect.settings import CallSettings
-from ivr.events import Segment, SpeechEnded
+from ivr.events import KeyPressed, LineEvent, MachineVerdict, Segment, SpeechEnded, ToneHeard
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class Analysis:
     """What the detectors saw in one recording.
 
     `floor_dbfs` is the median noise floor (dBFS), `floor_max_dbfs` its highest estimate,
-    `frames` the length in 20 ms frames; `track` holds per-frame outputs if asked for.
+    `frames` the length in 20 ms frames; `line_events` the telephone keys, tones and the
+    answering-machine verdict in decided order; `track` holds per-frame outputs if asked for.
     """
 
     name: str
@@ -42,6 +44,23 @@ class Analysis:
     classification: Situation
     settings: CallSettings
     track: FrameTrack | None = field(default=None, repr=False)
+    line_events: tuple[LineEvent, ...] = ()
+
+    @property
+    def keys(self) -> str:
+        """The telephone keys pressed, in order (e.g. `13#`)."""
+        return "".join(e.key for e in self.line_events if isinstance(e, KeyPressed))
+
+    @property
+    def tones(self) -> list[ToneHeard]:
+        """The line tones recognized, in order."""
+        return [e for e in self.line_events if isinstance(e, ToneHeard)]
+
+    @property
+    def machine_verdict(self) -> MachineVerdict | None:
+        """Answering-machine detection's verdict on the recording's start (None: shorter than
+        its analysis)."""
+        return next((e for e in self.line_events if isinstance(e, MachineVerdict)), None)
 
     @property
     def duration_s(self) -> float:
@@ -69,6 +88,33 @@ class Analysis:
             "noise_floor_dbfs": round(self.floor_dbfs, 1),
             "noise_floor_max_dbfs": round(self.floor_max_dbfs, 1),
             "speech_s": round(self.speech_s, 3),
+            "keys": [
+                {
+                    "key": e.key,
+                    "start_s": round(frames_to_seconds(e.frame), 3),
+                    "decided_s": round(frames_to_seconds(e.decided_frame), 3),
+                }
+                for e in self.line_events
+                if isinstance(e, KeyPressed)
+            ],
+            "tones": [
+                {
+                    "tone": e.kind,
+                    "start_s": round(frames_to_seconds(e.frame), 3),
+                    "decided_s": round(frames_to_seconds(e.decided_frame), 3),
+                    "frequency_hz": round(e.frequency_hz, 1),
+                }
+                for e in self.tones
+            ],
+            "amd": (
+                {
+                    "verdict": v.verdict,
+                    "cause": v.cause,
+                    "decided_s": round(frames_to_seconds(v.decided_frame), 3),
+                }
+                if (v := self.machine_verdict) is not None
+                else None
+            ),
             "segments": [
                 {
                     "start_s": round(s.start_s, 3),
@@ -90,9 +136,11 @@ def analyze(
     detectors = Detectors(settings.front_end)
     summary = FloorSummary()
     segments: list[Segment] = []
+    line_events: list[LineEvent] = []
     parts: list[tuple[np.ndarray, ...]] = []
     for block in source.blocks():
         result = detectors.process(block)
+        line_events += result.line_events
         summary.add(result.floor_estimates)
         segments.extend(e.segment for e in result.events if isinstance(e, SpeechEnded))
         if keep_frames:
@@ -114,4 +162,5 @@ def analyze(
         classification=classify_window(segments, floor, settings.classify),
         settings=settings,
         track=track,
+        line_events=tuple(line_events),
     )

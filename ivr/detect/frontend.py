@@ -1,7 +1,10 @@
-"""All detectors together over blocks of frames: VAD, level, noise floor, speech segments.
+"""All detectors together over blocks of frames: VAD, level, noise floor, speech segments,
+telephone keys (DTMF), the line's tones and answering-machine detection.
 
 Every frame is high-passed first (ivr.detect.highpass: DC and rumble out), then webrtcvad, the
-frame levels and the noise floor all measure the filtered frame.
+frame levels, the noise floor, the DTMF and tone detectors all measure the filtered frame. A
+frame that holds a DTMF tone pair or a pure single tone (ringback, busy tone, a beep) never
+counts as speech: it is unvoiced for the speech segmenter and for answering-machine detection.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.detect.amd import AnsweringMachineDetector
 from ivr.detect.highpass import high_pass
 from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.noise import NoiseFloor
 from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
-from ivr.events import DetectorEvent
+from ivr.events import DetectorEvent, LineEvent
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,11 @@ class BlockResult:
     """What the detectors saw in one block of frames starting at absolute frame `base`.
 
     Per-frame arrays: `voiced` (webrtcvad), `level_dbfs` (frame RMS, dBFS), `floor_dbfs` (noise
-    floor in force, dBFS), `speech` (the smoothed decision as known at that frame).
+    floor in force, dBFS), `speech` (the smoothed decision as known at that frame), `tone` (a
+    DTMF pair or a pure single tone: not speech); `voiced` has the tone frames taken out.
     `floor_estimates` are the floor re-estimates made in the block (dBFS), `events` the speech
-    events decided in it.
+    events decided in it, `line_events` the keys, tones and answering-machine verdict decided
+    in it, by decided frame.
     """
 
     base: int
@@ -37,6 +43,8 @@ class BlockResult:
     speech: np.ndarray
     floor_estimates: np.ndarray
     events: list[DetectorEvent]
+    tone: np.ndarray | None = None
+    line_events: tuple[LineEvent, ...] = ()
 
 
 class Detectors:
@@ -49,6 +57,10 @@ class Detectors:
         self._segmenter = SpeechSegmenter(
             self.settings.vad, self.settings.choppy_gap_ms, warmup_frames=self._floor.hop - 1
         )
+        self._dtmf = _optional("ivr.detect.dtmf", "DtmfDetector")
+        self._tones = _optional("ivr.detect.tones", "ToneDetector")
+        self._amd = AnsweringMachineDetector(self.settings.amd)
+        self._amd_margin_db = self.settings.vad.edge_margin_db
         self.frames_seen = 0
         """Frames processed so far."""
 
@@ -61,14 +73,40 @@ class Detectors:
         voiced = self._vad.flags(pcm)
         powers = frame_powers(filtered)
         level = power_to_dbfs(powers).astype(np.float32)
+        n = frames.shape[0]
+        keyed, keys = self._dtmf.process(base, filtered) if self._dtmf else (np.zeros(n, bool), [])
+        toned, tones = (
+            self._tones.process(base, filtered, level) if self._tones else (np.zeros(n, bool), [])
+        )
+        tone = keyed | toned
+        line_events: list[LineEvent] = [*keys, *tones]
+        if tone.any():
+            voiced = voiced & ~tone
         floor, estimates = self._floor.update(level)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
+        if not self._amd.done:
+            line_events += self._amd.process(self._amd_voice(voiced, level, floor))
         self.frames_seen += frames.shape[0]
-        return BlockResult(base, voiced, level, floor, speech, estimates, events)
+        if len(line_events) > 1:
+            line_events.sort(key=_decided)
+        return BlockResult(
+            base, voiced, level, floor, speech, estimates, events, tone, tuple(line_events)
+        )
+
+    def _amd_voice(self, voiced: np.ndarray, level: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """Answering-machine detection's voice frames: voiced (no tone), above the silence
+        threshold and clear of the noise floor by the VAD's edge margin (dB)."""
+        threshold = self.settings.amd.silence_threshold_dbfs
+        return voiced & (level >= threshold) & (level >= floor + self._amd_margin_db)
 
     def finish(self) -> list[DetectorEvent]:
         """End of audio: events for a segment still open."""
         return self._segmenter.finish(self.frames_seen)
+
+    @property
+    def machine_verdict(self):
+        """Answering-machine detection's verdict (a MachineVerdict) once given, else None."""
+        return self._amd.verdict
 
     @property
     def in_speech(self) -> bool:
@@ -94,3 +132,16 @@ class Detectors:
     def floor_dbfs(self) -> float:
         """The current noise floor estimate (dBFS)."""
         return self._floor.current
+
+
+def _decided(event: LineEvent) -> int:
+    return event.decided_frame
+
+
+def _optional(module: str, name: str):  # TEMPORARY while the detectors land
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)()
+    except ImportError:
+        return None

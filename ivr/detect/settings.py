@@ -66,12 +66,54 @@ class NoiseSettings:
 
 
 @dataclass(frozen=True)
+class AmdSettings:
+    """Answering-machine detection (ivr.detect.amd): Asterisk AMD's parameters, with the
+    defaults of Asterisk's app_amd.c (dfltInitialSilence ... dfltMaximumWordLength), in ms."""
+
+    initial_silence_ms: int = 2500
+    """Silence before the first word that makes a machine (ms)."""
+    greeting_ms: int = 1500
+    """Voice in the greeting that makes a machine (ms): a human's "喂?" is shorter."""
+    after_greeting_silence_ms: int = 800
+    """Silence after the greeting began that makes a human (ms): a human waits for us."""
+    total_analysis_time_ms: int = 5000
+    """Longest analysis (ms); without a verdict by then, not sure."""
+    min_word_length_ms: int = 100
+    """Consecutive voice that makes a word (ms)."""
+    between_words_silence_ms: int = 50
+    """Silence that ends a word (ms); rounded up to whole 20 ms frames (60 ms)."""
+    maximum_number_of_words: int = 2
+    """More words than this in the greeting make a machine."""
+    maximum_word_length_ms: int = 5000
+    """A single word this long makes a machine (ms)."""
+    silence_threshold_dbfs: float = -50.0
+    """Frames below this level (dBFS) are silence; above it, a frame is voice when webrtcvad
+    calls it voiced and it is no telephone tone. Asterisk's silenceThreshold 256 (mean
+    absolute amplitude of 32767) is about -41 dBFS; the default is lower so that a quiet callee
+    (speech at -45 dBFS, which the script asks to speak up) is heard as a human, not as the
+    initial silence of a machine; webrtcvad keeps line noise out."""
+
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "initial_silence_ms": (20, 60_000),
+        "greeting_ms": (20, 60_000),
+        "after_greeting_silence_ms": (20, 60_000),
+        "total_analysis_time_ms": (20, 60_000),
+        "min_word_length_ms": (20, 10_000),
+        "between_words_silence_ms": (20, 10_000),
+        "maximum_number_of_words": (1, 100),
+        "maximum_word_length_ms": (20, 60_000),
+        "silence_threshold_dbfs": (-90.0, 0.0),
+    }
+
+
+@dataclass(frozen=True)
 class FrontEndSettings:
     """What the detectors (ivr.detect.frontend.Detectors) are set up with: their outputs, the
     speech events and the noise floor of every frame, depend on the audio and these alone."""
 
     vad: VadSettings = field(default_factory=VadSettings)
     noise: NoiseSettings = field(default_factory=NoiseSettings)
+    amd: AmdSettings = field(default_factory=AmdSettings)
     choppy_gap_ms: int = 100
     """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
     overhang bridges most pauses between words, so natural speech has few."""
@@ -81,11 +123,13 @@ class FrontEndSettings:
     def __post_init__(self) -> None:
         _check_ranges(self.vad, "vad.")
         _check_ranges(self.noise, "noise.")
+        _check_ranges(self.amd, "amd.")
         _check_ranges(self, "")
 
     @classmethod
     def names(cls) -> list[str]:
-        """Every dotted name of a front-end setting (`vad.*`, `noise.*`, `choppy_gap_ms`)."""
+        """Every dotted name of a front-end setting (`vad.*`, `noise.*`, `amd.*`,
+        `choppy_gap_ms`)."""
         return sorted(_flatten(cls()))
 
     def as_dict(self) -> dict[str, Any]:
@@ -172,6 +216,7 @@ class CallSettings:
         parts = {
             "vad": dataclasses.asdict(self.front_end.vad),
             "noise": dataclasses.asdict(self.front_end.noise),
+            "amd": dataclasses.asdict(self.front_end.amd),
             "front_end": {"choppy_gap_ms": self.front_end.choppy_gap_ms},
             "classify": dataclasses.asdict(self.classify),
             "echo": dataclasses.asdict(self.echo),
@@ -179,7 +224,7 @@ class CallSettings:
         top_level = (parts["front_end"], parts["classify"], parts["echo"])
         for name, value in overrides.items():
             group, _, key = name.rpartition(".")
-            if group in ("vad", "noise"):
+            if group in ("vad", "noise", "amd"):
                 target = parts[group]
             else:
                 target = None if group else next((p for p in top_level if key in p), None)
@@ -189,11 +234,26 @@ class CallSettings:
                 )
             target[key] = _coerce(name, value, target[key])
         front_end = FrontEndSettings(
-            VadSettings(**parts["vad"]), NoiseSettings(**parts["noise"]), **parts["front_end"]
+            VadSettings(**parts["vad"]),
+            NoiseSettings(**parts["noise"]),
+            AmdSettings(**parts["amd"]),
+            **parts["front_end"],
         )
         return CallSettings(
             front_end, ClassifySettings(**parts["classify"]), EchoSettings(**parts["echo"])
         )
+
+    def with_script_amd(self, values: Mapping[str, float]) -> CallSettings:
+        """A copy with a script's `amd:` values (by name, without `amd.`) where these settings
+        still have Asterisk's defaults: a value given by a config file, `--set` or a tuning
+        grid wins over the script's."""
+        default, current = AmdSettings(), self.front_end.amd
+        changes = {
+            f"amd.{name}": value
+            for name, value in values.items()
+            if getattr(current, name) == getattr(default, name)
+        }
+        return self.with_overrides(changes) if changes else self
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CallSettings:
@@ -210,6 +270,7 @@ class CallSettings:
 def _flatten(settings: FrontEndSettings) -> dict[str, Any]:
     out = {f"vad.{k}": v for k, v in dataclasses.asdict(settings.vad).items()}
     out.update({f"noise.{k}": v for k, v in dataclasses.asdict(settings.noise).items()})
+    out.update({f"amd.{k}": v for k, v in dataclasses.asdict(settings.amd).items()})
     out["choppy_gap_ms"] = settings.choppy_gap_ms
     return out
 

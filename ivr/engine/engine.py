@@ -28,14 +28,27 @@ from typing import Any, assert_never
 from ivr.audio.format import SILENCE_DBFS, duration_frames, frames_to_seconds, ms_to_frames
 from ivr.detect.settings import ClassifySettings, VadSettings
 from ivr.engine.actions import EngineAction, HangUp, PlayPrompt
+from ivr.engine.etiquette import Etiquette, HoldStep
 from ivr.engine.hearing import Hearing
+from ivr.engine.line import CARRIER_INTENT, LineInputs
 from ivr.engine.recognized import RecognitionLike, recognition_details, understood_event
 from ivr.engine.utterance import window_event
-from ivr.events import InputEvent, KeyPressed, Segment, SpeechEnded, SpeechProgress, SpeechStarted
+from ivr.engine.views import EngineViews
+from ivr.events import (
+    InputEvent,
+    KeyPressed,
+    MachineVerdict,
+    Segment,
+    SpeechEnded,
+    SpeechProgress,
+    SpeechStarted,
+    ToneHeard,
+)
 from ivr.script.model import (
     Action,
     Goto,
     Hangup,
+    Hold,
     Listen,
     Pause,
     Say,
@@ -71,7 +84,7 @@ class _StartListening:
 _LISTEN = _StartListening()
 
 
-class Engine(Hearing):
+class Engine(Hearing, LineInputs, Etiquette, EngineViews):
     """Performs one call of `script`. Feed it in frame order; read `log` for the timeline.
 
     `settings` are the classification thresholds; `onset_ms` is the voiced audio (ms) that
@@ -105,8 +118,10 @@ class Engine(Hearing):
         self._max_frame = duration_frames(script.max_call_s)
         self._state: State | None = None
         self._counters: dict[str, int] = {}
-        self._queue: deque[Action | _StartListening] = deque()
-        self._phase = "idle"  # idle | playing | pausing | listening | done
+        self._queue: deque[Action | _StartListening | HoldStep] = deque()
+        # idle | playing | pausing | listening | screening (answering-machine detection) |
+        # awaiting_beep (a machine's greeting, before leaving a message) | done
+        self._phase = "idle"
         self._pause_until = 0
         self._listen: Listen | None = None
         self._listen_start = 0
@@ -124,6 +139,13 @@ class Engine(Hearing):
         self._noise_heard = False  # an utterance of this window was noise, not speech
         self._speaking_at_deadline = False  # the callee was speaking to us at the deadline
         self._reason = "start"
+        self._beep_until = 0  # awaiting_beep: the frame we stop waiting for the beep
+        self._hold: Hold | None = None  # the hold under way
+        self._hold_end = 0  # the frame the hold's time is up
+        self._hold_callback_at: int | None = None  # the frame the hold offers a call back
+        self._hold_waited = False  # the hold's last step was a wait (not a prompt)
+        self._cue_said = False  # the utterance in progress got the still-listening prompt
+        self._cue_playing = False  # the prompt playing is the still-listening prompt
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -131,6 +153,9 @@ class Engine(Hearing):
         """Begin the call at `frame`: enter the start state."""
         out: list[EngineAction] = []
         self._record(CallStarted, frame, script=self.script.name)
+        if self.script.amd is not None:
+            self._phase = "screening"  # the script starts on the verdict (ivr.engine.line)
+            return out
         self._enter(self.script.start, frame)
         self._run(frame, out)
         return out
@@ -145,21 +170,6 @@ class Engine(Hearing):
         """Whether the callee's speech counts now."""
         return self._phase == "listening"
 
-    def hangs_up_by(self, playout_end: int | None) -> int:
-        """A frame by which the call hangs up whatever the callee does: the end of the pause
-        before a hang-up already under way (from `playout_end`, the frame the prompt playing
-        finishes, if it is followed by a pause and the hang-up and cannot be barged in on),
-        else the call's max_call_s."""
-        queue = self._queue
-        if self._phase == "pausing" and queue and isinstance(queue[0], Hangup):
-            return min(self._pause_until, self._max_frame)
-        playing = self._phase == "playing" and not self.barge_in_possible()
-        if playing and playout_end is not None and len(queue) == 2:
-            pause, last = queue
-            if isinstance(pause, Pause) and isinstance(last, Hangup):
-                return min(playout_end + duration_frames(pause.seconds), self._max_frame)
-        return self._max_frame
-
     def next_deadline(self) -> int | None:
         """The next frame at which a timer fires, or None when only inputs can move the call."""
         phase = self._phase
@@ -170,10 +180,15 @@ class Engine(Hearing):
                     due = min(due, self._deadline)  # is what goes on speech to us?
             elif self._utt_end is not None:
                 due = self._utt_end
+                cue = self._cue_frame()
+                if cue is not None and cue < due:
+                    due = cue
             else:
                 due = self._deadline
         elif phase == "pausing":
             due = self._pause_until
+        elif phase == "awaiting_beep":
+            due = self._beep_until
         elif phase == "done":
             return None
         else:
@@ -208,6 +223,9 @@ class Engine(Hearing):
         if self._phase != "playing":
             return out
         self._record(PromptFinished, frame)
+        if self._cue_playing:
+            self._cue_finished(frame)
+            return out
         self._phase = "idle"
         self._run(frame, out)
         return out
@@ -227,6 +245,10 @@ class Engine(Hearing):
                 return self.on_speech(event)
             case KeyPressed():
                 return self.on_input_event("dtmf", event.decided_frame, key=event.key)
+            case ToneHeard():
+                return self.on_tone(event)
+            case MachineVerdict():
+                return self.on_machine_verdict(event)
             case _:
                 assert_never(event)
 
@@ -243,30 +265,6 @@ class Engine(Hearing):
         self._dispatch(name, frame, out, **details)
         return out
 
-    def barge_in_possible(self) -> bool:
-        """Whether speech starting now would interrupt the prompt playing (barge-in)."""
-        return (
-            self._phase == "playing"
-            and self._state is not None
-            and self._state.listen is not None
-            and self._state.listen.barge_in
-        )
-
-    def hearing(self) -> tuple[int, int] | None:
-        """The speech segment being counted now: (its start frame, the frame it is heard
-        from), or None."""
-        if self._phase != "listening" or self._open_start is None:
-            return None
-        return self._open_start, self._heard_from
-
-    def is_hearing(self, start_frame: int) -> bool:
-        """Whether the speech segment that started at `start_frame` is being counted."""
-        return self._phase == "listening" and self._open_start == start_frame
-
-    def intents(self) -> dict[str, tuple[str, ...]]:
-        """The intents the current state listens for (empty when none)."""
-        return dict(self._state.intents) if self._state is not None else {}
-
     # --- timers ---------------------------------------------------------------------------
 
     def _fire(self, due: int, out: list[EngineAction]) -> None:
@@ -277,10 +275,14 @@ class Engine(Hearing):
             self._record(PauseFinished, due)
             self._phase = "idle"
             self._run(due, out)
+        elif self._phase == "awaiting_beep":
+            self._beep_timed_out(due, out)
         elif self._open_start is not None and due < self._max_speech_frame():
             self._judge_at_deadline(due, out)
         elif self._open_start is not None:  # speaking for max_speech_s: the utterance ends
             self._max_speech(due, out)
+        elif self._utt_end is not None and due < self._utt_end:
+            self._say_still_listening(due, out)
         elif self._utt_end is not None:
             self._resolve_utterance(due, out)
         else:
@@ -292,15 +294,18 @@ class Engine(Hearing):
     def _understood(self, heard: list[RecognitionLike]) -> str:
         """The event for speech heard clearly: an intent, `unmatched`, `nomatch` or `speech`."""
         assert self._state is not None
-        return understood_event(self._state, self.recognizes, heard)
+        return understood_event(self._state, self.recognizes, heard, CARRIER_INTENT)
 
     # --- script ---------------------------------------------------------------------------
 
     def _dispatch(self, event: str, now: int, out: list[EngineAction], **details: Any) -> None:
         assert self._state is not None
+        if event == CARRIER_INTENT:  # a carrier's recorded announcement, not the callee
+            self._hang_up(now, event, "carrier announcement recognized", out)
+            return
         count = self._counters.get(event, 0) + 1
         self._counters[event] = count
-        handler = self._state.handler_for(event, count)
+        handler = self._state.handler_for(event, count, details.get("key"))
         self._record(DialogEvent, now, event=event, count=count, **details)
         self._phase = "idle"
         self._reason = f"{event} #{count} in {self._state.name}"
@@ -337,6 +342,10 @@ class Engine(Hearing):
             match action:
                 case _StartListening():
                     self._start_listening(now)
+                case HoldStep():
+                    self._hold_step(now)
+                case Hold():
+                    self._start_hold(action, now)
                 case Say():
                     text = self.script.prompts[action.prompt]
                     out.append(PlayPrompt(action.prompt, text, now, self.volume_db))

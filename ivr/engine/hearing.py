@@ -88,7 +88,11 @@ class Hearing:
 
     def _barge_in(self, now: int, out: list[EngineAction]) -> None:
         """If the prompt playing allows barge-in, cut it at `now` and listen from there."""
-        if self.barge_in_possible():
+        if self._cue_playing:  # the still-listening prompt: the utterance goes on
+            out.append(StopPrompt(now))
+            self._record(BargeIn, now)
+            self._cue_finished(now)
+        elif self.barge_in_possible():
             out.append(StopPrompt(now))
             self._record(BargeIn, now)
             self._queue.clear()
@@ -107,6 +111,7 @@ class Hearing:
         with `began_s` where it began)."""
         if self._utt_end is None and not self._utterance:
             self._utt_start = heard_from
+            self._cue_said = False
         self._open_start = start
         self._heard_from = heard_from
         self._utt_end = None

@@ -36,9 +36,14 @@ def recognition_details(result: RecognitionLike) -> dict[str, Any]:
     }
 
 
-def understood_event(state: State, recognizes: bool, heard: Sequence[RecognitionLike]) -> str:
+def understood_event(
+    state: State, recognizes: bool, heard: Sequence[RecognitionLike], carrier: str = ""
+) -> str:
     """The event for speech heard clearly in `state`: an intent, `unmatched`, `nomatch`, or
-    `speech` (no recognition, or a state without intents)."""
+    `speech` (no recognition, or a state without intents); `carrier` (the intent a script's
+    carrier phrases are listened for under) when a carrier's announcement was recognized."""
+    if carrier and any(r.intent == carrier and not r.rejected for r in heard):
+        return carrier
     if not recognizes or not state.intents:
         return "speech"
     for result in heard:

@@ -281,8 +281,9 @@ def _runs(script: Script) -> list[_Run]:
             )
         for event, handlers in state.handlers.items():
             for handler in handlers:
-                origin = f"state {name!r}: {event}"
-                out.append(_Run(name, handler.actions, 0, None, (event, handler.count), origin))
+                label = event if handler.key is None else f"{event}:{handler.key}"
+                origin = f"state {name!r}: {label}"
+                out.append(_Run(name, handler.actions, 0, None, (label, handler.count), origin))
     return out
 
 

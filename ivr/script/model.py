@@ -21,7 +21,20 @@ low_volume: the callee spoke, but too quietly (below the detector's low_volume_d
 noise: the line is too noisy to hear (high floor, or speech too close to the noise);
 choppy: the callee's speech cut in and out (many short pieces with gaps);
 nomatch: speech was heard but not understood by recognition;
-dtmf: the callee pressed a telephone key (the key is on the event's timeline record)."""
+dtmf: the callee pressed a telephone key (the key is on the event's timeline record; a handler
+with `key:` answers that key only)."""
+
+DTMF_KEYS = "0123456789*#ABCD"
+"""The keys of a telephone keypad (A-D: the fourth column some keypads have)."""
+
+HOLD_PROMPTS = ("hold_start", "hold_progress", "hold_return")
+"""Prompts a script that puts callers on hold must have: said when the hold starts (seed 000
+三、8 01 请您稍等片刻), every `every_s` while it lasts (三、8 03 我正在帮您查询,请您再稍等一会)
+and when it ends (三、9 01 非常感谢您的耐心等待)."""
+
+STILL_LISTENING_PROMPT = "still_listening"
+"""The prompt a listening state with `still_listening_after_s` says when the callee stops in
+the middle of what they are explaining (seed 000 三、6 01 我在听,您尽管说!)."""
 
 DIRECTIONS = ("outbound", "inbound")
 """Who placed the call: we did (outbound) or the customer did (inbound)."""
@@ -96,7 +109,22 @@ class Hangup:
     outcome: str
 
 
-Action = Say | Pause | SetInputGain | SetOutputVolume | Goto | Hangup
+@dataclass(frozen=True)
+class Hold:
+    """Put the callee on hold for `seconds` (s), as seed 000 三、8/三、9 prescribe: say
+    `hold_start`; then, each time `every_s` (s) of silence have passed since a hold prompt
+    finished playing out, say `hold_progress`; when `seconds` have passed since the hold began,
+    say `hold_return` and go on with the next action. With `callback` (a state), a hold that
+    reaches `callback_after_s` (s) goes to that state instead (三、8 04: past 2 minutes, offer
+    to call back), which says the offer. The callee's speech does not count while on hold."""
+
+    seconds: float
+    every_s: float = 30.0
+    callback_after_s: float = 120.0
+    callback: str | None = None
+
+
+Action = Say | Pause | SetInputGain | SetOutputVolume | Goto | Hangup | Hold
 
 
 @dataclass(frozen=True)
@@ -111,6 +139,16 @@ class Listen:
     """Longest utterance (s): at this length it ends whatever the detectors say."""
     barge_in: bool = False
     """Whether the callee's speech counts while a prompt plays (off: half-duplex)."""
+    still_listening_after_s: float | None = None
+    """A pause (s) inside an utterance that has lasted `still_listening_min_speech_s` which gets
+    the `still_listening` prompt (seed 000 三、6: 我在听,您尽管说!) instead of waiting out
+    end_of_speech_s; must be shorter than end_of_speech_s. The callee's speech cuts the prompt
+    short, and the utterance goes on: it ends end_of_speech_s after the prompt's playout, or
+    after the callee's next pause. None: off."""
+    still_listening_min_speech_s: float = 2.0
+    """How long (s, from the utterance's first speech to the pause) the callee must have been
+    explaining for a pause to get the still-listening prompt: a short answer ("是的") is
+    waited out as usual."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +160,8 @@ class Handler:
     actions: tuple[Action, ...]
     line: int = 0
     """Line of the handler in the script file (for messages)."""
+    key: str | None = None
+    """For `dtmf`: the telephone key this handler answers (None: any key)."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +186,37 @@ class State:
     `speech` (take it as an answer, e.g. a caller's free request)."""
     line: int = 0
 
-    def handler_for(self, event: str, counter: int) -> Handler | None:
-        """The handler with the highest count <= `counter`, or None."""
+    def handler_for(self, event: str, counter: int, key: str | None = None) -> Handler | None:
+        """The handler with the highest count <= `counter`, or None; for a `dtmf` event of
+        telephone key `key`, among the handlers of that key, else those of any key."""
         chosen = None
-        for handler in self.handlers.get(event, ()):
+        handlers = self.handlers.get(event, ())
+        if key is not None and any(h.key == key for h in handlers):
+            handlers = tuple(h for h in handlers if h.key == key)
+        else:
+            handlers = tuple(h for h in handlers if h.key is None)
+        for handler in handlers:
             if handler.count <= counter:
                 chosen = handler
         return chosen
+
+
+@dataclass(frozen=True)
+class MachineDetection:
+    """A script's `amd:`: answering-machine detection at the start of the call.
+
+    Until the detector's verdict (at most `amd.total_analysis_time_ms` after the answer) the
+    script does not start; a human (or a verdict of not sure) starts it; a machine hangs up
+    with outcome `machine`, or, with `leave_message`, waits up to `beep_timeout_s` for the
+    greeting's beep and then enters that state (which says the message)."""
+
+    settings: dict[str, float] = field(default_factory=dict)
+    """The script's values of the detector's `amd.*` settings (ms, a count, dBFS), by name
+    without the `amd.` prefix; the rest keep Asterisk's defaults (ivr.detect.amd)."""
+    leave_message: str | None = None
+    """The state to enter once the beep has been heard; None: hang up as `machine`."""
+    beep_timeout_s: float = 20.0
+    """How long (s) after the verdict to wait for the beep before hanging up as `machine`."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +244,12 @@ class Script:
     """The no-input wait (s) the standard allows before a re-prompt (`qa: noinput_s: [low,
     high]`), or None if the script gives none. No QA item scores it: `ivr tune` warns when a
     setting it recommends (or the script's own noinput_timeout_s) lies outside it."""
+    amd: MachineDetection | None = None
+    """Answering-machine detection before the script starts; None: the script starts at once."""
+    carrier_phrases: tuple[str, ...] = ()
+    """Phrases of carriers' recorded announcements (您拨打的电话已关机, words separated by
+    spaces as the speech model spells them): recognized speech that contains one ends the call
+    as `carrier_announcement`, in any state."""
 
     @cached_property
     def allows_barge_in(self) -> bool:

@@ -19,6 +19,12 @@ TIME_LIMITS_S = {
     "max_speech_s": 120.0,
     "pause": 60.0,
     "max_call_s": 3600.0,
+    "still_listening_after_s": 10.0,
+    "still_listening_min_speech_s": 120.0,
+    "hold: seconds": 3600.0,
+    "hold: every_s": 600.0,
+    "hold: callback_after_s": 3600.0,
+    "amd: beep_timeout_s": 120.0,
 }
 """Upper limit (s) of each time; every time must also be above 0 s."""
 GAIN_LIMIT_DB = 40.0

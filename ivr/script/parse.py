@@ -20,8 +20,6 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from ivr.script.model import (
     DIRECTIONS,
     EVENTS,
-    QA_LIMITS,
-    QA_NOINPUT_MAX_S,
     Action,
     Goto,
     Handler,
@@ -30,13 +28,12 @@ from ivr.script.model import (
     Pause,
     Say,
     Script,
-    SecondsRange,
     SetInputGain,
     SetOutputVolume,
     State,
 )
 from ivr.script.nodes import is_null, kind, line
-from ivr.script.parse_intents import IntentReader
+from ivr.script.parse_line import LineReader
 from ivr.script.placeholders import placeholder_names
 from ivr.script.source import Source
 
@@ -51,10 +48,19 @@ TOP_KEYS = (
     "prompts",
     "defaults",
     "states",
+    "amd",
+    "carrier_phrases",
 )
 REQUIRED_TOP_KEYS = ("script", "start", "prompts", "states")
 STATE_KEYS = ("say", "listen", "intents", "unmatched", "on", "do")
-LISTEN_KEYS = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s", "barge_in")
+LISTEN_KEYS = (
+    "noinput_timeout_s",
+    "end_of_speech_s",
+    "max_speech_s",
+    "barge_in",
+    "still_listening_after_s",
+    "still_listening_min_speech_s",
+)
 LISTEN_TIMES = ("noinput_timeout_s", "end_of_speech_s", "max_speech_s")
 STATE_KEY_NEEDS = (
     (
@@ -81,8 +87,8 @@ STATE_KEY_NEEDS = (
 )
 """(key, key it needs, what is wrong without it) for the keys of a state that work only beside
 another, checked in this order."""
-HANDLER_KEYS = ("count", "do")
-ACTION_KEYS = ("say", "pause", "input_gain_db", "output_volume_db", "goto", "hangup")
+HANDLER_KEYS = ("count", "key", "do")
+ACTION_KEYS = ("say", "pause", "input_gain_db", "output_volume_db", "goto", "hangup", "hold")
 DEFAULT_MAX_CALL_S = 300.0
 """A call's length limit (s) when the script gives no max_call_s."""
 
@@ -106,7 +112,7 @@ def parse_document(root: Node | None, path: str) -> Parsed:
     return _Parser(path).document(root)
 
 
-class _Parser(IntentReader):
+class _Parser(LineReader):
     def document(self, root: Node | None) -> Parsed:
         if root is None:
             self.fail(1, "yaml", f"the file is empty; a script is a mapping with {_NEEDED}")
@@ -133,6 +139,10 @@ class _Parser(IntentReader):
         prompts = self.prompts(top["prompts"][1])
         listen_defaults = self.defaults(top["defaults"][1]) if "defaults" in top else {}
         states = self.states(top["states"][1], listen_defaults)
+        amd = self.amd(top["amd"][1]) if "amd" in top else None
+        carrier = (
+            self.carrier_phrases(top["carrier_phrases"][1]) if "carrier_phrases" in top else ()
+        )
         script = Script(
             name=name,
             path=self.src.path,
@@ -144,33 +154,10 @@ class _Parser(IntentReader):
             direction=direction or DIRECTIONS[0],
             qa=qa,
             qa_noinput_s=qa_noinput,
+            amd=amd,
+            carrier_phrases=carrier,
         )
         return Parsed(script=script, source=self.src, defaults=defaults)
-
-    def qa_limits(self, node: Node) -> tuple[dict[str, int], SecondsRange | None]:
-        """`qa:`: the whole-number limits (QA_LIMITS), and the `noinput_s` range if given."""
-        out, noinput = {}, None
-        for name, (_key, value) in self.mapping(node, "qa", (*QA_LIMITS, "noinput_s")).items():
-            if name == "noinput_s":
-                noinput = self.seconds_range(value, f"qa: {name}")
-                continue
-            low, high = QA_LIMITS[name]
-            number = self.number(value, f"qa: {name}")
-            if number != int(number) or not low <= number <= high:
-                self.fail(value, "schema", f"qa: {name} must be a whole number in {low}..{high}")
-            out[name] = int(number)
-        return out, noinput
-
-    def seconds_range(self, node: Node, what: str) -> SecondsRange:
-        """`[low, high]` (s): two numbers, 0 < low <= high <= QA_NOINPUT_MAX_S."""
-        rule = f"{what} must be [low, high] in s with 0 < low <= high <= {QA_NOINPUT_MAX_S:g}"
-        if not isinstance(node, SequenceNode) or len(node.value) != 2:
-            got = f"a list of {len(node.value)}" if isinstance(node, SequenceNode) else kind(node)
-            self.fail(node, "schema", f"{rule}, got {got}")
-        low, high = (self.number(item, what) for item in node.value)
-        if not 0 < low <= high <= QA_NOINPUT_MAX_S:
-            self.fail(node, "schema", f"{rule}, got [{low:g}, {high:g}]")
-        return SecondsRange(low, high, line(node))
 
     def placeholders(self, node: Node) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -262,7 +249,17 @@ class _Parser(IntentReader):
             end_of_speech_s=float(fields["end_of_speech_s"]),
             max_speech_s=float(fields["max_speech_s"]),
             barge_in=bool(fields.get("barge_in", False)),
+            still_listening_after_s=fields.get("still_listening_after_s"),
+            still_listening_min_speech_s=float(fields.get("still_listening_min_speech_s", 2.0)),
         )
+        cue = listen.still_listening_after_s
+        if cue is not None and cue >= listen.end_of_speech_s:
+            self.fail(
+                listen_key,
+                "timeout",
+                f"{what}: still_listening_after_s ({cue:g} s) must be shorter than "
+                f"end_of_speech_s ({listen.end_of_speech_s:g} s), which ends the utterance",
+            )
         intents: dict[str, tuple[str, ...]] = {}
         if "intents" in entries:
             intents_key, intents_node = entries["intents"]
@@ -310,20 +307,23 @@ class _Parser(IntentReader):
                     f"{what}: {event} must be a non-empty list of handlers like "
                     f"{{count: 1, do: [...]}}, got {kind(value)}",
                 )
-            by_count: dict[int, Handler] = {}
+            by_count: dict[tuple[int, str], Handler] = {}
             for item in value.value:
                 entries = self.mapping(item, f"{what}: {event} handler", HANDLER_KEYS, ("do",))
                 count = self.count(entries["count"][1]) if "count" in entries else 1
-                if count in by_count:
+                key = self.handler_key(entries["key"][1], event) if "key" in entries else None
+                if (count, key or "") in by_count:
                     self.fail(
                         item,
                         "schema",
-                        f"{what}: two {event} handlers for count {count} (the other at line "
-                        f"{by_count[count].line})",
+                        f"{what}: two {event} handlers for count {count}"
+                        f"{f' and key {key}' if key else ''} (the other at line "
+                        f"{by_count[count, key or ''].line})",
                     )
-                actions = self.actions(entries["do"][1], f"{what}: {event}", (state, event, count))
-                by_count[count] = Handler(event, count, actions, line=line(item))
-            out[event] = tuple(by_count[count] for count in sorted(by_count))
+                where = (state, event, count) if key is None else (state, f"{event}:{key}", count)
+                actions = self.actions(entries["do"][1], f"{what}: {event}", where)
+                by_count[count, key or ""] = Handler(event, count, actions, line(item), key)
+            out[event] = tuple(by_count[k] for k in sorted(by_count))
         return out
 
     def actions(
@@ -363,6 +363,8 @@ class _Parser(IntentReader):
             return SetOutputVolume(self.gain(value, action))
         if action == "goto":
             return Goto(self.text(value, "goto"))
+        if action == "hold":
+            return self.hold(value)
         outcome = self.text(value, "hangup")
         if not OUTCOME.fullmatch(outcome):
             self.fail(

@@ -47,6 +47,8 @@ class Source:
     """Line of every intent phrase (see `PhraseKey`)."""
     actions: dict[ActionKey, int] = field(default_factory=dict)
     """Line of every action (see `ActionKey`)."""
+    amd_leave_message: int = 0
+    """Line of `amd: leave_message` (0: not given)."""
 
     def fail(self, line: int | None, rule: str, message: str) -> NoReturn:
         """Raise the one-line `ScriptError` for `rule` broken at `line` of this file."""

@@ -21,10 +21,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from ivr.script.model import (
+    HOLD_PROMPTS,
     NO_PROGRESS_EVENTS,
+    STILL_LISTENING_PROMPT,
     Action,
     Goto,
     Hangup,
+    Hold,
     Pause,
     Say,
     Script,
@@ -54,7 +57,8 @@ def _action_lists(script: Script) -> Iterator[ActionList]:
             yield state, None, 0, state.actions
         for event, handlers in state.handlers.items():
             for handler in handlers:
-                yield state, event, handler.count, handler.actions
+                label = event if handler.key is None else f"{event}:{handler.key}"
+                yield state, label, handler.count, handler.actions
 
 
 def _where(state: State, event: str | None, count: int) -> str:
@@ -82,7 +86,18 @@ def _describe(action: Action) -> str:
         return f"output_volume_db {action.db:g}"
     if isinstance(action, Goto):
         return f"goto {action.state!r}"
+    if isinstance(action, Hold):
+        return f"hold {action.seconds:g} s"
     return f"hangup {action.outcome!r}"
+
+
+def _targets(action: Action) -> list[str]:
+    """The states an action can go to: a goto's, a hold's call-back state."""
+    if isinstance(action, Goto):
+        return [action.state]
+    if isinstance(action, Hold) and action.callback is not None:
+        return [action.callback]
+    return []
 
 
 def _check_prompts(script: Script, src: Source) -> None:
@@ -95,8 +110,26 @@ def _check_prompts(script: Script, src: Source) -> None:
                     f"state {state.name!r} says unknown prompt {prompt!r}"
                     + _hint(prompt, script.prompts, "prompts"),
                 )
+    for state in script.states.values():
+        cue = state.listen is not None and state.listen.still_listening_after_s is not None
+        if cue and STILL_LISTENING_PROMPT not in script.prompts:
+            src.fail(
+                src.listen[state.name],
+                "unknown-prompt",
+                f"state {state.name!r} has still_listening_after_s but the script has no "
+                f"prompt {STILL_LISTENING_PROMPT!r} (seed 000 三、6: 我在听,您尽管说!)",
+            )
     for state, event, count, actions in _action_lists(script):
         for index, action in enumerate(actions):
+            missing = [p for p in HOLD_PROMPTS if p not in script.prompts]
+            if isinstance(action, Hold) and missing:
+                src.fail(
+                    src.actions[(state.name, event, count, index)],
+                    "unknown-prompt",
+                    f"{_where(state, event, count)} puts the callee on hold, but the script "
+                    f"has no prompt {', '.join(map(repr, missing))} (a hold says "
+                    f"{', '.join(HOLD_PROMPTS)})",
+                )
             if isinstance(action, Say) and action.prompt not in script.prompts:
                 src.fail(
                     src.actions[(state.name, event, count, index)],
@@ -114,14 +147,24 @@ def _check_states(script: Script, src: Source) -> None:
             f"start names unknown state {script.start!r}"
             + _hint(script.start, script.states, "states"),
         )
+    leave = script.amd.leave_message if script.amd is not None else None
+    if leave is not None and leave not in script.states:
+        src.fail(
+            src.amd_leave_message,
+            "unknown-state",
+            f"amd: leave_message names unknown state {leave!r}"
+            + _hint(leave, script.states, "states"),
+        )
     for state, event, count, actions in _action_lists(script):
         for index, action in enumerate(actions):
-            if isinstance(action, Goto) and action.state not in script.states:
+            for target in _targets(action):
+                if target in script.states:
+                    continue
                 src.fail(
                     src.actions[(state.name, event, count, index)],
                     "unknown-state",
-                    f"{_where(state, event, count)} goes to unknown state {action.state!r}"
-                    + _hint(action.state, script.states, "states"),
+                    f"{_where(state, event, count)} goes to unknown state {target!r}"
+                    + _hint(target, script.states, "states"),
                 )
 
 
@@ -152,9 +195,12 @@ def _check_exits(script: Script, src: Source) -> None:
 def _check_reachable(script: Script, src: Source) -> None:
     targets: dict[str, list[str]] = {name: [] for name in script.states}
     for state, _event, _count, actions in _action_lists(script):
-        targets[state.name] += [a.state for a in actions if isinstance(a, Goto)]
+        targets[state.name] += [t for a in actions for t in _targets(a)]
     seen = {script.start}
     queue = deque([script.start])
+    if script.amd is not None and script.amd.leave_message is not None:
+        seen.add(script.amd.leave_message)
+        queue.append(script.amd.leave_message)
     while queue:
         for target in targets[queue.popleft()]:
             if target not in seen:

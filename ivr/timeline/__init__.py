@@ -12,6 +12,13 @@ from ivr.timeline.files import (
     record_to_json,
     write_timeline,
 )
+from ivr.timeline.line_records import (
+    HoldEnded,
+    HoldStarted,
+    LineTone,
+    MachineDetected,
+    StillListening,
+)
 from ivr.timeline.measures import CallTimeline, ListenWindow, PromptWindow
 from ivr.timeline.records import (
     KINDS,
@@ -57,10 +64,14 @@ __all__ = [
     "EchoIgnored",
     "EngineRecord",
     "Hangup",
+    "HoldEnded",
+    "HoldStarted",
     "InputGain",
     "InputIgnored",
+    "LineTone",
     "ListenStarted",
     "ListenWindow",
+    "MachineDetected",
     "MaxSpeech",
     "OutputVolume",
     "PauseFinished",
@@ -77,6 +88,7 @@ __all__ = [
     "SpeechIgnored",
     "SpeechStarted",
     "StateEntered",
+    "StillListening",
     "Streams",
     "TimelineFormatError",
     "TimelineRecord",

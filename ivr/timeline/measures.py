@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from ivr.timeline.line_records import StillListening
 from ivr.timeline.records import (
     BargeIn,
     DialogEvent,
@@ -219,7 +220,9 @@ class CallTimeline:
         `speech_ended`) whose handler spoke (a prompt started at the event's frame): ms from the
         end of that speech to our answer's first sample. On a live call the prompt's measured
         start latency (`prompt_out`) is added. A handler that only acts (e.g. raises the input
-        gain, seed 000 二、2 01) owes no answer."""
+        gain, seed 000 二、2 01) owes no answer. The still-listening prompt (seed 000 三、6)
+        answers the callee's pause: it counts from the end of the speech before it, and what
+        we say after it answers only speech that came after it."""
         latency = {
             (r.frame, r.prompt): float(r.start_latency_ms)
             for r in self.records
@@ -236,6 +239,10 @@ class CallTimeline:
                     last_end = r.speech_end_s
                 case DialogEvent() if r.event != "noinput" and last_end is not None:
                     waiting = r.frame
+                case StillListening() if last_end is not None:
+                    # "我在听" answers the pause; what follows answers later speech only
+                    delays.append(round((r.t - last_end) * 1000, 3))
+                    last_end = None
                 case PromptStarted() if waiting is not None and last_end is not None:
                     extra_ms = latency.get((r.frame, r.prompt), 0.0)
                     delays.append(round((r.t - last_end) * 1000 + extra_ms, 3))  # no float noise

@@ -1,8 +1,9 @@
 """Detector outputs of a call, computed once per distinct detector setting and kept on disk.
 
 The detectors see a recording exactly as it is, whatever the dialog does (the input gain is
-applied to measured levels), so their outputs — the speech events and the noise floor of every
-frame — depend only on the file and the detector settings that change them. They are computed
+applied to measured levels), so their outputs — the speech events, the keys, tones and
+answering-machine verdict, and the noise floor of every frame — depend only on the file and
+the detector settings that change them. They are computed
 over the file and then the silence that follows it up to the script's `max_call_s` (what replay
 feeds), and stored under a key made of the file's content hash and those settings
 (FrontEndSettings).
@@ -23,9 +24,18 @@ from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import FrontEndSettings
-from ivr.events import DetectorEvent, Segment, SpeechEnded, SpeechProgress, SpeechStarted
+from ivr.events import (
+    InputEvent,
+    KeyPressed,
+    MachineVerdict,
+    Segment,
+    SpeechEnded,
+    SpeechProgress,
+    SpeechStarted,
+    ToneHeard,
+)
 
-FORMAT = "ivr-detector-cache/2"
+FORMAT = "ivr-detector-cache/3"
 """Part of every key: change it when the detectors or this format change."""
 
 
@@ -36,10 +46,10 @@ class CachedCall:
     file: str
     frames: int
     floor_dbfs: np.ndarray
-    events: tuple[DetectorEvent, ...]
+    events: tuple[InputEvent, ...]
 
     @cached_property
-    def ordered_events(self) -> tuple[DetectorEvent, ...]:
+    def ordered_events(self) -> tuple[InputEvent, ...]:
         """The events by decided frame, as a call runner hands them over (ties in order)."""
         return tuple(sorted(self.events, key=lambda e: e.decided_frame))
 
@@ -71,11 +81,13 @@ def analyze_call(
         result = detectors.process(block)
         floors.append(result.floor_dbfs)
         events += result.events
+        events += result.line_events
     chunk = detectors.floor_window_frames + detectors.floor_hop_frames
     while (tail := total_frames - detectors.frames_seen) > 0:
         result = detectors.process(np.zeros((min(tail, chunk), FRAME_SAMPLES), dtype=np.int16))
         floors.append(result.floor_dbfs)
         events += result.events
+        events += result.line_events
         if _at_rest(detectors, result, chunk) and tail > chunk:
             floors.append(np.full(tail - chunk, result.floor_dbfs[-1], dtype=np.float32))
             break
@@ -92,6 +104,8 @@ def _at_rest(detectors: Detectors, result, frames: int) -> bool:
         result.voiced.shape[0] == frames
         and not detectors.in_speech
         and not result.events
+        and not result.line_events
+        and detectors.machine_verdict is not None
         and not result.voiced.any()
         and bool((result.level_dbfs == SILENCE_DBFS).all())
         and bool((result.floor_dbfs == result.floor_dbfs[-1]).all())
@@ -103,6 +117,12 @@ def _encode(events) -> str:
     for e in events:
         if isinstance(e, SpeechStarted):
             rows.append(["s", e.frame, e.decided_frame])
+        elif isinstance(e, KeyPressed):
+            rows.append(["k", e.key, e.frame, e.decided_frame])
+        elif isinstance(e, ToneHeard):
+            rows.append(["t", e.kind, e.frame, e.decided_frame, e.frequency_hz])
+        elif isinstance(e, MachineVerdict):
+            rows.append(["m", e.verdict, e.cause, e.decided_frame])
         else:
             s = e.segment
             rows.append(
@@ -118,6 +138,12 @@ def _decode(text: str) -> tuple:
     for row in json.loads(text):
         if row[0] == "s":
             out.append(SpeechStarted(row[1], row[2]))
+        elif row[0] == "k":
+            out.append(KeyPressed(*row[1:]))
+        elif row[0] == "t":
+            out.append(ToneHeard(*row[1:]))
+        elif row[0] == "m":
+            out.append(MachineVerdict(*row[1:]))
         else:
             kind = SpeechEnded if row[0] == "e" else SpeechProgress
             out.append(kind(Segment(*row[1:8], peak_snr_db=row[9]), row[8]))

@@ -3,7 +3,7 @@
 Any script timing (`noinput`, `end_of_speech`, `max_speech`, in s) or detector setting
 (`vad.aggressiveness`, `low_volume_dbfs`, ... see CallSettings.names()) can be an axis.
 Detector settings split in two: those that change what the detectors output (FrontEndSettings:
-`vad.*`, `noise.*`, `choppy_gap_ms`; the detectors run again for each distinct value) and
+`vad.*`, `noise.*`, `amd.*`, `choppy_gap_ms`; the detectors run again for each distinct value) and
 thresholds applied to their outputs (classification, echo), which cost nothing to vary.
 """
 

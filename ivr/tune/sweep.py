@@ -51,7 +51,10 @@ def plan_variants(
             if key_t not in scripts:
                 scripts[key_t] = with_timings(script, timings)
             if key_s not in variants:
-                variants[key_s] = settings.with_overrides(dict(key_s))
+                variant = settings.with_overrides(dict(key_s))
+                if script.amd is not None:
+                    variant = variant.with_script_amd(script.amd.settings)
+                variants[key_s] = variant
         except ValueError as exc:
             raise ValueError(f"--grid: {exc}") from None
         planned.append(Variant(scripts[key_t], variants[key_s]))
