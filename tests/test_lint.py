@@ -67,7 +67,7 @@ def ivr(*args: str) -> subprocess.CompletedProcess:
 # ---- the shipped scripts and list ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["outbound", "inbound"])
+@pytest.mark.parametrize("name", ["outbound", "inbound", "outbound_amd"])
 def test_shipped_script_has_no_problems(name: str) -> None:
     assert lint_script(PROMPTS_DIR / f"{name}.yaml") == []
 
@@ -75,10 +75,10 @@ def test_shipped_script_has_no_problems(name: str) -> None:
 def test_cli_lints_the_shipped_folder_clean_without_the_forbidden_list() -> None:
     result = ivr("lint", "prompts/")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "2 scripts checked: no problems\n"
+    assert result.stdout == "3 scripts checked: no problems\n"
     assert result.stderr == ""
     names = [path.name for path in script_files([PROMPTS_DIR])]
-    assert names == ["inbound.yaml", "outbound.yaml"]
+    assert names == ["inbound.yaml", "outbound.yaml", "outbound_amd.yaml"]
     assert lint_paths(["outbound", "inbound"]) == []
 
 

@@ -16,7 +16,10 @@ import numpy as np
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.detect.amd import AnsweringMachineDetector
 from ivr.detect.highpass import high_pass
+from ivr.detect.keys import DtmfDetector
 from ivr.detect.level import frame_powers, power_to_dbfs
+from ivr.detect.line_tones import ToneDetector
+from ivr.detect.narrowband import narrow_band
 from ivr.detect.noise import NoiseFloor
 from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
@@ -57,8 +60,8 @@ class Detectors:
         self._segmenter = SpeechSegmenter(
             self.settings.vad, self.settings.choppy_gap_ms, warmup_frames=self._floor.hop - 1
         )
-        self._dtmf = _optional("ivr.detect.dtmf", "DtmfDetector")
-        self._tones = _optional("ivr.detect.tones", "ToneDetector")
+        self._dtmf = DtmfDetector()
+        self._tones = ToneDetector()
         self._amd = AnsweringMachineDetector(self.settings.amd)
         self._amd_margin_db = self.settings.vad.edge_margin_db
         self.frames_seen = 0
@@ -73,11 +76,9 @@ class Detectors:
         voiced = self._vad.flags(pcm)
         powers = frame_powers(filtered)
         level = power_to_dbfs(powers).astype(np.float32)
-        n = frames.shape[0]
-        keyed, keys = self._dtmf.process(base, filtered) if self._dtmf else (np.zeros(n, bool), [])
-        toned, tones = (
-            self._tones.process(base, filtered, level) if self._tones else (np.zeros(n, bool), [])
-        )
+        narrow = narrow_band(filtered)
+        keyed, keys = self._dtmf.process(base, narrow)
+        toned, tones = self._tones.process(base, narrow, level)
         tone = keyed | toned
         line_events: list[LineEvent] = [*keys, *tones]
         if tone.any():
@@ -136,12 +137,3 @@ class Detectors:
 
 def _decided(event: LineEvent) -> int:
     return event.decided_frame
-
-
-def _optional(module: str, name: str):  # TEMPORARY while the detectors land
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)()
-    except ImportError:
-        return None

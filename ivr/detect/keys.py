@@ -1,0 +1,156 @@
+"""In-band telephone keys (DTMF): a DFT bank at the eight DTMF frequencies on the 8 kHz band,
+judged by the limits of ITU-T Q.24 as common detectors apply them.
+
+Each 20 ms frame gives two 20 ms analysis windows at 10 ms hops (the second half of the frame
+before with the first half of this one, then this frame): a key tone of 40 ms fills at least two
+windows back to back wherever it starts, one of 20 ms at most one. A window holds a key when
+- the strongest low-group (697-941 Hz) and high-group (1209-1633 Hz) tones together carry at
+  least TONE_SHARE of its energy (speech, music and noise spread theirs), each at least
+  MIN_TONE_DBFS;
+- each stands GROUP_MARGIN_DB above the next tone of its group;
+- the twist is within limits: the high group at most NORMAL_TWIST_DB below the low group, at
+  most REVERSE_TWIST_DB above it (the figures of Asterisk's `dsp.c` detector, after Q.24's
+  table of administrations' limits).
+A 20 ms window has 50 Hz bins, so each tone is looked for at its frequency and 1.5 % either
+side (FREQUENCY_TOLERANCE): a key within 1.5 % keeps nearly all its power in one of them; one
+off by 5 % (35-80 Hz) leaves most outside and fails the energy share. Between the two the
+window cannot tell: for the low group 3.5 % is only 24-33 Hz, under half a bin.
+
+Timing (Q.24: a signal of 40 ms or more is accepted, one under about 23 ms rejected; a pause of
+40 ms separates two keys): a key is registered when two windows in a row hold it, decided at the
+frame that completes the second; it is registered once however long it lasts; the same key again
+needs PAUSE_WINDOWS windows without it in between.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
+from ivr.events import KeyPressed
+
+LOW_HZ = (697.0, 770.0, 852.0, 941.0)
+"""The DTMF row frequencies (Hz)."""
+HIGH_HZ = (1209.0, 1336.0, 1477.0, 1633.0)
+"""The DTMF column frequencies (Hz)."""
+KEYPAD = ("123A", "456B", "789C", "*0#D")
+"""The key of each (row, column)."""
+
+TONE_SHARE = 0.8
+"""Share of a window's energy the two tones must carry (0..1): about 0.99 for a clean key,
+0.9 for a key 10 dB above speech; a tone covering under three quarters of the window fails."""
+MIN_TONE_DBFS = -36.0
+"""Lowest level of each tone (dBFS): far below the -10..-25 dBFS keys are sent at."""
+GROUP_MARGIN_DB = 8.0
+"""How far each tone must stand above the next one of its group (dB); a tone leaks about
+-13 dB into the neighbouring frequency of a 20 ms window."""
+NORMAL_TWIST_DB = 8.0
+"""Largest amount the high-group tone may lie below the low-group one (dB)."""
+REVERSE_TWIST_DB = 4.0
+"""Largest amount the high-group tone may lie above the low-group one (dB)."""
+MIN_WINDOW_DBFS = MIN_TONE_DBFS
+"""Windows quieter than this (dBFS) are not analysed at all."""
+
+FREQUENCY_TOLERANCE = 0.015
+"""Relative frequency error accepted (Q.24: keys within 1.5 % are detected): each tone is
+looked for at its nominal frequency and this far either side of it, and the best is taken."""
+
+_NOMINAL = np.array(LOW_HZ + HIGH_HZ)
+_FREQS = np.concatenate(
+    [_NOMINAL * (1 + d) for d in (-FREQUENCY_TOLERANCE, 0.0, FREQUENCY_TOLERANCE)]
+)
+_t = np.arange(NARROW_SAMPLES) / NARROW_RATE
+_phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
+_BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
+_COLUMNS = _FREQS.size
+_GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
+_MIN_POWER = 10 ** (MIN_TONE_DBFS / 10) * 32768.0**2
+_SECOND_RATIO = 10 ** (GROUP_MARGIN_DB / 10)
+_NORMAL = 10 ** (-NORMAL_TWIST_DB / 10)
+_REVERSE = 10 ** (REVERSE_TWIST_DB / 10)
+_NONE = -1
+
+PAUSE_WINDOWS = 3
+"""Windows (10 ms hops) without the key that release it: a dropout shorter than that inside a
+key's tone (Q.24: interruptions of up to 10 ms are not pauses) does not make a second press,
+while Q.24's 40 ms pause between keys does."""
+
+
+def window_keys(windows: np.ndarray) -> np.ndarray:
+    """The key code (row * 4 + column, or -1) each (m, 160) narrow-band window holds."""
+    codes = np.full(windows.shape[0], _NONE, dtype=np.int8)
+    energy = np.einsum("ij,ij->i", windows, windows) / NARROW_SAMPLES
+    loud = np.flatnonzero(energy >= 2 * _MIN_POWER)
+    if loud.size == 0:
+        return codes
+    sums = windows[loud] @ _BANK
+    every = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
+    power = every.reshape(-1, 3, 8).max(axis=1)  # each tone at its best of three frequencies
+    low, high = power[:, :4], power[:, 4:]
+    order_low, order_high = np.argsort(low, axis=1), np.argsort(high, axis=1)
+    rows = np.arange(loud.size)
+    lo, lo2 = low[rows, order_low[:, 3]], low[rows, order_low[:, 2]]
+    hi, hi2 = high[rows, order_high[:, 3]], high[rows, order_high[:, 2]]
+    ok = (
+        (lo + hi >= TONE_SHARE * energy[loud])
+        & (lo >= _MIN_POWER)
+        & (hi >= _MIN_POWER)
+        & (lo >= _SECOND_RATIO * lo2)
+        & (hi >= _SECOND_RATIO * hi2)
+        & (hi >= _NORMAL * lo)
+        & (hi <= _REVERSE * lo)
+    )
+    codes[loud[ok]] = (order_low[ok, 3] * 4 + order_high[ok, 3]).astype(np.int8)
+    return codes
+
+
+class DtmfDetector:
+    """Keys in blocks of narrow-band frames, fed in order (results do not depend on how the
+    frames are cut into blocks)."""
+
+    def __init__(self) -> None:
+        self._half = np.zeros(NARROW_SAMPLES // 2, dtype=np.float32)  # the last frame's end
+        self._code = _NONE  # the key of the last window
+        self._run = 0  # windows in a row holding it
+        self._start = 0  # the frame its first window began in
+        self._key = _NONE  # the key registered last, until it is released
+        self._gap = 0  # windows since the registered key was last held
+
+    def process(self, base: int, narrow: np.ndarray) -> tuple[np.ndarray, list[KeyPressed]]:
+        """Frames base .. base+n-1 as (n, 160) narrow-band frames: (tone, keys) — per frame
+        whether a key tone is in it, and the keys registered in the block."""
+        n = narrow.shape[0]
+        half = NARROW_SAMPLES // 2
+        lead = np.concatenate([self._half[None, :], narrow[:-1, half:]])
+        windows = np.empty((2 * n, NARROW_SAMPLES), dtype=np.float32)
+        windows[0::2, :half], windows[0::2, half:] = lead, narrow[:, :half]
+        windows[1::2] = narrow
+        self._half = narrow[-1, half:].copy()
+        codes = window_keys(windows)
+        tone = np.zeros(n, dtype=bool)
+        keys: list[KeyPressed] = []
+        held = np.flatnonzero(codes != _NONE)
+        if held.size == 0 and self._code == _NONE and self._key == _NONE:
+            return tone, keys
+        tone[held // 2] = True
+        tone[np.maximum(held[held % 2 == 0] // 2 - 1, 0)] = True  # half of it was the frame before
+        for w in range(2 * n):  # only blocks with a key in them get here
+            code = int(codes[w])
+            if code == self._key and code != _NONE:
+                self._gap = 0  # the registered key goes on
+            elif self._key != _NONE:
+                self._gap += 1
+                if self._gap >= PAUSE_WINDOWS:
+                    self._key = _NONE  # a pause: the key was released
+            if code != self._code:
+                self._code, self._run = code, 0
+                self._start = base + w // 2 - (1 - w % 2)  # a first window begins half a frame back
+            if code == _NONE or code == self._key:
+                continue
+            self._run += 1
+            if self._run == 2:
+                row, column = divmod(code, 4)
+                start = max(self._start, 0)
+                keys.append(KeyPressed(KEYPAD[row][column], start, base + w // 2 + 1))
+                self._key, self._gap = code, 0
+        return tone, keys

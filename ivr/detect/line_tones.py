@@ -1,0 +1,231 @@
+"""The network's call-progress tones, the special information tone and the beep of an
+answering machine, on the 8 kHz band.
+
+China's tones (ITU-T E.180 Supplement 2, "Various tones used in national networks", entry for
+China, as listed in ITU Operational Bulletin No. 781; the same figures are the `[cn]` section of
+Asterisk's `indications.conf`): all at 450 Hz,
+- ringback (回铃音) 1 s on, 4 s off;
+- busy (忙音) 0.35 s on, 0.35 s off;
+- congestion (拥塞音) 0.7 s on, 0.7 s off.
+The special information tone (ITU-T E.180 section 2.5 / Q.35) is three tones of 950, 1400 and
+1800 Hz (±50 Hz), 330 ± 70 ms each, with gaps of up to 30 ms; carriers play it before a
+recorded announcement.
+
+Frame by frame: a frame is a pure tone when its samples follow the two-term recurrence
+x[n-1] + x[n+1] = 2 cos(w) x[n] of a single sinusoid to within PURE_RESIDUAL of their energy
+(least squares; speech, music, noise and a hum with harmonics do not), at MIN_TONE_DBFS or
+louder; the recurrence gives the frequency. Runs of such frames make the patterns:
+- ringback: a 450 Hz run of 0.8-1.25 s, then silence (TONE_QUIET_DB below the tone) for 3.2 s:
+  decided 3.2 s into the first off period, about 4.2 s after the tone began;
+- busy, congestion: on, off, on of 0.24-0.46 s (busy) or 0.56-0.84 s (congestion) each:
+  decided at the end of the second on period, about 1.05 s or 2.1 s after the first began;
+- sit: the three tones in order, each 0.2-0.45 s, gaps of at most two frames: decided at the
+  end of the third;
+- beep: a single tone of 300-3000 Hz (not 425-475 Hz, the cadence tones' band) lasting
+  60 ms-2 s, followed by BEEP_AFTER_FRAMES frames without it: decided then.
+Anything loud that is not the tone (speech over a hum, music) breaks a pattern, so a 450 Hz hum,
+on its own (no off periods) or under speech, is never a cadence. Each kind is reported at most
+once per REPORT_AGAIN_S.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ivr.audio.format import FRAME_S
+from ivr.detect.narrowband import NARROW_RATE
+from ivr.events import ToneHeard
+
+PURE_RESIDUAL = 0.01
+"""Largest share of a frame's energy the single-sinusoid recurrence may leave unexplained."""
+CURVATURE_RESIDUAL = 0.1
+"""... and largest share of the energy of its second difference: low-pass speech is explained
+well by any low frequency, but not its curvature (about 1 % of real speech frames pass)."""
+MIN_TONE_DBFS = -45.0
+"""Quietest tone heard (dBFS): call-progress tones reach a line at -10 to -30 dBFS."""
+TONE_QUIET_DB = 12.0
+"""An off period is this far (dB) or more below the tone's level."""
+CADENCE_HZ, CADENCE_TOLERANCE_HZ = 450.0, 25.0
+"""The cadence tones' frequency and the deviation accepted (Hz)."""
+RINGBACK_ON_S, RINGBACK_OFF_S = (0.8, 1.25), 3.2
+"""Ringback: its on period (s, range) and the off period (s) after which it is decided."""
+BUSY_S, CONGESTION_S = (0.24, 0.46), (0.56, 0.84)
+"""On and off periods of busy and congestion tones (s, ranges around 0.35 s and 0.7 s: a
+period's edge frames are only partly tone)."""
+SIT_HZ, SIT_TOLERANCE_HZ, SIT_SEGMENT_S = (950.0, 1400.0, 1800.0), 50.0, (0.2, 0.45)
+"""The special information tone's frequencies (Hz), their tolerance (Hz), segment length (s)."""
+SIT_GAP_FRAMES = 2
+"""Longest gap between the special information tone's segments (frames)."""
+BEEP_HZ, BEEP_S = (300.0, 3000.0), (0.06, 2.0)
+"""A beep's frequency (Hz) and length (s) ranges."""
+BEEP_AFTER_FRAMES = 3
+"""Frames without the tone after which a beep is over."""
+SAME_TONE = 0.03
+"""Frames within this relative frequency of a run's first frame continue the run."""
+REPORT_AGAIN_S = 10.0
+"""A kind is reported again only this long (s) after it was reported."""
+
+_OTHER, _QUIET, _TONE = 0, 1, 2
+
+
+def _frames(seconds: float) -> int:
+    return round(seconds / FRAME_S)
+
+
+def pure_tones(narrow: np.ndarray, level_dbfs: np.ndarray) -> np.ndarray:
+    """Each narrow-band frame's tone frequency (Hz), or 0 when it is not a pure tone."""
+    freq = np.zeros(narrow.shape[0], dtype=np.float32)
+    loud = np.flatnonzero(level_dbfs >= MIN_TONE_DBFS)
+    if loud.size == 0:
+        return freq
+    x = narrow[loud]
+    mid, outer = x[:, 1:-1], x[:, :-2] + x[:, 2:]
+    cross = np.einsum("ij,ij->i", mid, outer)
+    energy = np.einsum("ij,ij->i", mid, mid) + 1e-9
+    total = np.einsum("ij,ij->i", outer, outer) + 1e-9
+    unexplained = total - cross * cross / energy
+    second = outer - 2 * mid  # the second difference: what a low-pass signal has little of
+    curvature = np.einsum("ij,ij->i", second, second) + 1e-9
+    cos_w = np.clip(cross / (2 * energy), -1.0, 1.0)
+    pure = (unexplained <= PURE_RESIDUAL * total) & (unexplained <= CURVATURE_RESIDUAL * curvature)
+    freq[loud[pure]] = np.arccos(cos_w[pure]) * (NARROW_RATE / (2 * np.pi))
+    return freq
+
+
+class ToneDetector:
+    """Line tones in blocks of narrow-band frames, fed in order (results do not depend on how
+    the frames are cut into blocks)."""
+
+    def __init__(self) -> None:
+        self._runs: list[list] = []  # closed runs: [class, start frame, frames, freq Hz]
+        self._run: list | None = None  # the open run
+        self._tone_dbfs = 0.0  # level of the last tone run (dBFS)
+        self._last: dict[str, int] = {}  # kind -> frame it was last reported at
+        self._events: list[ToneHeard] = []
+
+    def process(
+        self, base: int, narrow: np.ndarray, level_dbfs: np.ndarray
+    ) -> tuple[np.ndarray, list[ToneHeard]]:
+        """Frames base .. base+n-1: (tone, events) — per frame whether it is a pure tone (no
+        speech), and the tones recognized in the block (a list of ToneHeard)."""
+        freq = pure_tones(narrow, level_dbfs)
+        tone = freq > 0
+        # each frame's reference: the level of the last tone frame up to it (dBFS)
+        last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
+        reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
+        if tone.any():
+            self._tone_dbfs = float(level_dbfs[last[-1]])
+        quiet = ~tone & (level_dbfs <= reference - TONE_QUIET_DB)
+        classes = np.where(tone, _TONE, np.where(quiet, _QUIET, _OTHER)).astype(np.int8)
+        self._events = []
+        start = 0
+        for stop in [*self._changes(classes, freq), classes.size]:
+            if stop > start:
+                self._extend(base, start, stop, int(classes[start]), freq)
+            start = stop
+        # The frames are not yet kept from counting as speech: real speech has pure-looking
+        # frames too, and only a confirmed tone should be taken out of it.
+        return np.zeros_like(tone), self._events
+
+    @staticmethod
+    def _changes(classes: np.ndarray, freq: np.ndarray) -> list[int]:
+        """Where a run of frames of one class (and, for tones, one frequency) ends."""
+        n = classes.size
+        if n < 2:
+            return []
+        jump = np.abs(freq[1:] - freq[:-1]) > SAME_TONE * np.maximum(freq[:-1], 1.0)
+        change = (classes[1:] != classes[:-1]) | ((classes[1:] == _TONE) & jump)
+        return (np.flatnonzero(change) + 1).tolist()
+
+    def _extend(self, base: int, start: int, stop: int, cls: int, freq: np.ndarray) -> None:
+        """Frames base+start .. base+stop-1, all of class `cls`: the open run grows, or a new
+        one begins."""
+        run = self._run
+        first = base + start
+        f = float(freq[start])
+        same = (
+            run is not None
+            and run[0] == cls
+            and run[1] + run[2] == first
+            and (cls != _TONE or abs(f - run[3]) <= SAME_TONE * run[3])
+        )
+        if not same:
+            if run is not None and run[2] > 0:
+                self._close(run, first)
+            run = self._run = [cls, first, 0, f]
+        run[2] += stop - start
+        if cls == _QUIET:
+            self._quiet_going_on(run)
+        if cls != _TONE:
+            self._beep_after(run)
+
+    def _close(self, run: list, now: int) -> None:
+        """A run ended at frame `now`: keep it, and look for the patterns it completes."""
+        self._runs.append(run)
+        del self._runs[:-8]
+        if run[0] == _TONE:
+            self._cadence_end(run, now)
+            self._sit_end(now)
+
+    def _report(self, kind: str, frame: int, decided: int, freq: float) -> None:
+        last = self._last.get(kind)
+        if last is not None and decided - last < _frames(REPORT_AGAIN_S):
+            return
+        self._last[kind] = decided
+        self._events.append(ToneHeard(kind, frame, decided, round(freq, 1)))
+
+    @staticmethod
+    def _cadence(run: list) -> bool:
+        return run[0] == _TONE and abs(run[3] - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ
+
+    def _cadence_end(self, on2: list, now: int) -> None:
+        """A tone ended at `now`: busy or congestion if on, off, on fit."""
+        if len(self._runs) < 3 or not self._cadence(on2):
+            return
+        on1, off = self._runs[-3], self._runs[-2]
+        if not (self._cadence(on1) and off[0] == _QUIET):
+            return
+        for kind, (low, high) in (("busy", BUSY_S), ("congestion", CONGESTION_S)):
+            if all(_frames(low) <= r[2] <= _frames(high) for r in (on1, off, on2)):
+                self._report(kind, on1[1], now + 1, on2[3])
+
+    def _quiet_going_on(self, off: list) -> None:
+        """Silence goes on: ringback once it follows a 1 s tone for RINGBACK_OFF_S."""
+        if off[2] < _frames(RINGBACK_OFF_S) or not self._runs:
+            return
+        on = self._runs[-1]
+        low, high = RINGBACK_ON_S
+        if self._cadence(on) and _frames(low) <= on[2] <= _frames(high) and on[1] + on[2] == off[1]:
+            decided = off[1] + _frames(RINGBACK_OFF_S)
+            self._report("ringback", on[1], decided, on[3])
+
+    def _sit_end(self, now: int) -> None:
+        """A tone ended: the special information tone if it was the last of the three."""
+        tones = []
+        for run in reversed(self._runs):
+            if run[0] == _TONE:
+                tones.append(run)
+                if len(tones) == 3:
+                    break
+            elif run[2] > SIT_GAP_FRAMES:
+                return
+        if len(tones) < 3:
+            return
+        low, high = (_frames(s) for s in SIT_SEGMENT_S)
+        for run, hz in zip(reversed(tones), SIT_HZ, strict=True):
+            if abs(run[3] - hz) > SIT_TOLERANCE_HZ or not low <= run[2] <= high:
+                return
+        self._report("sit", tones[-1][1], now + 1, tones[-1][3])
+
+    def _beep_after(self, after: list) -> None:
+        """Frames without a tone go on: a beep if a lone tone of a beep's length came before."""
+        if after[2] < BEEP_AFTER_FRAMES or not self._runs or self._runs[-1] is after:
+            return
+        beep = self._runs[-1]
+        if beep[0] != _TONE or beep[1] + beep[2] != after[1]:
+            return
+        low_hz, high_hz = BEEP_HZ
+        low, high = (_frames(s) for s in BEEP_S)
+        cadence_band = abs(beep[3] - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ
+        if low_hz <= beep[3] <= high_hz and low <= beep[2] <= high and not cadence_band:
+            self._report("beep", beep[1], after[1] + BEEP_AFTER_FRAMES, beep[3])
