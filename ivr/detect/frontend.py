@@ -105,9 +105,10 @@ class Detectors:
         return self._segmenter.finish(self.frames_seen)
 
     @property
-    def machine_verdict(self):
-        """Answering-machine detection's verdict (a MachineVerdict) once given, else None."""
-        return self._amd.verdict
+    def line_at_rest(self) -> bool:
+        """Whether the line detectors have nothing left to decide on more of the same: the
+        answering-machine verdict is given and no tone pattern is pending."""
+        return self._amd.done and self._tones.at_rest
 
     @property
     def in_speech(self) -> bool:

@@ -127,6 +127,14 @@ class ToneDetector:
         # frames too, and only a confirmed tone should be taken out of it.
         return np.zeros_like(tone), self._events
 
+    @property
+    def at_rest(self) -> bool:
+        """Whether no pattern can still be decided without a new tone: the open run is no tone
+        and has lasted longer than any wait after a tone (ringback's off period, a beep's end)."""
+        run = self._run
+        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
+        return run is None or (run[0] != _TONE and run[2] > wait)
+
     @staticmethod
     def _changes(classes: np.ndarray, freq: np.ndarray) -> list[int]:
         """Where a run of frames of one class (and, for tones, one frequency) ends."""

@@ -105,7 +105,7 @@ def _at_rest(detectors: Detectors, result, frames: int) -> bool:
         and not detectors.in_speech
         and not result.events
         and not result.line_events
-        and detectors.machine_verdict is not None
+        and detectors.line_at_rest
         and not result.voiced.any()
         and bool((result.level_dbfs == SILENCE_DBFS).all())
         and bool((result.floor_dbfs == result.floor_dbfs[-1]).all())
