@@ -289,26 +289,14 @@ def test_phrases_outside_the_vocabulary_are_dropped(model):
 
 
 def test_same_audio_same_result_however_it_is_fed(model, heard):
-    """The same decision and words, whatever blocks the frames come in.
-
-    Vosk's word times and confidences can differ in the last digits from one decoding of the
-    same audio to the next within a process (state kept in the shared model), and its free
-    transcript by a word, so those are compared loosely.
-    """
-    for text in ("아니요", "오늘 날씨가 좋습니다"):
+    """The same recognition to the last digit, whatever blocks the frames come in and whatever
+    was decoded before it in the process (Kaldi's dither is reseeded for each utterance)."""
+    for text in ("아니요", "오늘 날씨가 좋습니다", "안녕하세요"):
         once = heard(text)
         for block_frames in (1, 7, 10_000):
+            hear(model, "배가 고파요")  # other decoding in between moves the C rand() state on
             again = hear(model, text, block_frames=block_frames)
-            assert (again.text, again.intent, again.rejected) == (
-                once.text,
-                once.intent,
-                once.rejected,
-            )
-            assert [w.word for w in again.words] == [w.word for w in once.words]
-            for a, b in zip(again.words, once.words, strict=True):
-                assert (a.start_s, a.end_s) == pytest.approx((b.start_s, b.end_s), abs=0.06)
-                assert a.conf == pytest.approx(b.conf, abs=0.15)
-            assert again.confidence == pytest.approx(once.confidence, abs=0.1)
+            assert again == once
 
 
 def test_partial_text_grows_while_speech_is_fed(model):

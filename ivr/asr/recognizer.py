@@ -13,13 +13,17 @@ confidence 1.0; and the small Korean model, for one, puts most out-of-grammar se
 phrase that fits many sounds (아니요) rather than onto its unknown-word token.
 
 Word times are seconds of call audio: the recognizer is told the call frame its audio starts
-at. Audio goes to Vosk in fixed 200 ms chunks, whatever blocks `accept` is given. Vosk keeps
-some state in the shared model: decoding the same audio again in one process can move word
-times and confidences slightly, and change a word of the free transcript.
+at. Audio goes to Vosk in fixed 200 ms chunks, whatever blocks `accept` is given.
+
+Kaldi dithers its features with noise drawn from the C library's global `rand()`, so the
+same audio decoded later in a process got other confidences and, near a rejection limit,
+another outcome. Each utterance therefore reseeds `rand()` (DITHER_SEED) before its first
+chunk: the same utterance gives the same recognition whatever was decoded before it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -46,6 +50,20 @@ CHUNK_FRAMES = 10
 
 MAX_SPLIT_CHARS = 12
 """Longest model word tried when splitting an unspaced phrase into words (characters)."""
+
+DITHER_SEED = 1
+"""Seed of the C library's `rand()` at the start of each utterance (Kaldi's dither noise)."""
+
+try:
+    _LIBC: Any = ctypes.CDLL(None)
+except OSError:  # no C library to load symbols from: dither stays as Kaldi draws it
+    _LIBC = None
+
+
+def reseed_dither() -> None:
+    """Reseed the `rand()` Kaldi draws its dither noise from, so decoding is repeatable."""
+    if _LIBC is not None and hasattr(_LIBC, "srand"):
+        _LIBC.srand(DITHER_SEED)
 
 
 def open_vosk_model(path: str | Path) -> Any:
@@ -242,6 +260,7 @@ class UtteranceRecognizer:
         phrases = [p for ps in self.intents.values() for p in ps]
         self.grammar, self.dropped = model.vocabulary_filter(phrases)
         self._grammar: _Stream | None = None
+        reseed_dither()
         if self.intents:
             entries = self.grammar + ([model.unk_token] if model.unk_token else [])
             if entries:  # an empty grammar would leave Vosk without a decoding graph
