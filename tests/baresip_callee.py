@@ -44,12 +44,21 @@ def free_port() -> int:
 @dataclass
 class Callee:
     """A running baresip: dial `uri`; what it heard is in `record_dir`. It can also call out
-    (`dial`) and be told to hang up (`command`), over its control port `ctrl_port`."""
+        (`dial`) and be told to hang up (`command`), over its control port `ctrl_port`, and press
+    keys (`press`) on its UDP console `cons_port`."""
 
     uri: str
     record_dir: Path
     process: subprocess.Popen
     ctrl_port: int = 0
+    cons_port: int = 0
+
+    def press(self, keys: str) -> None:
+        """Press telephone keys in the call, as a user at baresip's console would: baresip
+        sends each as an RFC 4733 telephone-event, released at once (\x04 is its key-up)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for key in keys:
+                udp.sendto(f"{key}\x04".encode(), ("127.0.0.1", self.cons_port))
 
     def command(self, command: str, params: str = "") -> dict:
         """Send one ctrl_tcp command (netstring JSON) and return baresip's reply."""
@@ -99,7 +108,7 @@ def baresip(
     if shutil.which("baresip") is None:
         raise RuntimeError("baresip is not installed: run `make test` (it installs it)")
     folder.mkdir(parents=True, exist_ok=True)
-    sip, ctrl = free_port(), free_port()
+    sip, ctrl, cons = free_port(), free_port(), free_port()
     source, records = folder / "voice.wav", folder / "heard"
     records.mkdir(exist_ok=True)
     sf.write(source, voice, RATE, subtype="PCM_16")
@@ -125,6 +134,8 @@ module_tmp account.so
 module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{ctrl}
+module cons.so
+cons_listen 127.0.0.1:{cons}
 snd_path {records}
 """
     )
@@ -148,7 +159,7 @@ snd_path {records}
                 socket.create_connection(("127.0.0.1", ctrl), timeout=0.2).close()
                 break
             time.sleep(0.02)
-        yield Callee(f"sip:{user}@127.0.0.1:{sip}", records, process, ctrl)
+        yield Callee(f"sip:{user}@127.0.0.1:{sip}", records, process, ctrl, cons)
     finally:
         process.terminate()
         try:

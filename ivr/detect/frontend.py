@@ -4,7 +4,8 @@ telephone keys (DTMF), the line's tones and answering-machine detection.
 Every frame is high-passed first (ivr.detect.highpass: DC and rumble out), then webrtcvad, the
 frame levels, the noise floor, the DTMF and tone detectors all measure the filtered frame. A
 frame that holds a DTMF tone pair or a pure single tone (ringback, busy tone, a beep) never
-counts as speech: it is unvoiced for the speech segmenter and for answering-machine detection.
+counts as speech: it is unvoiced for the speech segmenter and for answering-machine detection,
+and so is webrtcvad's hangover after it (VAD_OVERHANG_FRAMES).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
 from ivr.events import DetectorEvent, LineEvent
+
+VAD_OVERHANG_FRAMES = 8
+"""Frames webrtcvad goes on calling voiced after a loud sound ends (its hangover: measured
+4-6 frames at aggressiveness 2-3 and 8 at 0-1 after a key or a tone of 60 ms to 1 s at -10
+and -25 dBFS); after a tone they are not speech either."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Detectors:
         self._tones = ToneDetector()
         self._amd = AnsweringMachineDetector(self.settings.amd)
         self._amd_margin_db = self.settings.vad.edge_margin_db
+        self._overhang = 0  # voiced frames still to take out after the last tone frame
         self.frames_seen = 0
         """Frames processed so far."""
 
@@ -81,8 +88,8 @@ class Detectors:
         toned, tones = self._tones.process(base, narrow, level)
         tone = keyed | toned
         line_events: list[LineEvent] = [*keys, *tones]
-        if tone.any():
-            voiced = voiced & ~tone
+        if tone.any() or self._overhang:
+            voiced = self._untoned(voiced, tone)
         floor, estimates = self._floor.update(level)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
         if not self._amd.done:
@@ -93,6 +100,23 @@ class Detectors:
         return BlockResult(
             base, voiced, level, floor, speech, estimates, events, tone, tuple(line_events)
         )
+
+    def _untoned(self, voiced: np.ndarray, tone: np.ndarray) -> np.ndarray:
+        """`voiced` without the tone frames and without the VAD's overhang after them: up to
+        VAD_OVERHANG_FRAMES voiced frames right after a tone (speech that begins there is
+        heard that much later)."""
+        voiced = voiced & ~tone
+        left = self._overhang
+        for i in range(tone.size):
+            if tone[i]:
+                left = VAD_OVERHANG_FRAMES
+            elif left and voiced[i]:
+                voiced[i] = False
+                left -= 1
+            else:
+                left = 0
+        self._overhang = left
+        return voiced
 
     def _amd_voice(self, voiced: np.ndarray, level: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """Answering-machine detection's voice frames: voiced (no tone), above the silence

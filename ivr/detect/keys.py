@@ -70,10 +70,11 @@ _NORMAL = 10 ** (-NORMAL_TWIST_DB / 10)
 _REVERSE = 10 ** (REVERSE_TWIST_DB / 10)
 _NONE = -1
 
-PAUSE_WINDOWS = 3
-"""Windows (10 ms hops) without the key that release it: a dropout shorter than that inside a
-key's tone (Q.24: interruptions of up to 10 ms are not pauses) does not make a second press,
-while Q.24's 40 ms pause between keys does."""
+PAUSE_WINDOWS = 4
+"""Windows (10 ms hops) without the key that release it. A window fails once a gap takes more
+than 64 of its 320 samples: a 10 ms dropout inside a key's tone (Q.24: interruptions of up to
+10 ms are not pauses) fails at most three windows in a row, so it does not make a second
+press, while Q.24's 40 ms pause between keys fails at least five."""
 
 
 def window_keys(windows: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
 """The network's call-progress tones, the special information tone and the beep of an
 answering machine, on the 8 kHz band.
 
-China's tones (ITU-T E.180 Supplement 2, "Various tones used in national networks", entry for
-China, as listed in ITU Operational Bulletin No. 781; the same figures are the `[cn]` section of
-Asterisk's `indications.conf`): all at 450 Hz,
+China's tones, all at 450 Hz, as the `[cn]` section of Asterisk's `indications.conf` gives
+them (`ring = 450/1000,0/4000`, `busy = 450/350,0/350`, `congestion = 450/700,0/700`, as
+frequency/ms pairs; the national figures ITU-T E.180 Supplement 2 collects):
 - ringback (回铃音) 1 s on, 4 s off;
 - busy (忙音) 0.35 s on, 0.35 s off;
 - congestion (拥塞音) 0.7 s on, 0.7 s off.
@@ -11,10 +11,16 @@ The special information tone (ITU-T E.180 section 2.5 / Q.35) is three tones of 
 1800 Hz (±50 Hz), 330 ± 70 ms each, with gaps of up to 30 ms; carriers play it before a
 recorded announcement.
 
-Frame by frame: a frame is a pure tone when its samples follow the two-term recurrence
-x[n-1] + x[n+1] = 2 cos(w) x[n] of a single sinusoid to within PURE_RESIDUAL of their energy
-(least squares; speech, music, noise and a hum with harmonics do not), at MIN_TONE_DBFS or
-louder; the recurrence gives the frequency. Runs of such frames make the patterns:
+Frame by frame, a frame is a tone when
+- a DFT bank at the cadence tone (450 Hz, and 20 Hz either side) or at one of the special
+  information tone's frequencies (each, and 25 Hz either side) finds TONE_SHARE of the frame's
+  energy in one frequency (speech, music and noise spread theirs): the tone's nominal
+  frequency; this holds down to MIN_TONE_DBFS with line noise 10 dB below the tone;
+- or else its samples follow the two-term recurrence x[n-1] + x[n+1] = 2 cos(w) x[n] of a single
+  sinusoid to within PURE_RESIDUAL of their energy (least squares): a beep of any frequency,
+  which the recurrence gives.
+A frame up to EDGE_FRAMES between a tone and the silence after or before it (partly tone, and
+not yet quiet) counts as part of the silence. Runs of such frames make the patterns:
 - ringback: a 450 Hz run of 0.8-1.25 s, then silence (TONE_QUIET_DB below the tone) for 3.2 s:
   decided 3.2 s into the first off period, about 4.2 s after the tone began;
 - busy, congestion: on, off, on of 0.24-0.46 s (busy) or 0.56-0.84 s (congestion) each:
@@ -22,10 +28,11 @@ louder; the recurrence gives the frequency. Runs of such frames make the pattern
 - sit: the three tones in order, each 0.2-0.45 s, gaps of at most two frames: decided at the
   end of the third;
 - beep: a single tone of 300-3000 Hz (not 425-475 Hz, the cadence tones' band) lasting
-  60 ms-2 s, followed by BEEP_AFTER_FRAMES frames without it: decided then.
+  60 ms-2 s, followed by BEEP_AFTER_FRAMES frames of silence: decided then.
 Anything loud that is not the tone (speech over a hum, music) breaks a pattern, so a 450 Hz hum,
 on its own (no off periods) or under speech, is never a cadence. Each kind is reported at most
-once per REPORT_AGAIN_S.
+once per REPORT_AGAIN_S. From the MASK_AFTER_FRAMES-th frame of a run of tone frames on, they
+are kept from counting as speech: a frame or two of speech that looks like a tone stays speech.
 """
 
 from __future__ import annotations
@@ -33,9 +40,24 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.audio.format import FRAME_S
-from ivr.detect.narrowband import NARROW_RATE
+from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
 from ivr.events import ToneHeard
 
+TONE_SHARE = 0.8
+"""Share of a frame's energy a bank frequency must carry to make it a tone (0..1): a tone 10 dB
+above line noise carries about 0.9, speech rarely half of it."""
+BANK_HZ = (
+    (450.0, (-20.0, 0.0, 20.0)),
+    (950.0, (-25.0, 0.0, 25.0)),
+    (1400.0, (-25.0, 0.0, 25.0)),
+    (1800.0, (-25.0, 0.0, 25.0)),
+)
+"""The bank's tones (Hz) and the offsets (Hz) each is also looked for at: a 20 ms frame has
+50 Hz bins, so a tone between two of them keeps most of its power in the nearer."""
+EDGE_FRAMES = 2
+"""Frames between a tone and silence that may be neither (a period's edge frames)."""
+MASK_AFTER_FRAMES = 3
+"""Tone frames in a row from which on they are not speech."""
 PURE_RESIDUAL = 0.01
 """Largest share of a frame's energy the single-sinusoid recurrence may leave unexplained."""
 CURVATURE_RESIDUAL = 0.1
@@ -43,6 +65,13 @@ CURVATURE_RESIDUAL = 0.1
 well by any low frequency, but not its curvature (about 1 % of real speech frames pass)."""
 MIN_TONE_DBFS = -45.0
 """Quietest tone heard (dBFS): call-progress tones reach a line at -10 to -30 dBFS."""
+_NOMINAL = np.repeat([hz for hz, _ in BANK_HZ], 3).astype(np.float32)
+_FREQS = np.array([hz + d for hz, offsets in BANK_HZ for d in offsets])
+_t = np.arange(NARROW_SAMPLES) / NARROW_RATE
+_phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
+_BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
+_COLUMNS = _FREQS.size
+_GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
 TONE_QUIET_DB = 12.0
 """An off period is this far (dB) or more below the tone's level."""
 CADENCE_HZ, CADENCE_TOLERANCE_HZ = 450.0, 25.0
@@ -73,12 +102,27 @@ def _frames(seconds: float) -> int:
 
 
 def pure_tones(narrow: np.ndarray, level_dbfs: np.ndarray) -> np.ndarray:
-    """Each narrow-band frame's tone frequency (Hz), or 0 when it is not a pure tone."""
+    """Each narrow-band frame's tone frequency (Hz): a bank tone's nominal frequency, a beep's
+    measured one, or 0 when the frame is not a tone."""
     freq = np.zeros(narrow.shape[0], dtype=np.float32)
     loud = np.flatnonzero(level_dbfs >= MIN_TONE_DBFS)
     if loud.size == 0:
         return freq
     x = narrow[loud]
+    energy = np.einsum("ij,ij->i", x, x) / NARROW_SAMPLES + 1e-9
+    sums = x @ _BANK
+    power = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
+    best = np.argmax(power, axis=1)
+    banked = power[np.arange(loud.size), best] >= TONE_SHARE * energy
+    freq[loud[banked]] = _NOMINAL[best[banked]]
+    rest = loud[~banked]
+    if rest.size:
+        freq[rest] = _recurrence(narrow[rest])
+    return freq
+
+
+def _recurrence(x: np.ndarray) -> np.ndarray:
+    """Each frame's frequency (Hz) if it follows a single sinusoid's recurrence, else 0."""
     mid, outer = x[:, 1:-1], x[:, :-2] + x[:, 2:]
     cross = np.einsum("ij,ij->i", mid, outer)
     energy = np.einsum("ij,ij->i", mid, mid) + 1e-9
@@ -88,8 +132,7 @@ def pure_tones(narrow: np.ndarray, level_dbfs: np.ndarray) -> np.ndarray:
     curvature = np.einsum("ij,ij->i", second, second) + 1e-9
     cos_w = np.clip(cross / (2 * energy), -1.0, 1.0)
     pure = (unexplained <= PURE_RESIDUAL * total) & (unexplained <= CURVATURE_RESIDUAL * curvature)
-    freq[loud[pure]] = np.arccos(cos_w[pure]) * (NARROW_RATE / (2 * np.pi))
-    return freq
+    return np.where(pure, np.arccos(cos_w) * (NARROW_RATE / (2 * np.pi)), 0.0)
 
 
 class ToneDetector:
@@ -102,6 +145,7 @@ class ToneDetector:
         self._tone_dbfs = 0.0  # level of the last tone run (dBFS)
         self._last: dict[str, int] = {}  # kind -> frame it was last reported at
         self._events: list[ToneHeard] = []
+        self._tone_run = 0  # tone frames in a row up to the last frame seen
 
     def process(
         self, base: int, narrow: np.ndarray, level_dbfs: np.ndarray
@@ -123,9 +167,15 @@ class ToneDetector:
             if stop > start:
                 self._extend(base, start, stop, int(classes[start]), freq)
             start = stop
-        # The frames are not yet kept from counting as speech: real speech has pure-looking
-        # frames too, and only a confirmed tone should be taken out of it.
-        return np.zeros_like(tone), self._events
+        return self._mask(tone), self._events
+
+    def _mask(self, tone: np.ndarray) -> np.ndarray:
+        """Tone frames that are the MASK_AFTER_FRAMES-th or later of a run of them."""
+        index = np.arange(tone.size)
+        last_gap = np.maximum.accumulate(np.where(tone, -1, index))  # last non-tone frame
+        run = np.where(last_gap >= 0, index - last_gap, index + 1 + self._tone_run)
+        self._tone_run = int(run[-1]) if tone.size else self._tone_run
+        return tone & (run >= MASK_AFTER_FRAMES)
 
     @property
     def at_rest(self) -> bool:
@@ -157,6 +207,9 @@ class ToneDetector:
             and run[1] + run[2] == first
             and (cls != _TONE or abs(f - run[3]) <= SAME_TONE * run[3])
         )
+        if not same and run is not None and self._edge(run, cls, first):
+            run = self._run  # the edge frames were taken into the silence
+            same = cls == _QUIET
         if not same:
             if run is not None and run[2] > 0:
                 self._close(run, first)
@@ -166,6 +219,24 @@ class ToneDetector:
             self._quiet_going_on(run)
         if cls != _TONE:
             self._beep_after(run)
+
+    def _edge(self, run: list, cls: int, first: int) -> bool:
+        """The open run is EDGE_FRAMES or fewer frames neither tone nor quiet, between a tone and
+        silence (`cls` begins at `first`): count them as part of the silence."""
+        if run[0] != _OTHER or run[2] > EDGE_FRAMES or run[1] + run[2] != first or not self._runs:
+            return False
+        before = self._runs[-1]
+        if before[1] + before[2] != run[1]:
+            return False
+        if before[0] == _TONE and cls == _QUIET:
+            run[0] = _QUIET  # the silence begins at the edge
+            return True
+        if before[0] == _QUIET and cls == _TONE:
+            self._runs.pop()
+            before[2] += run[2]  # the silence ends at the edge
+            self._run = before
+            return True
+        return False
 
     def _close(self, run: list, now: int) -> None:
         """A run ended at frame `now`: keep it, and look for the patterns it completes."""
@@ -226,14 +297,31 @@ class ToneDetector:
         self._report("sit", tones[-1][1], now + 1, tones[-1][3])
 
     def _beep_after(self, after: list) -> None:
-        """Frames without a tone go on: a beep if a lone tone of a beep's length came before."""
-        if after[2] < BEEP_AFTER_FRAMES or not self._runs or self._runs[-1] is after:
+        """Silence goes on: a beep if a lone tone of a beep's length came before (a machine
+        records in silence after its beep; a note of music goes on into more music)."""
+        if after[0] != _QUIET or after[2] < BEEP_AFTER_FRAMES or not self._runs:
             return
         beep = self._runs[-1]
-        if beep[0] != _TONE or beep[1] + beep[2] != after[1]:
+        if beep[0] != _TONE or beep[1] + beep[2] != after[1] or not self._lone(len(self._runs) - 1):
             return
         low_hz, high_hz = BEEP_HZ
         low, high = (_frames(s) for s in BEEP_S)
         cadence_band = abs(beep[3] - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ
         if low_hz <= beep[3] <= high_hz and low <= beep[2] <= high and not cadence_band:
             self._report("beep", beep[1], after[1] + BEEP_AFTER_FRAMES, beep[3])
+
+    def _lone(self, at: int) -> bool:
+        """Whether the tone run `self._runs[at]` follows no other tone within SIT_GAP_FRAMES
+        (the last segment of a special information tone is no beep)."""
+        before = self._runs[at - 1] if at >= 1 else None
+        if before is None or before[1] + before[2] != self._runs[at][1]:
+            return True
+        if before[0] == _TONE:
+            return False
+        earlier = self._runs[at - 2] if at >= 2 else None
+        return not (
+            before[2] <= SIT_GAP_FRAMES
+            and earlier is not None
+            and earlier[0] == _TONE
+            and earlier[1] + earlier[2] == before[1]
+        )

@@ -1,5 +1,7 @@
 """pjsua2's classes, subclassed at first use (pjsua2 is imported only then): our audio port,
-a call that reports to its `SipCall`, an account that hands incoming calls to its agent.
+a call that reports to its `SipCall` (state, responses, media, and the telephone keys the other
+side sends as RFC 4733 telephone-events or SIP INFO), an account that hands incoming calls to
+its agent.
 
 Their callbacks never raise: a failure inside one is kept in `errors` (an exception escaping a
 pjsua2 callback would keep the call alive past the endpoint and crash the process at exit).
@@ -79,6 +81,12 @@ def classes(pj: Any) -> tuple[type, type, type]:
                     received = state.type == pj.PJSIP_EVENT_RX_MSG  # not pjsip's own 408/503
                     if received and state.tsx.role == pj.PJSIP_ROLE_UAC:
                         self.owner.on_response(state.tsx.method, state.tsx.statusCode)
+            except BaseException as exc:
+                self.owner.errors.append(repr(exc))
+
+        def onDtmfDigit(self, prm: Any) -> None:
+            try:
+                self.owner.on_key(str(prm.digit))
             except BaseException as exc:
                 self.owner.errors.append(repr(exc))
 

@@ -128,6 +128,10 @@ class SipCall:
             self.state = "ringing"
         self.frames.nudge()
 
+    def on_key(self, digit: str) -> None:
+        """The other side sent telephone key `digit` out of band (SIP thread)."""
+        self.frames.key(digit.upper())
+
     def on_response(self, method: str, status: int) -> None:
         """A response to one of our requests came in from the network (SIP thread)."""
         if method == "INVITE" and status:

@@ -19,6 +19,7 @@ class FramePort:
     """A call's audio, both ways, in 20 ms frames (fed by the media clock thread).
 
     `received` holds the callee's frames (int16) in order, a silent frame where none came;
+    `keys` the telephone keys sent out of band, each with the frame count it came at;
     `handed` counts our frames given to the line so far. On the call's clock (frames received),
     `started_at` is the frame the prompt's first 20 ms went out in and `finished_at` the frame
     its last 20 ms ended at (or where it was cut); None until then. With `timing`, `arrivals`
@@ -27,6 +28,7 @@ class FramePort:
 
     def __init__(self, timing: bool = False) -> None:
         self.received: collections.deque[np.ndarray] = collections.deque()
+        self.keys: collections.deque[tuple[str, int]] = collections.deque()
         self.frames_received = 0
         self.handed = 0
         self.finished_at: int | None = None
@@ -83,10 +85,18 @@ class FramePort:
                 self.arrivals.append(time.monotonic())
             self._news.notify_all()
 
+    def key(self, digit: str) -> None:
+        """The other side sent key `digit` out of band, now (SIP thread)."""
+        with self._lock:
+            self.keys.append((digit, self.frames_received))
+            self._news.notify_all()
+
     def restart(self) -> None:
-        """The call was answered: its clock starts at frame 0 now."""
+        """The call was answered: its clock starts at frame 0 now (keys sent while it rang
+        are dropped)."""
         with self._lock:
             self.received.clear()
+            self.keys.clear()
             self.frames_received = 0
             if self.arrivals is not None:
                 self.arrivals.clear()

@@ -5,12 +5,15 @@ answer; a frame that did not come (lost RTP) counts as silence, so timers keep l
 prompt's playout ends at the frame its last 20 ms was handed to the RTP stream. Before the
 answer the call rings; a call that is refused, busy or not answered ends as `busy`,
 `no_answer`, `unreachable` (no response at all, or an address that cannot be reached) or
-`call_failed` with its SIP status; a callee hanging up ends it as
-`callee_hangup`. Whatever ends it, our side hangs up (BYE or CANCEL) when the session stops.
+`call_failed` with its SIP status; a callee hanging up ends it as `callee_hangup`. Keys the
+callee sends out of band (RFC 4733 telephone-events, SIP INFO) come with the block of frames
+they arrived during, at the frame they arrived at. Whatever ends it, our side hangs up (BYE or
+CANCEL) when the session stops.
 """
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterator
 
@@ -20,6 +23,7 @@ from ivr.call.mixer import Mixer
 from ivr.call.ports import CalleeBlock, PromptSource, prompt_at_volume
 from ivr.engine import PlayPrompt
 from ivr.errors import LineEnded
+from ivr.events import KeyPressed
 from ivr.sip.agent import SipAgent
 from ivr.sip.call import SipCall
 from ivr.sip.limits import TRANSACTION_TIMEOUT_S
@@ -49,6 +53,16 @@ def failed_outcome(status: int | None) -> str:
     if status in NO_ANSWER_STATUSES:
         return "no_answer"
     return "call_failed"
+
+
+def _keys_until(keys: collections.deque[tuple[str, int]], frames: int) -> tuple[KeyPressed, ...]:
+    """The out-of-band keys that came by frame `frames` (the end of the block taken), taken out
+    of `keys`: each at the frame count it came at, decided then."""
+    out = []
+    while keys and keys[0][1] <= frames:
+        digit, at = keys.popleft()
+        out.append(KeyPressed(digit, max(at - 1, 0), at))
+    return tuple(out)
 
 
 class SipCallee:
@@ -117,7 +131,7 @@ class SipCallee:
                         now = time.monotonic()
                         self.late_s = max(self.late_s, now - arrivals[taken - len(frames)])
                         self.taken.append((taken, now))
-                    yield CalleeBlock(np.stack(frames))
+                    yield CalleeBlock(np.stack(frames), _keys_until(port.keys, taken))
                 elif self.call.state == "ended":
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"
                     raise LineEnded("callee_hangup", reason.strip())
