@@ -19,8 +19,10 @@ MIN_MASKED = 4
 
 MASK = "*"
 
-_NUMBER = re.compile(rf"\d(?:[ -]?\d){{{MIN_DIGITS - 1},}}")
-"""A run of 7 or more digits, optionally grouped by single spaces or hyphens (138-1234-5678)."""
+_NUMBER = re.compile(rf"(?<![A-Z]{{3}}-)(?<!\d)\d(?:[ -]?\d){{{MIN_DIGITS - 1},}}")
+"""A run of 7 or more digits, optionally grouped by single spaces or hyphens (138-1234-5678),
+not right after an upper-case code and a hyphen: the figures of a cause such as Asterisk AMD's
+LONGGREETING-1520-1500 are no number."""
 
 
 def _mask_run(match: re.Match[str]) -> str:

@@ -195,6 +195,8 @@ def test_default_directory(monkeypatch, tmp_path):
         ("1234567", "****567"),
         ("工号123456为您服务", "工号123456为您服务"),
         ("1381234 和 5678", "****234 和 5678"),
+        ("LONGGREETING-1520-1500", "LONGGREETING-1520-1500"),  # an AMD cause's figures
+        ("row-13812345678", "row-138****5678"),
         ("", ""),
     ],
 )

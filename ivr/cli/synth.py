@@ -37,6 +37,15 @@ def synth_command(
             "over prompts, clicks, breathing, DC offset, clipping, office babble, A-law, stereo).",
         ),
     ] = False,
+    line: Annotated[
+        bool,
+        typer.Option(
+            "--line",
+            help="With --script (one with amd:): what a telephone line says besides speech "
+            "(a voicemail greeting and its beep, ringback, busy tone, a carrier announcement, "
+            "a pressed key, a caller put on hold).",
+        ),
+    ] = False,
     org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
     number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
@@ -47,14 +56,17 @@ def synth_command(
         fail_line("--sample and --count exclude each other")
     if script is not None and (sample or count is not None):
         fail_line("--script makes its own calls: drop --sample and --count")
-    if realistic and script is None:
-        fail_line("--realistic needs --script (the calls are timed to its prompts)")
+    if (realistic or line) and script is None:
+        flag = "--realistic" if realistic else "--line"
+        fail_line(f"{flag} needs --script (the calls are timed to its prompts)")
+    if realistic and line:
+        fail_line("--realistic and --line exclude each other")
     from ivr.synth.corpus import generate
 
     if script is not None:
         values = {k: v for k, v in (("org", org), ("agent_id", agent_id), ("number", number)) if v}
         try:
-            manifest = _script_corpus(script, values, out, seed, cache_dir, realistic)
+            manifest = _script_corpus(script, values, out, seed, cache_dir, realistic, line)
         except (IvrError, ValueError) as exc:
             fail_line(str(exc), code=1)
         typer.echo(f"manifest {manifest}")
@@ -97,11 +109,14 @@ def _script_corpus(
     seed: int,
     cache_dir: Path | None,
     realistic: bool = False,
+    line: bool = False,
 ) -> Path:
     """Calls timed to `script_name`'s prompts, with the outcomes it must reach; `realistic`:
-    the realistic callers and lines of ivr.synth.realistic."""
+    the realistic callers and lines of ivr.synth.realistic; `line`: what a telephone line says
+    besides speech (ivr.synth.line_calls)."""
     from ivr.script.loader import load_script
     from ivr.synth.corpus import write_corpus
+    from ivr.synth.line_calls import line_call_specs
     from ivr.synth.realistic import realistic_call_specs
     from ivr.synth.script_calls import script_call_specs
     from ivr.tts.prompt_cache import PromptCache
@@ -109,7 +124,7 @@ def _script_corpus(
     script = load_script(script_name, values)
     cache = PromptCache(cache_dir)
     audio = cache.render_all(script.prompts)
-    make = realistic_call_specs if realistic else script_call_specs
+    make = line_call_specs if line else realistic_call_specs if realistic else script_call_specs
     pairs = make(script, lambda prompt: audio[prompt].frames, seed)
 
     def report(path: Path, entry: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.line_tones import ToneDetector
 from ivr.detect.narrowband import narrow_band
 from ivr.detect.noise import NoiseFloor
+from ivr.detect.nominal import NominalPowers
 from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
@@ -84,8 +85,9 @@ class Detectors:
         powers = frame_powers(filtered)
         level = power_to_dbfs(powers).astype(np.float32)
         narrow = narrow_band(filtered)
-        keyed, keys = self._dtmf.process(base, narrow)
-        toned, tones = self._tones.process(base, narrow, level)
+        nominal = NominalPowers.of(narrow, level)
+        keyed, keys = self._dtmf.process(base, narrow, nominal)
+        toned, tones = self._tones.process(base, narrow, level, nominal)
         tone = keyed | toned
         line_events: list[LineEvent] = [*keys, *tones]
         if tone.any() or self._overhang:

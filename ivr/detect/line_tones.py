@@ -41,6 +41,7 @@ import numpy as np
 
 from ivr.audio.format import FRAME_S
 from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
+from ivr.detect.nominal import NominalPowers
 from ivr.events import ToneHeard
 
 TONE_SHARE = 0.8
@@ -72,6 +73,10 @@ _phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
 _BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
 _COLUMNS = _FREQS.size
 _GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
+SCREEN_SHARE = 0.25
+"""A frame gets the whole bank only when one nominal frequency carries this share of its energy
+(0..1): a tone 25 Hz off keeps 0.4 of its power there, so one that passes TONE_SHARE always
+does; most speech does not."""
 TONE_QUIET_DB = 12.0
 """An off period is this far (dB) or more below the tone's level."""
 CADENCE_HZ, CADENCE_TOLERANCE_HZ = 450.0, 25.0
@@ -95,44 +100,70 @@ REPORT_AGAIN_S = 10.0
 """A kind is reported again only this long (s) after it was reported."""
 
 _OTHER, _QUIET, _TONE = 0, 1, 2
+_TAIL_FRAMES = 8  # a block's last frames, always looked at one by one
 
 
 def _frames(seconds: float) -> int:
     return round(seconds / FRAME_S)
 
 
-def pure_tones(narrow: np.ndarray, level_dbfs: np.ndarray) -> np.ndarray:
+def pure_tones(
+    narrow: np.ndarray, level_dbfs: np.ndarray, nominal: NominalPowers | None = None
+) -> np.ndarray:
     """Each narrow-band frame's tone frequency (Hz): a bank tone's nominal frequency, a beep's
-    measured one, or 0 when the frame is not a tone."""
+    measured one, or 0 when the frame is not a tone. `nominal`: the frames' powers at the
+    nominal frequencies, if already computed for the block."""
     freq = np.zeros(narrow.shape[0], dtype=np.float32)
-    loud = np.flatnonzero(level_dbfs >= MIN_TONE_DBFS)
+    if nominal is None:
+        nominal = NominalPowers.of(narrow, level_dbfs)
+    at = nominal.loud
+    keep = level_dbfs[at] >= MIN_TONE_DBFS
+    loud = at[keep]
     if loud.size == 0:
         return freq
     x = narrow[loud]
-    energy = np.einsum("ij,ij->i", x, x) / NARROW_SAMPLES + 1e-9
-    sums = x @ _BANK
-    power = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
-    best = np.argmax(power, axis=1)
-    banked = power[np.arange(loud.size), best] >= TONE_SHARE * energy
-    freq[loud[banked]] = _NOMINAL[best[banked]]
-    rest = loud[~banked]
-    if rest.size:
-        freq[rest] = _recurrence(narrow[rest])
+    energy = nominal.energy[loud] + 1e-9
+    near = nominal.power[keep, 8:]
+    screened = np.flatnonzero(near.max(axis=1) >= SCREEN_SHARE * energy)
+    banked = np.zeros(loud.size, dtype=bool)
+    if screened.size:
+        sums = x[screened] @ _BANK
+        power = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
+        best = np.argmax(power, axis=1)
+        hit = power[np.arange(screened.size), best] >= TONE_SHARE * energy[screened]
+        banked[screened[hit]] = True
+        freq[loud[screened[hit]]] = _NOMINAL[best[hit]]
+    rest = ~banked
+    if rest.any():
+        freq[loud[rest]] = _recurrence(x[rest], energy[rest] * NARROW_SAMPLES)
     return freq
 
 
-def _recurrence(x: np.ndarray) -> np.ndarray:
-    """Each frame's frequency (Hz) if it follows a single sinusoid's recurrence, else 0."""
-    mid, outer = x[:, 1:-1], x[:, :-2] + x[:, 2:]
-    cross = np.einsum("ij,ij->i", mid, outer)
-    energy = np.einsum("ij,ij->i", mid, mid) + 1e-9
-    total = np.einsum("ij,ij->i", outer, outer) + 1e-9
-    unexplained = total - cross * cross / energy
-    second = outer - 2 * mid  # the second difference: what a low-pass signal has little of
+def _recurrence(x: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """Each frame's frequency (Hz) if it follows a single sinusoid's recurrence, else 0.
+
+    The least-squares fit of x[n-1] + x[n+1] = c x[n] over n = 1 .. N-2 needs only the frame's
+    `energy` (its sum of squares) and its lag-1 and lag-2 products (edge terms taken off); the
+    curvature test runs only on the few frames that pass the first."""
+    lag1 = np.einsum("ij,ij->i", x[:, :-1], x[:, 1:])
+    lag2 = np.einsum("ij,ij->i", x[:, :-2], x[:, 2:])
+    first, last = x[:, 0], x[:, -1]
+    mid_energy = energy - first**2 - last**2 + 1e-9
+    cross = 2 * lag1 - x[:, -2] * last - first * x[:, 1]
+    total = 2 * energy - x[:, -2] ** 2 - last**2 - first**2 - x[:, 1] ** 2 + 2 * lag2 + 1e-9
+    unexplained = total - cross * cross / mid_energy
+    freq = np.zeros(x.shape[0])
+    pure = np.flatnonzero(unexplained <= PURE_RESIDUAL * total)
+    if pure.size == 0:
+        return freq
+    y = x[pure]
+    mid, outer = y[:, 1:-1], y[:, :-2] + y[:, 2:]
+    second = outer - 2 * mid  # the second difference: low-pass speech has little of it
     curvature = np.einsum("ij,ij->i", second, second) + 1e-9
-    cos_w = np.clip(cross / (2 * energy), -1.0, 1.0)
-    pure = (unexplained <= PURE_RESIDUAL * total) & (unexplained <= CURVATURE_RESIDUAL * curvature)
-    return np.where(pure, np.arccos(cos_w) * (NARROW_RATE / (2 * np.pi)), 0.0)
+    pure = pure[unexplained[pure] <= CURVATURE_RESIDUAL * curvature]
+    cos_w = np.clip(cross[pure] / (2 * mid_energy[pure]), -1.0, 1.0)
+    freq[pure] = np.arccos(cos_w) * (NARROW_RATE / (2 * np.pi))
+    return freq
 
 
 class ToneDetector:
@@ -146,13 +177,19 @@ class ToneDetector:
         self._last: dict[str, int] = {}  # kind -> frame it was last reported at
         self._events: list[ToneHeard] = []
         self._tone_run = 0  # tone frames in a row up to the last frame seen
+        self._since_tone = 1 << 30  # frames since the last tone frame
 
     def process(
-        self, base: int, narrow: np.ndarray, level_dbfs: np.ndarray
+        self,
+        base: int,
+        narrow: np.ndarray,
+        level_dbfs: np.ndarray,
+        nominal: NominalPowers | None = None,
     ) -> tuple[np.ndarray, list[ToneHeard]]:
         """Frames base .. base+n-1: (tone, events) — per frame whether it is a pure tone (no
-        speech), and the tones recognized in the block (a list of ToneHeard)."""
-        freq = pure_tones(narrow, level_dbfs)
+        speech), and the tones recognized in the block (a list of ToneHeard); `nominal` as for
+        pure_tones."""
+        freq = pure_tones(narrow, level_dbfs, nominal)
         tone = freq > 0
         # each frame's reference: the level of the last tone frame up to it (dBFS)
         last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
@@ -163,11 +200,34 @@ class ToneDetector:
         classes = np.where(tone, _TONE, np.where(quiet, _QUIET, _OTHER)).astype(np.int8)
         self._events = []
         start = 0
-        for stop in [*self._changes(classes, freq), classes.size]:
+        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
+        if classes.size > _TAIL_FRAMES and self._since_tone > wait and not tone.any():
+            start = self._skip(base, classes.size - _TAIL_FRAMES)
+        held = np.flatnonzero(tone)
+        self._since_tone = (
+            tone.size - 1 - int(held[-1]) if held.size else self._since_tone + tone.size
+        )
+        head = start
+        for change in [*self._changes(classes[head:], freq[head:]), classes.size - head]:
+            stop = head + change
             if stop > start:
                 self._extend(base, start, stop, int(classes[start]), freq)
             start = stop
         return self._mask(tone), self._events
+
+    def _skip(self, base: int, count: int) -> int:
+        """Long after the last tone, a block's first `count` frames hold none: nothing can be
+        decided in them and no pattern looks into them but to see that they are no tone, so
+        they become one run (of no tone) without being looked at frame by frame. Returns
+        `count`."""
+        run = self._run
+        if run is not None and run[0] == _OTHER and run[1] + run[2] == base:
+            run[2] += count
+        else:
+            if run is not None and run[2] > 0:
+                self._close(run, base)
+            self._run = [_OTHER, base, count, 0.0]
+        return count
 
     def _mask(self, tone: np.ndarray) -> np.ndarray:
         """Tone frames that are the MASK_AFTER_FRAMES-th or later of a run of them."""

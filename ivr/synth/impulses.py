@@ -1,4 +1,5 @@
-"""Non-speech sounds on a line: handset clicks, single-sample pops, knocks, and breathing.
+"""Non-speech sounds on a line: handset clicks, single-sample pops, knocks, and breathing (and
+the line's own signals, rendered by ivr.synth.line_signals).
 
 A `Sound` is placed at a time with a length and a level; `render_sound` makes its samples
 (float64, int16 units, 16 kHz) from a seeded generator, and `place_sounds` adds a call's
@@ -29,7 +30,8 @@ import numpy as np
 from ivr.audio.format import FULL_SCALE, SAMPLE_RATE
 from ivr.synth.channel import band_pass
 from ivr.synth.levels import scale_to_rms
-from ivr.synth.manifest import SOUND_KINDS
+from ivr.synth.line_signals import check_line_sound, render_line_sound
+from ivr.synth.situations import LINE_SOUND_KINDS, SOUND_KINDS
 
 IMPULSE_KINDS = ("click", "pop", "knock")
 """Sounds given by their peak sample level."""
@@ -65,7 +67,10 @@ class Sound:
     """Its length (ms): 5-40 for a click, 5-10 for a pop, 15-40 for a knock, 400-1200 for a
     breath."""
     level_dbfs: float
-    """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath (dBFS)."""
+    """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath, or over a line
+    signal's on periods (dBFS)."""
+    key: str | None = None
+    """The telephone key of a dtmf sound (0-9, *, #, A-D)."""
 
     @property
     def samples(self) -> int:
@@ -79,12 +84,15 @@ class Sound:
 
     def label(self) -> dict:
         """The sound's manifest entry (times in s, exact to the sample)."""
-        return {
+        entry = {
             "start_s": round(self.first / SAMPLE_RATE, 7),
             "end_s": round((self.first + self.samples) / SAMPLE_RATE, 7),
             "kind": self.kind,
             "level_dbfs": round(float(self.level_dbfs), 2),
         }
+        if self.key is not None:
+            entry["key"] = self.key
+        return entry
 
 
 def check_sound(sound: Sound) -> str | None:
@@ -93,6 +101,12 @@ def check_sound(sound: Sound) -> str | None:
         return f"kind must be one of {', '.join(SOUND_KINDS)}, got {sound.kind!r}"
     if sound.start_s < 0:
         return "start_s must be >= 0 s"
+    if not -90.0 <= sound.level_dbfs <= 0.0:
+        return f"level_dbfs must be in -90..0 dBFS, got {sound.level_dbfs}"
+    if sound.kind in LINE_SOUND_KINDS:
+        return check_line_sound(sound.kind, sound.duration_ms, sound.key)
+    if sound.key is not None:
+        return "key is given only for a dtmf sound"
     low, high = (
         DURATION_MS[sound.kind]
         if sound.kind in DURATION_MS
@@ -100,14 +114,14 @@ def check_sound(sound: Sound) -> str | None:
     )
     if not low - 1e-9 <= sound.duration_ms <= high + 1e-9:
         return f"a {sound.kind} lasts {low:g}-{high:g} ms, got {sound.duration_ms}"
-    if not -90.0 <= sound.level_dbfs <= 0.0:
-        return f"level_dbfs must be in -90..0 dBFS, got {sound.level_dbfs}"
     return None
 
 
 def render_sound(sound: Sound, rng: np.random.Generator) -> np.ndarray:
     """The samples of `sound` (float64, int16 units), `sound.samples` long."""
     n = sound.samples
+    if sound.kind in LINE_SOUND_KINDS:
+        return render_line_sound(sound.kind, n, sound.level_dbfs, sound.key)
     t = np.arange(n) / SAMPLE_RATE
     if sound.kind == "breath":
         noise = band_pass(rng.standard_normal(n), band_hz=BREATH_BAND_HZ)

@@ -37,6 +37,8 @@ stays version 1):
       clipping: true                  # speech levels are before the recorder clipped them
       sounds:                         # non-speech sounds on the line, in time order; level:
       - {start_s: 1.2, end_s: 1.214, kind: click, level_dbfs: -14.0}   # peak (RMS for breath)
+      - {start_s: 4.0, end_s: 4.1, kind: dtmf, key: '1', level_dbfs: -15.0}  # line signals:
+                                      # ringback busy congestion sit dtmf beep (RMS when on)
       agent:                          # stereo: what the agent side says (like speech:)
       - {start_s: 0.0, end_s: 3.4, level_dbfs: -20.0, text: '您好!', source: tts}
 """
@@ -52,57 +54,18 @@ from typing import Any
 import yaml
 
 from ivr.errors import IvrError
+from ivr.synth.situations import BASIC_SITUATIONS as BASIC_SITUATIONS
+from ivr.synth.situations import CLASSIFICATIONS as CLASSIFICATIONS
+from ivr.synth.situations import EXPECTED_CLASSIFICATION as EXPECTED_CLASSIFICATION
+from ivr.synth.situations import LINE_SITUATIONS as LINE_SITUATIONS
+from ivr.synth.situations import REALISTIC_SITUATIONS as REALISTIC_SITUATIONS
+from ivr.synth.situations import SITUATIONS as SITUATIONS
+from ivr.synth.situations import SOUND_KINDS as SOUND_KINDS
+from ivr.synth.situations import SPEECHLESS_SITUATIONS as SPEECHLESS_SITUATIONS
 
 VERSION = 1
 GENERATOR = "ivr synth"
 
-BASIC_SITUATIONS = (
-    "answers_at_once",
-    "answers_late",
-    "never_answers",
-    "too_quiet",
-    "noisy_line",
-    "cut_in_out",
-)
-"""The situations of the sample and random corpora (cycled through in this order)."""
-
-REALISTIC_SITUATIONS = (
-    "continuous_talker",
-    "talks_over_prompt",
-    "clicks",
-    "breathing",
-    "dc_offset",
-    "clipped_loud",
-    "babble_talker",
-    "distant_babble",
-)
-"""Situations of real callers and lines (see ivr.synth.realistic)."""
-
-SITUATIONS = BASIC_SITUATIONS + REALISTIC_SITUATIONS
-"""What happens on a call."""
-
-SPEECHLESS_SITUATIONS = frozenset({"never_answers", "clicks", "breathing", "distant_babble"})
-"""Situations in which the callee says nothing."""
-
-EXPECTED_CLASSIFICATION = {
-    "answers_at_once": "speech",
-    "answers_late": "speech",
-    "never_answers": "silence",
-    "too_quiet": "low_volume",
-    "noisy_line": "noise",
-    "cut_in_out": "speech",
-    "continuous_talker": "speech",
-    "talks_over_prompt": "speech",
-    "clicks": "silence",
-    "breathing": "silence",
-    "dc_offset": "speech",
-    "clipped_loud": "speech",
-    "babble_talker": "speech",
-    "distant_babble": "noise",
-}
-"""The classification a detector should give each situation."""
-
-CLASSIFICATIONS = ("speech", "low_volume", "noise", "silence")
 CHANNEL_CODING = {
     "clean": (16000, "pcm_16"),
     "telephone": (8000, "mulaw"),
@@ -114,8 +77,6 @@ NOISE_TYPES = ("none", "white", "pink", "babble", "hum", "office")
 SOURCES = ("tts", "human")
 SIDES = ("left", "right")
 """Sides of a stereo file that can hold the callee."""
-SOUND_KINDS = ("click", "pop", "knock", "breath")
-"""Non-speech sounds on a line (see ivr.synth.impulses)."""
 
 
 class ManifestError(IvrError):
@@ -159,7 +120,10 @@ class SoundLabel:
     kind: str
     """click | pop | knock | breath."""
     level_dbfs: float
-    """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath (dBFS)."""
+    """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath or over a line
+    signal's on periods (dBFS)."""
+    key: str | None = None
+    """The telephone key of a dtmf sound."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +332,9 @@ class _Reader:
                     *self.span(item, f"{where}.sounds[{i}]", duration),
                     kind=self.choice(item, "kind", f"{where}.sounds[{i}]", SOUND_KINDS),
                     level_dbfs=self.field(item, "level_dbfs", f"{where}.sounds[{i}]", float),
+                    key=self.field(item, "key", f"{where}.sounds[{i}]", str, optional=True)
+                    if "key" in item
+                    else None,
                 )
                 for i, item in enumerate(self.field(data, "sounds", where, list))
             )

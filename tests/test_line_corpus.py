@@ -1,0 +1,103 @@
+"""`ivr synth --line`: what a telephone line says besides speech, synthesized for a script with
+answering-machine detection, keys and a hold (real recorded greetings, announcements and
+voices; China's tones, a key, a beep), replayed: each call ends as its manifest says, a
+voicemail greeting is a machine within the analysis time, ringback ends the call once its
+cadence is known, and the hold prompts come every 30 s of silence to the frame."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from realcall import records, replay
+
+from ivr.detect.line_tones import RINGBACK_OFF_S
+from ivr.detect.settings import AmdSettings
+from ivr.synth.line_signals import CADENCES_S
+from ivr.synth.manifest import LINE_SITUATIONS, load_manifest
+from ivr.synth.manifest_labels import load_labels
+
+VALUES = ["--agent-id", "007", "--number", "13812345678"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("line")
+    args = [sys.executable, "-m", "ivr", "synth", "--script", "outbound_amd", "--line"]
+    done = subprocess.run([*args, *VALUES, "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    manifest = load_manifest(out / "manifest.yaml")
+    calls = manifest.calls
+    return manifest, {c.situation: replay(manifest.audio_path(c), "outbound_amd") for c in calls}
+
+
+def frames(seconds: float) -> int:
+    return round(seconds / 0.02)
+
+
+def test_every_line_situation_is_made_and_ends_as_labelled(corpus):
+    manifest, results = corpus
+    assert sorted(results) == sorted(LINE_SITUATIONS)
+    outcomes = {c.file: c.outcome for c in load_labels(manifest.path)}
+    for call in manifest.calls:
+        assert outcomes[call.file] is not None
+        assert results[call.situation].outcome == outcomes[call.file], call.file
+
+
+def test_a_voicemail_greeting_is_a_machine_within_the_analysis_time(corpus):
+    manifest, results = corpus
+    result = results["voicemail"]
+    (verdict,) = records(result, "amd")
+    assert verdict.verdict == "machine"
+    assert verdict.frame <= frames(AmdSettings().total_analysis_time_ms / 1000)
+    (beep,) = records(result, "line_tone")
+    assert beep.tone == "beep"
+    (call,) = [c for c in manifest.calls if c.situation == "voicemail"]
+    (labelled,) = call.sounds
+    assert abs(beep.tone_start_s - labelled.start_s) <= 0.02
+    (message,) = records(result, "prompt_started")  # the message, right after the beep
+    assert message.prompt == "voicemail_message" and message.frame == beep.frame
+
+
+def test_a_call_into_ringback_ends_once_its_off_period_is_long_enough(corpus):
+    _, results = corpus
+    result = results["ringback"]
+    on, _ = CADENCES_S["ringback"]
+    (hangup,) = records(result, "hangup")
+    assert hangup.outcome == "network_tone" and result.prompts == []
+    assert abs(hangup.frame - frames(on + RINGBACK_OFF_S)) <= 1
+
+
+def test_busy_tone_ends_at_its_second_burst_and_sit_at_its_third_tone(corpus):
+    _, results = corpus
+    on, off = CADENCES_S["busy"]
+    assert abs(records(results["busy_tone"], "hangup")[0].frame - frames(2 * on + off)) <= 2
+    sit = records(results["carrier_announcement"], "hangup")[0]
+    assert abs(sit.frame - frames(0.3 + 3 * 0.33)) <= 2
+
+
+def test_the_pressed_key_is_heard_once_and_answers_the_question(corpus):
+    manifest, results = corpus
+    (call,) = [c for c in manifest.calls if c.situation == "presses_key"]
+    (key,) = call.sounds
+    result = results["presses_key"]
+    (pressed,) = [r for r in result.timeline if r.event == "dtmf"]
+    assert pressed.key == key.key == "2"
+    assert 0 < pressed.frame * 0.02 - key.start_s <= 0.06  # decided within 60 ms of its start
+    assert result.prompts == ["opening", "closing_wrong_person"]
+
+
+def test_hold_prompts_come_every_30_s_of_silence_and_the_hold_returns_on_time(corpus):
+    result = corpus[1]["on_hold"]
+    (held,) = records(result, "hold_started")
+    (ended,) = records(result, "hold_ended")
+    started = {r.frame: r.prompt for r in records(result, "prompt_started")}
+    finished = [r.frame for r in records(result, "prompt_finished")]
+    progress = [f for f, p in started.items() if p == "hold_progress"]
+    assert len(progress) == 2
+    for at in progress:  # 30 s after the hold prompt before it finished playing out
+        assert at - max(f for f in finished if f < at) == frames(30.0)
+    playing_then = max(f for f in finished if f <= max(ended.frame, held.frame + frames(75.0)))
+    assert ended.frame == max(held.frame + frames(75.0), playing_then)
+    assert started[ended.frame] == "hold_return" and ended.how == "returned"
