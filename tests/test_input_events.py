@@ -159,3 +159,54 @@ def test_a_new_input_kind_needs_only_its_type_its_handler_and_its_name(tmp_path,
     qa = score_call(result.timeline, script.templates, load_forbidden())
     assert qa["items"]["no_forbidden_phrase"] is True and qa["reprompts"] == 0
     assert qa["items"]["answered_in_time"] is None  # no speech to answer: a key
+
+
+class KeyingLine:
+    """A callee whose line carries each key of `presses` (key, start frame) both ways, as some
+    gateways do: its tones in the audio (100 ms at -15 dBFS) and, at its start, an RFC 4733
+    event."""
+
+    name = "keys"
+
+    def __init__(self, presses: tuple[tuple[str, int], ...], frames: int = 3000) -> None:
+        from ivr.detect.keys import HIGH_HZ, KEYPAD, LOW_HZ
+
+        audio = np.zeros(frames * FRAME_SAMPLES)
+        t = np.arange(round(0.1 * 16000)) / 16000
+        for key, at in presses:
+            row = next(i for i, keys in enumerate(KEYPAD) if key in keys)
+            column = KEYPAD[row].index(key)
+            tone = np.sin(2 * np.pi * LOW_HZ[row] * t) + np.sin(2 * np.pi * HIGH_HZ[column] * t)
+            audio[at * FRAME_SAMPLES : at * FRAME_SAMPLES + t.size] += 0.178 * 32767 * tone
+        self.audio = audio.astype(np.int16).reshape(frames, FRAME_SAMPLES)
+        self.events = tuple(KeyPressed(key, at, at + 1) for key, at in presses)
+
+    def blocks(self) -> Iterator[CalleeBlock]:
+        for frame in range(0, self.audio.shape[0], 10):
+            here = tuple(e for e in self.events if frame < e.decided_frame <= frame + 10)
+            yield CalleeBlock(self.audio[frame : frame + 10], here)
+
+
+def keys_heard(tmp_path, presses: tuple[tuple[str, int], ...]) -> list[tuple[str, str, int]]:
+    """(event, key, frame) of each key the engine got: the answer, then those under our reply
+    (ignored), for presses at frames after the question ends."""
+    script = load_script(script_file(tmp_path))
+    asked = ask_frames(script)
+    line = KeyingLine(tuple((key, asked + at) for key, at in presses))
+    session = CallSession(line, VirtualSpeaker(PromptCache()), script, CallSettings())
+    session.run()
+    return [
+        (r.event, r.key, r.frame - asked)
+        for r in session.engine.log
+        if r.event in ("dtmf", "input_ignored")
+    ]
+
+
+def test_a_key_sent_both_in_band_and_out_of_band_is_one_press(tmp_path):
+    # the out-of-band event comes first; the tones decided 2-3 frames later are the same press
+    assert keys_heard(tmp_path, (("1", 20),)) == [("dtmf", "1", 21)]
+
+
+def test_two_presses_of_a_key_300_ms_apart_are_two(tmp_path):
+    heard = keys_heard(tmp_path, (("1", 20), ("1", 35)))
+    assert heard == [("dtmf", "1", 21), ("input_ignored", "1", 36)]

@@ -6,10 +6,17 @@ The call's clock is the callee's RTP frames; timing claims are asserted in those
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
-from baresip_callee import RATE, baresip
+import pytest
+import soundfile as sf
+from baresip_callee import RATE, baresip, free_port
 from realcall import bundled, prompt_frames
 
 from ivr.call.replay import keep_call
@@ -212,3 +219,49 @@ def test_an_answering_callee_is_heard_and_recorded_on_the_right_channel(tmp_path
     window = theirs[heard * rate // 50 : heard * rate // 50 + rate // 2]
     assert np.sqrt(np.mean(window**2)) > 0.01  # the callee's voice, on its channel
     assert np.sqrt(np.mean(ours[heard * rate // 50 : heard * rate // 50 + rate // 2] ** 2)) < 0.01
+
+
+def china_tone(kind: str, seconds: float) -> np.ndarray:
+    """China's 450 Hz busy or congestion tone (on/off 0.35/0.35 s or 0.7/0.7 s) at -15 dBFS,
+    16 kHz int16, as a network plays it."""
+    on = {"busy": 0.35, "congestion": 0.7}[kind]
+    t = np.arange(int(16000 * seconds)) / 16000
+    gate = (t % (2 * on)) < on
+    return (gate * 0.178 * np.sqrt(2) * 32767 * np.sin(2 * np.pi * 450 * t)).astype(np.int16)
+
+
+@contextlib.contextmanager
+def network_playing(folder: Path, tone: np.ndarray):
+    """tests/early_media_network.py on a free port, playing `tone` before the answer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / "tone.wav"
+    sf.write(wav, tone, 16000, subtype="PCM_16")
+    port = free_port()
+    helper = Path(__file__).with_name("early_media_network.py")
+    process = subprocess.Popen(
+        [sys.executable, str(helper), str(port), str(wav)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield f"sip:network@127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize(("kind", "decided_s"), [("busy", 1.05), ("congestion", 2.1)])
+def test_a_network_tone_before_the_answer_ends_the_call_at_once(tmp_path, kind, decided_s):
+    with network_playing(tmp_path / "network", china_tone(kind, 10.0)) as uri:
+        started = time.monotonic()
+        result, status = dial(tmp_path, uri, answer_timeout_s=20.0)
+        took = time.monotonic() - started
+    assert result.outcome == "network_tone", result.summary()
+    assert result.prompts == [] and status == 487  # we cancelled it
+    assert took < decided_s + 3.0  # the tone's second burst, not the 10 s it plays

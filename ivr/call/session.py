@@ -23,6 +23,7 @@ from ivr.atomic import atomic_path
 from ivr.audio.format import SAMPLE_RATE
 from ivr.call.echo import EchoGuard
 from ivr.call.mixer import Mixer
+from ivr.call.one_press import OnePress
 from ivr.call.ports import CalleeAudio, CalleeBlock, OurAudio
 from ivr.call.recognition import AsrBackend, AudioRing
 from ivr.call.runner import CallRunner, InputWatcher
@@ -95,6 +96,7 @@ class CallSession:
         self.observers = list(observers)
         self._ring = AudioRing()
         self._echo = EchoGuard(self._ring, speaker.mixer, settings.echo)
+        self._one_press = OnePress()
         self.recognition = RecognitionFeed(self.engine, self._ring, asr) if asr else None
         watchers: list[InputWatcher] = [DetectorNotes(self.engine)]
         if self.recognition is not None:
@@ -180,7 +182,8 @@ class CallSession:
         events: list[InputEvent] = list(result.events)
         if speaking:
             events += self._echo.rises(result, self.detectors.onset_frames, self.engine)
-        events += result.line_events
+        line_events, inputs = self._one_press.keep(list(result.line_events), inputs)
+        events += line_events
         events += inputs
         self.runner.step(base, end, events, result.floor_dbfs)  # in decided order
         if self.recognition is not None:

@@ -7,8 +7,9 @@ answer the call rings; a call that is refused, busy or not answered ends as `bus
 `no_answer`, `unreachable` (no response at all, or an address that cannot be reached) or
 `call_failed` with its SIP status; a callee hanging up ends it as `callee_hangup`. Keys the
 callee sends out of band (RFC 4733 telephone-events, SIP INFO) come with the block of frames
-they arrived during, at the frame they arrived at. Whatever ends it, our side hangs up (BYE or
-CANCEL) when the session stops.
+they arrived during, at the frame they arrived at. What the network plays before the answer
+(early media) is listened to for the tones that say the call will not get through
+(`EarlyMedia`). Whatever ends it, our side hangs up (BYE or CANCEL) when the session stops.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ivr.call.mixer import Mixer
 from ivr.call.ports import CalleeBlock, PromptSource, prompt_at_volume
 from ivr.engine import PlayPrompt
 from ivr.errors import LineEnded
-from ivr.events import KeyPressed
+from ivr.events import KeyPressed, ToneHeard
 from ivr.sip.agent import SipAgent
 from ivr.sip.call import SipCall
 from ivr.sip.limits import TRANSACTION_TIMEOUT_S
@@ -65,6 +66,35 @@ def _keys_until(keys: collections.deque[tuple[str, int]], frames: int) -> tuple[
     return tuple(out)
 
 
+class EarlyMedia:
+    """What the network plays before the answer (early media, SIP 183): a busy or congestion
+    tone, or the special information tone before an announcement, means the call will not get
+    through, and it ends at once (`network_tone`, `carrier_announcement`) instead of ringing
+    until the answer timeout; ringback is what ringing sounds like and goes on."""
+
+    def __init__(self) -> None:
+        from ivr.detect.frontend import Detectors
+
+        self.detectors = Detectors()
+
+    def hear(self, received: collections.deque[np.ndarray]) -> LineEnded | None:
+        """Take the frames received so far (the call's clock starts again at the answer): the
+        end the network announced in them, if any."""
+        frames = []
+        while received:
+            frames.append(received.popleft())
+        if not frames:
+            return None
+        for event in self.detectors.process(np.stack(frames)).line_events:
+            if isinstance(event, ToneHeard) and event.kind in ("busy", "congestion"):
+                return LineEnded("network_tone", f"{event.kind} tone before the answer")
+            if isinstance(event, ToneHeard) and event.kind == "sit":
+                return LineEnded(
+                    "carrier_announcement", "special information tone before the answer"
+                )
+        return None
+
+
 class SipCallee:
     """The callee's (or, on an incoming call, the caller's) port: rings until answered, then
     the frames the line delivers. It runs on the agent's thread or on a call's own thread;
@@ -94,7 +124,12 @@ class SipCallee:
     def _wait_for_answer(self) -> None:
         call, now = self.call, time.monotonic()
         give_up, unreachable = now + self.answer_timeout_s, now + NO_RESPONSE_S
+        early = EarlyMedia()
         while call.state in ("calling", "ringing", "incoming"):
+            ended = early.hear(call.frames.received)
+            if ended is not None:
+                call.hang_up()  # CANCEL: the network told us the call will not get through
+                raise ended
             if call.state == "calling" and not call.responded and time.monotonic() > unreachable:
                 call.hang_up()  # pjsip ends it once its own timer runs out
                 raise LineEnded("unreachable", f"no response to the call in {NO_RESPONSE_S:g} s")
