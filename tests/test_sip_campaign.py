@@ -119,6 +119,41 @@ def logged(db: Path) -> int:
             return 0
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it (Linux /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        out.append(here)
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{here}/task/{here}/children").read_text().split()
+            todo += [int(c) for c in children]
+    return out
+
+
+def run_or_show_where_it_hangs(args: list[str], env: dict, timeout_s: float):
+    """subprocess.run(args), but a run that outlasts `timeout_s` fails the test with where each
+    of its threads was (ivr campaign and its workers dump their stacks on SIGUSR1)."""
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        out, err = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        for pid in process_tree(process.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGUSR1)
+        time.sleep(2)  # let them write their stacks
+        for pid in process_tree(process.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(
+            f"still running after {timeout_s:g} s; its threads:\n{err[-20000:]}\n{out[-3000:]}"
+        )
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
 def test_a_campaign_killed_half_way_and_restarted_logs_every_attempt_once(tmp_path):
     with callee_farm(tmp_path / "farm") as farm:
         call_list = write_list(tmp_path, farm, 50)
@@ -135,7 +170,7 @@ def test_a_campaign_killed_half_way_and_restarted_logs_every_attempt_once(tmp_pa
         first.send_signal(signal.SIGKILL)
         first.communicate()
         killed_at = logged(tmp_path / "calls.db")
-        again = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+        again = run_or_show_where_it_hangs(args, env, timeout_s=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "1381234" not in again.stdout + again.stderr  # numbers masked everywhere
     with CallLog(tmp_path / "calls.db", create=False) as log:

@@ -118,7 +118,12 @@ def campaign_command(
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Dial a call list over SIP; run it again to go on where it stopped."""
+    import faulthandler
+    import signal
+
     from ivr.campaign.setup import open_campaign
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
 
     check_line_asr(asr, "SIP calls")
     console = make_console()

@@ -163,6 +163,37 @@ class DtmfDetector:
         codes[look] = window_keys(windows)
         return codes
 
+    def _no_key(self, count: int) -> None:
+        """`count` windows in a row that hold no key."""
+        if count <= 0:
+            return
+        if self._key != _NONE:
+            self._gap += count
+            if self._gap >= PAUSE_WINDOWS:
+                self._key = _NONE  # a pause: the key was released
+        self._code, self._run = _NONE, 0
+
+    def _window(self, code: int, w: int, base: int, keys: list[KeyPressed]) -> None:
+        """Window `w` of the block holds key `code`: the key goes on, or counts towards a new
+        press (registered at its second window in a row)."""
+        if code == self._key:
+            self._gap = 0  # the registered key goes on
+        elif self._key != _NONE:
+            self._gap += 1
+            if self._gap >= PAUSE_WINDOWS:
+                self._key = _NONE
+        if code != self._code:
+            self._code, self._run = code, 0
+            self._start = base + w // 2 - (1 - w % 2)  # a first window begins half a frame back
+        if code == self._key:
+            return
+        self._run += 1
+        if self._run == 2:
+            row, column = divmod(code, 4)
+            start = max(self._start, 0)
+            keys.append(KeyPressed(KEYPAD[row][column], start, base + w // 2 + 1))
+            self._key, self._gap = code, 0
+
     def process(
         self, base: int, narrow: np.ndarray, nominal: NominalPowers | None = None
     ) -> tuple[np.ndarray, list[KeyPressed]]:
@@ -186,23 +217,10 @@ class DtmfDetector:
             return tone, keys
         tone[held // 2] = True
         tone[np.maximum(held[held % 2 == 0] // 2 - 1, 0)] = True  # half of it was the frame before
-        for w in range(2 * n):  # only blocks with a key in them get here
-            code = int(codes[w])
-            if code == self._key and code != _NONE:
-                self._gap = 0  # the registered key goes on
-            elif self._key != _NONE:
-                self._gap += 1
-                if self._gap >= PAUSE_WINDOWS:
-                    self._key = _NONE  # a pause: the key was released
-            if code != self._code:
-                self._code, self._run = code, 0
-                self._start = base + w // 2 - (1 - w % 2)  # a first window begins half a frame back
-            if code == _NONE or code == self._key:
-                continue
-            self._run += 1
-            if self._run == 2:
-                row, column = divmod(code, 4)
-                start = max(self._start, 0)
-                keys.append(KeyPressed(KEYPAD[row][column], start, base + w // 2 + 1))
-                self._key, self._gap = code, 0
+        done = 0  # windows of the block taken into the state so far
+        for w in held.tolist():
+            self._no_key(w - done)
+            self._window(int(codes[w]), w, base, keys)
+            done = w + 1
+        self._no_key(2 * n - done)
         return tone, keys
