@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from realcall import records, replay
@@ -101,3 +102,32 @@ def test_hold_prompts_come_every_30_s_of_silence_and_the_hold_returns_on_time(co
     playing_then = max(f for f in finished if f <= max(ended.frame, held.frame + frames(75.0)))
     assert ended.frame == max(held.frame + frames(75.0), playing_then)
     assert started[ended.frame] == "hold_return" and ended.how == "returned"
+
+
+def test_a_script_without_a_message_for_machines_still_ends_ringback_as_network_tone(
+    corpus, tmp_path
+):
+    """Between the rings the line is silent to answering-machine detection, whose verdict
+    (INITIALSILENCE at 2.5 s) would end the call as `machine` before the ringback is known
+    (4.2 s): the verdict waits for the tone detector."""
+    from realcall import VALUES
+
+    from ivr.call.replay import replay_file
+    from ivr.script import load_script
+    from ivr.tts import PromptCache
+
+    text = (Path(__file__).parents[1] / "prompts" / "outbound_amd.yaml").read_text("utf-8")
+    text = text.replace("amd: {leave_message: voicemail, beep_timeout_s: 20}", "amd: {}")
+    text = text[: text.index("  voicemail:\n")] + text[text.index("  goodbye:\n") :]
+    path = tmp_path / "amd_no_message.yaml"
+    path.write_text(text, encoding="utf-8")
+    script = load_script(path, VALUES)
+    assert script.amd is not None and script.amd.leave_message is None
+    manifest, _ = corpus
+    calls = {c.situation: manifest.audio_path(c) for c in manifest.calls}
+    ringback = replay_file(calls["ringback"], script, PromptCache())
+    assert ringback.outcome == "network_tone", ringback.summary()
+    voicemail = replay_file(calls["voicemail"], script, PromptCache())
+    assert voicemail.outcome == "machine" and voicemail.prompts == []
+    (verdict,) = records(voicemail, "amd")
+    assert verdict.frame <= frames(AmdSettings().total_analysis_time_ms / 1000)

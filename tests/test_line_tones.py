@@ -213,3 +213,29 @@ def test_results_do_not_depend_on_the_blocks(cuts):
         at, i = at + cuts[i % len(cuts)], i + 1
     assert events == whole[0]
     assert np.array_equal(np.concatenate(tone), whole[1])
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(1, 400), min_size=1, max_size=12), lead=st.integers(0, 8000))
+def test_the_verdict_on_a_line_answered_into_ringback_waits_for_the_ringback(cuts, lead):
+    call = cadence("ringback", -20.0, lead, seconds=9.0)
+    whole = detect(call, block=10_000)[0]
+    kinds = [type(e).__name__ for e in whole]
+    assert kinds[:2] == ["ToneHeard", "MachineVerdict"]  # silence to the detector, between rings
+    ring, verdict = whole[0], whole[1]
+    assert ring.kind == "ringback" and verdict.decided_frame == ring.decided_frame
+    pcm = frames(call)
+    detectors, events, at, i = Detectors(), [], 0, 0
+    while at < pcm.shape[0]:
+        events += detectors.process(pcm[at : at + cuts[i % len(cuts)]]).line_events
+        at, i = at + cuts[i % len(cuts)], i + 1
+    assert events == whole
+
+
+def test_the_verdict_on_real_speech_is_not_held_back():
+    greeting = put(noise(samples(8.0), -60.0), recording(ALLISON / "vm-intro.wav"), samples(0.5))
+    (verdict,) = [e for e in detect(greeting)[0] if type(e).__name__ == "MachineVerdict"]
+    assert verdict.verdict == "machine" and verdict.cause.startswith("LONGGREETING")
+    # 1.5 s of greeting from its start at 0.5 s (its first syllable a few frames in); a verdict
+    # held for a pending tone would come 3.2 s later
+    assert verdict.decided_frame <= round((0.5 + 1.5 + 0.3) / 0.02)

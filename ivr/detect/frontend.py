@@ -26,7 +26,7 @@ from ivr.detect.nominal import NominalPowers
 from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
-from ivr.events import DetectorEvent, LineEvent
+from ivr.events import DetectorEvent, LineEvent, MachineVerdict, ToneHeard
 
 VAD_OVERHANG_FRAMES = 8
 """Frames webrtcvad goes on calling voiced after a loud sound ends (its hangover: measured
@@ -72,6 +72,7 @@ class Detectors:
         self._amd = AnsweringMachineDetector(self.settings.amd)
         self._amd_margin_db = self.settings.vad.edge_margin_db
         self._overhang = 0  # voiced frames still to take out after the last tone frame
+        self._held: list[MachineVerdict] = []  # the verdict, until no tone pattern is pending
         self.frames_seen = 0
         """Frames processed so far."""
 
@@ -95,13 +96,30 @@ class Detectors:
         floor, estimates = self._floor.update(level)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
         if not self._amd.done:
-            line_events += self._amd.process(self._amd_voice(voiced, level, floor))
+            self._held += self._amd.process(self._amd_voice(voiced, level, floor))
+        if self._held:
+            line_events += self._verdict_after_tones(tones)
         self.frames_seen += frames.shape[0]
         if len(line_events) > 1:
             line_events.sort(key=_decided)
         return BlockResult(
             base, voiced, level, floor, speech, estimates, events, tone, tuple(line_events)
         )
+
+    def _verdict_after_tones(self, tones: list[ToneHeard]) -> list[MachineVerdict]:
+        """The answering-machine verdict, given once no tone pattern is pending: a line that
+        "answers" into ringback is silent to the detector between the rings, and its verdict
+        (INITIALSILENCE) must not come before the ringback is known. It is given at the first
+        tone recognized or the first frame the tone detector is at rest, if after its own."""
+        (verdict,) = self._held
+        at = self._tones.quiet_from(verdict.decided_frame)
+        if tones:
+            at = tones[0].decided_frame if at is None else min(at, tones[0].decided_frame)
+        if at is None:
+            return []
+        self._held = []
+        decided = max(at, verdict.decided_frame)
+        return [MachineVerdict(verdict.verdict, verdict.cause, decided)]
 
     def _untoned(self, voiced: np.ndarray, tone: np.ndarray) -> np.ndarray:
         """`voiced` without the tone frames and without the VAD's overhang after them: up to
@@ -133,8 +151,8 @@ class Detectors:
     @property
     def line_at_rest(self) -> bool:
         """Whether the line detectors have nothing left to decide on more of the same: the
-        answering-machine verdict is given and no tone pattern is pending."""
-        return self._amd.done and self._tones.at_rest
+        answering-machine verdict is given out and no tone pattern is pending."""
+        return self._amd.done and not self._held and self._tones.at_rest
 
     @property
     def in_speech(self) -> bool:

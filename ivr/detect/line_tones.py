@@ -107,6 +107,15 @@ def _frames(seconds: float) -> int:
     return round(seconds / FRAME_S)
 
 
+def _run_lengths(flags: np.ndarray, carry: int) -> np.ndarray:
+    """For each frame, how many frames in a row up to it are set (0 where unset); `carry`: the
+    run open at the block's start."""
+    index = np.arange(flags.size)
+    last_gap = np.maximum.accumulate(np.where(flags, -1, index))  # the last unset frame
+    run = np.where(last_gap >= 0, index - last_gap, index + 1 + carry)
+    return np.where(flags, run, 0)
+
+
 def pure_tones(
     narrow: np.ndarray, level_dbfs: np.ndarray, nominal: NominalPowers | None = None
 ) -> np.ndarray:
@@ -178,6 +187,10 @@ class ToneDetector:
         self._events: list[ToneHeard] = []
         self._tone_run = 0  # tone frames in a row up to the last frame seen
         self._since_tone = 1 << 30  # frames since the last tone frame
+        self._cadence_run = 0  # 450 Hz frames in a row up to the last frame seen
+        self._since_burst = 1 << 30  # frames since the last frame of a cadence burst
+        self._block: tuple[int, np.ndarray, int] = (0, np.zeros(0, bool), 1 << 30)
+        """The last block: its base, its cadence burst frames, frames since one before it."""
 
     def process(
         self,
@@ -204,6 +217,7 @@ class ToneDetector:
         if classes.size > _TAIL_FRAMES and self._since_tone > wait and not tone.any():
             start = self._skip(base, classes.size - _TAIL_FRAMES)
         held = np.flatnonzero(tone)
+        self._cadence_frames(base, tone, freq)
         self._since_tone = (
             tone.size - 1 - int(held[-1]) if held.size else self._since_tone + tone.size
         )
@@ -231,11 +245,34 @@ class ToneDetector:
 
     def _mask(self, tone: np.ndarray) -> np.ndarray:
         """Tone frames that are the MASK_AFTER_FRAMES-th or later of a run of them."""
-        index = np.arange(tone.size)
-        last_gap = np.maximum.accumulate(np.where(tone, -1, index))  # last non-tone frame
-        run = np.where(last_gap >= 0, index - last_gap, index + 1 + self._tone_run)
+        run = _run_lengths(tone, self._tone_run)
         self._tone_run = int(run[-1]) if tone.size else self._tone_run
         return tone & (run >= MASK_AFTER_FRAMES)
+
+    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray) -> None:
+        """Keep the block's frames of a 450 Hz run already as long as a busy tone's shortest
+        burst: what a pending cadence (ringback above all) is known by."""
+        cadence = tone & (np.abs(freq - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ)
+        run = _run_lengths(cadence, self._cadence_run)
+        self._cadence_run = int(run[-1]) if cadence.size else self._cadence_run
+        burst = cadence & (run >= _frames(BUSY_S[0]))
+        self._block = (base, burst, self._since_burst)
+        held = np.flatnonzero(burst)
+        self._since_burst = (
+            burst.size - 1 - int(held[-1]) if held.size else self._since_burst + burst.size
+        )
+
+    def quiet_from(self, first: int) -> int | None:
+        """The first frame of the last block, at or after absolute frame `first`, by which no
+        cadence burst has come for longer than ringback's off period and a beep's end: no
+        cadence can be pending there (speech's odd pure frame or a beep does not count). None
+        if there is none."""
+        base, burst, since = self._block
+        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
+        index = np.arange(burst.size)
+        last = np.maximum.accumulate(np.where(burst, index, -1 - since))
+        rest = np.flatnonzero((index - last > wait) & (index >= first - base))
+        return base + int(rest[0]) if rest.size else None
 
     @property
     def at_rest(self) -> bool:
