@@ -57,6 +57,8 @@ class SegmentLevelMeter:
         self.progress = ms_to_frames(PROGRESS_MS)
         self.settled = ms_to_frames(FLOOR_SETTLED_MS)
         self.peak = ms_to_frames(PEAK_MS)
+        self._run_peaks: tuple[int, np.ndarray] | None = None
+        """While a voiced run is added: its block index and running maximum of the peaks."""
         self._next_progress = 0  # frame of the next SpeechProgress of the open segment
         self._seg_start = 0
         self._seg_voiced = 0
@@ -115,6 +117,7 @@ class SegmentLevelMeter:
         engine must not judge it on a measurement from before)."""
         peaks = self._window_power[start:end].copy()
         peaks[: max(0, self.settled - base - start)] = 0.0  # as in _peak_power
+        self._run_peaks = (start, np.maximum.accumulate(peaks))
         pos = start
         while True:
             rising = np.flatnonzero(peaks[pos - start :] > self._told_peak * PEAK_RISE)
@@ -129,6 +132,7 @@ class SegmentLevelMeter:
         self._seg_loud += int(self._loud_cum[end] - self._loud_cum[start])
         self._seg_power += float(self._power_cum[end] - self._power_cum[start])
         self._seg_peak = max(self._seg_peak, self._peak_power(base, start, end))
+        self._run_peaks = None
         self._seg_floor_sum += self._floor_centi(start, end)
         self._seg_floor_n += end - start
 
@@ -168,6 +172,9 @@ class SegmentLevelMeter:
         """The highest mean power over the PEAK_MS ending at block frames [start, stop)
         (relative to full scale); frames before the floor has settled (FLOOR_SETTLED_MS) are
         not measured: against no floor, the first loud moment would stand out."""
+        run = self._run_peaks
+        if run is not None and run[0] == start and 0 < stop - start <= run[1].size:
+            return float(run[1][stop - start - 1])  # the voiced run being added: its running max
         start = max(start, self.settled - base)
         if stop <= start:
             return 0.0
