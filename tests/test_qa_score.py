@@ -78,6 +78,18 @@ def test_an_interrupted_call_is_not_blamed_for_its_closing():
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["closing"] is None
 
 
+@pytest.mark.parametrize("outcome", ["network_tone", "carrier_announcement", "machine", "busy"])
+def test_a_call_that_reached_no_one_and_said_nothing_owes_no_closing(outcome):
+    qa = score_call([r(4.2, "hangup", outcome=outcome)], PROMPTS, FORBIDDEN)
+    assert qa["items"]["closing"] is None and qa["items"]["greeting"] is None
+    assert qa["score"] == 100.0
+
+
+def test_a_call_that_said_something_to_no_one_still_owes_its_closing():
+    tl = [r(0, "prompt_started", prompt="hello"), r(5, "hangup", outcome="network_tone")]
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["closing"] is False
+
+
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="answer_within_ms"):
         QaSettings(answer_within_ms=0)

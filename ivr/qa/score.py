@@ -55,6 +55,13 @@ class QaSettings:
             raise ValueError(f"max_reprompts must be in 0..20, got {self.max_reprompts}")
 
 
+NOBODY_REACHED = frozenset(
+    {"network_tone", "carrier_announcement", "machine", "busy", "no_answer", "unreachable",
+     "call_failed"}
+)  # fmt: skip
+"""Outcomes of a call that reached no one, when nothing was said in it: it owes no closing."""
+
+
 def score_call(
     timeline: Sequence[TimelineRecord],
     prompt_texts: Mapping[str, str],
@@ -75,6 +82,8 @@ def score_call(
     items["greeting"] = plain_template(texts[0]).startswith(GREETINGS) if texts else None
     if hangup is None or hangup.outcome in ("aborted", "device_error"):
         items["closing"] = None
+    elif not said and hangup.outcome in NOBODY_REACHED:
+        items["closing"] = None  # no one to say goodbye to: the network or a machine answered
     else:
         before = [t for r, t in zip(said, texts, strict=True) if r.frame <= hangup.frame]
         items["closing"] = bool(before) and _is_closing(before[-1])
