@@ -76,12 +76,19 @@ def test_keys_below_the_quietest_level_are_not_heard():
     assert [k for name in ALL_KEYS for k in pressed(name, 3200, 0.1, -40.0)] == []
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    offset=st.integers(0, 4 * FRAME_SAMPLES),
-    dbfs=st.floats(-32.0, -8.0),
-    name=st.sampled_from(ALL_KEYS),
-)
+def any_key_anywhere(test):
+    """Run `test(offset, dbfs, name)` over any key, at any level keys are sent at, starting at
+    any sample of four frames."""
+    return settings(max_examples=60, deadline=None)(
+        given(
+            offset=st.integers(0, 4 * FRAME_SAMPLES),
+            dbfs=st.floats(-32.0, -8.0),
+            name=st.sampled_from(ALL_KEYS),
+        )(test)
+    )
+
+
+@any_key_anywhere
 def test_a_40_ms_key_is_heard_wherever_it_starts(offset, dbfs, name):
     at = samples(0.2) + offset
     heard = pressed(name, at, 0.040, dbfs)
@@ -89,12 +96,7 @@ def test_a_40_ms_key_is_heard_wherever_it_starts(offset, dbfs, name):
     assert (heard[0].frame, heard[0].decided_frame) in seen_at(at)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    offset=st.integers(0, 4 * FRAME_SAMPLES),
-    dbfs=st.floats(-32.0, -8.0),
-    name=st.sampled_from(ALL_KEYS),
-)
+@any_key_anywhere
 def test_a_20_ms_burst_is_no_key_wherever_it_starts(offset, dbfs, name):
     assert pressed(name, samples(0.2) + offset, 0.020, dbfs) == []
 

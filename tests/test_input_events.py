@@ -169,16 +169,14 @@ class KeyingLine:
     name = "keys"
 
     def __init__(self, presses: tuple[tuple[str, int], ...], frames: int = 3000) -> None:
-        from ivr.detect.keys import HIGH_HZ, KEYPAD, LOW_HZ
+        from ivr.synth.line_signals import render_line_sound
 
         audio = np.zeros(frames * FRAME_SAMPLES)
-        t = np.arange(round(0.1 * 16000)) / 16000
+        length = round(0.1 * 16000)
         for key, at in presses:
-            row = next(i for i, keys in enumerate(KEYPAD) if key in keys)
-            column = KEYPAD[row].index(key)
-            tone = np.sin(2 * np.pi * LOW_HZ[row] * t) + np.sin(2 * np.pi * HIGH_HZ[column] * t)
-            audio[at * FRAME_SAMPLES : at * FRAME_SAMPLES + t.size] += 0.178 * 32767 * tone
-        self.audio = audio.astype(np.int16).reshape(frames, FRAME_SAMPLES)
+            tone = render_line_sound("dtmf", length, -15.0, key)
+            audio[at * FRAME_SAMPLES : at * FRAME_SAMPLES + length] += tone
+        self.audio = np.rint(audio).astype(np.int16).reshape(frames, FRAME_SAMPLES)
         self.events = tuple(KeyPressed(key, at, at + 1) for key, at in presses)
 
     def blocks(self) -> Iterator[CalleeBlock]:

@@ -222,10 +222,9 @@ def test_an_answering_callee_is_heard_and_recorded_on_the_right_channel(tmp_path
 def china_tone(kind: str, seconds: float) -> np.ndarray:
     """China's 450 Hz busy or congestion tone (on/off 0.35/0.35 s or 0.7/0.7 s) at -15 dBFS,
     16 kHz int16, as a network plays it."""
-    on = {"busy": 0.35, "congestion": 0.7}[kind]
-    t = np.arange(int(16000 * seconds)) / 16000
-    gate = (t % (2 * on)) < on
-    return (gate * 0.178 * np.sqrt(2) * 32767 * np.sin(2 * np.pi * 450 * t)).astype(np.int16)
+    from ivr.synth.line_signals import render_line_sound
+
+    return np.rint(render_line_sound(kind, int(16000 * seconds), -15.0, None)).astype(np.int16)
 
 
 @contextlib.contextmanager

@@ -24,11 +24,15 @@ needs PAUSE_WINDOWS windows without it in between.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
-from ivr.detect.nominal import NominalPowers
+from ivr.detect.narrowband import NARROW_SAMPLES, tone_bank, tone_powers
 from ivr.events import KeyPressed
+
+if TYPE_CHECKING:
+    from ivr.detect.nominal import NominalPowers
 
 LOW_HZ = (697.0, 770.0, 852.0, 941.0)
 """The DTMF row frequencies (Hz)."""
@@ -60,11 +64,7 @@ _NOMINAL = np.array(LOW_HZ + HIGH_HZ)
 _FREQS = np.concatenate(
     [_NOMINAL * (1 + d) for d in (-FREQUENCY_TOLERANCE, 0.0, FREQUENCY_TOLERANCE)]
 )
-_t = np.arange(NARROW_SAMPLES) / NARROW_RATE
-_phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
-_BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
-_COLUMNS = _FREQS.size
-_GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
+_BANK = tone_bank(_FREQS)
 _MIN_POWER = 10 ** (MIN_TONE_DBFS / 10) * 32768.0**2
 _SECOND_RATIO = 10 ** (GROUP_MARGIN_DB / 10)
 _NORMAL = 10 ** (-NORMAL_TWIST_DB / 10)
@@ -104,8 +104,7 @@ def window_keys(windows: np.ndarray) -> np.ndarray:
     loud = np.flatnonzero(energy >= 2 * _MIN_POWER)
     if loud.size == 0:
         return codes
-    sums = windows[loud] @ _BANK
-    every = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
+    every = tone_powers(windows[loud], _BANK)
     power = every.reshape(-1, 3, 8).max(axis=1)  # each tone at its best of three frequencies
     low, high = power[:, :4], power[:, 4:]
     order_low, order_high = np.argsort(low, axis=1), np.argsort(high, axis=1)
@@ -123,12 +122,6 @@ def window_keys(windows: np.ndarray) -> np.ndarray:
     )
     codes[loud[ok]] = (order_low[ok, 3] * 4 + order_high[ok, 3]).astype(np.int8)
     return codes
-
-
-def _level_dbfs(narrow: np.ndarray) -> np.ndarray:
-    """Each narrow-band frame's level (dBFS), for a block given without its front end's."""
-    energy = np.einsum("ij,ij->i", narrow, narrow) / NARROW_SAMPLES
-    return 10 * np.log10(energy / 32768.0**2 + 1e-12)
 
 
 class DtmfDetector:
@@ -195,14 +188,12 @@ class DtmfDetector:
             self._key, self._gap = code, 0
 
     def process(
-        self, base: int, narrow: np.ndarray, nominal: NominalPowers | None = None
+        self, base: int, narrow: np.ndarray, nominal: NominalPowers
     ) -> tuple[np.ndarray, list[KeyPressed]]:
-        """Frames base .. base+n-1 as (n, 160) narrow-band frames: (tone, keys) — per frame
-        whether a key tone is in it, and the keys registered in the block. `nominal`: their
-        powers at the nominal frequencies, if already computed for the block."""
+        """Frames base .. base+n-1 as (n, 160) narrow-band frames, with their powers at the
+        nominal frequencies: (tone, keys) — per frame whether a key tone is in it, and the keys
+        registered in the block."""
         n = narrow.shape[0]
-        if nominal is None:
-            nominal = NominalPowers.of(narrow, _level_dbfs(narrow))
         frames = np.flatnonzero(screened_frames(nominal, n))
         look = np.zeros(2 * n + 1, dtype=bool)  # a frame's windows and the next one
         look[2 * frames] = look[2 * frames + 1] = look[2 * frames + 2] = True

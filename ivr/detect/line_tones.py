@@ -11,14 +11,8 @@ The special information tone (ITU-T E.180 section 2.5 / Q.35) is three tones of 
 1800 Hz (±50 Hz), 330 ± 70 ms each, with gaps of up to 30 ms; carriers play it before a
 recorded announcement.
 
-Frame by frame, a frame is a tone when
-- a DFT bank at the cadence tone (450 Hz, and 20 Hz either side) or at one of the special
-  information tone's frequencies (each, and 25 Hz either side) finds TONE_SHARE of the frame's
-  energy in one frequency (speech, music and noise spread theirs): the tone's nominal
-  frequency; this holds down to MIN_TONE_DBFS with line noise 10 dB below the tone;
-- or else its samples follow the two-term recurrence x[n-1] + x[n+1] = 2 cos(w) x[n] of a single
-  sinusoid to within PURE_RESIDUAL of their energy (least squares): a beep of any frequency,
-  which the recurrence gives.
+Frame by frame, ivr.detect.tone_frames tells which frames hold a single tone: a bank tone's
+nominal frequency (450, 950, 1400, 1800 Hz) or a beep's measured one.
 A frame up to EDGE_FRAMES between a tone and the silence after or before it (partly tone, and
 not yet quiet) counts as part of the silence. Runs of such frames make the patterns:
 - ringback: a 450 Hz run of 0.8-1.25 s, then silence (TONE_QUIET_DB below the tone) for 3.2 s:
@@ -37,46 +31,21 @@ are kept from counting as speech: a frame or two of speech that looks like a ton
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ivr.audio.format import FRAME_S
-from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
-from ivr.detect.nominal import NominalPowers
+from ivr.detect.tone_frames import pure_tones
 from ivr.events import ToneHeard
 
-TONE_SHARE = 0.8
-"""Share of a frame's energy a bank frequency must carry to make it a tone (0..1): a tone 10 dB
-above line noise carries about 0.9, speech rarely half of it."""
-BANK_HZ = (
-    (450.0, (-20.0, 0.0, 20.0)),
-    (950.0, (-25.0, 0.0, 25.0)),
-    (1400.0, (-25.0, 0.0, 25.0)),
-    (1800.0, (-25.0, 0.0, 25.0)),
-)
-"""The bank's tones (Hz) and the offsets (Hz) each is also looked for at: a 20 ms frame has
-50 Hz bins, so a tone between two of them keeps most of its power in the nearer."""
+if TYPE_CHECKING:
+    from ivr.detect.nominal import NominalPowers
+
 EDGE_FRAMES = 2
 """Frames between a tone and silence that may be neither (a period's edge frames)."""
 MASK_AFTER_FRAMES = 3
 """Tone frames in a row from which on they are not speech."""
-PURE_RESIDUAL = 0.01
-"""Largest share of a frame's energy the single-sinusoid recurrence may leave unexplained."""
-CURVATURE_RESIDUAL = 0.1
-"""... and largest share of the energy of its second difference: low-pass speech is explained
-well by any low frequency, but not its curvature (about 1 % of real speech frames pass)."""
-MIN_TONE_DBFS = -45.0
-"""Quietest tone heard (dBFS): call-progress tones reach a line at -10 to -30 dBFS."""
-_NOMINAL = np.repeat([hz for hz, _ in BANK_HZ], 3).astype(np.float32)
-_FREQS = np.array([hz + d for hz, offsets in BANK_HZ for d in offsets])
-_t = np.arange(NARROW_SAMPLES) / NARROW_RATE
-_phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
-_BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
-_COLUMNS = _FREQS.size
-_GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
-SCREEN_SHARE = 0.25
-"""A frame gets the whole bank only when one nominal frequency carries this share of its energy
-(0..1): a tone 25 Hz off keeps 0.4 of its power there, so one that passes TONE_SHARE always
-does; most speech does not."""
 TONE_QUIET_DB = 12.0
 """An off period is this far (dB) or more below the tone's level."""
 CADENCE_HZ, CADENCE_TOLERANCE_HZ = 450.0, 25.0
@@ -116,63 +85,10 @@ def _run_lengths(flags: np.ndarray, carry: int) -> np.ndarray:
     return np.where(flags, run, 0)
 
 
-def pure_tones(
-    narrow: np.ndarray, level_dbfs: np.ndarray, nominal: NominalPowers | None = None
-) -> np.ndarray:
-    """Each narrow-band frame's tone frequency (Hz): a bank tone's nominal frequency, a beep's
-    measured one, or 0 when the frame is not a tone. `nominal`: the frames' powers at the
-    nominal frequencies, if already computed for the block."""
-    freq = np.zeros(narrow.shape[0], dtype=np.float32)
-    if nominal is None:
-        nominal = NominalPowers.of(narrow, level_dbfs)
-    at = nominal.loud
-    keep = level_dbfs[at] >= MIN_TONE_DBFS
-    loud = at[keep]
-    if loud.size == 0:
-        return freq
-    x = narrow[loud]
-    energy = nominal.energy[loud] + 1e-9
-    near = nominal.power[keep, 8:]
-    screened = np.flatnonzero(near.max(axis=1) >= SCREEN_SHARE * energy)
-    banked = np.zeros(loud.size, dtype=bool)
-    if screened.size:
-        sums = x[screened] @ _BANK
-        power = (sums[:, :_COLUMNS] ** 2 + sums[:, _COLUMNS:] ** 2) * _GAIN
-        best = np.argmax(power, axis=1)
-        hit = power[np.arange(screened.size), best] >= TONE_SHARE * energy[screened]
-        banked[screened[hit]] = True
-        freq[loud[screened[hit]]] = _NOMINAL[best[hit]]
-    rest = ~banked
-    if rest.any():
-        freq[loud[rest]] = _recurrence(x[rest], energy[rest] * NARROW_SAMPLES)
-    return freq
-
-
-def _recurrence(x: np.ndarray, energy: np.ndarray) -> np.ndarray:
-    """Each frame's frequency (Hz) if it follows a single sinusoid's recurrence, else 0.
-
-    The least-squares fit of x[n-1] + x[n+1] = c x[n] over n = 1 .. N-2 needs only the frame's
-    `energy` (its sum of squares) and its lag-1 and lag-2 products (edge terms taken off); the
-    curvature test runs only on the few frames that pass the first."""
-    lag1 = np.einsum("ij,ij->i", x[:, :-1], x[:, 1:])
-    lag2 = np.einsum("ij,ij->i", x[:, :-2], x[:, 2:])
-    first, last = x[:, 0], x[:, -1]
-    mid_energy = energy - first**2 - last**2 + 1e-9
-    cross = 2 * lag1 - x[:, -2] * last - first * x[:, 1]
-    total = 2 * energy - x[:, -2] ** 2 - last**2 - first**2 - x[:, 1] ** 2 + 2 * lag2 + 1e-9
-    unexplained = total - cross * cross / mid_energy
-    freq = np.zeros(x.shape[0])
-    pure = np.flatnonzero(unexplained <= PURE_RESIDUAL * total)
-    if pure.size == 0:
-        return freq
-    y = x[pure]
-    mid, outer = y[:, 1:-1], y[:, :-2] + y[:, 2:]
-    second = outer - 2 * mid  # the second difference: low-pass speech has little of it
-    curvature = np.einsum("ij,ij->i", second, second) + 1e-9
-    pure = pure[unexplained[pure] <= CURVATURE_RESIDUAL * curvature]
-    cos_w = np.clip(cross[pure] / (2 * mid_energy[pure]), -1.0, 1.0)
-    freq[pure] = np.arccos(cos_w) * (NARROW_RATE / (2 * np.pi))
-    return freq
+def _since_last(flags: np.ndarray, since: int) -> int:
+    """Frames since the last set frame, at the block's end; `since`: the same at its start."""
+    held = np.flatnonzero(flags)
+    return flags.size - 1 - int(held[-1]) if held.size else since + flags.size
 
 
 class ToneDetector:
@@ -197,7 +113,7 @@ class ToneDetector:
         base: int,
         narrow: np.ndarray,
         level_dbfs: np.ndarray,
-        nominal: NominalPowers | None = None,
+        nominal: NominalPowers,
     ) -> tuple[np.ndarray, list[ToneHeard]]:
         """Frames base .. base+n-1: (tone, events) — per frame whether it is a pure tone (no
         speech), and the tones recognized in the block (a list of ToneHeard); `nominal` as for
@@ -216,11 +132,8 @@ class ToneDetector:
         wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
         if classes.size > _TAIL_FRAMES and self._since_tone > wait and not tone.any():
             start = self._skip(base, classes.size - _TAIL_FRAMES)
-        held = np.flatnonzero(tone)
         self._cadence_frames(base, tone, freq)
-        self._since_tone = (
-            tone.size - 1 - int(held[-1]) if held.size else self._since_tone + tone.size
-        )
+        self._since_tone = _since_last(tone, self._since_tone)
         head = start
         for change in [*self._changes(classes[head:], freq[head:]), classes.size - head]:
             stop = head + change
@@ -257,10 +170,7 @@ class ToneDetector:
         self._cadence_run = int(run[-1]) if cadence.size else self._cadence_run
         burst = cadence & (run >= _frames(BUSY_S[0]))
         self._block = (base, burst, self._since_burst)
-        held = np.flatnonzero(burst)
-        self._since_burst = (
-            burst.size - 1 - int(held[-1]) if held.size else self._since_burst + burst.size
-        )
+        self._since_burst = _since_last(burst, self._since_burst)
 
     def quiet_from(self, first: int) -> int | None:
         """The first frame of the last block, at or after absolute frame `first`, by which no

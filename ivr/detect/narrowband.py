@@ -22,3 +22,23 @@ def narrow_band(filtered: np.ndarray) -> np.ndarray:
     """(n, 320) float32 frames at 16 kHz -> (n, 160) float32 frames at 8 kHz."""
     pairs = filtered.reshape(filtered.shape[0], NARROW_SAMPLES, 2)
     return (pairs[:, :, 0] + pairs[:, :, 1]) * np.float32(0.5)
+
+
+_GAIN = 2.0 / NARROW_SAMPLES**2
+"""|DFT|^2 of a 160-sample frame -> the mean square of the tone it measures."""
+
+
+def tone_bank(freqs_hz: np.ndarray) -> np.ndarray:
+    """(160, 2k) float32: the cosines then the sines of the k frequencies (Hz) over a
+    narrow-band frame, for `tone_powers`."""
+    t = np.arange(NARROW_SAMPLES) / NARROW_RATE
+    phase = 2 * np.pi * np.asarray(freqs_hz, dtype=np.float64)[None, :] * t[:, None]
+    return np.concatenate([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
+
+
+def tone_powers(frames: np.ndarray, bank: np.ndarray) -> np.ndarray:
+    """(m, k): the mean square of the tone at each of `bank`'s k frequencies in each of the
+    (m, 160) narrow-band frames (a DFT at exactly those frequencies: Goertzel's sums)."""
+    sums = frames @ bank
+    k = bank.shape[1] // 2
+    return (sums[:, :k] ** 2 + sums[:, k:] ** 2) * _GAIN

@@ -13,21 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ivr.detect.narrowband import NARROW_RATE, NARROW_SAMPLES
+from ivr.detect.keys import HIGH_HZ, LOW_HZ
+from ivr.detect.narrowband import NARROW_SAMPLES, tone_bank, tone_powers
+from ivr.detect.tone_frames import BANK_HZ, MIN_TONE_DBFS
 
-KEY_HZ = (697.0, 770.0, 852.0, 941.0, 1209.0, 1336.0, 1477.0, 1633.0)
+KEY_HZ = LOW_HZ + HIGH_HZ
 """DTMF's row then column frequencies (Hz, ITU-T Q.23)."""
-TONE_HZ = (450.0, 950.0, 1400.0, 1800.0)
+TONE_HZ = tuple(hz for hz, _ in BANK_HZ)
 """The cadence tone and the special information tone's frequencies (Hz)."""
-LOUD_DBFS = -45.0
+LOUD_DBFS = MIN_TONE_DBFS
 """Frames quieter than this (dBFS, the 16 kHz frame's level) are looked at by neither: the
 quietest line tone heard (keys need more)."""
 
-_FREQS = np.array(KEY_HZ + TONE_HZ)
-_t = np.arange(NARROW_SAMPLES) / NARROW_RATE
-_phase = 2 * np.pi * _FREQS[None, :] * _t[:, None]
-_BANK = np.concatenate([np.cos(_phase), np.sin(_phase)], axis=1).astype(np.float32)
-_GAIN = 2.0 / NARROW_SAMPLES**2  # |DFT|^2 -> the tone's mean square
+_BANK = tone_bank(np.array(KEY_HZ + TONE_HZ))
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,4 @@ class NominalPowers:
     def of(cls, narrow: np.ndarray, level_dbfs: np.ndarray) -> NominalPowers:
         energy = np.einsum("ij,ij->i", narrow, narrow) / np.float32(NARROW_SAMPLES)
         loud = np.flatnonzero(level_dbfs >= LOUD_DBFS)
-        sums = narrow[loud] @ _BANK if loud.size else np.zeros((0, 2 * _FREQS.size), np.float32)
-        half = _FREQS.size
-        power = (sums[:, :half] ** 2 + sums[:, half:] ** 2) * np.float32(_GAIN)
-        return cls(energy, loud, power)
+        return cls(energy, loud, tone_powers(narrow[loud], _BANK))
