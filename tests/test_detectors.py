@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import human_speech, tone
+from conftest import HUMAN_WAVS, human_speech, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,6 +73,43 @@ def test_detectors_do_not_depend_on_block_size(write_wav, block_frames, index):
     assert chunked.floor_dbfs == reference.floor_dbfs
     for name in ("voiced", "speech", "level_dbfs", "floor_dbfs"):
         assert np.array_equal(getattr(chunked.track, name), getattr(reference.track, name)), name
+
+
+def _every_event(frames: np.ndarray, block_frames: int) -> tuple[list, list, np.ndarray]:
+    """The speech events, the line events and the tone frames of `frames` fed in blocks."""
+    detectors = Detectors(FrontEndSettings())
+    speech, line, tones = [], [], []
+    for start in range(0, frames.shape[0], block_frames):
+        result = detectors.process(frames[start : start + block_frames])
+        speech += result.events
+        line += result.line_events
+        tones.append(result.tone)
+    return speech + detectors.finish(), line, np.concatenate(tones)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    block_frames=st.integers(1, 60),
+    index=st.integers(0, len(HUMAN_WAVS) - 1),
+    gain_db=st.sampled_from([0.0, -14.0, -26.0]),
+)
+def test_every_event_is_decided_at_the_same_frame_whatever_the_blocks(
+    block_frames, index, gain_db
+):
+    """Live calls feed a frame or a few at a time, replays 500: a caller must be heard at the
+    same frame either way, and measured the same while speaking (SpeechProgress). Real
+    speech, also quiet (its onsets are then measured for voicing), over line noise."""
+    rng = np.random.default_rng(index)
+    speech = human_speech(index) * 10 ** (gain_db / 20)
+    audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
+    audio += rng.standard_normal(audio.size) * 40  # -58 dBFS
+    samples = np.rint(audio).astype(np.int16)
+    frames = samples[: samples.size // 320 * 320].reshape(-1, 320)
+    speech, line, tones = _every_event(frames, block_frames)
+    whole_speech, whole_line, whole_tones = _every_event(frames, 500)
+    assert speech == whole_speech
+    assert line == whole_line
+    assert np.array_equal(tones, whole_tones)
 
 
 def test_events_arrive_in_order_with_decision_times(write_wav):

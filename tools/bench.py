@@ -4,9 +4,10 @@
     python tools/bench.py [--minutes 10] [--only frontend|memory]
 
 frontend: frames per second of (a) bare `webrtcvad.Vad.is_speech` over pre-cut 20 ms frames and
-(b) the whole front end (decode, resample, frame, high-pass, VAD, level, noise floor, segments)
-on the same audio, stored as 16 kHz PCM WAV and as 8 kHz G.711 mu-law WAV, and (c) the
-high-pass alone, as its share of (a)'s time per frame. Target: (b)/(a) >= 0.5.
+(b) the whole front end (decode, resample, frame, high-pass, VAD, level, noise floor, segments,
+telephone keys, line tones, answering-machine detection) on the same audio, stored as 16 kHz
+PCM WAV and as 8 kHz G.711 mu-law WAV, and (c) the high-pass alone, as its share of (a)'s time
+per frame. Target: (b)/(a) >= 0.5.
 memory: peak memory of the front end over a 1-minute and a 60-minute recording, each in a fresh
 process. Target: flat in file length.
 replay: the generated test calls of the outbound script (at least 50) replayed without

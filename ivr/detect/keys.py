@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ivr.detect.narrowband import NARROW_SAMPLES, tone_bank, tone_powers
 from ivr.events import KeyPressed
@@ -106,21 +107,23 @@ def window_keys(windows: np.ndarray) -> np.ndarray:
         return codes
     every = tone_powers(windows[loud], _BANK)
     power = every.reshape(-1, 3, 8).max(axis=1)  # each tone at its best of three frequencies
-    low, high = power[:, :4], power[:, 4:]
-    order_low, order_high = np.argsort(low, axis=1), np.argsort(high, axis=1)
-    rows = np.arange(loud.size)
-    lo, lo2 = low[rows, order_low[:, 3]], low[rows, order_low[:, 2]]
-    hi, hi2 = high[rows, order_high[:, 3]], high[rows, order_high[:, 2]]
+    lo, hi = power[:, :4].max(axis=1), power[:, 4:].max(axis=1)
     ok = (
         (lo + hi >= TONE_SHARE * energy[loud])
         & (lo >= _MIN_POWER)
         & (hi >= _MIN_POWER)
-        & (lo >= _SECOND_RATIO * lo2)
-        & (hi >= _SECOND_RATIO * hi2)
         & (hi >= _NORMAL * lo)
         & (hi <= _REVERSE * lo)
     )
-    codes[loud[ok]] = (order_low[ok, 3] * 4 + order_high[ok, 3]).astype(np.int8)
+    held = np.flatnonzero(ok)
+    if held.size == 0:  # speech: most windows fail the energy share
+        return codes
+    # each tone must stand out of its group: the group's second tone well below it
+    low, high = np.sort(power[held, :4], axis=1), np.sort(power[held, 4:], axis=1)
+    clear = (low[:, 3] >= _SECOND_RATIO * low[:, 2]) & (high[:, 3] >= _SECOND_RATIO * high[:, 2])
+    held = held[clear]
+    rows, columns = power[held, :4].argmax(axis=1), power[held, 4:].argmax(axis=1)
+    codes[loud[held]] = (rows * 4 + columns).astype(np.int8)
     return codes
 
 
@@ -144,15 +147,17 @@ class DtmfDetector:
         if look.size == 0:
             return codes
         half = NARROW_SAMPLES // 2
-        frame, odd = look // 2, look % 2 == 1
-        windows = np.empty((look.size, NARROW_SAMPLES), dtype=np.float32)
-        windows[odd] = narrow[frame[odd]]
-        even = np.flatnonzero(~odd)
-        before = frame[even] - 1
-        windows[even, :half] = np.where(
-            (before >= 0)[:, None], narrow[np.maximum(before, 0), half:], self._half[None, :]
+        # window w >= 1: the 160 samples from sample 80 (w - 1) of the block on (a view of
+        # them all, gathered); window 0 begins in the block before
+        flat = np.ascontiguousarray(narrow).reshape(-1)
+        step = flat.strides[0] * half
+        starts = as_strided(
+            flat, (2 * narrow.shape[0] - 1, NARROW_SAMPLES), (step, flat.strides[0])
         )
-        windows[even, half:] = narrow[frame[even], :half]
+        windows = starts[np.maximum(look - 1, 0)]
+        if look[0] == 0:
+            windows[0, :half] = self._half
+            windows[0, half:] = narrow[0, :half]
         codes[look] = window_keys(windows)
         return codes
 
@@ -195,6 +200,9 @@ class DtmfDetector:
         registered in the block."""
         n = narrow.shape[0]
         frames = np.flatnonzero(screened_frames(nominal, n))
+        if not frames.size and not self._look_next and self._code == self._key == _NONE:
+            self._half = narrow[-1, NARROW_SAMPLES // 2 :].copy()  # nothing to look at
+            return np.zeros(n, dtype=bool), []
         look = np.zeros(2 * n + 1, dtype=bool)  # a frame's windows and the next one
         look[2 * frames] = look[2 * frames + 1] = look[2 * frames + 2] = True
         look[0] |= self._look_next
@@ -206,8 +214,9 @@ class DtmfDetector:
         held = np.flatnonzero(codes != _NONE)
         if held.size == 0 and self._code == _NONE and self._key == _NONE:
             return tone, keys
+        # a frame is a key tone when one of its own two windows holds the key (the half of
+        # the frame before that window 2f also covers may be in a block already given out)
         tone[held // 2] = True
-        tone[np.maximum(held[held % 2 == 0] // 2 - 1, 0)] = True  # half of it was the frame before
         done = 0  # windows of the block taken into the state so far
         for w in held.tolist():
             self._no_key(w - done)

@@ -118,28 +118,36 @@ class ToneDetector:
         """Frames base .. base+n-1: (tone, events) — per frame whether it is a pure tone (no
         speech), and the tones recognized in the block (a list of ToneHeard); `nominal` as for
         pure_tones."""
-        freq = pure_tones(narrow, level_dbfs, nominal)
+        n = narrow.shape[0]
+        freq = pure_tones(narrow, nominal)
         tone = freq > 0
+        toned = bool(tone.any())
         # each frame's reference: the level of the last tone frame up to it (dBFS)
-        last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
-        reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
-        if tone.any():
+        reference: np.ndarray | float = self._tone_dbfs
+        if toned:
+            last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
+            reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
             self._tone_dbfs = float(level_dbfs[last[-1]])
-        quiet = ~tone & (level_dbfs <= reference - TONE_QUIET_DB)
-        classes = np.where(tone, _TONE, np.where(quiet, _QUIET, _OTHER)).astype(np.int8)
+        quiet = level_dbfs <= reference - TONE_QUIET_DB
+        classes = np.where(quiet, _QUIET, _OTHER).astype(np.int8)
+        if toned:
+            classes[tone] = _TONE
         self._events = []
         start = 0
         wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
-        if classes.size > _TAIL_FRAMES and self._since_tone > wait and not tone.any():
+        if classes.size > _TAIL_FRAMES and self._since_tone > wait and not toned:
             start = self._skip(base, classes.size - _TAIL_FRAMES)
-        self._cadence_frames(base, tone, freq)
-        self._since_tone = _since_last(tone, self._since_tone)
+        self._cadence_frames(base, tone, freq, toned)
+        self._since_tone = _since_last(tone, self._since_tone) if toned else self._since_tone + n
         head = start
         for change in [*self._changes(classes[head:], freq[head:]), classes.size - head]:
             stop = head + change
             if stop > start:
                 self._extend(base, start, stop, int(classes[start]), freq)
             start = stop
+        if not toned:
+            self._tone_run = 0
+            return tone, self._events
         return self._mask(tone), self._events
 
     def _skip(self, base: int, count: int) -> int:
@@ -162,9 +170,15 @@ class ToneDetector:
         self._tone_run = int(run[-1]) if tone.size else self._tone_run
         return tone & (run >= MASK_AFTER_FRAMES)
 
-    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray) -> None:
+    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray, toned: bool) -> None:
         """Keep the block's frames of a 450 Hz run already as long as a busy tone's shortest
-        burst: what a pending cadence (ringback above all) is known by."""
+        burst: what a pending cadence (ringback above all) is known by (`toned`: whether the
+        block has a tone frame at all)."""
+        if not toned:
+            self._cadence_run = 0
+            self._block = (base, tone, self._since_burst)  # no burst in it
+            self._since_burst += tone.size
+            return
         cadence = tone & (np.abs(freq - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ)
         run = _run_lengths(cadence, self._cadence_run)
         self._cadence_run = int(run[-1]) if cadence.size else self._cadence_run

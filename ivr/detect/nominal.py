@@ -23,7 +23,7 @@ TONE_HZ = tuple(hz for hz, _ in BANK_HZ)
 """The cadence tone and the special information tone's frequencies (Hz)."""
 LOUD_DBFS = MIN_TONE_DBFS
 """Frames quieter than this (dBFS, the 16 kHz frame's level) are looked at by neither: the
-quietest line tone heard (keys need more)."""
+quietest line tone heard (keys need more); ivr.detect.tone_frames relies on it."""
 
 _BANK = tone_bank(np.array(KEY_HZ + TONE_HZ))
 

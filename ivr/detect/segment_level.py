@@ -23,6 +23,7 @@ from ivr.events import DetectorEvent, Segment, SpeechProgress
 
 MIN_SNR_DB = -30.0
 """Lowest signal-to-noise ratio reported for a segment (dB)."""
+_MIN_SNR = 10 ** (MIN_SNR_DB / 10)
 
 
 PEAK_MS = 500
@@ -94,44 +95,68 @@ class SegmentLevelMeter:
         self._recent_powers = recent[recent.size - (self.peak - 1) :]
 
     def _open_segment(
-        self, start: int, decided: int, voiced: int, loud: int, power: float, floor_centi: int
+        self,
+        start: int,
+        decided: int,
+        voiced: int,
+        loud: int,
+        power: float,
+        floor_centi: int,
+        peak: float,
     ) -> None:
         """Open a segment at absolute frame `start`, decided at `decided`, holding already
         `voiced` frames of which `loud` count, of total `power`, over a floor summed over its
-        voiced frames to `floor_centi` (0.01 dB)."""
+        voiced frames to `floor_centi` (0.01 dB), its loudest part so far of mean power `peak`
+        (full scale = 1)."""
         self._seg_start = start
         self._seg_voiced = voiced
         self._seg_loud = loud
         self._seg_power = power
-        self._seg_peak = 0.0
+        self._seg_peak = peak
         self._told_peak = 0.0
         self._seg_floor_sum = floor_centi
         self._seg_floor_n = voiced
         self._seg_gaps = 0
         self._next_progress = decided + self.progress
 
-    def _add_run(self, events: list[DetectorEvent], base: int, start: int, end: int) -> None:
+    def _add_run(
+        self, events: list[DetectorEvent], base: int, start: int, end: int, opened: int = -1
+    ) -> None:
         """Add the voiced frames [start, end) of the block to the open segment, sending the
         progress due inside them first: every PROGRESS_MS, and at each frame where the
         segment's loudest part rises by PEAK_RISE_DB (a talker begins over the noise: the
-        engine must not judge it on a measurement from before)."""
+        engine must not judge it on a measurement from before). `opened`: the absolute frame
+        the segment was decided at inside this run, where the progress its frames before made
+        is sent at once (nothing is sent for a frame before a segment is known)."""
         peaks = self._window_power[start:end].copy()
         peaks[: max(0, self.settled - base - start)] = 0.0  # as in _peak_power
-        self._run_peaks = (start, np.maximum.accumulate(peaks))
+        running = np.maximum.accumulate(peaks)
+        self._run_peaks = (start, running)
         pos = start
-        while True:
-            rising = np.flatnonzero(peaks[pos - start :] > self._told_peak * PEAK_RISE)
-            if not rising.size:
+        if opened >= 0:
+            pos = opened - base
+            if max(self._seg_peak, float(running[pos - start - 1])) > 0.0:
+                self._progress_at(events, opened, base, start)
+        while pos < end:
+            # the first frame where the loudest part so far exceeds the last one sent by
+            # PEAK_RISE (`running` never falls, and no frame before pos exceeds it)
+            told = self._told_peak * PEAK_RISE
+            rise = pos + int(np.searchsorted(running[pos - start :], told, "right"))
+            if rise >= end:
                 break
-            pos += int(rising[0]) + 1  # measured up to and with the rising frame
-            self._progress_until(events, base + pos, base, start)
-            if not events or events[-1].decided_frame != base + pos:
+            due = self._next_progress
+            if due <= base + rise + 1:  # the regular progress comes first (or at the same frame)
+                self._progress_at(events, due, base, start)
+                self._next_progress += self.progress
+                pos = due - base  # and the rise is looked for again against it
+            else:
+                pos = rise + 1  # measured up to and with the rising frame
                 self._progress_at(events, base + pos, base, start)
         self._progress_until(events, base + end, base, start)
         self._seg_voiced += end - start
         self._seg_loud += int(self._loud_cum[end] - self._loud_cum[start])
         self._seg_power += float(self._power_cum[end] - self._power_cum[start])
-        self._seg_peak = max(self._seg_peak, self._peak_power(base, start, end))
+        self._seg_peak = max(self._seg_peak, float(running[-1]))
         self._run_peaks = None
         self._seg_floor_sum += self._floor_centi(start, end)
         self._seg_floor_n += end - start
@@ -153,15 +178,16 @@ class SegmentLevelMeter:
         _progress_until for `start`)."""
         at = frame - base  # block index of the frame measured up to
         power, loud, peak = self._seg_power, self._seg_loud, self._seg_peak
-        floor_sum, floor_n = self._seg_floor_sum, self._seg_floor_n
+        voiced, floor_sum, floor_n = self._seg_voiced, self._seg_floor_sum, self._seg_floor_n
         if start is not None and at > start:
+            voiced += at - start
             power += float(self._power_cum[at] - self._power_cum[start])
             loud += int(self._loud_cum[at] - self._loud_cum[start])
             peak = max(peak, self._peak_power(base, start, at))
             floor_sum += self._floor_centi(start, at)
             floor_n += at - start
         floor = self._mean_floor(floor_sum, floor_n)
-        events.append(SpeechProgress(self._measure(frame, power, loud, floor, peak), frame))
+        events.append(SpeechProgress(self._measure(frame, voiced, power, loud, floor, peak), frame))
         self._told_peak = max(self._told_peak, peak)
 
     def _floor_centi(self, start: int, stop: int) -> int:
@@ -184,6 +210,7 @@ class SegmentLevelMeter:
         """The open segment as a whole, ending at absolute frame `end` (exclusive)."""
         return self._measure(
             end,
+            self._seg_voiced,
             self._seg_power,
             self._seg_loud,
             self._mean_floor(self._seg_floor_sum, self._seg_floor_n),
@@ -199,22 +226,23 @@ class SegmentLevelMeter:
             return self._floor_at_last
         return centi_db / frames / 100.0
 
-    def _measure(self, end: int, power: float, loud: int, floor: float, peak: float) -> Segment:
-        """The open segment up to absolute frame `end` (exclusive) with `loud` frames of total
-        `power` over `floor` (dBFS), its loudest PEAK_MS of mean power `peak` (powers relative
-        to full scale)."""
-        mean_power = power / max(1, loud)
+    def _measure(
+        self, end: int, voiced: int, power: float, loud: int, floor: float, peak: float
+    ) -> Segment:
+        """The open segment up to absolute frame `end` (exclusive) with `voiced` frames, `loud`
+        of them of total `power` over `floor` (dBFS), its loudest PEAK_MS of mean power `peak`
+        (powers relative to full scale)."""
         floor_power = 10.0 ** (floor / 10.0)
-        lowest = max(floor_power * 10 ** (MIN_SNR_DB / 10), MIN_POWER)
-        speech_power = max(mean_power - floor_power, lowest)
-        peak_snr = max(peak / floor_power - 1.0, 10 ** (MIN_SNR_DB / 10))
-        return Segment(
-            start=self._seg_start,
-            end=end,
-            level_dbfs=round(10.0 * math.log10(speech_power), 2),
-            snr_db=round(10.0 * math.log10(speech_power / floor_power), 2),
-            floor_dbfs=round(floor, 2),
-            voiced_frames=self._seg_voiced,
-            gaps=self._seg_gaps,
-            peak_snr_db=round(10.0 * math.log10(peak_snr), 2),
+        speech_power = max(power / max(1, loud) - floor_power, floor_power * _MIN_SNR, MIN_POWER)
+        peak_snr = max(peak / floor_power - 1.0, _MIN_SNR)
+        log10 = math.log10
+        return Segment(  # start, end, level, SNR, floor, voiced frames, gaps, peak SNR
+            self._seg_start,
+            end,
+            round(10.0 * log10(speech_power), 2),
+            round(10.0 * log10(speech_power / floor_power), 2),
+            round(floor, 2),
+            voiced,
+            self._seg_gaps,
+            round(10.0 * log10(peak_snr), 2),
         )

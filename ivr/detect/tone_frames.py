@@ -49,30 +49,28 @@ SCREEN_SHARE = 0.25
 does; most speech does not."""
 
 
-def pure_tones(narrow: np.ndarray, level_dbfs: np.ndarray, nominal: NominalPowers) -> np.ndarray:
+def pure_tones(narrow: np.ndarray, nominal: NominalPowers) -> np.ndarray:
     """Each narrow-band frame's tone frequency (Hz): a bank tone's nominal frequency, a beep's
     measured one, or 0 when the frame is not a tone; `nominal`: the frames' powers at the
-    nominal frequencies."""
+    nominal frequencies (its loud frames are those at or above MIN_TONE_DBFS)."""
     freq = np.zeros(narrow.shape[0], dtype=np.float32)
-    at = nominal.loud
-    keep = level_dbfs[at] >= MIN_TONE_DBFS
-    loud = at[keep]
+    loud = nominal.loud
     if loud.size == 0:
         return freq
     x = narrow[loud]
     energy = nominal.energy[loud] + 1e-9
-    near = nominal.power[keep, 8:]
-    screened = np.flatnonzero(near.max(axis=1) >= SCREEN_SHARE * energy)
-    banked = np.zeros(loud.size, dtype=bool)
+    screened = np.flatnonzero(nominal.power[:, 8:].max(axis=1) >= SCREEN_SHARE * energy)
     if screened.size:
         power = tone_powers(x[screened], _BANK)
         best = np.argmax(power, axis=1)
         hit = power[np.arange(screened.size), best] >= TONE_SHARE * energy[screened]
-        banked[screened[hit]] = True
-        freq[loud[screened[hit]]] = _NOMINAL[best[hit]]
-    rest = ~banked
-    if rest.any():
-        freq[loud[rest]] = _recurrence(x[rest], energy[rest] * NARROW_SAMPLES)
+        banked = screened[hit]
+        if banked.size:
+            freq[loud[banked]] = _NOMINAL[best[hit]]
+            rest = np.ones(loud.size, dtype=bool)
+            rest[banked] = False
+            x, energy, loud = x[rest], energy[rest], loud[rest]
+    freq[loud] = _recurrence(x, energy * NARROW_SAMPLES)
     return freq
 
 

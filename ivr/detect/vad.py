@@ -52,9 +52,11 @@ ivr.detect.voicing). Breathing and hiss are loud and webrtcvad calls them voiced
 not periodic."""
 
 LOUD_VOICE_DBFS = -35.0
-"""Onset frames count as voiced without the voicing measure when one of them is at or above
-this level (dBFS): what is that loud and lasts a word is a voice; breathing and hiss near a
-handset are -50 dBFS and below (and the measure costs as much as webrtcvad on its frames)."""
+"""An onset is decided without the voicing measure once one of its last `onset` counted frames
+is at or above this level (dBFS): what is that loud and lasts a word is a voice; breathing and
+hiss near a handset are -50 dBFS and below (and the measure costs as much as webrtcvad on its
+frames). Each frame is judged on its own, so the decision does not depend on how the audio is
+cut into blocks."""
 
 VOICING_STEP_FRAMES = 4
 """Frames of voicing measured beyond those an onset still needs, per step of `_decide`."""
@@ -63,6 +65,8 @@ ONSET_BREAK_FRAMES = 2
 """Frames (40 ms) that do not count towards an onset (unvoiced, or not edge_margin_db above the
 floor) after which the count starts again: a click with webrtcvad's overhang after it, or
 clicks a second apart, never add up to a word."""
+
+_UNVOICED, _VOICED, _LOUD = 0, 1, 2  # what an onset frame is: not voiced, voiced, loud
 
 EDGE_SHIFT_MS = 160
 """Furthest a segment edge is moved by level (ms); see VadSettings.edge_margin_db."""
@@ -99,9 +103,10 @@ class SpeechSegmenter(SegmentLevelMeter):
         self._cand_voiced = 0  # voiced frames of the candidate, their power and floor
         self._cand_floor = 0
         self._cand_power = 0.0
+        self._cand_peak = 0.0  # the loudest PEAK_MS ending at one of its voiced frames
         self._quiet_run = ONSET_BREAK_FRAMES  # frames since the last one that counted
         self._voiced_from = 0  # first frame of the voiced stretch going on
-        self._cand_voicing = np.zeros(0, dtype=bool)  # voicing of its last counted frames
+        self._cand_voicing: list[int] = []  # kinds of its last counted frames
         self._audio: np.ndarray | None = None  # the block's frames while it is processed
         self._previous_frame = np.zeros(FRAME_SAMPLES, dtype=np.float32)
         self._cand_from = 0  # where a segment decided from the candidate starts
@@ -164,11 +169,12 @@ class SpeechSegmenter(SegmentLevelMeter):
                             self._cand_loud,
                             self._cand_power,
                             self._cand_floor,
+                            self._cand_peak,
                         )
                         self._cand_start = None
                         events.append(SpeechStarted(self._seg_start, decided))
                         open_at = decided - 1 - base
-                        self._add_run(events, base, first - base, end)
+                        self._add_run(events, base, first - base, end, opened=decided)
                 self._last_voiced = b - 1
                 self._floor_at_last = float(floor_db[end - 1])
             elif not self.in_speech:
@@ -212,12 +218,16 @@ class SpeechSegmenter(SegmentLevelMeter):
                 else:
                     self._cand_voiced += a1 - a0
                     self._cand_floor += self._floor_centi(a0 - base, a1 - base)
+                    self._cand_peak = max(
+                        self._cand_peak, self._peak_power(base, a0 - base, a1 - base)
+                    )
                 continue
             if self._cand_start is None or self._quiet_run >= ONSET_BREAK_FRAMES:
                 self._cand_start, self._cand_loud = a0, 0
-                self._cand_voicing = np.zeros(0, dtype=bool)
+                self._cand_voicing = []
                 self._cand_from = max(self._voiced_from, a0 - self.edge_shift)
                 self._cand_voiced, self._cand_power, self._cand_floor = 0, 0.0, 0
+                self._cand_peak = 0.0
             self._quiet_run = 0
             decided = self._decide(base, a0, a1)
             if decided is not None:
@@ -226,41 +236,64 @@ class SpeechSegmenter(SegmentLevelMeter):
             self._cand_voiced += a1 - a0
             self._cand_floor += self._floor_centi(a0 - base, a1 - base)
             self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
+            self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
         return None
 
     def _decide(self, base: int, a0: int, a1: int) -> int | None:
         """The frame an onset is decided at inside the loud stretch [a0, a1) (absolute), or
-        None: `onset` counted frames, ONSET_VOICED_FRAMES of the last `onset` of them voiced
-        (ivr.detect.voicing; without audio, every loud frame is taken as voiced)."""
+        None: the first frame at which `onset` frames have counted and, of the last `onset` of
+        them, one reaches LOUD_VOICE_DBFS or ONSET_VOICED_FRAMES are voiced (ivr.detect.voicing;
+        without audio, every loud frame is taken as voiced)."""
         need = self.onset - self._cand_loud
         if self._audio is None:
             return a0 + need if a1 - a0 >= need else None
         first, stop = a0 - base, a1 - base
-        history, pos = self._cand_voicing, first
+        pos = first
         while pos < stop:  # a few frames at a time: a long loud stretch decides early
             counted_before = self._cand_loud + pos - first
             end = min(stop, pos + max(self.onset - counted_before, 1) + VOICING_STEP_FRAMES)
-            before = self._audio[pos - 1] if pos > 0 else self._previous_frame
-            flags = np.concatenate((history, self._voiced(before, base, pos, end)))
-            counted = counted_before + np.arange(1, end - pos + 1)
-            sums = np.concatenate(([0], np.cumsum(flags)))
-            ends = np.arange(history.size + 1, flags.size + 1)
-            recent = sums[ends] - sums[np.maximum(ends - self.onset, 0)]
-            hits = np.flatnonzero((counted >= self.onset) & (recent >= ONSET_VOICED_FRAMES))
-            if hits.size:
-                return base + pos + int(hits[0]) + 1
-            history, pos = flags[flags.size - (self.onset - 1) :], end
-        self._cand_voicing = history
+            hit = self._decide_in(base, pos, end, counted_before)
+            if hit is not None:
+                return base + hit + 1
+            pos = end
         return None
 
-    def _voiced(self, before: np.ndarray, base: int, start: int, stop: int) -> np.ndarray:
-        """Voicing of block frames [start, stop): all taken as voiced without measuring them
-        when one reaches LOUD_VOICE_DBFS (breathing and hiss near a handset are far quieter),
-        else measured (ivr.detect.voicing)."""
-        first = base + start - self._levels_base
-        if self._levels[first : first + stop - start].max() >= LOUD_VOICE_DBFS:
-            return np.ones(stop - start, dtype=bool)
-        return voicing.voiced(before, self._audio[start:stop])
+    def _decide_in(self, base: int, pos: int, end: int, counted_before: int) -> int | None:
+        """The block index of the frame in [pos, end) that decides the onset, or None (the
+        kinds of the last counted frames are kept for the next step). Each frame is judged on
+        its own, so the decision does not depend on how the audio is cut: once a frame at or
+        above LOUD_VOICE_DBFS is among the last `onset` counted, the onset is decided; frames
+        before that are measured for voicing. A step holds a few frames: plain Python."""
+        onset, history = self.onset, self._cand_voicing
+        at = base + pos - self._levels_base
+        loud = [level >= LOUD_VOICE_DBFS for level in self._levels[at : at + end - pos].tolist()]
+        kinds = history + [_LOUD if is_loud else _UNVOICED for is_loud in loud]
+        held = len(history)
+        # the frames whose voicing may matter: those before the first frame the level decides
+        # at, if a frame before it could decide by voice (or if none decides: later ones may)
+        upto = len(loud)
+        last_loud = max((i for i, kind in enumerate(history) if kind == _LOUD), default=-onset)
+        for i, is_loud in enumerate(loud):
+            if is_loud:
+                last_loud = held + i
+            if counted_before + i + 1 >= onset and last_loud > held + i - onset:
+                upto = i if counted_before + i >= onset else 0
+                break
+        quiet = [i for i in range(upto) if not loud[i]]
+        if quiet:  # loud frames need no measure: measured up to the last quiet one
+            before = self._audio[pos - 1] if pos > 0 else self._previous_frame
+            periodic = voicing.voiced(before, self._audio[pos : pos + quiet[-1] + 1]).tolist()
+            for i in quiet:
+                if periodic[i]:
+                    kinds[held + i] = _VOICED
+        for i in range(len(loud)):
+            if counted_before + i + 1 < onset:
+                continue
+            window = kinds[max(0, held + i + 1 - onset) : held + i + 1]
+            if _LOUD in window or len(window) - window.count(_UNVOICED) >= ONSET_VOICED_FRAMES:
+                return pos + i
+        self._cand_voicing = kinds[max(0, len(kinds) - (onset - 1)) :]
+        return None
 
     def finish(self, total_frames: int) -> list[DetectorEvent]:
         """End of audio: close a segment still open. `total_frames` is the audio's length."""
