@@ -93,11 +93,9 @@ def _every_event(frames: np.ndarray, block_frames: int) -> tuple[list, list, np.
     index=st.integers(0, len(HUMAN_WAVS) - 1),
     gain_db=st.sampled_from([0.0, -14.0, -26.0]),
 )
-def test_every_event_is_decided_at_the_same_frame_whatever_the_blocks(
-    block_frames, index, gain_db
-):
-    """Live calls feed a frame or a few at a time, replays 500: a caller must be heard at the
-    same frame either way, and measured the same while speaking (SpeechProgress). Real
+def test_every_event_is_decided_at_the_same_frame_whatever_the_blocks(block_frames, index, gain_db):
+    """Live calls feed a frame or a few at a time, replays large blocks: a caller must be heard
+    at the same frame either way, and measured the same while speaking (SpeechProgress). Real
     speech, also quiet (its onsets are then measured for voicing), over line noise."""
     rng = np.random.default_rng(index)
     speech = human_speech(index) * 10 ** (gain_db / 20)
