@@ -106,3 +106,29 @@ def test_expectations_pass_and_fail(tmp_path):
     result = ivr("detect", *files, "--expect", str(manifest))
     assert result.returncode == 1
     assert "FAIL" in result.stdout
+
+
+def test_a_line_answered_into_ringback_is_a_network_tone_not_a_machine(tmp_path):
+    """Answering-machine detection hears the gaps between rings as initial silence and says
+    `machine`; the ringback comes no later, and that is what a call meets (`network_tone`)."""
+    from line_audio import noise, put, samples, sine
+
+    audio = noise(samples(12.0), -60.0)
+    for ring in range(3):
+        put(audio, sine(450.0, samples(1.0), -20.0), samples(0.3 + 5.0 * ring))
+    path = tmp_path / "ringback.wav"
+    sf.write(path, np.rint(audio).astype(np.int16), 16000, subtype="PCM_16")
+    [entry] = json.loads(ivr("detect", str(path), "--json").stdout)
+    assert [t["tone"] for t in entry["tones"]] == ["ringback"]
+    assert entry["amd"]["verdict"] == "machine"
+    assert entry["line_outcome"] == "network_tone"
+    table = ivr("detect", str(path))
+    assert "line: network_tone" in table.stdout
+
+
+def test_a_person_who_says_hello_is_a_person_on_the_line(tmp_path):
+    path, _ = call_file(tmp_path)
+    [entry] = json.loads(ivr("detect", str(path), "--json").stdout)
+    assert entry["amd"]["verdict"] == "human"
+    assert entry["line_outcome"] is None
+    assert "line: person" in ivr("detect", str(path)).stdout

@@ -117,7 +117,22 @@ def _line_caption(analysis: Analysis) -> str:
     tones = ", ".join(f"{t.kind} at {frames_to_seconds(t.frame):.2f} s" for t in analysis.tones)
     verdict = analysis.machine_verdict
     amd = f"{verdict.verdict} ({verdict.cause})" if verdict is not None else "-"
-    return f"keys: {keys or '-'}; tones: {tones or '-'}; answering machine: {amd}"
+    return (
+        f"keys: {keys or '-'}; tones: {tones or '-'}; answering machine: {amd}; "
+        f"line: {_line(analysis)}"
+    )
+
+
+def _line(analysis: Analysis) -> str:
+    """What a call on this line would meet first: a network tone, a carrier's announcement, a
+    machine, a person (answering-machine detection: human or not sure), or `-` (nothing
+    decided)."""
+    if analysis.line_outcome is not None:
+        return analysis.line_outcome
+    verdict = analysis.machine_verdict
+    if verdict is None:
+        return "-"
+    return "person" if verdict.verdict == "human" else "person (not sure)"
 
 
 def _summary_table(
@@ -129,6 +144,7 @@ def _summary_table(
         table.add_column(name, justify="left" if name in ("file", "classification") else "right")
     table.add_column("tones")
     table.add_column("AMD")
+    table.add_column("line")
     if gains is not None:
         table.add_column(f"through {escape(gains.name)}")
     if with_expect:
@@ -136,7 +152,7 @@ def _summary_table(
         table.add_column("result")
     for file, analysis, expected, _error in rows:
         if analysis is None:
-            cells = [escape(file), "[red]error[/red]", "", "", "", "", "", ""]
+            cells = [escape(file), "[red]error[/red]", "", "", "", "", "", "", ""]
         else:
             verdict = analysis.machine_verdict
             cells = [
@@ -148,6 +164,7 @@ def _summary_table(
                 escape(analysis.keys) or "-",
                 ", ".join(t.kind for t in analysis.tones) or "-",
                 verdict.verdict if verdict is not None else "-",
+                _line(analysis),
             ]
         if gains is not None:
             cells.append(gains.describe(analysis) if analysis is not None else "")

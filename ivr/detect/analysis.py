@@ -12,6 +12,7 @@ from ivr.audio.format import frames_to_seconds
 from ivr.audio.source import FileSource
 from ivr.detect.classify import Situation, classify_window
 from ivr.detect.frontend import Detectors
+from ivr.detect.line_tones import NETWORK_TONES
 from ivr.detect.noise import FloorSummary
 from ivr.detect.settings import CallSettings
 from ivr.events import KeyPressed, LineEvent, MachineVerdict, Segment, SpeechEnded, ToneHeard
@@ -63,6 +64,22 @@ class Analysis:
         return next((e for e in self.line_events if isinstance(e, MachineVerdict)), None)
 
     @property
+    def line_outcome(self) -> str | None:
+        """How the line detectors end a call on this recording, as a call's engine takes their
+        events in decided order: `network_tone` (ringback, busy or congestion tone),
+        `carrier_announcement` (the special information tone) or `machine` (the
+        answering-machine verdict), whichever comes first; None when the verdict is a person
+        (or not sure) before any of them, or nothing is decided."""
+        for event in self.line_events:
+            if isinstance(event, ToneHeard) and event.kind in NETWORK_TONES:
+                return "network_tone"
+            if isinstance(event, ToneHeard) and event.kind == "sit":
+                return "carrier_announcement"
+            if isinstance(event, MachineVerdict):
+                return "machine" if event.verdict == "machine" else None
+        return None
+
+    @property
     def duration_s(self) -> float:
         """Length (s)."""
         return frames_to_seconds(self.frames)
@@ -106,6 +123,7 @@ class Analysis:
                 }
                 for e in self.tones
             ],
+            "line_outcome": self.line_outcome,
             "amd": (
                 {
                     "verdict": v.verdict,

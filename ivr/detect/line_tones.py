@@ -67,6 +67,8 @@ SAME_TONE = 0.03
 """Frames within this relative frequency of a run's first frame continue the run."""
 REPORT_AGAIN_S = 10.0
 """A kind is reported again only this long (s) after it was reported."""
+NETWORK_TONES = ("ringback", "busy", "congestion")
+"""The tones that say a call reached no one: it ends as `network_tone`."""
 
 _OTHER, _QUIET, _TONE = 0, 1, 2
 _TAIL_FRAMES = 8  # a block's last frames, always looked at one by one

@@ -16,12 +16,10 @@ The state lives in the Engine (ivr.engine.engine), which this class is a part of
 from __future__ import annotations
 
 from ivr.audio.format import duration_frames, frames_to_seconds
+from ivr.detect.line_tones import NETWORK_TONES
 from ivr.engine.actions import EngineAction
 from ivr.events import MachineVerdict, ToneHeard
 from ivr.timeline import LineTone, MachineDetected
-
-NETWORK_TONES = ("ringback", "busy", "congestion")
-"""Tones after which a call ends as `network_tone`."""
 
 LINE_OUTCOMES = ("network_tone", "carrier_announcement", "machine")
 """Outcomes of calls that never reached a person."""
