@@ -5,12 +5,14 @@ applied to measured levels), so their outputs — the speech events, the keys, t
 answering-machine verdict, and the noise floor of every frame — depend only on the file and
 the detector settings that change them. They are computed
 over the file and then the silence that follows it up to the script's `max_call_s` (what replay
-feeds), and stored under a key made of the file's content hash and those settings
-(FrontEndSettings).
+feeds), and stored under a key made of the file's content hash, the channel read, those
+settings (FrontEndSettings) and a digest of the code that reads and measures audio (the
+`ivr.audio` and `ivr.detect` sources): outputs kept by another version are never taken.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -61,6 +63,25 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sources_digest(folders: list[Path]) -> str:
+    """SHA-256 over the names and contents of the Python files in `folders`."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for source in sorted(folder.glob("*.py")):
+            digest.update(f"{folder.name}/{source.name}\0".encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def detector_code() -> str:
+    """A digest of the sources of `ivr.audio` and `ivr.detect`, which make the outputs kept."""
+    import ivr.audio
+    import ivr.detect
+
+    return sources_digest([Path(p.__file__).parent for p in (ivr.audio, ivr.detect)])
 
 
 def detector_part(settings: FrontEndSettings) -> dict:
@@ -156,10 +177,17 @@ class DetectorCache:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def key(self, content_hash: str, settings: FrontEndSettings, total_frames: int) -> str:
-        """The cache key of a file's content under the settings, for a call length."""
-        spec = json.dumps([FORMAT, content_hash, detector_part(settings), total_frames])
-        return hashlib.sha256(spec.encode()).hexdigest()
+    def key(
+        self,
+        content_hash: str,
+        settings: FrontEndSettings,
+        total_frames: int,
+        channel: str = "mix",
+    ) -> str:
+        """The cache key of a file's content read as `channel` under the settings, for a call
+        length, by this version's detectors."""
+        spec = [FORMAT, detector_code(), content_hash, channel, detector_part(settings)]
+        return hashlib.sha256(json.dumps([*spec, total_frames]).encode()).hexdigest()
 
     def get(
         self,
@@ -170,7 +198,7 @@ class DetectorCache:
         content_hash: str | None = None,
     ) -> CachedCall:
         """The detector outputs of `path`, from disk when cached, else computed and stored."""
-        key = self.key(content_hash or file_hash(path), settings, total_frames)
+        key = self.key(content_hash or file_hash(path), settings, total_frames, channel)
         stored = self.directory / f"{key}.npz"
         if stored.is_file():
             try:

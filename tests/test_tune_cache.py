@@ -1,0 +1,69 @@
+"""The tuning cache of detector outputs: only ever the outputs of this file, read this way,
+under these settings, by these detectors."""
+
+from pathlib import Path
+
+import numpy as np
+from conftest import human_speech
+
+from ivr.detect import CallSettings
+from ivr.events import SpeechStarted
+from ivr.tune import cache as cache_module
+from ivr.tune.cache import DetectorCache
+
+FRAMES = 400  # 8 s: the file and the silence after it
+
+
+def speech_file(write_wav, stereo: bool = False):
+    """A real utterance after 1 s of silence; stereo: on the left only, the right silent."""
+    speech = human_speech(3)
+    mono = np.concatenate([np.zeros(16000, np.int16), speech, np.zeros(8000, np.int16)])
+    if not stereo:
+        return write_wav("call.wav", mono)
+    return write_wav("stereo.wav", np.stack([mono, np.zeros_like(mono)], axis=1))
+
+
+def starts(call) -> list[SpeechStarted]:
+    return [e for e in call.events if isinstance(e, SpeechStarted)]
+
+
+def test_each_side_of_a_stereo_recording_has_its_own_outputs(tmp_path, write_wav):
+    path = speech_file(write_wav, stereo=True)
+    cache = DetectorCache(tmp_path / "cache")
+    settings = CallSettings().front_end
+    left = cache.get(path, settings, FRAMES, channel="left")
+    right = cache.get(path, settings, FRAMES, channel="right")
+    assert starts(left) and not starts(right)  # the callee's side, not the other's
+    assert starts(cache.get(path, settings, FRAMES, channel="left")) == starts(left)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+
+def test_outputs_kept_by_other_detector_code_are_not_taken(tmp_path, write_wav, monkeypatch):
+    path = speech_file(write_wav)
+    cache = DetectorCache(tmp_path / "cache")
+    settings = CallSettings().front_end
+    heard = cache.get(path, settings, FRAMES)
+    assert starts(heard)
+    # what another version of the detectors kept for the same file: nothing heard
+    [kept] = (tmp_path / "cache").glob("*.npz")
+    with open(kept, "wb") as f:
+        np.savez(f, frames=heard.frames, floor=heard.floor_dbfs, events="[]")
+    assert cache.get(path, settings, FRAMES).events == ()  # taken while the code is the same
+    monkeypatch.setattr(cache_module, "detector_code", lambda: "another version")
+    assert cache.get(path, settings, FRAMES).events == heard.events
+
+
+def test_the_code_digest_changes_with_any_detector_source(tmp_path):
+    import shutil
+
+    import ivr.detect
+
+    folder = tmp_path / "detect"
+    shutil.copytree(Path(ivr.detect.__file__).parent, folder)
+    before = cache_module.sources_digest([folder])
+    vad = folder / "vad.py"
+    vad.write_text(vad.read_text().replace("ONSET_VOICED_FRAMES = 2", "ONSET_VOICED_FRAMES = 3"))
+    changed = cache_module.sources_digest([folder])
+    assert changed != before
+    vad.unlink()  # a module gone
+    assert cache_module.sources_digest([folder]) not in (before, changed)
