@@ -155,3 +155,21 @@ def test_floor_summary_median_and_max():
 def test_detectors_reject_wrong_frames():
     with pytest.raises(TypeError, match="int16 frames"):
         Detectors().process(np.zeros((3, 160), np.int16))
+
+
+@pytest.mark.parametrize("onset_ms", [20, 40, 100])
+def test_a_quiet_talker_starts_speech_with_any_onset(onset_ms):
+    """Speech below LOUD_VOICE_DBFS is measured for voicing: with an onset of one or two
+    frames (tuning grids go down to 20 ms), fewer frames than ONSET_VOICED_FRAMES decide it."""
+    from ivr.detect.settings import VadSettings
+
+    rng = np.random.default_rng(1)
+    speech = human_speech(1) * 10 ** (-26 / 20)  # peaks below -35 dBFS
+    audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
+    audio += rng.standard_normal(audio.size) * 40
+    samples = np.rint(audio).astype(np.int16)
+    frames = samples[: samples.size // 320 * 320].reshape(-1, 320)
+    settings = FrontEndSettings(vad=VadSettings(onset_ms=onset_ms))
+    detectors = Detectors(settings)
+    started = [e for e in detectors.process(frames).events if isinstance(e, SpeechStarted)]
+    assert started and 50 <= started[0].frame <= 80  # the talker begins 1.0-1.6 s in

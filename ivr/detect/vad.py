@@ -48,8 +48,8 @@ __all__ = [
 
 ONSET_VOICED_FRAMES = 2
 """Of the frames that decide an onset, at least this many must be voiced speech (periodic:
-ivr.detect.voicing). Breathing and hiss are loud and webrtcvad calls them voiced, but they are
-not periodic."""
+ivr.detect.voicing), or all of them when the onset is shorter. Breathing and hiss are loud and
+webrtcvad calls them voiced, but they are not periodic."""
 
 LOUD_VOICE_DBFS = -35.0
 """An onset is decided without the voicing measure once one of its last `onset` counted frames
@@ -89,6 +89,7 @@ class SpeechSegmenter(SegmentLevelMeter):
         """Frames at the start before the noise floor has its first estimate: none of them
         counts towards an onset (against no floor everything is loud)."""
         self.onset = max(1, ms_to_frames(settings.onset_ms))
+        self._voiced_need = min(ONSET_VOICED_FRAMES, self.onset)  # a 20 ms onset: its frame
         self.hangover = max(1, ms_to_frames(settings.hangover_ms))
         self.edge_margin_db = settings.edge_margin_db
         self.edge_shift = ms_to_frames(EDGE_SHIFT_MS) if settings.edge_margin_db > 0 else 0
@@ -290,7 +291,7 @@ class SpeechSegmenter(SegmentLevelMeter):
             if counted_before + i + 1 < onset:
                 continue
             window = kinds[max(0, held + i + 1 - onset) : held + i + 1]
-            if _LOUD in window or len(window) - window.count(_UNVOICED) >= ONSET_VOICED_FRAMES:
+            if _LOUD in window or len(window) - window.count(_UNVOICED) >= self._voiced_need:
                 return pos + i
         self._cand_voicing = kinds[max(0, len(kinds) - (onset - 1)) :]
         return None
