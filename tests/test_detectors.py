@@ -157,14 +157,16 @@ def test_detectors_reject_wrong_frames():
         Detectors().process(np.zeros((3, 160), np.int16))
 
 
+@pytest.mark.parametrize("gain_db", [0.0, -26.0])
 @pytest.mark.parametrize("onset_ms", [20, 40, 100])
-def test_a_quiet_talker_starts_speech_with_any_onset(onset_ms):
-    """Speech below LOUD_VOICE_DBFS is measured for voicing: with an onset of one or two
-    frames (tuning grids go down to 20 ms), fewer frames than ONSET_VOICED_FRAMES decide it."""
+def test_a_talker_starts_speech_with_any_onset(onset_ms, gain_db):
+    """With an onset of one or two frames (tuning grids go down to 20 ms), fewer frames than
+    ONSET_VOICED_FRAMES decide it: a loud talker, and a quiet one (below LOUD_VOICE_DBFS,
+    measured for voicing), are heard."""
     from ivr.detect.settings import VadSettings
 
     rng = np.random.default_rng(1)
-    speech = human_speech(1) * 10 ** (-26 / 20)  # peaks below -35 dBFS
+    speech = human_speech(1) * 10 ** (gain_db / 20)  # at -26 dB: peaks below -35 dBFS
     audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
     audio += rng.standard_normal(audio.size) * 40
     samples = np.rint(audio).astype(np.int16)
