@@ -44,8 +44,9 @@ _INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW"})
 DEFAULT_BLOCK_FRAMES = 1000
 """Frames per block yielded by `FileSource.blocks` (1000 frames = 20 s): the detectors cost a
 fixed amount per block besides their cost per frame, so a whole file goes faster in large
-blocks; larger ones (a block of 16 kHz float samples above about 1 MB) make the C library's
-allocator hand memory back and fetch it again for every block, and go slower."""
+blocks; from about 1500 frames on (2 MB of float samples a block) the C library's allocator
+hands the blocks' memory back to the system and fetches it again for every block, and a file
+goes slower (measured by tools/bench.py's front end)."""
 
 
 @dataclass(frozen=True)
