@@ -200,9 +200,6 @@ class DtmfDetector:
         registered in the block."""
         n = narrow.shape[0]
         frames = np.flatnonzero(screened_frames(nominal, n))
-        if not frames.size and not self._look_next and self._code == self._key == _NONE:
-            self._half = narrow[-1, NARROW_SAMPLES // 2 :].copy()  # nothing to look at
-            return np.zeros(n, dtype=bool), []
         look = np.zeros(2 * n + 1, dtype=bool)  # a frame's windows and the next one
         look[2 * frames] = look[2 * frames + 1] = look[2 * frames + 2] = True
         look[0] |= self._look_next

@@ -78,6 +78,11 @@ def _frames(seconds: float) -> int:
     return round(seconds / FRAME_S)
 
 
+_PENDING_FRAMES = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
+"""Frames after a tone during which a pattern may still be decided (ringback's off period, a
+beep's end)."""
+
+
 def _run_lengths(flags: np.ndarray, carry: int) -> np.ndarray:
     """For each frame, how many frames in a row up to it are set (0 where unset); `carry`: the
     run open at the block's start."""
@@ -120,36 +125,28 @@ class ToneDetector:
         """Frames base .. base+n-1: (tone, events) — per frame whether it is a pure tone (no
         speech), and the tones recognized in the block (a list of ToneHeard); `nominal` as for
         pure_tones."""
-        n = narrow.shape[0]
         freq = pure_tones(narrow, nominal)
         tone = freq > 0
         toned = bool(tone.any())
         # each frame's reference: the level of the last tone frame up to it (dBFS)
-        reference: np.ndarray | float = self._tone_dbfs
+        last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
+        reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
         if toned:
-            last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
-            reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
             self._tone_dbfs = float(level_dbfs[last[-1]])
-        quiet = level_dbfs <= reference - TONE_QUIET_DB
-        classes = np.where(quiet, _QUIET, _OTHER).astype(np.int8)
-        if toned:
-            classes[tone] = _TONE
+        quiet = ~tone & (level_dbfs <= reference - TONE_QUIET_DB)
+        classes = np.where(tone, _TONE, np.where(quiet, _QUIET, _OTHER)).astype(np.int8)
         self._events = []
         start = 0
-        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
-        if classes.size > _TAIL_FRAMES and self._since_tone > wait and not toned:
+        if classes.size > _TAIL_FRAMES and self._since_tone > _PENDING_FRAMES and not toned:
             start = self._skip(base, classes.size - _TAIL_FRAMES)
-        self._cadence_frames(base, tone, freq, toned)
-        self._since_tone = _since_last(tone, self._since_tone) if toned else self._since_tone + n
+        self._cadence_frames(base, tone, freq)
+        self._since_tone = _since_last(tone, self._since_tone)
         head = start
         for change in [*self._changes(classes[head:], freq[head:]), classes.size - head]:
             stop = head + change
             if stop > start:
                 self._extend(base, start, stop, int(classes[start]), freq)
             start = stop
-        if not toned:
-            self._tone_run = 0
-            return tone, self._events
         return self._mask(tone), self._events
 
     def _skip(self, base: int, count: int) -> int:
@@ -172,15 +169,9 @@ class ToneDetector:
         self._tone_run = int(run[-1]) if tone.size else self._tone_run
         return tone & (run >= MASK_AFTER_FRAMES)
 
-    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray, toned: bool) -> None:
+    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray) -> None:
         """Keep the block's frames of a 450 Hz run already as long as a busy tone's shortest
-        burst: what a pending cadence (ringback above all) is known by (`toned`: whether the
-        block has a tone frame at all)."""
-        if not toned:
-            self._cadence_run = 0
-            self._block = (base, tone, self._since_burst)  # no burst in it
-            self._since_burst += tone.size
-            return
+        burst: what a pending cadence (ringback above all) is known by."""
         cadence = tone & (np.abs(freq - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ)
         run = _run_lengths(cadence, self._cadence_run)
         self._cadence_run = int(run[-1]) if cadence.size else self._cadence_run
@@ -194,10 +185,9 @@ class ToneDetector:
         cadence can be pending there (speech's odd pure frame or a beep does not count). None
         if there is none."""
         base, burst, since = self._block
-        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
         index = np.arange(burst.size)
         last = np.maximum.accumulate(np.where(burst, index, -1 - since))
-        rest = np.flatnonzero((index - last > wait) & (index >= first - base))
+        rest = np.flatnonzero((index - last > _PENDING_FRAMES) & (index >= first - base))
         return base + int(rest[0]) if rest.size else None
 
     @property
@@ -205,8 +195,7 @@ class ToneDetector:
         """Whether no pattern can still be decided without a new tone: the open run is no tone
         and has lasted longer than any wait after a tone (ringback's off period, a beep's end)."""
         run = self._run
-        wait = _frames(RINGBACK_OFF_S) + BEEP_AFTER_FRAMES
-        return run is None or (run[0] != _TONE and run[2] > wait)
+        return run is None or (run[0] != _TONE and run[2] > _PENDING_FRAMES)
 
     @staticmethod
     def _changes(classes: np.ndarray, freq: np.ndarray) -> list[int]:

@@ -4,7 +4,7 @@ frequencies of DTMF (its eight) and of the line tones (450, 950, 1400, 1800 Hz).
 
 A frame that carries little of its energy at these frequencies cannot hold a key or a bank
 tone, and most speech is dismissed on this alone (ivr.detect.keys.SCREEN_SHARE,
-ivr.detect.line_tones.SCREEN_SHARE); only the few other frames get the detectors' full banks.
+ivr.detect.tone_frames.SCREEN_SHARE); only the few other frames get the detectors' full banks.
 """
 
 from __future__ import annotations
