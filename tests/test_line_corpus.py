@@ -15,6 +15,7 @@ from realcall import records, replay
 
 from ivr.detect.line_tones import RINGBACK_OFF_S
 from ivr.detect.settings import AmdSettings
+from ivr.synth.impulses import Sound, check_sound
 from ivr.synth.line_signals import CADENCES_S
 from ivr.synth.manifest import LINE_SITUATIONS, load_manifest
 from ivr.synth.manifest_labels import load_labels
@@ -131,3 +132,22 @@ def test_a_script_without_a_message_for_machines_still_ends_ringback_as_network_
     assert voicemail.outcome == "machine" and voicemail.prompts == []
     (verdict,) = records(voicemail, "amd")
     assert verdict.frame <= frames(AmdSettings().total_analysis_time_ms / 1000)
+
+
+@pytest.mark.parametrize(
+    ("sound", "problem"),
+    [
+        (Sound(0.0, "dtmf", 30.0, -10.0, key="5"), "a dtmf lasts 40-2000 ms, got 30.0"),
+        (Sound(0.0, "dtmf", 50.0, -10.0), "key is given exactly for a dtmf sound"),
+        (Sound(0.0, "dtmf", 50.0, -10.0, key="X"), "key must be one of 123A456B789C*0#D"),
+        (Sound(0.0, "click", 10.0, -10.0, key="1"), "key is given only for a dtmf sound"),
+        (Sound(0.0, "busy", 100.0, -10.0), "a busy lasts 350-600000 ms, got 100.0"),
+        (Sound(0.0, "beep", 100.0, -10.0), None),
+    ],
+)
+def test_a_line_sound_is_checked_for_its_length_and_key(sound, problem):
+    found = check_sound(sound)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found

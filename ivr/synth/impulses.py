@@ -30,7 +30,8 @@ import numpy as np
 from ivr.audio.format import FULL_SCALE, SAMPLE_RATE
 from ivr.synth.channel import band_pass
 from ivr.synth.levels import scale_to_rms
-from ivr.synth.line_signals import check_line_sound, render_line_sound
+from ivr.synth.line_signals import DURATION_MS as LINE_DURATION_MS
+from ivr.synth.line_signals import check_line_key, render_line_sound
 from ivr.synth.situations import LINE_SOUND_KINDS, SOUND_KINDS
 
 IMPULSE_KINDS = ("click", "pop", "knock")
@@ -103,18 +104,18 @@ def check_sound(sound: Sound) -> str | None:
         return "start_s must be >= 0 s"
     if not -90.0 <= sound.level_dbfs <= 0.0:
         return f"level_dbfs must be in -90..0 dBFS, got {sound.level_dbfs}"
-    if sound.kind in LINE_SOUND_KINDS:
-        return check_line_sound(sound.kind, sound.duration_ms, sound.key)
-    if sound.key is not None:
+    line = sound.kind in LINE_SOUND_KINDS
+    if sound.key is not None and not line:
         return "key is given only for a dtmf sound"
-    low, high = (
-        DURATION_MS[sound.kind]
-        if sound.kind in DURATION_MS
-        else tuple(1000 * s for s in BREATH_DURATION_S)
-    )
+    if line:
+        low, high = LINE_DURATION_MS[sound.kind]
+    elif sound.kind in DURATION_MS:
+        low, high = DURATION_MS[sound.kind]
+    else:
+        low, high = (1000 * s for s in BREATH_DURATION_S)
     if not low - 1e-9 <= sound.duration_ms <= high + 1e-9:
         return f"a {sound.kind} lasts {low:g}-{high:g} ms, got {sound.duration_ms}"
-    return None
+    return check_line_key(sound.kind, sound.key) if line else None
 
 
 def render_sound(sound: Sound, rng: np.random.Generator) -> np.ndarray:

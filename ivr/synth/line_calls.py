@@ -26,7 +26,7 @@ from ivr.detect.settings import AmdSettings
 from ivr.script.model import Hold, Script
 from ivr.synth.calls import CallSpec, Utterance
 from ivr.synth.impulses import Sound
-from ivr.synth.script_calls import PromptFrames, chain_outcome
+from ivr.synth.script_calls import PromptFrames, chain_outcome, prompts_s
 
 GREETING = "asterisk:en_US_f_Allison/vm-intro.wav"
 """A mailbox greeting (Asterisk's recorded voicemail prompt)."""
@@ -58,11 +58,10 @@ def line_call_specs(
     if script.amd is None:
         raise ValueError(f"script {script.name!r} has no amd: (line calls need one)")
     start = script.states[script.start]
-    said = lambda prompts: sum(prompt_frames(p) for p in prompts) * FRAME_S  # noqa: E731
-    amd = AmdSettings(**{k: v for k, v in script.amd.settings.items()})
+    amd = AmdSettings(**script.amd.settings)
     hello = load_phrase(HELLO)
     verdict = HELLO_AT_S + hello.speech_span_s[1] + amd.after_greeting_silence_ms / 1000
-    listening = verdict + said(start.say)  # the opening has played out
+    listening = verdict + prompts_s(start.say, prompt_frames)  # the opening has played out
     key_at = _frame(listening + ANSWER_AFTER_S)
     rows: list[tuple[str, str, float, tuple, tuple, dict]] = []
 
@@ -71,7 +70,7 @@ def line_call_specs(
     leave = script.amd.leave_message
     message = list(script.states[leave].say) if leave else []
     rows.append((
-        "voicemail", "clean", beep_at + 0.3 + said(message) + 6.0,
+        "voicemail", "clean", beep_at + 0.3 + prompts_s(message, prompt_frames) + 6.0,
         (Utterance(0.5, GREETING),),
         (Sound(beep_at, "beep", 300.0, TONE_DBFS),),
         {"outcome": "machine", "prompts": message},
@@ -134,7 +133,7 @@ def _on_hold(script: Script, prompt_frames: PromptFrames, key_at: float):
     hold = next((a for a in (speech.actions if speech else ()) if isinstance(a, Hold)), None)
     if hold is None or state.listen is None:
         return None
-    asked = key_at + 0.1 + sum(prompt_frames(p) for p in state.say) * FRAME_S
+    asked = key_at + 0.1 + prompts_s(state.say, prompt_frames)
     question_at = _frame(asked + ANSWER_AFTER_S)
     question = load_phrase(QUESTION)
     end = question_at + question.duration_s + state.listen.end_of_speech_s + hold.seconds

@@ -118,7 +118,8 @@ class SoundLabel:
     end_s: float
     """End (s), after start_s."""
     kind: str
-    """click | pop | knock | breath."""
+    """click | pop | knock | breath, or a line signal: ringback | busy | congestion | sit | dtmf |
+    beep."""
     level_dbfs: float
     """Peak sample level (dBFS) of a click, pop or knock; RMS over a breath or over a line
     signal's on periods (dBFS)."""

@@ -111,7 +111,12 @@ def chain(script: Script, event: str) -> tuple[list[str], str | None]:
 
 
 def _said_s(actions: tuple, prompt_frames: PromptFrames) -> float:
-    return sum(prompt_frames(a.prompt) for a in actions if isinstance(a, Say)) * FRAME_S
+    return prompts_s([a.prompt for a in actions if isinstance(a, Say)], prompt_frames)
+
+
+def prompts_s(prompts, prompt_frames: PromptFrames) -> float:
+    """How long saying `prompts` one after the other takes (s)."""
+    return sum(prompt_frames(p) for p in prompts) * FRAME_S
 
 
 UNTRANSCRIBED = "human:goforward.raw"
@@ -129,7 +134,7 @@ def intent_call_specs(
     state = script.states[script.start]
     if not state.intents or state.listen is None:
         return []
-    t0 = sum(prompt_frames(p) for p in state.say) * FRAME_S
+    t0 = prompts_s(state.say, prompt_frames)
     eos = state.listen.end_of_speech_s
     answer = "confirm" if "confirm" in state.intents else "speech"
     rows = []
@@ -191,7 +196,7 @@ def script_call_specs(
     """Calls covering the script's main paths, each with its `expect:` additions."""
     state = script.states[script.start]
     assert state.listen is not None
-    opening_s = sum(prompt_frames(p) for p in state.say) * FRAME_S
+    opening_s = prompts_s(state.say, prompt_frames)
     timeout = state.listen.noinput_timeout_s
     first_noinput = state.handler_for("noinput", 1)
     reprompt_s = sum(
