@@ -75,6 +75,17 @@ def test_detectors_do_not_depend_on_block_size(write_wav, block_frames, index):
         assert np.array_equal(getattr(chunked.track, name), getattr(reference.track, name)), name
 
 
+def _talker(index: int, gain_db: float) -> np.ndarray:
+    """Real recording `index` at `gain_db`, 1 s into a call and 0.5 s before its end, over line
+    noise at -58 dBFS: (n, 320) int16 frames."""
+    rng = np.random.default_rng(index)
+    speech = human_speech(index) * 10 ** (gain_db / 20)
+    audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
+    audio += rng.standard_normal(audio.size) * 40
+    samples = np.rint(audio).astype(np.int16)
+    return samples[: samples.size // 320 * 320].reshape(-1, 320)
+
+
 def _every_event(frames: np.ndarray, block_frames: int) -> tuple[list, list, np.ndarray]:
     """The speech events, the line events and the tone frames of `frames` fed in blocks."""
     detectors = Detectors(FrontEndSettings())
@@ -97,12 +108,7 @@ def test_every_event_is_decided_at_the_same_frame_whatever_the_blocks(block_fram
     """Live calls feed a frame or a few at a time, replays large blocks: a caller must be heard
     at the same frame either way, and measured the same while speaking (SpeechProgress). Real
     speech, also quiet (its onsets are then measured for voicing), over line noise."""
-    rng = np.random.default_rng(index)
-    speech = human_speech(index) * 10 ** (gain_db / 20)
-    audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
-    audio += rng.standard_normal(audio.size) * 40  # -58 dBFS
-    samples = np.rint(audio).astype(np.int16)
-    frames = samples[: samples.size // 320 * 320].reshape(-1, 320)
+    frames = _talker(index, gain_db)
     speech, line, tones = _every_event(frames, block_frames)
     whole_speech, whole_line, whole_tones = _every_event(frames, 500)
     assert speech == whole_speech
@@ -165,12 +171,7 @@ def test_a_talker_starts_speech_with_any_onset(onset_ms, gain_db):
     measured for voicing), are heard."""
     from ivr.detect.settings import VadSettings
 
-    rng = np.random.default_rng(1)
-    speech = human_speech(1) * 10 ** (gain_db / 20)  # at -26 dB: peaks below -35 dBFS
-    audio = np.concatenate([np.zeros(16000), speech, np.zeros(8000)])
-    audio += rng.standard_normal(audio.size) * 40
-    samples = np.rint(audio).astype(np.int16)
-    frames = samples[: samples.size // 320 * 320].reshape(-1, 320)
+    frames = _talker(1, gain_db)  # at -26 dB: peaks below -35 dBFS
     settings = FrontEndSettings(vad=VadSettings(onset_ms=onset_ms))
     detectors = Detectors(settings)
     started = [e for e in detectors.process(frames).events if isinstance(e, SpeechStarted)]
