@@ -24,15 +24,24 @@ RATE = 8000
 """baresip's aufile plays 8 kHz mono WAVs only."""
 
 
+_GIVEN: set[int] = set()
+"""Ports already handed out in this test run: never handed out twice."""
+
+
 def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (baresip listens on both)."""
+    """A port free for both UDP and TCP on 127.0.0.1 (baresip listens on both), and not handed
+    out before in this run: the kernel may offer a port again once its probe socket is closed,
+    and two servers told the same port (baresip's control and console) answer on one socket."""
     while True:
         tcp = socket.socket()
         tcp.bind(("127.0.0.1", 0))
         port = tcp.getsockname()[1]
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
+            if port in _GIVEN:
+                continue
             udp.bind(("127.0.0.1", port))
+            _GIVEN.add(port)
             return port
         except OSError:
             continue
@@ -152,11 +161,12 @@ snd_path {records}
             ["baresip", "-f", str(folder)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )  # it keeps its own copy of the log's descriptor
     try:
-        for _ in range(250):  # up in ~20 ms; wait for its control port
+        for _ in range(250):  # up in ~20 ms; wait for its control and console ports
             if process.poll() is not None:
                 raise RuntimeError(f"baresip exited: {(folder / 'baresip.log').read_text()}")
             with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", ctrl), timeout=0.2).close()
+                for port in (ctrl, cons):  # the console is loaded last
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             time.sleep(0.02)
         yield Callee(f"sip:{user}@127.0.0.1:{sip}", records, process, ctrl, cons)
