@@ -9,7 +9,7 @@ of the hang-up, worked out from the script's own timeouts and the prompts' lengt
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ivr.audio.format import FRAME_S, ms_to_frames
@@ -114,7 +114,7 @@ def _said_s(actions: tuple, prompt_frames: PromptFrames) -> float:
     return prompts_s([a.prompt for a in actions if isinstance(a, Say)], prompt_frames)
 
 
-def prompts_s(prompts, prompt_frames: PromptFrames) -> float:
+def prompts_s(prompts: Iterable[str], prompt_frames: PromptFrames) -> float:
     """How long saying `prompts` one after the other takes (s)."""
     return sum(prompt_frames(p) for p in prompts) * FRAME_S
 
