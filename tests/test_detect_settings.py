@@ -29,6 +29,7 @@ def test_each_name_belongs_to_one_part():
     assert FrontEndSettings.names() == sorted(
         [*(f"vad.{k}" for k in ("aggressiveness", "onset_ms", "hangover_ms", "edge_margin_db")),
          *(f"noise.{k}" for k in ("window_ms", "percentile", "hop_ms")), "choppy_gap_ms",
+         "learned.enabled", "learned.threshold",
          *(f"amd.{k}" for k in ("initial_silence_ms", "greeting_ms", "after_greeting_silence_ms",
                                 "total_analysis_time_ms", "min_word_length_ms",
                                 "between_words_silence_ms", "maximum_number_of_words",

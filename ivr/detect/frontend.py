@@ -18,6 +18,7 @@ from ivr.audio.format import FRAME_SAMPLES
 from ivr.detect.amd import AnsweringMachineDetector
 from ivr.detect.highpass import high_pass
 from ivr.detect.keys import DtmfDetector
+from ivr.detect.learned import LearnedSpeech
 from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.line_tones import ToneDetector
 from ivr.detect.narrowband import narrow_band
@@ -64,8 +65,14 @@ class Detectors:
         self.settings = settings or FrontEndSettings()
         self._vad = VoiceActivity(self.settings.vad.aggressiveness)
         self._floor = NoiseFloor(self.settings.noise)
+        learned = self.settings.learned
+        self.learned = LearnedSpeech(learned.threshold) if learned.enabled else None
+        """The learned stage confirming onsets (ivr.detect.learned), None when it is off."""
         self._segmenter = SpeechSegmenter(
-            self.settings.vad, self.settings.choppy_gap_ms, warmup_frames=self._floor.hop - 1
+            self.settings.vad,
+            self.settings.choppy_gap_ms,
+            warmup_frames=self._floor.hop - 1,
+            learned=self.learned,
         )
         self._dtmf = DtmfDetector()
         self._tones = ToneDetector()
@@ -94,6 +101,8 @@ class Detectors:
         if tone.any() or self._overhang:
             voiced = self._untoned(voiced, tone)
         floor, estimates = self._floor.update(level)
+        if self.learned is not None:
+            self.learned.push(base, frames)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
         if not self._amd.done:
             self._held += self._amd.process(self._amd_voice(voiced, level, floor))

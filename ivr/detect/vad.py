@@ -18,6 +18,7 @@ import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS, ms_to_frames
 from ivr.detect import voicing
+from ivr.detect.learned import LearnedSpeech
 from ivr.detect.segment_level import (
     FLOOR_SETTLED_MS,
     MIN_SNR_DB,
@@ -38,6 +39,7 @@ __all__ = [
     "MIN_SNR_DB",
     "ONSET_BREAK_FRAMES",
     "ONSET_VOICED_FRAMES",
+    "PENDING_FRAMES",
     "PEAK_MS",
     "PEAK_RISE",
     "PEAK_RISE_DB",
@@ -68,6 +70,11 @@ clicks a second apart, never add up to a word."""
 
 _UNVOICED, _VOICED, _LOUD = 0, 1, 2  # what an onset frame is: not voiced, voiced, loud
 
+PENDING_FRAMES = 15
+"""Frames (300 ms) an onset decided by webrtcvad's rules waits for the learned stage's
+confirmation, deciding again at each loud frame: Silero's probability reaches 0.5 up to about
+300 ms after a soft, breathy first syllable (a median 50 ms)."""
+
 EDGE_SHIFT_MS = 160
 """Furthest a segment edge is moved by level (ms); see VadSettings.edge_margin_db."""
 
@@ -82,8 +89,17 @@ class SpeechSegmenter(SegmentLevelMeter):
     (VadSettings.edge_margin_db). Each segment is measured as it goes (ivr.detect.segment_level).
     """
 
-    def __init__(self, settings: VadSettings, gap_ms: int = 100, warmup_frames: int = 0) -> None:
+    def __init__(
+        self,
+        settings: VadSettings,
+        gap_ms: int = 100,
+        warmup_frames: int = 0,
+        learned: LearnedSpeech | None = None,
+    ) -> None:
         super().__init__()
+        self.learned = learned
+        """The learned stage that confirms each onset (None: webrtcvad's rules alone); it is
+        given every block's frames by the front end before they are fed here."""
         self.gap = max(1, ms_to_frames(gap_ms))
         self.warmup = warmup_frames
         """Frames at the start before the noise floor has its first estimate: none of them
@@ -114,6 +130,9 @@ class SpeechSegmenter(SegmentLevelMeter):
         self._levels = np.zeros(0, dtype=np.float32)  # frame levels (dBFS), recent frames
         self._levels_base = 0  # absolute index of _levels[0]
         self._start_floor = SILENCE_DBFS  # the floor when the open segment was decided (dBFS)
+        self._pending_since: int | None = None  # where the learned stage first did not confirm
+        self._pending_cand: int | None = None  # ... the candidate (its first counted frame)
+        self._vetoing = False  # a candidate was dropped: frames count where it hears speech
 
     def feed(
         self,
@@ -180,6 +199,9 @@ class SpeechSegmenter(SegmentLevelMeter):
                 self._floor_at_last = float(floor_db[end - 1])
             elif not self.in_speech:
                 self._quiet_run += end - start
+                if end - start >= ONSET_BREAK_FRAMES and self.learned is not None:
+                    self.learned.stop()  # webrtcvad's run broke: the next onset is new
+                    self._pending_since, self._vetoing = None, False
                 if self._quiet_run >= ONSET_BREAK_FRAMES:
                     self._cand_start = None
             elif b - (self._last_voiced + 1) >= self.hangover:
@@ -201,6 +223,53 @@ class SpeechSegmenter(SegmentLevelMeter):
         return events, speech
 
     def _onset(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
+        """Count a voiced run [start, end) of the block towards an onset, as `_counted`
+        does, each onset confirmed by the learned stage (ivr.detect.learned) when there is
+        one. A candidate it does not confirm yet stays pending for up to PENDING_FRAMES, each
+        further loud frame deciding it again (the network can lag a soft onset); then it is
+        dropped, and the rest of webrtcvad's run counts only where the stage hears speech."""
+        learned = self.learned
+        if learned is None:
+            return self._counted(base, start, end, loud)
+        pos = start
+        while pos < end:
+            if self._vetoing:
+                loud = loud.copy()
+                loud[pos:end] &= learned.speech_mask(base + pos, base + end)
+            hit = self._counted(base, pos, end, loud)
+            if hit is None:
+                return None
+            decided, first = hit
+            if learned.confirms(self._cand_from, decided, self._loudest(first, decided)):
+                learned.stop()
+                self._pending_since, self._vetoing = None, False
+                return hit
+            if self._pending_since is None or self._pending_cand != self._cand_start:
+                self._pending_since, self._pending_cand = decided, self._cand_start
+            if decided - self._pending_since < PENDING_FRAMES:
+                self._absorb(base, first, decided)  # the next loud frame decides it again
+            else:
+                self._pending_since, self._vetoing = None, True
+                self._cand_start = None  # not speech: none of its frames count
+                self._quiet_run = ONSET_BREAK_FRAMES
+            pos = decided - base
+        return None
+
+    def _loudest(self, first: int, decided: int) -> float:
+        """The highest frame level (dBFS) of the candidate's deciding stretch [first, decided)."""
+        return float(self._levels[first - self._levels_base : decided - self._levels_base].max())
+
+    def _absorb(self, base: int, a0: int, a1: int) -> None:
+        """Add the loud frames [a0, a1) (absolute, in the block) to the onset candidate."""
+        self._cand_loud += a1 - a0
+        self._cand_voiced += a1 - a0
+        self._cand_floor += self._floor_centi(a0 - base, a1 - base)
+        self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
+        self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
+
+    def _counted(
+        self, base: int, start: int, end: int, loud: np.ndarray
+    ) -> tuple[int, int] | None:
         """Count a voiced run [start, end) of the block towards an onset.
 
         Only frames at least edge_margin_db above the floor (`loud`) count; a stretch of

@@ -77,11 +77,14 @@ def sources_digest(folders: list[Path]) -> str:
 
 @functools.cache
 def detector_code() -> str:
-    """A digest of the sources of `ivr.audio` and `ivr.detect`, which make the outputs kept."""
+    """A digest of the sources of `ivr.audio` and `ivr.detect`, which make the outputs kept,
+    and of the learned stage's model (its wheel, version and model file)."""
     import ivr.audio
     import ivr.detect
+    from ivr.detect.learned import model_identity
 
-    return sources_digest([Path(p.__file__).parent for p in (ivr.audio, ivr.detect)])
+    sources = sources_digest([Path(p.__file__).parent for p in (ivr.audio, ivr.detect)])
+    return hashlib.sha256(f"{sources}\0{model_identity()}".encode()).hexdigest()
 
 
 def detector_part(settings: FrontEndSettings) -> dict:
