@@ -63,7 +63,8 @@ class Segment:
     floor_dbfs: float
     voiced_frames: int
     gaps: int = 0
-    """Dropouts inside the segment: unvoiced stretches of at least choppy_gap_ms."""
+    """Dropouts inside the segment: abrupt losses of the line of choppy_gap_ms to 280 ms
+    (ivr.detect.dropouts)."""
     peak_snr_db: float | None = None
     """Signal-to-noise ratio of the segment's loudest 500 ms (dB): a talker over office babble
     stands far above it there, the babble itself does not. None: not measured (snr_db

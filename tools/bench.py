@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks: speed and memory of the audio front end, as ratios measured in one run.
 
-    python tools/bench.py [--minutes 10] [--only frontend|memory]
+    python tools/bench.py [--minutes 10] [--only frontend|memory|...|outcomes]
 
 frontend: frames per second of (a) bare `webrtcvad.Vad.is_speech` over pre-cut 20 ms frames and
 (b) the whole front end (decode, resample, frame, high-pass, VAD, level, noise floor, segments,
@@ -29,6 +29,9 @@ Targets: under 30 s, at least 100x faster than naive.
 sip: calls at once through the SIP stack (tools/bench_sip.py): frames late, CPU per call, and
 the prompt start latency to the first RTP packet. Targets: no frame late by more than 20 ms,
 median start latency under 50 ms.
+outcomes: the realistic and field corpora of both scripts replayed without recognition
+(tools/bench_outcomes.py): the share of right outcomes per script and corpus part, a
+confusion table, with the learned speech stage on and off, and the time each way took.
 """
 
 from __future__ import annotations
@@ -434,7 +437,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
     parser.add_argument(
         "--only",
-        choices=["frontend", "memory", "replay", "records", "live", "tune", "sip"],
+        choices=["frontend", "memory", "replay", "records", "live", "tune", "sip", "outcomes"],
         help="one benchmark",
     )
     parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
@@ -465,6 +468,10 @@ def main() -> None:
         from bench_sip import bench_sip
 
         bench_sip([int(n) for n in args.sip_calls.split(",")], args.sip_per_worker)
+    if args.only in (None, "outcomes"):
+        from bench_outcomes import bench_outcomes
+
+        bench_outcomes()
 
 
 if __name__ == "__main__":

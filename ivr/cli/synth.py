@@ -46,6 +46,15 @@ def synth_command(
             "a pressed key, a caller put on hold).",
         ),
     ] = False,
+    field: Annotated[
+        bool,
+        typer.Option(
+            "--field",
+            help="With --script: the field corpus (chimes, ring tones, static, a TV, new voices "
+            "on mu-law, A-law and GSM lines, babble, hum, lost packets, a speakerphone), about "
+            "a third of it held out.",
+        ),
+    ] = False,
     org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
     number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
@@ -56,17 +65,17 @@ def synth_command(
         fail_line("--sample and --count exclude each other")
     if script is not None and (sample or count is not None):
         fail_line("--script makes its own calls: drop --sample and --count")
-    if (realistic or line) and script is None:
-        flag = "--realistic" if realistic else "--line"
+    if (realistic or line or field) and script is None:
+        flag = "--realistic" if realistic else "--line" if line else "--field"
         fail_line(f"{flag} needs --script (the calls are timed to its prompts)")
-    if realistic and line:
-        fail_line("--realistic and --line exclude each other")
+    if realistic + line + field > 1:
+        fail_line("--realistic, --line and --field exclude each other")
     from ivr.synth.corpus import generate
 
     if script is not None:
         values = {k: v for k, v in (("org", org), ("agent_id", agent_id), ("number", number)) if v}
         try:
-            manifest = _script_corpus(script, values, out, seed, cache_dir, realistic, line)
+            manifest = _script_corpus(script, values, out, seed, cache_dir, realistic, line, field)
         except (IvrError, ValueError) as exc:
             fail_line(str(exc), code=1)
         typer.echo(f"manifest {manifest}")
@@ -110,10 +119,11 @@ def _script_corpus(
     cache_dir: Path | None,
     realistic: bool = False,
     line: bool = False,
+    field: bool = False,
 ) -> Path:
     """Calls timed to `script_name`'s prompts, with the outcomes it must reach; `realistic`:
     the realistic callers and lines of ivr.synth.realistic; `line`: what a telephone line says
-    besides speech (ivr.synth.line_calls)."""
+    besides speech (ivr.synth.line_calls); `field`: the field corpus (ivr.synth.field)."""
     from ivr.script.loader import load_script
     from ivr.synth.corpus import write_corpus
     from ivr.synth.line_calls import line_call_specs
@@ -124,23 +134,34 @@ def _script_corpus(
     script = load_script(script_name, values)
     cache = PromptCache(cache_dir)
     audio = cache.render_all(script.prompts)
+    if field:
+        from ivr.synth.field import field_call_specs
+        from ivr.synth.field_render import write_field_corpus
+
+        pairs = field_call_specs(script, lambda prompt: audio[prompt].frames, seed)
+        return write_field_corpus(pairs, out, seed, on_written=_reporter())
     make = line_call_specs if line else realistic_call_specs if realistic else script_call_specs
     pairs = make(script, lambda prompt: audio[prompt].frames, seed)
-
-    def report(path: Path, entry: dict[str, Any]) -> None:
-        side = f", callee {entry['callee_channel']}" if entry.get("callee_channel") else ""
-        typer.echo(
-            f"wrote {path}  {entry['situation']}, {entry['channel']}{side}, "
-            f"expect {entry['expect'].get('outcome')}"
-        )
 
     return write_corpus(
         [spec for spec, _ in pairs],
         out,
         seed,
-        on_written=report,
+        on_written=_reporter(),
         expect_extra={spec.name: extra for spec, extra in pairs},
     )
+
+
+def _reporter():
+    def report(path: Path, entry: dict[str, Any]) -> None:
+        side = f", callee {entry['callee_channel']}" if entry.get("callee_channel") else ""
+        part = f" ({entry['expect']['part']})" if entry["expect"].get("part") else ""
+        typer.echo(
+            f"wrote {path}  {entry['situation']}, {entry['channel']}{side}, "
+            f"expect {entry['expect'].get('outcome')}{part}"
+        )
+
+    return report
 
 
 def register(app: typer.Typer) -> None:

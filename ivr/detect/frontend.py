@@ -1,8 +1,11 @@
 """All detectors together over blocks of frames: VAD, level, noise floor, speech segments,
 telephone keys (DTMF), the line's tones and answering-machine detection.
 
-Every frame is high-passed first (ivr.detect.highpass: DC and rumble out), then webrtcvad, the
-frame levels, the noise floor, the DTMF and tone detectors all measure the filtered frame. A
+Every frame is high-passed first (ivr.detect.highpass: DC and rumble out) for webrtcvad and the
+DTMF and tone detectors; the frame levels, the noise floor, the voicing of onsets and so every
+SNR are measured in the speech band, 300-3400 Hz (ivr.detect.band: hum and rumble below it
+neither raise the floor nor pass as speech). Onsets are confirmed by the learned stage
+(ivr.detect.learned) when it is on. A
 frame that holds a DTMF tone pair or a pure single tone (ringback, busy tone, a beep) never
 counts as speech: it is unvoiced for the speech segmenter and for answering-machine detection,
 and so is webrtcvad's hangover after it (VAD_OVERHANG_FRAMES).
@@ -14,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.format import FRAME_SAMPLES, ms_to_frames
 from ivr.detect.amd import AnsweringMachineDetector
+from ivr.detect.band import SpeechBand
+from ivr.detect.dropouts import DropoutDetector
 from ivr.detect.highpass import high_pass
 from ivr.detect.keys import DtmfDetector
 from ivr.detect.learned import LearnedSpeech
@@ -65,12 +70,13 @@ class Detectors:
         self.settings = settings or FrontEndSettings()
         self._vad = VoiceActivity(self.settings.vad.aggressiveness)
         self._floor = NoiseFloor(self.settings.noise)
+        self._band = SpeechBand()
         learned = self.settings.learned
         self.learned = LearnedSpeech(learned.threshold) if learned.enabled else None
         """The learned stage confirming onsets (ivr.detect.learned), None when it is off."""
+        self._dropouts = DropoutDetector(ms_to_frames(self.settings.choppy_gap_ms))
         self._segmenter = SpeechSegmenter(
             self.settings.vad,
-            self.settings.choppy_gap_ms,
             warmup_frames=self._floor.hop - 1,
             learned=self.learned,
         )
@@ -90,7 +96,8 @@ class Detectors:
         base = self.frames_seen
         filtered, pcm = high_pass(frames)
         voiced = self._vad.flags(pcm)
-        powers = frame_powers(filtered)
+        band = self._band.filter(frames)
+        powers = frame_powers(band)
         level = power_to_dbfs(powers).astype(np.float32)
         narrow = narrow_band(filtered)
         nominal = NominalPowers.of(narrow, level)
@@ -103,7 +110,11 @@ class Detectors:
         floor, estimates = self._floor.update(level)
         if self.learned is not None:
             self.learned.push(base, frames)
-        events, speech = self._segmenter.feed(base, voiced, powers, level, floor, filtered)
+        silent = ~frames.any(axis=1)
+        dropouts = self._dropouts.feed(base, level, floor, silent, filtered)
+        events, speech = self._segmenter.feed(
+            base, voiced, powers, level, floor, band, dropouts
+        )
         if not self._amd.done:
             self._held += self._amd.process(self._amd_voice(voiced, level, floor))
         if self._held:

@@ -137,6 +137,7 @@ class LearnedSpeech:
         if self._anchor is not None:  # the running stream's next window must stay in reach
             start = (self._anchor - self._audio_base) * FRAME_SAMPLES
             start += self._windows * WINDOW_SAMPLES
+            start -= start % FRAME_SAMPLES  # whole frames
             kept = self._audio[min(start, self._audio.size - keep) :]
         new = frames.reshape(-1).astype(np.float32) * np.float32(1.0 / 32768.0)
         self._audio_base = base - kept.size // FRAME_SAMPLES

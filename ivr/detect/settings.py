@@ -134,11 +134,12 @@ class FrontEndSettings:
     noise: NoiseSettings = field(default_factory=NoiseSettings)
     amd: AmdSettings = field(default_factory=AmdSettings)
     learned: LearnedSettings = field(default_factory=LearnedSettings)
-    choppy_gap_ms: int = 100
-    """Inside speech, an unvoiced stretch at least this long (ms) is a dropout: webrtcvad's own
-    overhang bridges most pauses between words, so natural speech has few."""
+    choppy_gap_ms: int = 60
+    """Shortest dropout counted (ms): inside speech, an abrupt loss of the line to the floor or
+    to digital silence, back within 300 ms (ivr.detect.dropouts). A single lost 20 ms packet is
+    concealed by the network and is no dropout; a talker's pauses never are."""
 
-    _ranges: ClassVar[dict[str, tuple[float, float]]] = {"choppy_gap_ms": (20, 2000)}
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {"choppy_gap_ms": (20, 300)}
 
     def __post_init__(self) -> None:
         _check_ranges(self.vad, "vad.")
@@ -178,9 +179,8 @@ class ClassifySettings:
     16 dB or more above office babble reaches 21 dB and more there, the babble itself at most
     14 dB in a minute of it."""
     choppy_min_gaps: int = 3
-    """An utterance with at least this many dropouts (counting the gaps between its pieces) ...
-    Over a line with no noise at all (a codec's digital silence) webrtcvad bridges nothing, and
-    a short answer with a comma pause or two ("是的,我是") shows two."""
+    """An utterance with at least this many dropouts of the line (ivr.detect.dropouts: abrupt
+    losses inside its segments; the pauses between its pieces are the talker's own) ..."""
     choppy_min_rate_hz: float = 0.4
     """... and at least this many per second of speech (1/s) is speech cutting in and out."""
 

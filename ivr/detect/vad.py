@@ -92,7 +92,6 @@ class SpeechSegmenter(SegmentLevelMeter):
     def __init__(
         self,
         settings: VadSettings,
-        gap_ms: int = 100,
         warmup_frames: int = 0,
         learned: LearnedSpeech | None = None,
     ) -> None:
@@ -100,7 +99,6 @@ class SpeechSegmenter(SegmentLevelMeter):
         self.learned = learned
         """The learned stage that confirms each onset (None: webrtcvad's rules alone); it is
         given every block's frames by the front end before they are fed here."""
-        self.gap = max(1, ms_to_frames(gap_ms))
         self.warmup = warmup_frames
         """Frames at the start before the noise floor has its first estimate: none of them
         counts towards an onset (against no floor everything is loud)."""
@@ -133,6 +131,7 @@ class SpeechSegmenter(SegmentLevelMeter):
         self._pending_since: int | None = None  # where the learned stage first did not confirm
         self._pending_cand: int | None = None  # ... the candidate (its first counted frame)
         self._vetoing = False  # a candidate was dropped: frames count where it hears speech
+        self._dropouts: list[int] = []  # frames where a dropout ended, not yet counted
 
     def feed(
         self,
@@ -142,17 +141,23 @@ class SpeechSegmenter(SegmentLevelMeter):
         levels_db: np.ndarray,
         floor_db: np.ndarray,
         audio: np.ndarray | None = None,
+        dropouts: list[int] | None = None,
     ) -> tuple[list[DetectorEvent], np.ndarray]:
         """Process a block starting at absolute frame `base`.
 
         `flags` are the voiced decisions, `powers` the frame powers (full scale = 1),
         `levels_db` the same in dBFS and `floor_db` the noise floor in force at each frame
         (dBFS), `audio` the (n, 320) frames themselves (for voicing; None: every loud frame is
-        taken as voiced). Returns the events decided in this block and the speech decision per
+        taken as voiced), `dropouts` the frames at which a dropout of the line ended
+        (ivr.detect.dropouts), counted in the segment open there. Returns the events decided in this block and the speech decision per
         frame as known at that frame (bool array).
         """
         n = flags.shape[0]
         self._audio = audio
+        if self._dropouts and not self.in_speech:  # none can count any more
+            self._dropouts = [f for f in self._dropouts if f >= base - self.history]
+        if dropouts:
+            self._dropouts += dropouts
         speech = np.zeros(n, dtype=bool)
         events: list[DetectorEvent] = []
         if not n:
@@ -170,8 +175,7 @@ class SpeechSegmenter(SegmentLevelMeter):
             a, b = base + start, base + end
             if voiced:
                 if self.in_speech:
-                    if a - (self._last_voiced + 1) >= self.gap:
-                        self._seg_gaps += 1
+                    self._count_dropouts(a + 1)
                     self._add_run(events, base, start, end)
                 else:
                     if a != self._last_voiced + 1:
@@ -398,9 +402,20 @@ class SpeechSegmenter(SegmentLevelMeter):
             last -= 1
         return last + 1
 
+    def _count_dropouts(self, upto: int) -> None:
+        """Count in the open segment the dropouts that ended inside it before frame `upto`
+        (a dropout is counted once the speech after it is heard; one that ended where the
+        segment starts cut the speech before it off)."""
+        if not self._dropouts:
+            return
+        start = self._seg_start
+        self._seg_gaps += sum(1 for f in self._dropouts if start <= f < upto)
+        self._dropouts = [f for f in self._dropouts if f >= upto]
+
     def _close(self, decided: int) -> Segment:
         self.in_speech = False
         self._cand_start = None
         end = self._trim_end(self._last_voiced, decided)
+        self._count_dropouts(end)
         self._prev_end = end
         return self._segment_until(end)

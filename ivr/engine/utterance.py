@@ -30,11 +30,12 @@ def with_gain(segments: Sequence[Segment], gain_db: float) -> list[Segment]:
 
 
 def is_choppy(segments: Sequence[Segment], settings: ClassifySettings) -> bool:
-    """Speech cutting in and out: dropouts inside its segments and between its pieces, enough
-    of them and often enough (ClassifySettings.choppy_min_gaps, choppy_min_rate_hz)."""
+    """Speech cutting in and out: dropouts of the line inside its segments (abrupt losses,
+    ivr.detect.dropouts; the pauses between its pieces are the talker's), enough of them and
+    often enough (ClassifySettings.choppy_min_gaps, choppy_min_rate_hz)."""
     if not segments:
         return False
-    dropouts = sum(s.gaps for s in segments) + len(segments) - 1
+    dropouts = sum(s.gaps for s in segments)
     speech_s = sum(s.duration_s for s in segments)
     return dropouts >= settings.choppy_min_gaps and (
         dropouts / max(speech_s, 1e-9) >= settings.choppy_min_rate_hz

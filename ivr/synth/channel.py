@@ -34,8 +34,9 @@ TELEPHONE_SKIRT_HZ = 100.0
 DROPOUT_ON_MS = (300, 600)
 """Speech kept between dropouts (ms, inclusive range, whole 20 ms frames)."""
 
-DROPOUT_GAP_MS = (160, 400)
-"""Length of each dropout (ms, inclusive range, whole 20 ms frames: 150-400 ms rounded up)."""
+DROPOUT_GAP_MS = (100, 300)
+"""Length of each dropout (ms, inclusive range, whole 20 ms frames): packets lost in bursts,
+the line back within 300 ms."""
 
 
 @dataclass(frozen=True)

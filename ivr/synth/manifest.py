@@ -41,6 +41,10 @@ stays version 1):
                                       # ringback busy congestion sit dtmf beep (RMS when on)
       agent:                          # stereo: what the agent side says (like speech:)
       - {start_s: 0.0, end_s: 3.4, level_dbfs: -20.0, text: '您好!', source: tts}
+      field: {class: a, ...}          # the field corpus (ivr.synth.field): its class, line,
+                                      # sounds and erased frames (described there)
+      expect:
+        part: held_out                # tuning | held_out: the field corpus's split
 """
 
 from __future__ import annotations
@@ -70,8 +74,12 @@ CHANNEL_CODING = {
     "clean": (16000, "pcm_16"),
     "telephone": (8000, "mulaw"),
     "telephone_alaw": (8000, "alaw"),
+    "telephone_gsm": (8000, "pcm_16"),
 }
-"""Channel to (file sample rate in Hz, encoding name)."""
+"""Channel to (file sample rate in Hz, encoding name); `telephone_gsm` is a line coded as GSM
+06.10 and decoded again, stored as 8 kHz PCM (the field corpus, ivr.synth.field)."""
+PARTS = ("tuning", "held_out")
+"""`expect.part` of a call: tuned against, or kept aside to check the tuning on."""
 NOISE_TYPES = ("none", "white", "pink", "babble", "hum", "office")
 """Line noise; `office` is distant babble of real human talkers only."""
 SOURCES = ("tts", "human")
@@ -135,6 +143,8 @@ class Expectation:
     """speech | low_volume | noise | silence."""
     first_speech_s: float | None
     """Start of the first speech segment (s); None without speech."""
+    part: str | None = None
+    """tuning | held_out: which part of a corpus the call belongs to; None when not split."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +300,9 @@ class _Reader:
         expect = Expectation(
             self.choice(expect_data, "classification", f"{where}.expect", CLASSIFICATIONS),
             self.field(expect_data, "first_speech_s", f"{where}.expect", float, optional=True),
+            self.choice(expect_data, "part", f"{where}.expect", PARTS)
+            if "part" in expect_data
+            else None,
         )
         return CallEntry(
             file=file,

@@ -35,11 +35,40 @@ LINE_SITUATIONS = (
 )
 """What a telephone line says besides speech (see ivr.synth.line_calls)."""
 
-SITUATIONS = BASIC_SITUATIONS + REALISTIC_SITUATIONS + LINE_SITUATIONS
+FIELD_SITUATIONS = (
+    "chimes",
+    "ring_tone",
+    "static_bursts",
+    "band_clicks",
+    "tv_in_room",
+    "phone_talker",
+    "babble_alone",
+    "talker_over_babble",
+    "hum_talker",
+    "erased_bursts",
+    "lost_frames",
+    "speakerphone",
+)
+"""Sounds, talkers and lines of the field corpus (see ivr.synth.field)."""
+
+SITUATIONS = BASIC_SITUATIONS + REALISTIC_SITUATIONS + LINE_SITUATIONS + FIELD_SITUATIONS
 """What happens on a call."""
 
 SPEECHLESS_SITUATIONS = frozenset(
-    {"never_answers", "clicks", "breathing", "distant_babble", "ringback", "busy_tone"}
+    {
+        "never_answers",
+        "clicks",
+        "breathing",
+        "distant_babble",
+        "ringback",
+        "busy_tone",
+        "chimes",
+        "ring_tone",
+        "static_bursts",
+        "band_clicks",
+        "tv_in_room",
+        "babble_alone",
+    }
 )
 """Situations in which the callee says nothing."""
 
@@ -64,6 +93,18 @@ EXPECTED_CLASSIFICATION = {
     "carrier_announcement": "speech",
     "presses_key": "speech",
     "on_hold": "speech",
+    "chimes": "silence",
+    "ring_tone": "silence",
+    "static_bursts": "silence",
+    "band_clicks": "silence",
+    "tv_in_room": "noise",
+    "phone_talker": "speech",
+    "babble_alone": "noise",
+    "talker_over_babble": "speech",
+    "hum_talker": "speech",
+    "erased_bursts": "speech",
+    "lost_frames": "speech",
+    "speakerphone": "speech",
 }
 """The classification a detector should give each situation."""
 

@@ -1,0 +1,118 @@
+"""Dropouts: the line cutting out inside speech, told from a talker's own pauses.
+
+A dropout is an abrupt loss of the signal that comes back soon: packets lost in bursts, a
+radio link fading, a handset's contact breaking. It is told by its edges, not by webrtcvad:
+- the frame before it is speech, at least SPEECH_OVER_FLOOR_DB above the noise floor;
+- the signal falls at once, within one or two frames, by at least FALL_DB, to the floor
+  (within LOST_MARGIN_DB of it) or to digital silence (a frame of exact zeros: an erased
+  packet; the band-pass rings for a frame after an abrupt stop, ivr.detect.band);
+- it stays there for `choppy_gap_ms` (60 ms) to MAX_DROPOUT_FRAMES (300 ms);
+- and the frame after it is speech again (at least SPEECH_OVER_FLOOR_DB above the floor).
+
+A pause between phrases (0.3-1.2 s) is longer, and a talker's voice fades into it over
+several frames; an unvoiced consonant or a stop's closure is not at the floor, or is shorter
+than 60 ms. A single lost 20 ms frame is concealed by any telephone packet-loss concealment
+and is not counted. Measured on 150 s of real talkers (librivox, Asterisk's Allison, the
+spoken digits), clean, through a telephone band-pass and through mu-law: no dropout at all;
+with a third of the frames erased in bursts of 100-300 ms, 1.2 per second of audio.
+Levels are those of the speech band (ivr.detect.band), so the band-pass's ringing after an
+erasure does not hide it: an all-zero frame counts as digital silence whatever its level.
+The decision is made at the frame the signal comes back, from the frames before it alone:
+the same whatever the block size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
+
+SPEECH_OVER_FLOOR_DB = 15.0
+"""The frames on both sides of a dropout stand at least this much above the floor (dB)."""
+
+FALL_DB = 20.0
+"""Least fall of the level from the louder of the two frames before a loss into its first
+frame (dB)."""
+
+LOST_MARGIN_DB = 3.0
+"""A frame at most this much above the floor (dB), or of exact zeros, is lost."""
+
+MAX_DROPOUT_FRAMES = 15
+"""Longest dropout (frames, 300 ms): the line comes back within about 300 ms; a longer
+silence is a pause. A dropout that ends a speech segment (webrtcvad's hangover_ms, 300 ms) is
+counted in the segment that starts where it ends."""
+
+
+class DropoutDetector:
+    """Finds dropouts frame by frame, block by block (state carried between blocks)."""
+
+    def __init__(self, min_frames: int) -> None:
+        self.min_frames = max(1, min_frames)
+        """Shortest loss counted (frames)."""
+        self._prev_lost = True  # whether the frame before the block was lost
+        self._prev_full = np.full(EDGE_FRAMES + 1, SILENCE_DBFS)  # full-band levels before it
+        self._loss_start: int | None = None  # first frame of a dropout going on (absolute)
+
+    def feed(
+        self,
+        base: int,
+        levels: np.ndarray,
+        floor: np.ndarray,
+        silent: np.ndarray,
+        wideband: np.ndarray,
+    ) -> list[int]:
+        """The absolute frames at which a dropout ended (the signal back) in the block at
+        `base`, from its frame `levels` and `floor` in the speech band (dBFS), whether each
+        frame is digital silence (`silent`) and the (n, 320) high-passed frames themselves
+        (`wideband`, for the fall: the band-pass rings after an abrupt stop)."""
+        level = np.where(silent, np.float32(SILENCE_DBFS), levels)
+        lost = silent | (level <= floor + np.float32(LOST_MARGIN_DB))
+        speech = level >= floor + np.float32(SPEECH_OVER_FLOOR_DB)
+        ends: list[int] = []
+        # only frames where lost begins or ends matter: few, so a loop over them is cheap
+        previous = np.concatenate(([self._prev_lost], lost[:-1]))
+        edges = np.flatnonzero(lost != previous)
+        for i in edges.tolist():
+            if lost[i]:  # the signal is lost from frame i on
+                abrupt = self._fell(wideband, silent, i, float(floor[i]))
+                self._loss_start = base + i if abrupt else None
+            elif self._loss_start is not None:  # back at frame i
+                length = base + i - self._loss_start
+                if self.min_frames <= length <= MAX_DROPOUT_FRAMES and speech[i]:
+                    ends.append(base + i)
+                self._loss_start = None
+        if self._loss_start is not None and base + lost.size - self._loss_start > (
+            MAX_DROPOUT_FRAMES
+        ):
+            self._loss_start = None  # too long: a pause, not a dropout
+        if lost.size:
+            self._prev_lost = bool(lost[-1])
+            keep = EDGE_FRAMES + 1
+            tail = _wideband_levels(wideband[-keep:], silent[-keep:])
+            self._prev_full = np.concatenate((self._prev_full, tail))[-keep:]
+        return ends
+
+    def _fell(self, wideband: np.ndarray, silent: np.ndarray, i: int, floor: float) -> bool:
+        """Whether the signal fell abruptly into the loss that begins at block frame `i`:
+        one of the EDGE_FRAMES + 1 frames up to it is FALL_DB below the frame before it, and
+        that frame was speech (SPEECH_OVER_FLOOR_DB over the band's floor, measured full
+        band)."""
+        first = i - EDGE_FRAMES - 1  # block index of the first frame looked at
+        full = _wideband_levels(wideband[max(0, first) : i + 1], silent[max(0, first) : i + 1])
+        if first < 0:  # frames of the block before
+            full = np.concatenate((self._prev_full[self._prev_full.size + first :], full))
+        falls = full[:-1] - full[1:]
+        loud = full[:-1] >= floor + SPEECH_OVER_FLOOR_DB
+        return bool(np.any((falls >= FALL_DB) & loud))
+
+
+EDGE_FRAMES = 2
+"""Frames before a loss in the speech band looked at for the abrupt fall (full band): the
+band-pass rings for up to two frames after the line stops."""
+
+
+def _wideband_levels(frames: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """Levels (dBFS) of high-passed (n, 320) float frames; digital silence at SILENCE_DBFS."""
+    power = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / (FRAME_SAMPLES * 32768.0**2)
+    level = 10.0 * np.log10(np.maximum(power, 10 ** (SILENCE_DBFS / 10)))
+    return np.where(silent, SILENCE_DBFS, level)
