@@ -3,9 +3,10 @@
 A dropout is an abrupt loss of the signal that comes back soon: packets lost in bursts, a
 radio link fading, a handset's contact breaking. It is told by its edges, not by webrtcvad:
 - the frame before it is speech, at least SPEECH_OVER_FLOOR_DB above the noise floor;
-- the signal falls at once, within one or two frames, by at least FALL_DB, to the floor
-  (within LOST_MARGIN_DB of it) or to digital silence (a frame of exact zeros: an erased
-  packet; the band-pass rings for a frame after an abrupt stop, ivr.detect.band);
+- the signal falls at once, from one frame to the next, by at least FALL_DB (measured on the
+  high-passed signal: the band-pass rings for up to three frames after an abrupt stop), and
+  is at the floor in the speech band (within LOST_MARGIN_DB of it) or digital silence (a frame
+  of exact zeros: an erased packet) within EDGE_FRAMES;
 - it stays there for `choppy_gap_ms` (60 ms) to MAX_DROPOUT_FRAMES (300 ms);
 - and the frame after it is speech again (at least SPEECH_OVER_FLOOR_DB above the floor).
 
@@ -30,9 +31,10 @@ from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 SPEECH_OVER_FLOOR_DB = 15.0
 """The frames on both sides of a dropout stand at least this much above the floor (dB)."""
 
-FALL_DB = 20.0
-"""Least fall of the level from the louder of the two frames before a loss into its first
-frame (dB)."""
+FALL_DB = 30.0
+"""Least fall of the level from one frame to the next into a loss (dB, high-passed signal):
+a talker's voice falls 10-25 dB from one 20 ms frame to the next into a short pause (22 dB
+seen at a stop's closure), a lost packet to the floor 30-45 dB, to digital silence more."""
 
 LOST_MARGIN_DB = 3.0
 """A frame at most this much above the floor (dB), or of exact zeros, is lost."""
@@ -74,8 +76,8 @@ class DropoutDetector:
         edges = np.flatnonzero(lost != previous)
         for i in edges.tolist():
             if lost[i]:  # the signal is lost from frame i on
-                abrupt = self._fell(wideband, silent, i, float(floor[i]))
-                self._loss_start = base + i if abrupt else None
+                fell = self._fell(wideband, silent, i, float(floor[i]))
+                self._loss_start = None if fell is None else base + fell
             elif self._loss_start is not None:  # back at frame i
                 length = base + i - self._loss_start
                 if self.min_frames <= length <= MAX_DROPOUT_FRAMES and speech[i]:
@@ -92,23 +94,25 @@ class DropoutDetector:
             self._prev_full = np.concatenate((self._prev_full, tail))[-keep:]
         return ends
 
-    def _fell(self, wideband: np.ndarray, silent: np.ndarray, i: int, floor: float) -> bool:
-        """Whether the signal fell abruptly into the loss that begins at block frame `i`:
-        one of the EDGE_FRAMES + 1 frames up to it is FALL_DB below the frame before it, and
-        that frame was speech (SPEECH_OVER_FLOOR_DB over the band's floor, measured full
-        band)."""
+    def _fell(self, wideband: np.ndarray, silent: np.ndarray, i: int, floor: float) -> int | None:
+        """Where the signal fell abruptly into the loss seen in the band from block frame `i`
+        on: the block index of the last of the EDGE_FRAMES + 1 frames up to `i` that is FALL_DB
+        below the frame before it while that frame was speech (SPEECH_OVER_FLOOR_DB over the
+        band's floor, measured full band), or None."""
         first = i - EDGE_FRAMES - 1  # block index of the first frame looked at
         full = _wideband_levels(wideband[max(0, first) : i + 1], silent[max(0, first) : i + 1])
         if first < 0:  # frames of the block before
             full = np.concatenate((self._prev_full[self._prev_full.size + first :], full))
         falls = full[:-1] - full[1:]
         loud = full[:-1] >= floor + SPEECH_OVER_FLOOR_DB
-        return bool(np.any((falls >= FALL_DB) & loud))
+        hits = np.flatnonzero((falls >= FALL_DB) & loud)
+        return None if not hits.size else i - (full.size - 2 - int(hits[-1]))
 
 
-EDGE_FRAMES = 2
+EDGE_FRAMES = 3
 """Frames before a loss in the speech band looked at for the abrupt fall (full band): the
-band-pass rings for up to two frames after the line stops."""
+band-pass rings for up to three frames after the line stops. The dropout is timed from the
+fall."""
 
 
 def _wideband_levels(frames: np.ndarray, silent: np.ndarray) -> np.ndarray:

@@ -109,12 +109,10 @@ class Detectors:
             voiced = self._untoned(voiced, tone)
         floor, estimates = self._floor.update(level)
         if self.learned is not None:
-            self.learned.push(base, frames)
+            self.learned.push(base, band)
         silent = ~frames.any(axis=1)
         dropouts = self._dropouts.feed(base, level, floor, silent, filtered)
-        events, speech = self._segmenter.feed(
-            base, voiced, powers, level, floor, band, dropouts
-        )
+        events, speech = self._segmenter.feed(base, voiced, powers, level, floor, band, dropouts)
         if not self._amd.done:
             self._held += self._amd.process(self._amd_voice(voiced, level, floor))
         if self._held:

@@ -131,7 +131,7 @@ class LearnedSpeech:
         return self._anchor is not None
 
     def push(self, base: int, frames: np.ndarray) -> None:
-        """The (n, 320) int16 frames of a block starting at absolute frame `base`."""
+        """The (n, 320) frames (int16 scale) of a block starting at absolute frame `base`."""
         keep = min(KEEP_FRAMES * FRAME_SAMPLES, self._audio.size)
         kept = self._audio[self._audio.size - keep :]
         if self._anchor is not None:  # the running stream's next window must stay in reach

@@ -217,6 +217,10 @@ class SegmentLevelMeter:
             self._seg_peak,
         )
 
+    def _gaps_until(self, end: int) -> int:
+        """Dropouts of the open segment before absolute frame `end`."""
+        return self._seg_gaps
+
     def _mean_floor(self, centi_db: int, frames: int) -> float:
         """The floor (dBFS) a segment is measured against: the mean floor over its voiced
         frames (a single reading at its end would be one moment of a long segment, and noise
@@ -243,6 +247,6 @@ class SegmentLevelMeter:
             round(10.0 * log10(speech_power / floor_power), 2),
             round(floor, 2),
             voiced,
-            self._seg_gaps,
+            self._gaps_until(end),
             round(10.0 * log10(peak_snr), 2),
         )

@@ -18,7 +18,7 @@ import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS, ms_to_frames
 from ivr.detect import voicing
-from ivr.detect.learned import LearnedSpeech
+from ivr.detect.learned import LOOKBACK_FRAMES, LearnedSpeech
 from ivr.detect.segment_level import (
     FLOOR_SETTLED_MS,
     MIN_SNR_DB,
@@ -39,10 +39,10 @@ __all__ = [
     "MIN_SNR_DB",
     "ONSET_BREAK_FRAMES",
     "ONSET_VOICED_FRAMES",
-    "PENDING_FRAMES",
     "PEAK_MS",
     "PEAK_RISE",
     "PEAK_RISE_DB",
+    "PENDING_FRAMES",
     "PROGRESS_MS",
     "VOICING_STEP_FRAMES",
     "SpeechSegmenter",
@@ -128,10 +128,12 @@ class SpeechSegmenter(SegmentLevelMeter):
         self._levels = np.zeros(0, dtype=np.float32)  # frame levels (dBFS), recent frames
         self._levels_base = 0  # absolute index of _levels[0]
         self._start_floor = SILENCE_DBFS  # the floor when the open segment was decided (dBFS)
-        self._pending_since: int | None = None  # where the learned stage first did not confirm
-        self._pending_cand: int | None = None  # ... the candidate (its first counted frame)
+        self._pending: tuple[int, int] | None = None  # a decided candidate the learned stage
+        # has not confirmed yet: (first frame not in its sums, or -1: the next voiced run's
+        # first; the frame the rules decided it at)
+        self._rejected_at = 0  # where the last pending candidate was dropped
         self._vetoing = False  # a candidate was dropped: frames count where it hears speech
-        self._dropouts: list[int] = []  # frames where a dropout ended, not yet counted
+        self._dropouts: list[int] = []  # frames where a dropout of the line ended (recent)
 
     def feed(
         self,
@@ -149,12 +151,12 @@ class SpeechSegmenter(SegmentLevelMeter):
         `levels_db` the same in dBFS and `floor_db` the noise floor in force at each frame
         (dBFS), `audio` the (n, 320) frames themselves (for voicing; None: every loud frame is
         taken as voiced), `dropouts` the frames at which a dropout of the line ended
-        (ivr.detect.dropouts), counted in the segment open there. Returns the events decided in this block and the speech decision per
-        frame as known at that frame (bool array).
+        (ivr.detect.dropouts), counted in the segment open there. Returns the events decided
+        in this block and the speech decision per frame as known at that frame (bool array).
         """
         n = flags.shape[0]
         self._audio = audio
-        if self._dropouts and not self.in_speech:  # none can count any more
+        if self._dropouts and not self.in_speech:  # only those a segment may still hold
             self._dropouts = [f for f in self._dropouts if f >= base - self.history]
         if dropouts:
             self._dropouts += dropouts
@@ -175,7 +177,6 @@ class SpeechSegmenter(SegmentLevelMeter):
             a, b = base + start, base + end
             if voiced:
                 if self.in_speech:
-                    self._count_dropouts(a + 1)
                     self._add_run(events, base, start, end)
                 else:
                     if a != self._last_voiced + 1:
@@ -203,9 +204,10 @@ class SpeechSegmenter(SegmentLevelMeter):
                 self._floor_at_last = float(floor_db[end - 1])
             elif not self.in_speech:
                 self._quiet_run += end - start
-                if end - start >= ONSET_BREAK_FRAMES and self.learned is not None:
+                broke = b - (self._last_voiced + 1) >= ONSET_BREAK_FRAMES
+                if broke and self.learned is not None:
                     self.learned.stop()  # webrtcvad's run broke: the next onset is new
-                    self._pending_since, self._vetoing = None, False
+                    self._pending, self._vetoing = None, False
                 if self._quiet_run >= ONSET_BREAK_FRAMES:
                     self._cand_start = None
             elif b - (self._last_voiced + 1) >= self.hangover:
@@ -229,13 +231,19 @@ class SpeechSegmenter(SegmentLevelMeter):
     def _onset(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
         """Count a voiced run [start, end) of the block towards an onset, as `_counted`
         does, each onset confirmed by the learned stage (ivr.detect.learned) when there is
-        one. A candidate it does not confirm yet stays pending for up to PENDING_FRAMES, each
-        further loud frame deciding it again (the network can lag a soft onset); then it is
-        dropped, and the rest of webrtcvad's run counts only where the stage hears speech."""
+        one. A candidate it does not confirm yet stays pending for up to PENDING_FRAMES of
+        webrtcvad's run, decided at the first frame the stage confirms it (the network can lag
+        a soft onset); then it is dropped, and the rest of the run counts only where the stage
+        hears speech."""
         learned = self.learned
         if learned is None:
             return self._counted(base, start, end, loud)
         pos = start
+        if self._pending is not None:
+            hit = self._confirm_pending(base, pos, end)
+            if hit is not None or self._pending is not None:
+                return hit
+            pos = self._rejected_at - base
         while pos < end:
             if self._vetoing:
                 loud = loud.copy()
@@ -244,36 +252,61 @@ class SpeechSegmenter(SegmentLevelMeter):
             if hit is None:
                 return None
             decided, first = hit
-            if learned.confirms(self._cand_from, decided, self._loudest(first, decided)):
+            if learned.confirms(self._cand_from, decided, self._loudest(decided)):
                 learned.stop()
-                self._pending_since, self._vetoing = None, False
+                self._vetoing = False
                 return hit
-            if self._pending_since is None or self._pending_cand != self._cand_start:
-                self._pending_since, self._pending_cand = decided, self._cand_start
-            if decided - self._pending_since < PENDING_FRAMES:
-                self._absorb(base, first, decided)  # the next loud frame decides it again
-            else:
-                self._pending_since, self._vetoing = None, True
-                self._cand_start = None  # not speech: none of its frames count
-                self._quiet_run = ONSET_BREAK_FRAMES
-            pos = decided - base
+            self._pending = (first, decided)
+            hit = self._confirm_pending(base, decided - base, end)
+            if hit is not None or self._pending is not None:
+                return hit
+            pos = self._rejected_at - base
         return None
 
-    def _loudest(self, first: int, decided: int) -> float:
-        """The highest frame level (dBFS) of the candidate's deciding stretch [first, decided)."""
+    def _confirm_pending(self, base: int, pos: int, end: int) -> tuple[int, int] | None:
+        """Frames [pos, end) of the block's voiced run, for the candidate pending since the
+        webrtcvad rules decided it: the onset (decided frame, first frame not yet in the
+        candidate) at the first frame the learned stage confirms, or None. Frames read without
+        a confirmation join the candidate; past PENDING_FRAMES it is dropped at
+        `_rejected_at` and the stage goes on listening (`_vetoing`)."""
+        assert self._pending is not None and self.learned is not None
+        first, since = self._pending
+        if first < 0:  # the frames of earlier runs are in the candidate already
+            first = base + pos
+        last = min(end, since + PENDING_FRAMES - base)
+        for f in range(pos, last):
+            loudest = self._loudest(base + f + 1)
+            if self.learned.confirms(self._cand_from, base + f + 1, loudest):
+                self.learned.stop()
+                self._pending, self._vetoing = None, False
+                return base + f + 1, first
+        if last < end or base + end >= since + PENDING_FRAMES:
+            self._rejected_at = max(base + pos, since + PENDING_FRAMES)
+            self._pending, self._vetoing = None, True
+            self._cand_start = None  # not speech: none of its frames count
+            self._quiet_run = ONSET_BREAK_FRAMES
+            return None
+        self._absorb(base, first, base + end)
+        self._pending = (-1, since)  # the next voiced run goes on from its own start
+        return None
+
+    def _loudest(self, decided: int) -> float:
+        """The highest frame level (dBFS) of the candidate up to `decided` (at most
+        LOOKBACK_FRAMES): the learned stage reads it at that gain."""
+        first = max(self._cand_from, decided - LOOKBACK_FRAMES, self._levels_base)
         return float(self._levels[first - self._levels_base : decided - self._levels_base].max())
 
     def _absorb(self, base: int, a0: int, a1: int) -> None:
-        """Add the loud frames [a0, a1) (absolute, in the block) to the onset candidate."""
-        self._cand_loud += a1 - a0
+        """Add the voiced frames [a0, a1) (absolute, in the block) to the onset candidate."""
+        if a1 <= a0:
+            return
+        self._cand_loud += int(self._loud_cum[a1 - base] - self._loud_cum[a0 - base])
         self._cand_voiced += a1 - a0
         self._cand_floor += self._floor_centi(a0 - base, a1 - base)
         self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
         self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
 
-    def _counted(
-        self, base: int, start: int, end: int, loud: np.ndarray
-    ) -> tuple[int, int] | None:
+    def _counted(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
         """Count a voiced run [start, end) of the block towards an onset.
 
         Only frames at least edge_margin_db above the floor (`loud`) count; a stretch of
@@ -402,20 +435,16 @@ class SpeechSegmenter(SegmentLevelMeter):
             last -= 1
         return last + 1
 
-    def _count_dropouts(self, upto: int) -> None:
-        """Count in the open segment the dropouts that ended inside it before frame `upto`
-        (a dropout is counted once the speech after it is heard; one that ended where the
-        segment starts cut the speech before it off)."""
-        if not self._dropouts:
-            return
+    def _gaps_until(self, end: int) -> int:
+        """Dropouts of the line that ended inside the open segment before absolute frame
+        `end` (one that ended where the segment starts cut the speech before it off): the
+        same at a frame whatever the blocks, since a dropout is known at the frame it ends."""
         start = self._seg_start
-        self._seg_gaps += sum(1 for f in self._dropouts if start <= f < upto)
-        self._dropouts = [f for f in self._dropouts if f >= upto]
+        return sum(1 for f in self._dropouts if start <= f < end)
 
     def _close(self, decided: int) -> Segment:
         self.in_speech = False
         self._cand_start = None
         end = self._trim_end(self._last_voiced, decided)
-        self._count_dropouts(end)
         self._prev_end = end
         return self._segment_until(end)
