@@ -186,3 +186,55 @@ def test_speech_still_open_at_a_prompt_is_talked_over_and_no_speech_is_not_judge
     again = next(x for x in tl if getattr(x, "prompt", None) == "again")
     tl.insert(tl.index(again), r(again.t - 0.3, "vad_start", speech_start_s=again.t - 0.4))
     assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False
+
+
+@pytest.mark.parametrize(
+    ("heard_as", "talked_over"),
+    [("noise", False), ("silence", False), ("speech", True), ("low_volume", True), (None, True)],
+)
+def test_only_what_the_engine_hears_as_the_callee_is_talked_over(heard_as, talked_over):
+    """A segment the engine hears as `noise` (a noisy line's babble) or `silence` is not the
+    callee speaking; `speech`, `low_volume` and a segment not judged (older timelines) are."""
+    tl = silent_call(1)
+    again = next(x for x in tl if getattr(x, "prompt", None) == "again")
+    speech = r(again.t + 1.0, "vad_end", speech_start_s=again.t - 2.0, heard_as=heard_as)
+    tl.insert(tl.index(again) + 1, replace(speech, speech_end_s=again.t + 0.5))
+    items = score_call(tl, PROMPTS, FORBIDDEN)["items"]
+    assert items["no_talking_over"] is (False if talked_over else None)  # None: nobody spoke
+
+
+@pytest.mark.parametrize(("heard_as", "ok"), [("noise", True), ("speech", False)])
+def test_hanging_up_on_a_noisy_line_is_not_hanging_up_on_the_callee(heard_as, ok):
+    tl = silent_call(0)
+    hangup = tl[-1]
+    tl.insert(-1, r(hangup.t - 5.0, "vad_start", speech_start_s=hangup.t - 5.2))
+    tl.append(r(hangup.t, "vad_open", speech_start_s=hangup.t - 5.2, heard_as=heard_as))
+    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_hangup_while_speaking"] is ok
+
+
+def test_a_reprompt_started_as_a_clear_callee_begins_to_answer_talks_over_them(tmp_path):
+    """Real audio: the callee says 是的,我是 2.9 s after the opening ends, just before the 3 s
+    no-input deadline; the detectors know it is speech only some frames later, so the re-prompt
+    starts over their first word. That is talking over a clear talker, heard as `speech`."""
+    from ivr.call.replay import replay_file
+    from ivr.script import load_script
+    from ivr.synth.calls import CallSpec, Utterance
+    from ivr.synth.corpus import write_corpus
+    from ivr.tts import PromptCache
+
+    script = load_script("outbound", {"agent_id": "1001", "number": "13812345678"})
+    cache = PromptCache()
+    answer_s = round(cache.render_all(script.prompts)["opening"].duration_s + 2.9, 2)
+    spec = CallSpec(
+        "answer_at_deadline", "answers_late", answer_s + 10, (Utterance(answer_s, "是的,我是"),),
+        "clean", "pink", -66.0, seed=3,
+    )  # fmt: skip
+    manifest = write_corpus([spec], tmp_path, seed=1)
+    result = replay_file(manifest.parent / spec.file, script, cache)
+    reprompt = next(r for r in result.timeline if r.event == "prompt_started" and r.t > 1)
+    [segment] = [
+        r for r in result.timeline if r.event == "vad_end" and r.speech_start_s < reprompt.t
+    ]
+    assert segment.heard_as == "speech" and segment.speech_end_s > reprompt.t
+    qa = score_call(result.timeline, script.templates, FORBIDDEN)
+    assert qa["items"]["no_talking_over"] is False

@@ -23,12 +23,14 @@ from ivr.audio.source import FileSource
 from ivr.call.expect import CallExpectation, check_call, load_expectations
 from ivr.call.replay import CallResult, replay_file
 from ivr.detect import Analysis, analyze
+from ivr.qa.phrases import load_forbidden
+from ivr.qa.score import QaSettings, score_call
 from ivr.script import load_script
 from ivr.synth import load_manifest, write_corpus
 from ivr.synth.manifest import EXPECTED_CLASSIFICATION, CallEntry
 from ivr.synth.realistic import ROWS, realistic_call_specs
 from ivr.synth.script_calls import chain, silent_line_events
-from ivr.timeline import read_timeline
+from ivr.timeline import CallTimeline, read_timeline
 from ivr.tts import PromptCache
 
 VALUES = {"agent_id": "1001", "number": "13812345678"}
@@ -117,6 +119,37 @@ def test_detect_classifies_the_file_as_its_situation(corpora, script, index):
         f"{replayed.call.file}: classified {got}, expected {expected}; floor "
         f"{replayed.analysis.floor_dbfs:.1f} dBFS; first segments {segments}"
     )
+
+
+def qa_of(corpus: Corpus, situation: str, channel: str) -> tuple[list, dict[str, bool | None]]:
+    """The timeline and QA items of the corpus's call of `situation` on `channel`."""
+    [replayed] = [
+        c for c in corpus.calls if c.call.situation == situation and c.call.channel == channel
+    ]
+    timeline, script = replayed.result.timeline, corpus.script
+    qa = score_call(timeline, script.templates, load_forbidden(), QaSettings.for_script(script))
+    return timeline, qa["items"]
+
+
+def test_qa_does_not_take_a_noisy_lines_babble_for_the_callee(corpora):
+    """Distant office babble and no one speaking: the engine hears `noise`, and so does QA, so
+    the closing said over the babble, and hanging up on it, are no fault."""
+    timeline, items = qa_of(corpora["outbound"], "distant_babble", "clean")
+    heard = [r.heard_as for r in timeline if r.event in ("vad_end", "vad_open")]
+    assert heard and set(heard) == {"noise"}
+    assert items["no_talking_over"] is not False
+    assert items["no_hangup_while_speaking"] is True
+
+
+@pytest.mark.parametrize("channel", ["clean", "telephone_alaw"])
+def test_qa_takes_a_clear_talker_for_the_callee(corpora, channel):
+    """A callee talking on and on over a quiet line: every segment is `speech` to the engine,
+    so all of it is the callee's speech to QA (a prompt started over it would be talking over
+    them: tests/test_qa_score.py renders one)."""
+    timeline, _ = qa_of(corpora["outbound"], "continuous_talker", channel)
+    call = CallTimeline(timeline)
+    assert call.speech_segments and set(call.heard_as.values()) == {"speech"}
+    assert set(call.speech_segments) <= set(call.callee_speech)
 
 
 def test_expected_outcomes_follow_the_scripts_own_rules(corpora):

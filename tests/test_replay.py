@@ -20,6 +20,8 @@ from ivr.call.expect import check_call, load_expectations
 from ivr.call.recognition import ReferenceBackend, reference_transcripts
 from ivr.call.replay import replay_file
 from ivr.detect import CallSettings
+from ivr.qa.phrases import load_forbidden
+from ivr.qa.score import QaSettings, score_call
 from ivr.script import load_script
 from ivr.synth.corpus import write_corpus
 from ivr.synth.script_calls import script_call_specs
@@ -223,6 +225,20 @@ def test_timeline_is_json_lines_with_detector_values(outbound):
     assert vad and {"level_dbfs", "snr_db", "floor_dbfs"} <= set(vad[0])
     path = outbound.out / f"{Path(file).stem}.timeline.jsonl"
     assert read_timeline(path) == outbound.results[file].timeline  # read back as it was
+
+
+def test_qa_judges_the_callee_by_the_engines_own_hearing(outbound):
+    """Each segment says how the engine hears it alone. On the noisy line (`make demo`'s call 7)
+    the line noise is `noise` to the engine: the closing said over it is not talking over the
+    callee. On a clean answer the callee's words are `speech`."""
+    script = outbound.script
+    noisy = outbound.result("noisy_line_telephone").timeline
+    assert {r.heard_as for r in noisy if r.event in ("vad_end", "vad_open")} == {"noise"}
+    qa = score_call(noisy, script.templates, load_forbidden(), QaSettings.for_script(script))
+    assert qa["items"]["no_talking_over"] is not False
+    assert qa["items"]["no_hangup_while_speaking"] is True
+    clean = outbound.result("answers_at_once_clean").timeline
+    assert {r.heard_as for r in clean if r.event == "vad_end"} == {"speech"}
 
 
 def test_replay_cli_batch_with_a_broken_file_and_parallel_jobs(outbound, tmp_path):

@@ -46,6 +46,7 @@ from ivr.timeline import (
     TimelineFormatError,
     UtteranceIgnored,
     VadEnd,
+    VadOpen,
     VadStart,
     read_timeline,
     record_from_json,
@@ -84,6 +85,8 @@ EVERY_KIND = [
     DialogEvent(310, "opening", "dtmf", 1, key="#"),
     VadStart(211, 4.12),
     VadEnd(271, 4.12, 5.0, -20.25, 46.72, -66.97),
+    VadEnd(1377, 0.5, 27.12, -20.41, 9.57, -29.98, peak_snr_db=11.02, heard_as="noise"),
+    VadOpen(1617, 5.86, 32.22, -39.7, 7.31, -47.01, "noise", peak_snr_db=7.87),
     PromptOut(870, "thanks_goodbye", 41.3, 2.5),
     Streams(1200, 0, 1),
     EchoIgnored(77, None),
@@ -191,6 +194,9 @@ def test_a_timeline_file_of_today_reads_back_and_writes_out_byte_identically(tmp
     again = tmp_path / "again.timeline.jsonl"
     write_timeline(again, records)
     assert again.read_bytes() == original.read_bytes()
+    # a segment of a file written before segments were judged: taken for the callee's speech
+    assert records[7].heard_as is None and records[7].peak_snr_db is None
+    assert CallTimeline(records).callee_speech == [(4.12, 5.0)]
 
 
 def test_numbers_are_masked_in_the_file_unless_shown(tmp_path: Path):
@@ -280,3 +286,33 @@ def test_measures_of_unfinished_prompts_open_speech_and_a_live_call_latency():
     assert call.prompt_windows[-1].end_s is None and call.hangup is None
     assert call.callee_speech == [(8.3, 9.0), (9.1, math.inf)]
     assert call.answer_delays_ms == [2000.0]  # 800 ms to decide, 1200 ms to reach the speaker
+
+
+def test_only_segments_the_engine_hears_as_the_callee_are_the_callees_speech():
+    """A noisy line's babble (`noise`) and a blip (`silence`) are not the callee speaking;
+    `speech` and `low_volume` are; a segment open at the hang-up goes by its `vad_open`, and
+    one never measured still counts."""
+    records = [
+        PromptStarted(0, "opening", "opening"),
+        VadStart(20, 0.3),
+        VadEnd(100, 0.3, 1.9, -20.4, 9.6, -30.0, peak_snr_db=11.0, heard_as="noise"),
+        VadStart(120, 2.3),
+        VadEnd(140, 2.3, 2.7, -50.0, 5.0, -55.0, peak_snr_db=6.0, heard_as="silence"),
+        VadStart(160, 3.1),
+        VadEnd(200, 3.1, 3.9, -44.0, 20.0, -64.0, peak_snr_db=22.0, heard_as="low_volume"),
+        VadStart(220, 4.3),
+        VadEnd(260, 4.3, 5.1, -20.0, 40.0, -60.0, peak_snr_db=42.0, heard_as="speech"),
+        VadStart(280, 5.5),
+        Hangup(300, "opening", "noisy_line", "noise #2 in opening"),
+        VadOpen(300, 5.5, 5.9, -39.7, 7.3, -47.0, "noise", peak_snr_db=7.9),
+    ]
+    call = CallTimeline(records)
+    assert call.hangup is records[-2]
+    assert len(call.speech_segments) == 4  # every segment the detectors made
+    assert call.heard_as[0.3] == "noise" and call.heard_as[5.5] == "noise"
+    assert call.callee_speech == [(3.1, 3.9), (4.3, 5.1)]
+    assert [call.segments_open_at(f) for f in (50, 300)] == [1, 1]
+    assert [call.segments_open_at(f, callee_only=True) for f in (50, 180, 300)] == [0, 1, 0]
+    unmeasured = records[:-1]  # open at the hang-up, never measured: still the callee
+    assert CallTimeline(unmeasured).callee_speech[-1] == (5.5, math.inf)
+    assert CallTimeline(unmeasured).segments_open_at(300, callee_only=True) == 1

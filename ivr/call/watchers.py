@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from ivr.call.echo import EchoGuard
 from ivr.call.recognition import AsrBackend, AudioRing, Utterance
+from ivr.detect.classify import classify_window
 from ivr.engine import Engine
-from ivr.events import InputEvent, SpeechEnded, SpeechStarted
-from ivr.timeline import EchoIgnored, VadEnd, VadStart
+from ivr.engine.utterance import with_gain
+from ivr.events import InputEvent, Segment, SpeechEnded, SpeechProgress, SpeechStarted
+from ivr.timeline import EchoIgnored, VadEnd, VadOpen, VadStart
 
 
 class Watcher:
@@ -33,17 +35,30 @@ class Watcher:
 
 class DetectorNotes(Watcher):
     """Puts the detectors' readings on the timeline: each speech segment's start (`vad_start`)
-    and its end with its levels (`vad_end`), at the frames they were decided."""
+    and its end with its levels (`vad_end`), at the frames they were decided; and, when the call
+    hangs up with a segment still open, that segment as last measured (`vad_open`, at the
+    hang-up's frame; none when it was never measured: QA then takes it for speech).
+
+    Each segment carries `heard_as`: how the engine classifies that segment alone
+    (classify_window with the call's ClassifySettings, at the engine's noise floor and input
+    gain of the moment), so that QA tells the callee's speech from a noisy line's babble by the
+    engine's own judgement."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._open: int | None = None  # start frame of the detectors' open segment
+        self._measured: Segment | None = None  # that segment as last measured (SpeechProgress)
+        self._hangup_noted = False
 
     def before(self, event: InputEvent) -> None:
         match event:
             case SpeechStarted():
+                self._open, self._measured = event.frame, None
                 self.engine.note(VadStart(event.decided_frame, speech_start_s=event.start_s))
             case SpeechEnded():
                 s = event.segment
+                if self._open == s.start:
+                    self._open, self._measured = None, None
                 self.engine.note(
                     VadEnd(
                         event.decided_frame,
@@ -52,10 +67,53 @@ class DetectorNotes(Watcher):
                         level_dbfs=s.level_dbfs,
                         snr_db=s.snr_db,
                         floor_dbfs=s.floor_dbfs,
+                        peak_snr_db=s.peak_snr_db,
+                        heard_as=self.heard_as(s),
                     )
                 )
+            case SpeechProgress():
+                if self._open == event.segment.start:
+                    self._measured = event.segment
             case _:
-                pass  # progress reports are the engine's own input; keys are on its records
+                pass  # keys and line tones are on the engine's records
+
+    def heard_as(self, segment: Segment) -> str:
+        """The engine's classification of `segment` alone (a Situation's value), as the engine
+        hears now: through its input gain (dB), against its noise floor (dBFS)."""
+        engine = self.engine
+        gain = engine.gain_db
+        heard = classify_window(
+            with_gain([segment], gain), engine.floor_dbfs + gain, engine.settings
+        )
+        return str(heard)
+
+    def after(self, event: InputEvent) -> None:
+        self._note_open_at_hangup()
+
+    def after_time(self, frame: int) -> None:
+        self._note_open_at_hangup()
+
+    def _note_open_at_hangup(self) -> None:
+        """Once the engine hung up: the segment still open, as last measured (`vad_open`)."""
+        engine = self.engine
+        if self._hangup_noted or engine.result is None:
+            return
+        self._hangup_noted = True
+        s = self._measured
+        if self._open is None or s is None:
+            return
+        engine.note(
+            VadOpen(
+                engine.result.frame,
+                speech_start_s=s.start_s,
+                measured_to_s=s.end_s,
+                level_dbfs=s.level_dbfs,
+                snr_db=s.snr_db,
+                floor_dbfs=s.floor_dbfs,
+                heard_as=self.heard_as(s),
+                peak_snr_db=s.peak_snr_db,
+            )
+        )
 
 
 class EchoCheck(Watcher):

@@ -14,6 +14,11 @@ items that apply which pass (0 to 100).
   see `ivr.timeline.CallTimeline.answer_delays_ms`.
 - reprompts_within_limit: re-prompts after silence (prompts that answer a no-input timeout and
   are not a closing) did not exceed `max_reprompts`.
+
+For no_hangup_while_speaking and no_talking_over the callee speaks in the detector segments the
+engine hears as `speech` or `low_volume` (their `heard_as`, see
+`ivr.timeline.CallTimeline.callee_speech`): a noisy line's babble, which the engine itself
+judges `noise`, is not the callee speaking.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ def score_call(
         items["closing"] = bool(before) and _is_closing(before[-1])
     items["no_forbidden_phrase"] = not any(find_forbidden(t, forbidden) for t in set(texts))
     items["no_hangup_while_speaking"] = (
-        None if hangup is None else call.segments_open_at(hangup.frame) == 0
+        None if hangup is None else call.segments_open_at(hangup.frame, callee_only=True) == 0
     )
     items["no_talking_over"] = _no_talking_over(call)
     delays = call.answer_delays_ms
@@ -109,7 +114,7 @@ def _is_closing(text: str) -> bool:
 
 
 def _no_talking_over(call: CallTimeline) -> bool | None:
-    """Whether every prompt started outside the callee's speech segments (None: no segment).
+    """Whether every prompt started outside the callee's speech segments (None: none).
 
     A prompt that starts while the callee is speaking talks over them; speech that begins
     after our prompt began is the callee talking over us, not the other way round."""

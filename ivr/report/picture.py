@@ -5,7 +5,9 @@ Three panels share the time axis:
 - ours: our side's waveform (the recording's left channel), each prompt as a labelled bar from
   its first sample to the end of its playout, each pause as a hatched bar;
 - callee: the callee's waveform (right channel), the webrtcvad decision per frame as a strip
-  under it, and the speech segments the segmenter made of it as shaded spans;
+  under it, and the speech segments the segmenter made of it as shaded spans: green where the
+  engine hears the callee (`speech`, `low_volume`), grey where it hears the line (`noise`,
+  `silence`), labelled by how it hears them;
 - level: the callee's frame level and the noise floor (dBFS) with the low-volume threshold,
   the no-input timer windows (from the end of a prompt's playout to the deadline, cut where
   listening ended) and the events that answered them.
@@ -30,7 +32,7 @@ from ivr.audio.format import FRAME_S, FULL_SCALE, SAMPLE_RATE
 from ivr.audio.framing import Framer
 from ivr.detect.frontend import Detectors
 from ivr.detect.settings import CallSettings, FrontEndSettings
-from ivr.timeline import CallTimeline, TimelineRecord
+from ivr.timeline import CALLEE_SPEECH, CallTimeline, TimelineRecord
 
 WIDTH_PX = 1400
 """Width of the picture (pixels)."""
@@ -128,8 +130,14 @@ def pause_spans(timeline: Timeline) -> list[Span]:
 
 
 def speech_spans(timeline: Timeline) -> list[Span]:
-    """The segmenter's speech segments (`vad_end` records: start and end of the speech)."""
-    return [Span(start, end, "speech") for start, end in _measures(timeline).speech_segments]
+    """The segmenter's speech segments (`vad_end` records: start and end of the speech, s),
+    each labelled by how the engine heard it (`heard_as`; `speech` when the record does not
+    say)."""
+    call = _measures(timeline)
+    return [
+        Span(start, end, call.heard_as.get(start) or "speech")
+        for start, end in call.speech_segments
+    ]
 
 
 def timer_windows(timeline: Timeline) -> list[tuple[Span, bool]]:
@@ -187,7 +195,10 @@ def draw_timeline(
 
         _draw_side(callee, stereo[:, 1], "callee", "#2b8a3e")
         for span in speech_spans(call):
-            callee.axvspan(span.start_s, span.end_s, color="#2b8a3e", alpha=0.15, lw=0)
+            color = "#2b8a3e" if span.label in CALLEE_SPEECH else "#868e96"
+            callee.axvspan(span.start_s, span.end_s, color=color, alpha=0.15, lw=0)
+            if span.label != "speech":
+                callee.text(span.start_s + 0.1, 0.9, span.label, fontsize=7, va="top", color=color)
         frames_t = np.arange(tracks.frames) * FRAME_S
         callee.fill_between(
             frames_t, -1.0, -0.88, where=tracks.voiced, step="post", color="#e67700",

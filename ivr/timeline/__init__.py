@@ -21,6 +21,7 @@ from ivr.timeline.line_records import (
 )
 from ivr.timeline.measures import CallTimeline, ListenWindow, PromptWindow
 from ivr.timeline.records import (
+    CALLEE_SPEECH,
     KINDS,
     RECORD_CLASSES,
     BargeIn,
@@ -51,10 +52,12 @@ from ivr.timeline.records import (
     TimelineRecord,
     UtteranceIgnored,
     VadEnd,
+    VadOpen,
     VadStart,
 )
 
 __all__ = [
+    "CALLEE_SPEECH",
     "KINDS",
     "RECORD_CLASSES",
     "BargeIn",
@@ -94,6 +97,7 @@ __all__ = [
     "TimelineRecord",
     "UtteranceIgnored",
     "VadEnd",
+    "VadOpen",
     "VadStart",
     "read_timeline",
     "record_from_json",

@@ -18,6 +18,7 @@ from functools import cached_property
 
 from ivr.timeline.line_records import StillListening
 from ivr.timeline.records import (
+    CALLEE_SPEECH,
     BargeIn,
     DialogEvent,
     Hangup,
@@ -30,6 +31,7 @@ from ivr.timeline.records import (
     StateEntered,
     TimelineRecord,
     VadEnd,
+    VadOpen,
     VadStart,
 )
 
@@ -176,30 +178,55 @@ class CallTimeline:
         return [(r.speech_start_s, r.speech_end_s) for r in self.records if isinstance(r, VadEnd)]
 
     @cached_property
+    def heard_as(self) -> dict[float, str | None]:
+        """How the engine classified each of the detectors' segments alone, by its start (s):
+        from its `vad_end`, or for one still open at the hang-up its `vad_open`; None when
+        the record does not say (older timelines). Segments with neither are left out."""
+        return {
+            r.speech_start_s: r.heard_as for r in self.records if isinstance(r, VadEnd | VadOpen)
+        }
+
+    def is_callee_speech(self, start_s: float) -> bool:
+        """Whether the detectors' segment that began at `start_s` (s) is the callee speaking:
+        the engine heard it as `speech` or `low_volume` (CALLEE_SPEECH), or it was not judged
+        (an older timeline, or a segment open at the hang-up and never measured)."""
+        heard = self.heard_as.get(start_s)
+        return heard is None or heard in CALLEE_SPEECH
+
+    @cached_property
     def callee_speech(self) -> list[tuple[float, float]]:
-        """The speech segments, and a segment that began (`vad_start`) but never ended, as
-        (start s, infinity)."""
-        spans = list(self.speech_segments)
-        ends = {start for start, _ in spans}
+        """The callee's speech: the speech segments the engine hears as the callee speaking
+        (see is_callee_speech; a noisy line's babble is not), and such a segment that began
+        (`vad_start`) but never ended, as (start s, infinity)."""
+        spans = [
+            (start, end) for start, end in self.speech_segments if self.is_callee_speech(start)
+        ]
+        ends = {start for start, _ in self.speech_segments}
         spans += [
             (r.speech_start_s, math.inf)
             for r in self.records
-            if isinstance(r, VadStart) and r.speech_start_s not in ends
+            if isinstance(r, VadStart)
+            and r.speech_start_s not in ends
+            and self.is_callee_speech(r.speech_start_s)
         ]
         return spans
 
-    def segments_open_at(self, frame: int) -> int:
+    def segments_open_at(self, frame: int, callee_only: bool = False) -> int:
         """How many of the detectors' speech segments were open at `frame` (records up to the
-        first one after it)."""
-        open_segments = 0
+        first one after it), from the frames their start and end were decided; with
+        `callee_only`, only those that are the callee speaking (see is_callee_speech)."""
+        open_starts: list[float] = []
         for r in self.records:
             if r.frame > frame:
                 break
             if isinstance(r, VadStart):
-                open_segments += 1
-            elif isinstance(r, VadEnd):
-                open_segments = max(0, open_segments - 1)
-        return open_segments
+                open_starts.append(r.speech_start_s)
+            elif isinstance(r, VadEnd) and open_starts:
+                ended = r.speech_start_s
+                open_starts.remove(ended if ended in open_starts else open_starts[0])
+        if callee_only:
+            return sum(1 for start in open_starts if self.is_callee_speech(start))
+        return len(open_starts)
 
     @cached_property
     def timer_prompts(self) -> list[PromptStarted]:
@@ -222,7 +249,9 @@ class CallTimeline:
         start latency (`prompt_out`) is added. A handler that only acts (e.g. raises the input
         gain, seed 000 二、2 01) owes no answer. The still-listening prompt (seed 000 三、6)
         answers the callee's pause: it counts from the end of the speech before it, and what
-        we say after it answers only speech that came after it."""
+        we say after it answers only speech that came after it. The speech is the engine's own
+        (`speech_ended` records, not the detectors' `vad_end`): a handler answers what the
+        engine heard, so an answer to a noisy line (`noise`) is timed like any other."""
         latency = {
             (r.frame, r.prompt): float(r.start_latency_ms)
             for r in self.records

@@ -280,6 +280,39 @@ class VadEnd(_Fixed):
     """Its signal-to-noise ratio (dB)."""
     floor_dbfs: float
     """The noise floor under it (dBFS)."""
+    peak_snr_db: float | None = None
+    """Signal-to-noise ratio of its loudest 500 ms (dB); None: not measured."""
+    heard_as: str | None = None
+    """How the engine classifies this segment alone (ivr.detect.classify.Situation: `speech`,
+    `low_volume`, `noise` or `silence`); only `speech` and `low_volume` are the callee speaking
+    (CALLEE_SPEECH). None: not judged (older timelines), taken for the callee's speech."""
+
+
+@dataclass(frozen=True, slots=True)
+class VadOpen(_Fixed):
+    """At the hang-up (`frame`), a speech segment the detectors had not ended, as last measured
+    while it lasted."""
+
+    kind: ClassVar[str] = "vad_open"
+    speech_start_s: float
+    """Where it began (s)."""
+    measured_to_s: float
+    """Where it was last measured up to (s)."""
+    level_dbfs: float
+    """Its active level so far (dBFS)."""
+    snr_db: float
+    """Its signal-to-noise ratio so far (dB)."""
+    floor_dbfs: float
+    """The noise floor under it (dBFS)."""
+    heard_as: str
+    """How the engine classifies it alone, as measured so far (see VadEnd.heard_as)."""
+    peak_snr_db: float | None = None
+    """Signal-to-noise ratio of its loudest 500 ms so far (dB); None: not measured."""
+
+
+CALLEE_SPEECH = frozenset({"speech", "low_volume"})
+"""The classifications (`heard_as`) of a detector segment that are the callee speaking: clear of
+the noise, loud enough or too quiet. A `noise` or `silence` segment is the line, not the callee."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +376,7 @@ EngineRecord = (
 )
 """A record the engine writes."""
 
-SessionRecord = VadStart | VadEnd | PromptOut | Streams | EchoIgnored
+SessionRecord = VadStart | VadEnd | VadOpen | PromptOut | Streams | EchoIgnored
 """A record the session (replay or live) adds to the engine's timeline."""
 
 TimelineRecord = EngineRecord | SessionRecord
