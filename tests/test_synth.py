@@ -334,29 +334,22 @@ def test_dropout_mask_timing() -> None:
     gaps = np.flatnonzero(edges == 1) - np.flatnonzero(edges == -1)
     starts = np.flatnonzero(edges == -1)
     kept = np.diff(starts) - gaps[:-1]
-    assert gaps.min() * FRAME_S >= 0.15 and gaps[:-1].max() * FRAME_S <= 0.4
+    assert gaps.min() * FRAME_S >= 0.1 and gaps[:-1].max() * FRAME_S <= 0.3
     assert kept.min() * FRAME_S >= 0.3 and kept.max() * FRAME_S <= 0.6
 
 
-def test_dropouts_make_gaps_in_the_labels() -> None:
+def test_dropouts_erase_the_speech_inside_its_labels() -> None:
     spec = next(s for s in sample_specs(7) if s.situation == "cut_in_out")
     assert spec.dropouts
     cut = render_call(spec)
     whole = render_call(dataclasses.replace(spec, dropouts=False))
-    assert len(cut.entry["speech"]) > len(whole.entry["speech"])
-    # Inside the first utterance's labelled speech the speech is zeroed in 160-400 ms runs ...
+    # Inside the first utterance's labelled speech the speech is zeroed in 100-300 ms runs ...
     window = _utterance_window(spec, spec.utterances[0])
     silent = (cut.speech[window].reshape(-1, FRAME_SAMPLES) == 0).all(axis=1)
     voiced = ~(whole.speech[window].reshape(-1, FRAME_SAMPLES) == 0).all(axis=1)
     assert (silent & voiced).sum() * FRAME_S > 1.0
     # ... while the line noise continues underneath.
     assert rms_dbfs(cut.audio[window][np.repeat(silent & voiced, FRAME_SAMPLES)]) > -60.0
-    labelled_gaps = [
-        b["start_s"] - a["end_s"]
-        for a, b in zip(cut.entry["speech"], cut.entry["speech"][1:], strict=False)
-        if b["text"] == a["text"]
-    ]
-    assert max(labelled_gaps) >= 0.3
 
 
 # --- specs -------------------------------------------------------------------------------------

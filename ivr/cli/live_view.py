@@ -20,6 +20,7 @@ from ivr.timeline import (
     Streams,
     TimelineRecord,
     VadEnd,
+    VadOpen,
     VadStart,
     record_to_json,
 )
@@ -33,7 +34,7 @@ REFRESH_S = 0.1
 SHOWN_EVENTS = 12
 """Events kept on the panel."""
 
-QUIET = (VadStart, VadEnd, PromptOut, Streams)
+QUIET = (VadStart, VadEnd, VadOpen, PromptOut, Streams)
 """Timeline records that are detector or device detail, not dialog events."""
 
 
