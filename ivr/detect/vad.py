@@ -43,6 +43,7 @@ __all__ = [
     "PEAK_RISE",
     "PEAK_RISE_DB",
     "PENDING_FRAMES",
+    "STREAM_IDLE_FRAMES",
     "PROGRESS_MS",
     "VOICING_STEP_FRAMES",
     "SpeechSegmenter",
@@ -74,6 +75,12 @@ PENDING_FRAMES = 15
 """Frames (300 ms) an onset decided by webrtcvad's rules waits for the learned stage's
 confirmation, deciding again at each loud frame: Silero's probability reaches 0.5 up to about
 300 ms after a soft, breathy first syllable (a median 50 ms)."""
+
+STREAM_IDLE_FRAMES = 50
+"""Frames (1 s) of webrtcvad hearing nothing after which the learned stage's stream ends: a
+caller's next word within a second is read with the context of the ones before (the network
+is more sure of a quiet talker after a few words), a word after a longer silence starts a new
+stream."""
 
 EDGE_SHIFT_MS = 160
 """Furthest a segment edge is moved by level (ms); see VadSettings.edge_margin_db."""
@@ -204,10 +211,12 @@ class SpeechSegmenter(SegmentLevelMeter):
                 self._floor_at_last = float(floor_db[end - 1])
             elif not self.in_speech:
                 self._quiet_run += end - start
-                broke = b - (self._last_voiced + 1) >= ONSET_BREAK_FRAMES
-                if broke and self.learned is not None:
-                    self.learned.stop()  # webrtcvad's run broke: the next onset is new
-                    self._pending, self._vetoing = None, False
+                quiet_for = b - (self._last_voiced + 1)
+                if quiet_for >= ONSET_BREAK_FRAMES:
+                    self._pending = None  # its run broke: the candidate is gone
+                if quiet_for >= STREAM_IDLE_FRAMES and self.learned is not None:
+                    self.learned.stop()  # webrtcvad heard nothing for long: a new stream
+                    self._vetoing = False
                 if self._quiet_run >= ONSET_BREAK_FRAMES:
                     self._cand_start = None
             elif b - (self._last_voiced + 1) >= self.hangover:
