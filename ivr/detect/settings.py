@@ -169,10 +169,13 @@ class ClassifySettings:
     min_snr_db: float = 10.0
     """Speech needs at least this signal-to-noise ratio (dB) to be understood; below it the
     segment is noise."""
-    noisy_floor_dbfs: float = -50.0
-    """A noise floor at or above this (dBFS) makes a noisy line. The standard's criterion is
-    听不清 (cannot be understood), so a noisy line with speech clear of the noise
-    (noisy_min_snr_db) is speech; only one without is `noise`."""
+    noisy_floor_dbfs: float = -55.0
+    """A noise floor at or above this (dBFS, in the speech band) makes a noisy line: four
+    distant talkers at -45 dBFS (babble in the callee's room) hold the band's floor at -54
+    dBFS and above, a quiet line stays under -65. The standard's criterion is 听不清 (cannot be
+    understood), so a noisy line with speech clear of the noise (noisy_min_snr_db) is speech;
+    only one without is `noise`. Sounds the learned stage rejects (chimes, ring tones, static)
+    come and go, and leave the floor where the line's own noise is."""
     noisy_min_snr_db: float = 18.0
     """On a noisy line (floor at or above noisy_floor_dbfs) the loudest 500 ms of speech must
     stand at least this far (dB) above the segment's mean floor to be understood: a talker

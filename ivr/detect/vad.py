@@ -43,8 +43,8 @@ __all__ = [
     "PEAK_RISE",
     "PEAK_RISE_DB",
     "PENDING_FRAMES",
-    "STREAM_IDLE_FRAMES",
     "PROGRESS_MS",
+    "STREAM_IDLE_FRAMES",
     "VOICING_STEP_FRAMES",
     "SpeechSegmenter",
 ]

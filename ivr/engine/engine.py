@@ -286,7 +286,7 @@ class Engine(Hearing, LineInputs, Etiquette, EngineViews):
         elif self._utt_end is not None:
             self._resolve_utterance(due, out)
         else:
-            event = window_event(self.floor_dbfs, self.gain_db, self.settings)
+            event = window_event(self.floor_dbfs, self.settings)
             if self._noise_heard:
                 event = "noise"
             self._dispatch(event, due, out, floor_dbfs=round(self.floor_dbfs, 1))

@@ -87,7 +87,7 @@ def max_speech_event(
     event = utterance_event(pieces, floor_dbfs, gain_db, settings)
     if event is not None:
         return event
-    return "noise" if window_event(floor_dbfs, gain_db, settings) == "noise" else "speech"
+    return "noise" if window_event(floor_dbfs, settings) == "noise" else "speech"
 
 
 def deadline_verdict(
@@ -105,12 +105,16 @@ def deadline_verdict(
     if event in ("speech", "choppy", "low_volume"):
         return None
     noisy = event == "noise" or noise_heard
-    return "noise" if noisy or window_event(floor_dbfs, gain_db, settings) == "noise" else "noinput"
+    return "noise" if noisy or window_event(floor_dbfs, settings) == "noise" else "noinput"
 
 
-def window_event(floor_dbfs: float, gain_db: float, settings: ClassifySettings) -> str:
-    """The event when a listening window times out with no utterance: noise or noinput."""
-    situation = classify_window([], floor_dbfs + gain_db, settings)
+def window_event(floor_dbfs: float, settings: ClassifySettings) -> str:
+    """The event when a listening window times out with no utterance: noise or noinput.
+
+    The line's floor is judged as it came, without our input gain: turning ourselves down
+    after noise (seed 000's 调低音量) makes the noise quieter to us, not the line less noisy,
+    and babble or a television heard through it stays noise."""
+    situation = classify_window([], floor_dbfs, settings)
     return "noise" if situation is Situation.NOISE else "noinput"
 
 
