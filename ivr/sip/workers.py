@@ -123,6 +123,7 @@ def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, result
         import ivr.sip.perform  # noqa: F401 (imported before any call: not during one)
         from ivr.app.config import call_settings
         from ivr.app.recognition import set_up_recognition
+        from ivr.detect.learned import preload
         from ivr.sip.agent import SipAgent
         from ivr.sip.threads import CallThreads, result_of
         from ivr.tts.prompt_cache import PromptCache
@@ -135,6 +136,7 @@ def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, result
         )
         port = recipe.first_port + index if recipe.first_port else 0
         agent = SipAgent(recipe.host, port, proxy=recipe.proxy)
+        preload(settings.front_end.learned.enabled, min(capacity, agent.max_calls))
     except Exception as exc:  # reported, not raised: the parent says which worker failed
         results.put(("failed", index, f"worker {index + 1}: {exc}"))
         return
