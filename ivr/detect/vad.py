@@ -6,10 +6,12 @@ Asterisk's AMD) of voiced audio clearly above the noise floor has been heard, an
 `hangover_ms` of unvoiced audio (a pause between words is not the end). A click, a pop or a
 knock is voiced to webrtcvad, which then keeps saying voiced for 60-100 ms of quiet line (its
 own overhang): only the loud frames count, so an impulse shorter than a word never starts
-speech, and no segment is shorter than `onset_ms` after its edges are refined. Work is done
-per run of equal decisions, not per frame, so it costs little. How loud each segment is, and
-the SpeechProgress sent while it lasts, is measured by ivr.detect.segment_level (its constants
-are importable from here too).
+speech, and no segment is shorter than `onset_ms` after its edges are refined. How an onset is
+counted and decided, and confirmed by the learned stage, is ivr.detect.onset; how loud each
+segment is, and the SpeechProgress sent while it lasts, is measured by ivr.detect.segment_level
+(the constants of both are importable from here too); the dropouts a segment holds come from
+ivr.detect.dropouts. Work is done per run of equal decisions, not per frame, so it costs
+little.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS, ms_to_frames
-from ivr.detect import voicing
-from ivr.detect.learned import LOOKBACK_FRAMES, LearnedSpeech
+from ivr.detect.learned import LearnedSpeech
+from ivr.detect.onset import (
+    LOUD_VOICE_DBFS,
+    ONSET_BREAK_FRAMES,
+    ONSET_VOICED_FRAMES,
+    PENDING_FRAMES,
+    STREAM_IDLE_FRAMES,
+    VOICING_STEP_FRAMES,
+    OnsetCounter,
+)
 from ivr.detect.segment_level import (
     FLOOR_SETTLED_MS,
     MIN_SNR_DB,
@@ -26,7 +36,6 @@ from ivr.detect.segment_level import (
     PEAK_RISE,
     PEAK_RISE_DB,
     PROGRESS_MS,
-    SegmentLevelMeter,
 )
 from ivr.detect.settings import VadSettings
 from ivr.detect.voice_activity import runs
@@ -49,44 +58,11 @@ __all__ = [
     "SpeechSegmenter",
 ]
 
-ONSET_VOICED_FRAMES = 2
-"""Of the frames that decide an onset, at least this many must be voiced speech (periodic:
-ivr.detect.voicing), or all of them when the onset is shorter. Breathing and hiss are loud and
-webrtcvad calls them voiced, but they are not periodic."""
-
-LOUD_VOICE_DBFS = -35.0
-"""An onset is decided without the voicing measure once one of its last `onset` counted frames
-is at or above this level (dBFS): what is that loud and lasts a word is a voice; breathing and
-hiss near a handset are -50 dBFS and below (and the measure costs as much as webrtcvad on its
-frames). Each frame is judged on its own, so the decision does not depend on how the audio is
-cut into blocks."""
-
-VOICING_STEP_FRAMES = 4
-"""Frames of voicing measured beyond those an onset still needs, per step of `_decide`."""
-
-ONSET_BREAK_FRAMES = 2
-"""Frames (40 ms) that do not count towards an onset (unvoiced, or not edge_margin_db above the
-floor) after which the count starts again: a click with webrtcvad's overhang after it, or
-clicks a second apart, never add up to a word."""
-
-_UNVOICED, _VOICED, _LOUD = 0, 1, 2  # what an onset frame is: not voiced, voiced, loud
-
-PENDING_FRAMES = 15
-"""Frames (300 ms) an onset decided by webrtcvad's rules waits for the learned stage's
-confirmation, deciding again at each loud frame: Silero's probability reaches 0.5 up to about
-300 ms after a soft, breathy first syllable (a median 50 ms)."""
-
-STREAM_IDLE_FRAMES = 50
-"""Frames (1 s) of webrtcvad hearing nothing after which the learned stage's stream ends: a
-caller's next word within a second is read with the context of the ones before (the network
-is more sure of a quiet talker after a few words), a word after a longer silence starts a new
-stream."""
-
 EDGE_SHIFT_MS = 160
 """Furthest a segment edge is moved by level (ms); see VadSettings.edge_margin_db."""
 
 
-class SpeechSegmenter(SegmentLevelMeter):
+class SpeechSegmenter(OnsetCounter):
     """Onset and hangover smoothing of per-frame voiced decisions into speech segments.
 
     A segment starts at the first counted frame of a candidate and is decided once the
@@ -236,180 +212,6 @@ class SpeechSegmenter(SegmentLevelMeter):
         self._levels_base += self._levels.shape[0] - keep
         self._levels = self._levels[self._levels.shape[0] - keep :]
         return events, speech
-
-    def _onset(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
-        """Count a voiced run [start, end) of the block towards an onset, as `_counted`
-        does, each onset confirmed by the learned stage (ivr.detect.learned) when there is
-        one. A candidate it does not confirm yet stays pending for up to PENDING_FRAMES of
-        webrtcvad's run, decided at the first frame the stage confirms it (the network can lag
-        a soft onset); then it is dropped, and the rest of the run counts only where the stage
-        hears speech."""
-        learned = self.learned
-        if learned is None:
-            return self._counted(base, start, end, loud)
-        pos = start
-        if self._pending is not None:
-            hit = self._confirm_pending(base, pos, end)
-            if hit is not None or self._pending is not None:
-                return hit
-            pos = self._rejected_at - base
-        while pos < end:
-            if self._vetoing:
-                loud = loud.copy()
-                loud[pos:end] &= learned.speech_mask(base + pos, base + end)
-            hit = self._counted(base, pos, end, loud)
-            if hit is None:
-                return None
-            decided, first = hit
-            if learned.confirms(self._cand_from, decided, self._loudest(decided)):
-                learned.stop()
-                self._vetoing = False
-                return hit
-            self._pending = (first, decided)
-            hit = self._confirm_pending(base, decided - base, end)
-            if hit is not None or self._pending is not None:
-                return hit
-            pos = self._rejected_at - base
-        return None
-
-    def _confirm_pending(self, base: int, pos: int, end: int) -> tuple[int, int] | None:
-        """Frames [pos, end) of the block's voiced run, for the candidate pending since the
-        webrtcvad rules decided it: the onset (decided frame, first frame not yet in the
-        candidate) at the first frame the learned stage confirms, or None. Frames read without
-        a confirmation join the candidate; past PENDING_FRAMES it is dropped at
-        `_rejected_at` and the stage goes on listening (`_vetoing`)."""
-        assert self._pending is not None and self.learned is not None
-        first, since = self._pending
-        if first < 0:  # the frames of earlier runs are in the candidate already
-            first = base + pos
-        last = min(end, since + PENDING_FRAMES - base)
-        for f in range(pos, last):
-            loudest = self._loudest(base + f + 1)
-            if self.learned.confirms(self._cand_from, base + f + 1, loudest):
-                self.learned.stop()
-                self._pending, self._vetoing = None, False
-                return base + f + 1, first
-        if last < end or base + end >= since + PENDING_FRAMES:
-            self._rejected_at = max(base + pos, since + PENDING_FRAMES)
-            self._pending, self._vetoing = None, True
-            self._cand_start = None  # not speech: none of its frames count
-            self._quiet_run = ONSET_BREAK_FRAMES
-            return None
-        self._absorb(base, first, base + end)
-        self._pending = (-1, since)  # the next voiced run goes on from its own start
-        return None
-
-    def _loudest(self, decided: int) -> float:
-        """The highest frame level (dBFS) of the candidate up to `decided` (at most
-        LOOKBACK_FRAMES): the learned stage reads it at that gain."""
-        first = max(self._cand_from, decided - LOOKBACK_FRAMES, self._levels_base)
-        return float(self._levels[first - self._levels_base : decided - self._levels_base].max())
-
-    def _absorb(self, base: int, a0: int, a1: int) -> None:
-        """Add the voiced frames [a0, a1) (absolute, in the block) to the onset candidate."""
-        if a1 <= a0:
-            return
-        self._cand_loud += int(self._loud_cum[a1 - base] - self._loud_cum[a0 - base])
-        self._cand_voiced += a1 - a0
-        self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-        self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
-        self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
-
-    def _counted(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
-        """Count a voiced run [start, end) of the block towards an onset.
-
-        Only frames at least edge_margin_db above the floor (`loud`) count; a stretch of
-        ONSET_BREAK_FRAMES or more that does not count starts the count again. Returns
-        (decided frame, absolute frame where the deciding loud stretch began) once `onset`
-        frames have counted, else None (the candidate is kept for the next run or block).
-        """
-        for s0, s1, is_loud in zip(*runs(loud[start:end]), strict=True):
-            a0, a1 = base + start + s0, base + start + s1
-            if not is_loud:
-                self._quiet_run += a1 - a0
-                if self._cand_start is None:
-                    continue
-                if self._quiet_run >= ONSET_BREAK_FRAMES:
-                    self._cand_start = None
-                else:
-                    self._cand_voiced += a1 - a0
-                    self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-                    self._cand_peak = max(
-                        self._cand_peak, self._peak_power(base, a0 - base, a1 - base)
-                    )
-                continue
-            if self._cand_start is None or self._quiet_run >= ONSET_BREAK_FRAMES:
-                self._cand_start, self._cand_loud = a0, 0
-                self._cand_voicing = []
-                self._cand_from = max(self._voiced_from, a0 - self.edge_shift)
-                self._cand_voiced, self._cand_power, self._cand_floor = 0, 0.0, 0
-                self._cand_peak = 0.0
-            self._quiet_run = 0
-            decided = self._decide(base, a0, a1)
-            if decided is not None:
-                return decided, a0
-            self._cand_loud += a1 - a0
-            self._cand_voiced += a1 - a0
-            self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-            self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
-            self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
-        return None
-
-    def _decide(self, base: int, a0: int, a1: int) -> int | None:
-        """The frame an onset is decided at inside the loud stretch [a0, a1) (absolute), or
-        None: the first frame at which `onset` frames have counted and, of the last `onset` of
-        them, one reaches LOUD_VOICE_DBFS or ONSET_VOICED_FRAMES are voiced (ivr.detect.voicing;
-        without audio, every loud frame is taken as voiced)."""
-        need = self.onset - self._cand_loud
-        if self._audio is None:
-            return a0 + need if a1 - a0 >= need else None
-        first, stop = a0 - base, a1 - base
-        pos = first
-        while pos < stop:  # a few frames at a time: a long loud stretch decides early
-            counted_before = self._cand_loud + pos - first
-            end = min(stop, pos + max(self.onset - counted_before, 1) + VOICING_STEP_FRAMES)
-            hit = self._decide_in(base, pos, end, counted_before)
-            if hit is not None:
-                return base + hit + 1
-            pos = end
-        return None
-
-    def _decide_in(self, base: int, pos: int, end: int, counted_before: int) -> int | None:
-        """The block index of the frame in [pos, end) that decides the onset, or None (the
-        kinds of the last counted frames are kept for the next step). Each frame is judged on
-        its own, so the decision does not depend on how the audio is cut: once a frame at or
-        above LOUD_VOICE_DBFS is among the last `onset` counted, the onset is decided; frames
-        before that are measured for voicing. A step holds a few frames: plain Python."""
-        onset, history = self.onset, self._cand_voicing
-        at = base + pos - self._levels_base
-        loud = [level >= LOUD_VOICE_DBFS for level in self._levels[at : at + end - pos].tolist()]
-        kinds = history + [_LOUD if is_loud else _UNVOICED for is_loud in loud]
-        held = len(history)
-        # the frames whose voicing may matter: those before the first frame the level decides
-        # at, if a frame before it could decide by voice (or if none decides: later ones may)
-        upto = len(loud)
-        last_loud = max((i for i, kind in enumerate(history) if kind == _LOUD), default=-onset)
-        for i, is_loud in enumerate(loud):
-            if is_loud:
-                last_loud = held + i
-            if counted_before + i + 1 >= onset and last_loud > held + i - onset:
-                upto = i if counted_before + i >= onset else 0
-                break
-        quiet = [i for i in range(upto) if not loud[i]]
-        if quiet:  # loud frames need no measure: measured up to the last quiet one
-            before = self._audio[pos - 1] if pos > 0 else self._previous_frame
-            periodic = voicing.voiced(before, self._audio[pos : pos + quiet[-1] + 1]).tolist()
-            for i in quiet:
-                if periodic[i]:
-                    kinds[held + i] = _VOICED
-        for i in range(len(loud)):
-            if counted_before + i + 1 < onset:
-                continue
-            window = kinds[max(0, held + i + 1 - onset) : held + i + 1]
-            if _LOUD in window or len(window) - window.count(_UNVOICED) >= self._voiced_need:
-                return pos + i
-        self._cand_voicing = kinds[max(0, len(kinds) - (onset - 1)) :]
-        return None
 
     def finish(self, total_frames: int) -> list[DetectorEvent]:
         """End of audio: close a segment still open. `total_frames` is the audio's length."""
