@@ -61,9 +61,11 @@ def test_the_code_digest_changes_with_any_detector_source(tmp_path):
     folder = tmp_path / "detect"
     shutil.copytree(Path(ivr.detect.__file__).parent, folder)
     before = cache_module.sources_digest([folder])
-    vad = folder / "vad.py"
-    vad.write_text(vad.read_text().replace("ONSET_VOICED_FRAMES = 2", "ONSET_VOICED_FRAMES = 3"))
+    onset = folder / "onset.py"
+    text = onset.read_text()
+    assert "ONSET_VOICED_FRAMES = 2" in text
+    onset.write_text(text.replace("ONSET_VOICED_FRAMES = 2", "ONSET_VOICED_FRAMES = 3"))
     changed = cache_module.sources_digest([folder])
     assert changed != before
-    vad.unlink()  # a module gone
+    onset.unlink()  # a module gone
     assert cache_module.sources_digest([folder]) not in (before, changed)
