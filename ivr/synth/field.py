@@ -83,7 +83,7 @@ from ivr.synth.realistic import (
     _u,
     speech_end,
 )
-from ivr.synth.script_calls import PromptFrames, chain, silent_line_events
+from ivr.synth.script_calls import PromptFrames, ScriptPlan
 
 ROWS = (
     ("a", "chimes", "clean", "chimes", ""),
@@ -152,39 +152,9 @@ def field_call_specs(
     return out
 
 
-class FieldPlan:
+class FieldPlan(ScriptPlan):
     """The script's timing, and one method per kind of call: (FieldCallSpec fields, expect).
     Keyword arguments fix a value that is otherwise drawn (for tests over a range)."""
-
-    def __init__(self, script: Script, prompt_frames: PromptFrames) -> None:
-        self.script = script
-        self.frames = prompt_frames
-        state = script.states[script.start]
-        assert state.listen is not None, "the start state must listen"
-        self.opening = list(state.say)
-        self.t0 = sum(prompt_frames(p) for p in state.say) * FRAME_S
-        self.eos = state.listen.end_of_speech_s
-        self.silent = silent_line_events(script, prompt_frames)
-        self.hangup_s = self.silent[-1]["t"]
-        self.answer_prompts, _ = chain(script, "speech")
-        self.noise_prompts, _ = chain(script, "noise")
-        self.choppy_prompts, _ = chain(script, "choppy")
-
-    # --- expectations ---------------------------------------------------------------------
-
-    def expect(self, outcome: str, then: list[str]) -> dict[str, Any]:
-        events = []
-        t = 0.0
-        for prompt in self.opening:
-            events.append({"event": "prompt_started", "prompt": prompt, "t": round(t, 3)})
-            t += self.frames(prompt) * FRAME_S
-        events += [{"event": "prompt_started", "prompt": p} for p in then]
-        events.append({"event": "hangup", "outcome": outcome})
-        return {"outcome": outcome, "prompts": self.opening + then, "events": events}
-
-    def no_answer(self) -> dict[str, Any]:
-        prompts = [e["prompt"] for e in self.silent if e["event"] == "prompt_started"]
-        return {"outcome": "no_answer", "prompts": prompts, "events": self.silent}
 
     def _said_s(self, prompts: list[str]) -> float:
         return sum(self.frames(p) for p in prompts) * FRAME_S

@@ -26,7 +26,7 @@ from ivr.script.model import Script
 from ivr.synth.calls import CallSpec, Utterance
 from ivr.synth.corpus import LEVEL_JITTER_DB, NORMAL_LEVEL_DBFS
 from ivr.synth.impulses import breathing, impulse_train
-from ivr.synth.script_calls import PromptFrames, chain, silent_line_events
+from ivr.synth.script_calls import PromptFrames, ScriptPlan
 from ivr.synth.speech import load_phrase
 
 READER = tuple(
@@ -151,40 +151,11 @@ def realistic_call_specs(
     return out
 
 
-class _Plan:
+class _Plan(ScriptPlan):
     """The script's timing, and one method per kind of call: (CallSpec fields, expect)."""
 
-    def __init__(self, script: Script, prompt_frames: PromptFrames) -> None:
-        self.script = script
-        self.frames = prompt_frames
-        state = script.states[script.start]
-        assert state.listen is not None, "the start state must listen"
-        self.opening = list(state.say)
-        self.t0 = sum(prompt_frames(p) for p in state.say) * FRAME_S
-        self.eos = state.listen.end_of_speech_s
-        self.silent = silent_line_events(script, prompt_frames)
-        self.hangup_s = self.silent[-1]["t"]
-        self.answer_prompts, _ = chain(script, "speech")
-        self.noise_prompts, _ = chain(script, "noise")
-
-    # --- expectations ---------------------------------------------------------------------
-
-    def _expect(self, outcome: str, then: list[str]) -> dict[str, Any]:
-        events = []
-        t = 0.0
-        for prompt in self.opening:
-            events.append({"event": "prompt_started", "prompt": prompt, "t": round(t, 3)})
-            t += self.frames(prompt) * FRAME_S
-        events += [{"event": "prompt_started", "prompt": p} for p in then]
-        events.append({"event": "hangup", "outcome": outcome})
-        return {"outcome": outcome, "prompts": self.opening + then, "events": events}
-
     def answered(self) -> dict[str, Any]:
-        return self._expect("answered", self.answer_prompts)
-
-    def no_answer(self) -> dict[str, Any]:
-        prompts = [e["prompt"] for e in self.silent if e["event"] == "prompt_started"]
-        return {"outcome": "no_answer", "prompts": prompts, "events": self.silent}
+        return self.expect("answered", self.answer_prompts)
 
     def _answered_duration(self, utterances: tuple[Utterance, ...], rng) -> float:
         """Long enough for our answer and hang-up after the caller's last speech."""
@@ -300,7 +271,7 @@ class _Plan:
             "noise": "office",
             "noise_dbfs": _level(rng, OFFICE_BABBLE_DBFS),
         }
-        return fields, self._expect("noisy_line", self.noise_prompts)
+        return fields, self.expect("noisy_line", self.noise_prompts)
 
     # --- quiet lines ----------------------------------------------------------------------
 

@@ -259,3 +259,41 @@ def script_call_specs(
         )
         out.append((spec, expect))
     return out + intent_call_specs(script, prompt_frames, seed)
+
+
+class ScriptPlan:
+    """A script's timing as a corpus of calls plans them: its opening prompts and when they
+    end, the silent line's events, and the prompts its answer, noise and choppy paths say;
+    with the `expect:` of a call that ends a given way."""
+
+    def __init__(self, script: Script, prompt_frames: PromptFrames) -> None:
+        self.script = script
+        self.frames = prompt_frames
+        state = script.states[script.start]
+        assert state.listen is not None, "the start state must listen"
+        self.opening = list(state.say)
+        self.t0 = sum(prompt_frames(p) for p in state.say) * FRAME_S
+        """When the opening prompts have played out (s)."""
+        self.eos = state.listen.end_of_speech_s
+        self.silent = silent_line_events(script, prompt_frames)
+        self.hangup_s = self.silent[-1]["t"]
+        """When a silent line is hung up (s)."""
+        self.answer_prompts, _ = chain(script, "speech")
+        self.noise_prompts, _ = chain(script, "noise")
+        self.choppy_prompts, _ = chain(script, "choppy")
+
+    def expect(self, outcome: str, then: list[str]) -> dict[str, Any]:
+        """The `expect:` of a call that ends `outcome` after the opening and then `then`."""
+        events = []
+        t = 0.0
+        for prompt in self.opening:
+            events.append({"event": "prompt_started", "prompt": prompt, "t": round(t, 3)})
+            t += self.frames(prompt) * FRAME_S
+        events += [{"event": "prompt_started", "prompt": p} for p in then]
+        events.append({"event": "hangup", "outcome": outcome})
+        return {"outcome": outcome, "prompts": self.opening + then, "events": events}
+
+    def no_answer(self) -> dict[str, Any]:
+        """The `expect:` of a silent line: every prompt and the hang-up at their times."""
+        prompts = [e["prompt"] for e in self.silent if e["event"] == "prompt_started"]
+        return {"outcome": "no_answer", "prompts": prompts, "events": self.silent}
