@@ -200,6 +200,24 @@ def test_a_loaded_model_serves_the_next_call_and_never_two_at_once(monkeypatch):
     assert second._model is model and third._model is not model
 
 
+def test_a_stream_not_asked_about_for_a_second_keeps_no_audio_and_starts_anew():
+    """After a question, a minute of audio no one asks about: the stage keeps at most a block
+    and its short history, and the next question starts a new stream."""
+    rng = np.random.default_rng(5)
+    stage = LearnedSpeech(0.5)
+    block = 50
+    for base in range(0, 3000, block):
+        frames = rng.integers(-300, 300, size=(block, FRAME_SAMPLES)).astype(np.int16)
+        stage.push(base, frames)
+        if base == 100:
+            stage.confirms(110, 130, -40.0)
+            first_anchor = stage._anchor
+        assert stage._audio.size <= (learned.KEEP_FRAMES + learned.IDLE_FRAMES + 2 * block) * 320
+    assert stage._anchor is None
+    stage.confirms(2960, 2990, -40.0)
+    assert stage._anchor != first_anchor
+
+
 def test_a_missing_wheel_is_one_clear_line(monkeypatch):
     import builtins
 

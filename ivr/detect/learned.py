@@ -57,6 +57,10 @@ on real talkers)."""
 LOOKBACK_FRAMES = 25
 """Furthest back before the deciding frame (frames, 500 ms) that a candidate is read."""
 
+IDLE_FRAMES = 50
+"""A stream not asked about for this many frames (1 s) is over: the next question starts a new
+one. So the audio kept for a stream stays bounded, whatever the line carries in between."""
+
 KEEP_FRAMES = PREROLL_FRAMES + LOOKBACK_FRAMES + 2
 """Frames of audio kept from before the current block (enough for any stream's start)."""
 
@@ -152,6 +156,7 @@ class LearnedSpeech:
         self._audio = np.zeros(0, dtype=np.float32)  # samples from frame _audio_base on
         self._audio_base = 0
         self._anchor: int | None = None  # first frame of the running stream
+        self._asked = 0  # the end of the frames last asked about (absolute, exclusive)
         self._windows = 0  # windows of the stream read so far
         self._gain = np.float32(1.0)  # the stream's gain (a ratio)
         self._probs: list[float] = []  # their probabilities
@@ -165,6 +170,8 @@ class LearnedSpeech:
 
     def push(self, base: int, frames: np.ndarray) -> None:
         """The (n, 320) frames (int16 scale) of a block starting at absolute frame `base`."""
+        if self._anchor is not None and base - self._asked > IDLE_FRAMES:
+            self.stop()  # any question from here on would start a new stream anyway
         keep = min(KEEP_FRAMES * FRAME_SAMPLES, self._audio.size)
         kept = self._audio[self._audio.size - keep :]
         if self._anchor is not None:  # the running stream's next window must stay in reach
@@ -183,6 +190,8 @@ class LearnedSpeech:
         candidate's loudest frame, dBFS) to TARGET_LEVEL_DBFS; the stream goes on after a
         rejection."""
         first = max(first, decided - LOOKBACK_FRAMES)
+        if self._anchor is not None and decided - self._asked > IDLE_FRAMES:
+            self.stop()
         if self._anchor is None:
             gain_db = min(max(TARGET_LEVEL_DBFS - loudest_dbfs, 0.0), MAX_GAIN_DB)
             self._start(max(first - PREROLL_FRAMES, self._audio_base, 0), gain_db)
@@ -210,6 +219,7 @@ class LearnedSpeech:
         assert self._anchor is not None
         anchor_sample = self._anchor * FRAME_SAMPLES
         self._read_until(stop * FRAME_SAMPLES)
+        self._asked = max(self._asked, stop)
         if start >= stop:
             return np.zeros(0, dtype=np.float32)
         ends = np.arange(start + 1, stop + 1) * FRAME_SAMPLES - anchor_sample
