@@ -5,10 +5,10 @@ Every frame is high-passed first (ivr.detect.highpass: DC and rumble out) for we
 DTMF and tone detectors; the frame levels, the noise floor, the voicing of onsets and so every
 SNR are measured in the speech band, 300-3400 Hz (ivr.detect.band: hum and rumble below it
 neither raise the floor nor pass as speech). Onsets are confirmed by the learned stage
-(ivr.detect.learned) when it is on. A
-frame that holds a DTMF tone pair or a pure single tone (ringback, busy tone, a beep) never
-counts as speech: it is unvoiced for the speech segmenter and for answering-machine detection,
-and so is webrtcvad's hangover after it (VAD_OVERHANG_FRAMES).
+(ivr.detect.learned) when it is on. A frame that holds a DTMF tone pair or a pure single tone
+(ringback, busy tone, a beep) never counts as speech: it is unvoiced for the speech segmenter
+and for answering-machine detection, and so is webrtcvad's hangover after it
+(VAD_OVERHANG_FRAMES).
 """
 
 from __future__ import annotations

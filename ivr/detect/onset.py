@@ -172,11 +172,7 @@ class OnsetCounter(SegmentLevelMeter):
             decided = self._decide(base, a0, a1)
             if decided is not None:
                 return decided, a0
-            self._cand_loud += a1 - a0
-            self._cand_voiced += a1 - a0
-            self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-            self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
-            self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
+            self._absorb(base, a0, a1)
         return None
 
     def _decide(self, base: int, a0: int, a1: int) -> int | None:

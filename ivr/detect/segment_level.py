@@ -70,7 +70,7 @@ class SegmentLevelMeter:
         self._seg_peak = 0.0  # highest mean power over PEAK_MS inside the open segment, as a
         # ratio to the floor in force at its frame
         self._recent_powers = np.zeros(self.peak - 1)  # the last frames' powers, for the peak
-        self._seg_gaps = 0
+        self._dropouts: list[int] = []  # frames where a dropout of the line ended (recent)
         self._floor_at_last = SILENCE_DBFS
         # Running sums over the block being processed (see _measure_block).
         self._power_cum = np.zeros(1)
@@ -116,7 +116,6 @@ class SegmentLevelMeter:
         self._told_peak = 0.0
         self._seg_floor_sum = floor_centi
         self._seg_floor_n = voiced
-        self._seg_gaps = 0
         self._next_progress = decided + self.progress
 
     def _add_run(
@@ -218,8 +217,12 @@ class SegmentLevelMeter:
         )
 
     def _gaps_until(self, end: int) -> int:
-        """Dropouts of the open segment before absolute frame `end`."""
-        return self._seg_gaps
+        """Dropouts of the line (ivr.detect.dropouts) that ended inside the open segment before
+        absolute frame `end` (one that ended where the segment starts cut the speech before it
+        off): the same at a frame whatever the blocks, since a dropout is known at the frame it
+        ends."""
+        start = self._seg_start
+        return sum(1 for f in self._dropouts if start <= f < end)
 
     def _mean_floor(self, centi_db: int, frames: int) -> float:
         """The floor (dBFS) a segment is measured against: the mean floor over its voiced

@@ -116,7 +116,6 @@ class SpeechSegmenter(OnsetCounter):
         # first; the frame the rules decided it at)
         self._rejected_at = 0  # where the last pending candidate was dropped
         self._vetoing = False  # a candidate was dropped: frames count where it hears speech
-        self._dropouts: list[int] = []  # frames where a dropout of the line ended (recent)
 
     def feed(
         self,
@@ -245,13 +244,6 @@ class SpeechSegmenter(OnsetCounter):
         while last > lowest and self._level_at(last) < threshold:
             last -= 1
         return last + 1
-
-    def _gaps_until(self, end: int) -> int:
-        """Dropouts of the line that ended inside the open segment before absolute frame
-        `end` (one that ended where the segment starts cut the speech before it off): the
-        same at a frame whatever the blocks, since a dropout is known at the frame it ends."""
-        start = self._seg_start
-        return sum(1 for f in self._dropouts if start <= f < end)
 
     def _close(self, decided: int) -> Segment:
         self.in_speech = False
