@@ -157,16 +157,10 @@ class LearnedSpeech:
         self._audio_base = 0
         self._anchor: int | None = None  # first frame of the running stream
         self._asked = 0  # the end of the frames last asked about (absolute, exclusive)
-        self._windows = 0  # windows of the stream read so far
-        self._gain = np.float32(1.0)  # the stream's gain (a ratio)
-        self._probs: list[float] = []  # their probabilities
+        self._gain = np.float32(1.0 / 32768.0)  # the stream's gain, from int16 scale to +-1
+        self._probs: list[float] = []  # the probability of each window the stream has read
         self.windows_read = 0
         """Windows read over the whole call (for the cost of the stage)."""
-
-    @property
-    def listening(self) -> bool:
-        """Whether a stream is running (a candidate was rejected and its run goes on)."""
-        return self._anchor is not None
 
     def push(self, base: int, frames: np.ndarray) -> None:
         """The (n, 320) frames (int16 scale) of a block starting at absolute frame `base`."""
@@ -176,12 +170,12 @@ class LearnedSpeech:
         kept = self._audio[self._audio.size - keep :]
         if self._anchor is not None:  # the running stream's next window must stay in reach
             start = (self._anchor - self._audio_base) * FRAME_SAMPLES
-            start += self._windows * WINDOW_SAMPLES
+            start += len(self._probs) * WINDOW_SAMPLES
             start -= start % FRAME_SAMPLES  # whole frames
             kept = self._audio[min(start, self._audio.size - keep) :]
-        new = frames.reshape(-1).astype(np.float32) * np.float32(1.0 / 32768.0)
         self._audio_base = base - kept.size // FRAME_SAMPLES
-        self._audio = np.concatenate((kept, new))
+        # kept in int16 scale, as it came: the stream's gain scales the windows it reads
+        self._audio = np.concatenate((kept, frames.reshape(-1)), dtype=np.float32)
 
     def confirms(self, first: int, decided: int, loudest_dbfs: float) -> bool:
         """Whether the candidate of frames [first, decided) is speech: a window ending in one
@@ -206,12 +200,11 @@ class LearnedSpeech:
         """End the running stream (a segment opened, or webrtcvad's run broke)."""
         self._anchor = None
         self._probs = []
-        self._windows = 0
 
     def _start(self, anchor: int, gain_db: float) -> None:
         self._model.reset()
-        self._anchor, self._windows, self._probs = anchor, 0, []
-        self._gain = np.float32(10.0 ** (gain_db / 20.0))
+        self._anchor, self._probs = anchor, []
+        self._gain = np.float32(10.0 ** (gain_db / 20.0) / 32768.0)
 
     def _frame_probs(self, start: int, stop: int) -> np.ndarray:
         """The probability of each frame of [start, stop): that of the stream's latest window
@@ -231,11 +224,10 @@ class LearnedSpeech:
         """Read the stream's windows that end at or before absolute `sample`."""
         assert self._anchor is not None
         origin = self._anchor * FRAME_SAMPLES
-        while origin + (self._windows + 1) * WINDOW_SAMPLES <= sample:
-            at = origin + self._windows * WINDOW_SAMPLES - self._audio_base * FRAME_SAMPLES
+        while origin + (len(self._probs) + 1) * WINDOW_SAMPLES <= sample:
+            at = origin + len(self._probs) * WINDOW_SAMPLES - self._audio_base * FRAME_SAMPLES
             window = self._audio[at : at + WINDOW_SAMPLES] * self._gain
             if at < 0 or window.size < WINDOW_SAMPLES:
                 raise RuntimeError(f"learned stage: window at sample {at} is out of reach")
             self._probs.append(float(self._model.process(memoryview(window.data))))
-            self._windows += 1
             self.windows_read += 1
