@@ -40,7 +40,7 @@ from ivr.qa.phrases import (
     load_forbidden,
     plain_template,
 )
-from ivr.script.loader import PROMPTS_DIR, SUFFIXES, load_script, script_path
+from ivr.script.loader import PROMPTS_DIR, SUFFIXES, compose_script, load_script, script_path
 from ivr.script.model import Action, Goto, Hangup, Pause, Say, Script
 from ivr.script.parse import parse_document
 from ivr.script.placeholders import placeholder_names
@@ -121,11 +121,7 @@ def lint_paths(
 def _load(path: Path) -> tuple[Script, Source, yaml.Node]:
     """The script (prompt texts as written, placeholders kept), its lines and its YAML nodes;
     ScriptError for any fault the loader finds, exactly as a call would report it."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        load_script(path)  # the loader's one-line message for an unreadable file
-        raise
+    root = compose_script(path)  # bounded (ivr.script.limits), and the loader's messages
     parsed = parse_document(root, str(path))
     dummy = {
         name: "0" for text in parsed.script.prompts.values() for name in placeholder_names(text)
@@ -135,9 +131,9 @@ def _load(path: Path) -> tuple[Script, Source, yaml.Node]:
 
 
 def _from_script_error(shown: str, message: str) -> LintProblem:
-    match = re.fullmatch(r"(\d+): ([a-z-]+): (.*)", message.removeprefix(f"{shown}:").strip())
+    match = re.fullmatch(r"(?:(\d+): )?([a-z-]+): (.*)", message.removeprefix(f"{shown}:").strip())
     if message.startswith(f"{shown}:") and match:
-        return LintProblem(shown, int(match[1]), match[2], match[3])
+        return LintProblem(shown, int(match[1]) if match[1] else None, match[2], match[3])
     return LintProblem(shown, None, "script", message.removeprefix(f"{shown}: "))
 
 

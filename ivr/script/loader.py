@@ -3,27 +3,31 @@
 A script is a YAML file (see `prompts/*.yaml`): its prompts (id -> Chinese text with
 `{placeholders}`), `defaults: listen:` merged into every listening state, and its states (a
 listening state may declare `intents:`, phrases its `on:` handlers answer by intent name). Every
-fault is a `ScriptError` of one line, `<file>:<line>: <rule>: <message>`, with rules `yaml`,
-`schema`, `timeout`, `placeholder` (checked while parsing), then `unknown-prompt`,
-`unknown-state`, `no-exit`, `unreachable-state`, `endless-loop` (see `ivr.script.validate`),
-and last the placeholder values.
+fault is a `ScriptError` of one line, `<file>:<line>: <rule>: <message>`, with rules `limit`
+(the file's size, nesting, a number's length, the prompts' count and length: see
+`ivr.script.limits`; the size as `<file>: limit: ...`, with no line) and `yaml` (checked
+before parsing), `schema`, `timeout`, `placeholder` (checked while parsing), then
+`unknown-prompt`, `unknown-state`, `no-exit`, `unreachable-state`, `endless-loop` (see
+`ivr.script.validate`), and last the placeholder values.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
 
 import ivr
 from ivr.errors import ScriptError
+from ivr.script.limits import check_prompts, read_script_bytes
 from ivr.script.model import Script
 from ivr.script.parse import parse_document
 from ivr.script.placeholders import fill, option_for, placeholder_names
 from ivr.script.source import script_error
 from ivr.script.validate import validate
+from ivr.yamlfile import YamlLimitError, compose_yaml
 
 PROMPTS_DIR = Path(ivr.__file__).parent.parent / "prompts"
 """Where the bundled scripts live: a bare script name `x` means `PROMPTS_DIR/x.yaml`."""
@@ -45,16 +49,21 @@ def list_scripts() -> list[str]:
     return sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml") if path.is_file())
 
 
-def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = None) -> Script:
+def load_script(
+    path_or_name: str | Path,
+    values: Mapping[str, str] | None = None,
+    given_by: Callable[[str], str] = option_for,
+) -> Script:
     """Load, validate and fill in a script (a bundled name like `outbound`, or a path).
 
     `values` give the prompts' `{placeholders}` and win over the file's `placeholders:`
-    defaults; a value of None counts as not given, and `agent-id` means `agent_id`. Raises
+    defaults; a value of None counts as not given, and `agent-id` means `agent_id`;
+    `given_by(name)` says what gives a missing one (default: its option, `--agent-id`). Raises
     `ScriptError` (one line) naming the file, the line and the rule broken.
     """
     path = script_path(path_or_name)
     shown = str(path)
-    parsed = parse_document(_compose(path, is_bundled=path != Path(path_or_name)), shown)
+    parsed = parse_document(compose_script(path, is_bundled=path != Path(path_or_name)), shown)
     validate(parsed.script, parsed.source)
     given = {
         name.replace("-", "_"): str(value)
@@ -71,7 +80,7 @@ def load_script(path_or_name: str | Path, values: Mapping[str, str] | None = Non
     if missing:
         first = next(iter(missing.values()))
         names = ", ".join("{" + name + "}" for name in missing)
-        options = " and ".join(option_for(name) for name in missing)
+        options = " and ".join(given_by(name) for name in missing)
         raise script_error(
             shown,
             parsed.source.prompts[first],
@@ -87,15 +96,17 @@ def load_script_structure(path_or_name: str | Path) -> Script:
     """Load and validate a script for its states and handlers only: its prompts keep their
     `{placeholders}` unfilled (for tools that judge audio against a script's rules)."""
     path = script_path(path_or_name)
-    parsed = parse_document(_compose(path, is_bundled=path != Path(path_or_name)), str(path))
+    parsed = parse_document(compose_script(path, is_bundled=path != Path(path_or_name)), str(path))
     validate(parsed.script, parsed.source)
     return parsed.script
 
 
-def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:
-    """The composed YAML document of `path` (nodes keep their lines); ScriptError if unreadable."""
+def compose_script(path: Path, is_bundled: bool = False) -> yaml.Node | None:
+    """The composed YAML document of script file `path` (nodes keep their lines); ScriptError
+    if it is unreadable, not YAML (`yaml`) or beyond a limit of `ivr.script.limits` or
+    `ivr.yamlfile` (`limit`), the file's size checked before it is read."""
     try:
-        data = path.read_bytes()
+        data = read_script_bytes(path)
     except FileNotFoundError:
         known = f" (bundled scripts: {', '.join(list_scripts())})" if is_bundled else ""
         raise ScriptError(f"{path}: no such script file{known}") from None
@@ -107,7 +118,10 @@ def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:
         line = data[: exc.start].count(b"\n") + 1
         raise script_error(str(path), line, "yaml", "the file is not UTF-8 text") from None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_yaml(text)
+    except YamlLimitError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+        raise script_error(str(path), line, "limit", str(exc.problem)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -119,3 +133,5 @@ def _compose(path: Path, is_bundled: bool) -> yaml.Node | None:
         line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
         raise script_error(str(path), line, "yaml", str(reason)) from None
+    check_prompts(root, str(path))
+    return root

@@ -66,6 +66,7 @@ from ivr.synth.situations import REALISTIC_SITUATIONS as REALISTIC_SITUATIONS
 from ivr.synth.situations import SITUATIONS as SITUATIONS
 from ivr.synth.situations import SOUND_KINDS as SOUND_KINDS
 from ivr.synth.situations import SPEECHLESS_SITUATIONS as SPEECHLESS_SITUATIONS
+from ivr.yamlfile import YamlLimitError, load_yaml
 
 VERSION = 1
 GENERATOR = "ivr synth"
@@ -204,15 +205,18 @@ class Manifest:
 
 def read_manifest_data(path: Path) -> Any:
     """A manifest file's YAML as data; ManifestError naming the file if it cannot be read or
-    is not YAML."""
+    is not YAML, and its line if it goes beyond a limit of `ivr.yamlfile` (nesting, a number's
+    length)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if isinstance(exc, YamlLimitError) and mark is not None:
+            raise ManifestError(f"{path}:{mark.line + 1}: {exc.problem}") from None
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ManifestError(f"{path}: not valid YAML{where}") from None
 
