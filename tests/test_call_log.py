@@ -587,7 +587,8 @@ def test_cli_export_csv_to_a_file(cli_db, tmp_path):
     done = ivr_calls("export", "--csv", "--out", str(out), "--db", str(cli_db))
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"2 calls written to {out}\n"
-    with out.open(newline="", encoding="utf-8") as f:
+    assert out.read_bytes().startswith("\ufeffid,".encode())  # a BOM: Excel reads it as UTF-8
+    with out.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["id", *COLUMNS] and [r[0] for r in rows[1:]] == ["1", "2"]
     assert rows[1][COLUMNS.index("number") + 1] == MASKED

@@ -102,12 +102,14 @@ def test_bad_rows_are_left_out_each_with_a_masked_one_line_problem(tmp_path):
     ],
 )
 def test_a_rows_uri_must_be_a_sip_address(tmp_path, uri, ok):
-    calls = read_call_list(write(tmp_path, f"number,uri\n{NUMBER},{uri}\n"))
+    path = write(tmp_path, f"number,uri\n{NUMBER},{uri}\n")
     if ok:
+        calls = read_call_list(path)
         assert calls.problems == [] and calls.rows[0].uri == uri
-    else:
-        assert calls.rows == []
-        [problem] = calls.problems
+    else:  # the whole list is refused: its campaign must not start
+        with pytest.raises(IvrError) as error:
+            read_call_list(path)
+        problem = str(error.value)
         assert problem.startswith(f"{tmp_path / 'calls.csv'}:2: invalid SIP address ")
         assert problem.endswith(": give sip:USER@HOST[:PORT]") and NUMBER not in problem
 

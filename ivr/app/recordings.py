@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivr.privacy import mask_number
+from ivr.safe_names import unique_names
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".au", ".aiff", ".aif"}
 """File endings picked up from a folder."""
@@ -25,17 +26,10 @@ def expand(paths: list[Path]) -> list[Path]:
 
 def output_stems(files: list[Path], show_numbers: bool) -> list[str]:
     """The stem of each file's outputs (`<stem>.call.wav`, ...): its own, with phone numbers
-    masked unless `show_numbers`; stems that would clash get -2, -3, ... added."""
-    stems, taken = [], set()
-    for path in files:
-        stem = path.stem if show_numbers else mask_number(path.stem)
-        unique, n = stem, 1
-        while unique in taken:
-            n += 1
-            unique = f"{stem}-{n}"
-        taken.add(unique)
-        stems.append(unique)
-    return stems
+    masked unless `show_numbers`, made a safe file name (ivr.safe_names: no separator or
+    control character, no leading dot or dash, not too long); stems that would clash get -2,
+    -3, ... added."""
+    return unique_names(path.stem if show_numbers else mask_number(path.stem) for path in files)
 
 
 STAMP_FORMAT = "%Y.%m.%d_%Hh%Mm%Ss"

@@ -8,6 +8,7 @@ for itself (the prompt cache, the recognizer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +23,19 @@ if TYPE_CHECKING:
     from ivr.tts.prompt_cache import PromptAudio, PromptCache
 
 
-def load_call_script(script: str, values: dict[str, str], config: Path | None) -> Script:
+def load_call_script(
+    script: str,
+    values: dict[str, str],
+    config: Path | None,
+    given_by: Callable[[str], str] | None = None,
+) -> Script:
     """Script `script` (a bundled name or a path) with placeholder `values` and the `--config`
-    file's timings; IvrError naming what is wrong."""
+    file's timings; IvrError naming what is wrong (`given_by(name)`: what gives a placeholder
+    the values lack, for its hint; default its option)."""
     from ivr.script.loader import load_script
+    from ivr.script.placeholders import option_for
 
-    return apply_script_config(load_script(script, values), config)
+    return apply_script_config(load_script(script, values, given_by or option_for), config)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ The file is UTF-8 (a byte-order mark is allowed) with a header row. `number` is 
 `name` (the callee's name), `id` (a stable row key) and `uri` (this row's own SIP address,
 instead of the campaign's trunk) are optional; every column, these included, is also a
 placeholder value for the script (`{name}`, `{number}`, `{amount}`, ...). Rows that cannot be
-called (no number, not a phone number, a key or number already on an earlier row, a bad SIP
-address) are left out, each with a one-line problem naming its line; the rest of the list
-stands. Problems show numbers masked.
+called (no number, not a phone number, a key or number already on an earlier row) are left
+out, each with a one-line problem naming its line; the rest of the list stands. A `uri` that is
+no valid SIP address (`sip_uri_problem`; a `{number}` in it included: a uri cell is dialed as
+written) refuses the whole list, so that no campaign dials a list whose addresses cannot be
+reached. Problems show numbers masked.
 """
 
 from __future__ import annotations
@@ -34,14 +36,41 @@ MAX_DIGITS = 20
 _PHONE_NUMBER = re.compile(r"\+?[0-9](?:[ -]*[0-9])*")
 """Digits with an optional leading +, spaces and dashes between them."""
 
-SIP_URI = re.compile(r"sips?:[^@\s]+@[^:\s@]+(:\d+)?")
-"""sip:USER@HOST[:PORT] (or sips:)."""
+_ESCAPED = r"%[0-9A-Fa-f]{2}"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PARAM = r"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+"
+SIP_URI = re.compile(
+    rf"sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|{_ESCAPED})+"  # user
+    rf"(?::(?:[A-Za-z0-9\-_.!~*'()&=+$,]|{_ESCAPED})*)?"  # :password
+    rf"@(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])"  # host: name, IPv4, [IPv6]
+    rf"(?::(\d{{1,5}}))?"  # :port
+    rf"(?:;{_PARAM}(?:={_PARAM})?)*"  # ;uri-parameters
+)
+"""sip:USER@HOST[:PORT][;param=value...] (or sips:), as RFC 3261 (19.1.1) spells it: the user
+may hold letters, digits, -_.!~*'()&=+$,;?/ and %XX escapes; the host is a name, an IPv4
+address or an [IPv6] address."""
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 INTERNATIONAL_PREFIX = "00"
 """What is dialed in China before a country code (as + is written)."""
 
 COUNTRY_CODE = "86"
 """China's country code, ignored when numbers are compared."""
+
+
+def sip_uri_problem(uri: str) -> str | None:
+    """What makes `uri` no SIP address to dial (one phrase, numbers masked), or None if it is
+    one (SIP_URI, its port 1 to 65535)."""
+    match = SIP_URI.fullmatch(uri)
+    if match is None:
+        found = PLACEHOLDER.search(uri)
+        if found:
+            return f"a uri cell is dialed as written ({found.group(0)} is filled only in --trunk)"
+        return "give sip:USER@HOST[:PORT]"
+    if match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535:
+        return f"port {match.group(1)} is not 1 to 65535"
+    return None
 
 
 def phone_digits(number: str) -> str | None:
@@ -180,8 +209,9 @@ class _RowChecker:
         if national is None:
             raise ValueError(f"not a phone number: {mask_number(number)!r}")
         uri = values.get(URI_COLUMN) or None
-        if uri is not None and not SIP_URI.fullmatch(uri):
-            raise ValueError(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]")
+        problem = sip_uri_problem(uri) if uri is not None else None
+        if uri is not None and problem is not None:
+            raise IvrError(f"invalid SIP address {mask_number(uri)!r}: {problem}")
         key = values.get(KEY_COLUMN) or f"line {line}"
         if key in self.keys:
             raise ValueError(f"id {mask_number(key)!r} is already on line {self.keys[key]}")
@@ -196,8 +226,8 @@ class _RowChecker:
 def read_call_list(path: Path | str) -> CallList:
     """The call list in `path`: its callable rows and the problems of the others.
 
-    IvrError (naming the file) if it cannot be read, is not UTF-8 CSV, or its header is missing
-    or has no `number` column."""
+    IvrError (naming the file) if it cannot be read, is not UTF-8 CSV, its header is missing
+    or has no `number` column, or a row's `uri` is no SIP address (naming its line)."""
     path = Path(path)
     records = _lines(path, _decode(path))
     columns = _header(path, records)
@@ -208,4 +238,6 @@ def read_call_list(path: Path | str) -> CallList:
             rows.append(checker.row(line, cells))
         except ValueError as exc:
             problems.append(f"{path}:{line}: {exc}")
+        except IvrError as exc:  # the whole list is refused: the campaign must not start
+            raise IvrError(f"{path}:{line}: {exc}") from None
     return CallList(path, rows, problems, tuple(c for c in columns if c))

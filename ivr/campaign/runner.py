@@ -36,11 +36,13 @@ POLL_MS = 10
 
 @dataclass(frozen=True)
 class CampaignOptions:
-    """How a campaign dials. `trunk`: the SIP address of a row without its own `uri`, with
-    `{number}` for the row's number (e.g. sip:{number}@10.0.0.5:5060). `answer_timeout_s`: how
-    long a call may ring (s). `wait`: wait for the calling hours and for retries that are not
-    yet due, instead of stopping with those rows pending. `shard`: (k, n), this worker's share
-    of the list, the rows whose position in the file is k modulo n (one worker: (0, 1))."""
+    """How a campaign dials. `name`: the campaign's, as logged and shown (numbers masked
+    unless shown: ivr.campaign.names). `trunk`: the SIP address of a row without its own
+    `uri`, with `{number}` for the row's number (e.g. sip:{number}@10.0.0.5:5060).
+    `answer_timeout_s`: how long a call may ring (s). `wait`: wait for the calling hours and
+    for retries that are not yet due, instead of stopping with those rows pending. `shard`:
+    (k, n), this worker's share of the list, the rows whose position in the file is k modulo n
+    (one worker: (0, 1))."""
 
     name: str
     trunk: str | None
@@ -63,7 +65,7 @@ def uri_of(row: CallRow, trunk: str | None) -> str:
     if row.uri:
         return row.uri
     if trunk is None:
-        raise IvrError(f"line {row.line}: no uri column and no --trunk to call the number through")
+        raise IvrError("no uri column and no --trunk to call the number through")
     return trunk.replace("{number}", row.digits)
 
 
@@ -136,14 +138,12 @@ class Campaign:
 
     def _start(self, row: CallRow, now: datetime) -> None:
         attempt = self.plan.next_attempt(row.key)
-        stem = f"{row.key.replace(' ', '-')}-{attempt}"
-        if not self.keeper.keeping.show_numbers:
-            stem = mask_number(stem)
-        recording = self.options.out / self.options.name / f"{stem}.wav"
         try:
+            recording = self.campaign.names.recording(self.options.out, row, attempt)
             uri = uri_of(row, self.options.trunk)
+            self.campaign.script_of(self.campaign.values_of(row))  # a value missing: not dialed
         except IvrError as exc:
-            self.problems.append(str(exc))
+            self.problems.append(mask_number(f"line {row.line}: {exc}"))
             self._broken.add(row.key)
             return
         self._calling.add(row.key)
@@ -166,8 +166,8 @@ class Campaign:
                 script = self.campaign.script_of(values)
                 self.keeper.keep(
                     done.result, script, self.campaign.settings, values, started,
-                    callee_name=row.name, campaign=self.options.name, row_key=row.key,
-                    attempt=attempt,
+                    callee_name=row.name, campaign=self.options.name,
+                    row_key=self.campaign.names.keys[row.key], attempt=attempt,
                 )  # fmt: skip
             except (IvrError, ValueError) as exc:
                 self.problems.append(mask_number(f"line {row.line}: {exc}"))

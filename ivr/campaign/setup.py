@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.campaign.calllist import CallList, CallRow, read_call_list
+from ivr.campaign.calllist import CallList, CallRow, read_call_list, sip_uri_problem
 from ivr.campaign.donotcall import DoNotCall, read_do_not_call
 from ivr.campaign.hours import CallingHours
+from ivr.campaign.names import CampaignNames
 from ivr.campaign.plan import CampaignPlan, RetryPolicy, attempts_from_log
 from ivr.campaign.runner import CampaignOptions
 from ivr.errors import IvrError
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class OpenCampaign:
-    """A campaign ready to run: what it calls, where it stands, how each call is set up."""
+    """A campaign ready to run: what it calls, where it stands, how each call is set up.
+    `name`: as logged and shown (numbers masked unless shown); `names`: the names of its rows."""
 
     name: str
     script: str
@@ -42,6 +44,7 @@ class OpenCampaign:
     prompts: PromptCache
     recognition: Recognition
     forbidden: list[ForbiddenPhrase]
+    names: CampaignNames
     overrides: tuple[str, ...] = ()
     asr: str = "none"
     model: str | None = None
@@ -60,7 +63,7 @@ class OpenCampaign:
         row does not give)."""
         from ivr.app.setup import load_call_script
 
-        return load_call_script(self.script, values, self.config)
+        return load_call_script(self.script, values, self.config, given_by=_given_by)
 
     def prepare(self, row: CallRow) -> CallSetup:
         """The call of `row`: the script with its values, every prompt rendered."""
@@ -96,13 +99,24 @@ class OpenCampaign:
             raise ValueError(f"invalid --concurrency {concurrency}: at least 1")
         if not answer_timeout_s > 0:
             raise ValueError(f"invalid --answer-timeout-s {answer_timeout_s}: more than 0")
-        if trunk is not None and "{number}" not in trunk:
+        if trunk is not None and (
+            "{number}" not in trunk or sip_uri_problem(trunk.replace("{number}", "0"))
+        ):
             raise ValueError(f"invalid --trunk {trunk!r}: give sip:{{number}}@HOST[:PORT]")
         if trunk is None and any(row.uri is None for row in self.calls.rows):
             raise ValueError(f"{self.calls.path}: rows without a uri column need --trunk")
         return CampaignOptions(
             self.name, trunk, concurrency, self.hours, wait, answer_timeout_s, out, shard
         )
+
+
+def _given_by(placeholder: str) -> str:
+    """What gives a campaign's call the value of `placeholder`: the row's column of that name
+    (`--name` names the campaign, it fills no `{name}`), or for a few, an option."""
+    column = f"a value in the call list's {placeholder!r} column"
+    if placeholder in ("org", "agent_id"):
+        return f"--{placeholder.replace('_', '-')} or {column}"
+    return column
 
 
 def open_campaign(
@@ -134,7 +148,7 @@ def open_campaign(
     from ivr.tts.prompt_cache import PromptCache
 
     calls = read_call_list(call_list)
-    name = name or call_list.stem
+    names = CampaignNames.of(name or call_list.stem, calls.rows, show_numbers)
     calling_hours = CallingHours.parse(hours, days)
     outcomes = frozenset(o.strip() for o in retry_on.split(",") if o.strip())
     policy = RetryPolicy(retries, retry_after_s, 2.0, outcomes)
@@ -142,12 +156,13 @@ def open_campaign(
     settings = call_settings(config, list(overrides))
     values = placeholder_values(config, org, agent_id, None)
     with open_call_log(db, show_numbers) as log:
-        attempts = attempts_from_log(log.attempts(name))
+        logged = [attempts_from_log(log.attempts(n)) for n in names.logged_names()]
+    attempts = names.from_log(a for each in logged for a in each)
     plan = CampaignPlan(calls.rows, policy, attempts, do_not_call)
     campaign = OpenCampaign(
-        name, script, config, calls, plan, calling_hours, values, settings,
+        names.name, script, config, calls, plan, calling_hours, values, settings,
         PromptCache(cache_dir), set_up_recognition(asr, model, None), load_forbidden(),
-        tuple(overrides), asr, model, cache_dir,
+        names, tuple(overrides), asr, model, cache_dir,
     )  # fmt: skip
     if not calls.rows:
         raise IvrError(f"{call_list}: no row to call")

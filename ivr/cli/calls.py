@@ -22,6 +22,10 @@ calls_app = typer.Typer(
     no_args_is_help=True,
 )
 
+BOM = "\ufeff"
+"""The byte-order mark an export starts with: Excel takes a CSV file without it for the
+local code page (GBK on a Chinese Windows) and garbles UTF-8 Chinese."""
+
 ShowNumbers = Annotated[bool, typer.Option(help="Show phone numbers unmasked.")]
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
@@ -181,16 +185,21 @@ def export_command(
     db: DbOption = None,
     show_numbers: ShowNumbers = False,
 ) -> None:
-    """Every call, with every field (lists and QA as JSON), oldest first."""
+    """Every call, with every field (lists and QA as JSON), oldest first: UTF-8 with a
+    byte-order mark (Excel then reads Chinese right), text cells that would start a formula
+    behind a `'`."""
     from ivr.atomic import write_text_atomic
 
     if not csv_format:
         fail_line("give an export format: --csv")
     buffer = io.StringIO(newline="")
+    buffer.write(BOM)
     with _open(db, show_numbers) as log:
         count = log.export_csv(buffer)
     if out is None:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+        sys.stdout.buffer.write(buffer.getvalue().encode("utf-8"))
+        sys.stdout.buffer.flush()
         return
     try:
         write_text_atomic(out, buffer.getvalue())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -26,13 +25,14 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recordings import time_stamp
+from ivr.app.records import open_call_log
 from ivr.app.setup import set_up_line_call
+from ivr.campaign.calllist import sip_uri_problem
 from ivr.cli.common import check_line_asr, fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
-SIP_URI = re.compile(r"^sips?:[^@\s]+@[^:\s]+(:\d+)?$")
 """sip:USER@HOST[:PORT]"""
 
 
@@ -66,8 +66,9 @@ def dial_command(
 ) -> None:
     """Place one SIP call and perform the script on its audio."""
     check_line_asr(asr, "a SIP call")
-    if not SIP_URI.match(uri):
-        fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]")
+    if sip_uri_problem(uri) is not None:
+        unfilled = " (it is dialed as written: put the number in it)" if "{" in uri else ""
+        fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]{unfilled}")
     host, _, port = listen.partition(":")
     console = make_console()
     try:
@@ -76,10 +77,12 @@ def dial_command(
             script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
             answer_within_ms,
         )  # fmt: skip
+        if not no_db:  # a log that cannot take the call's row is said before the call
+            open_call_log(db, show_numbers).close()
         from ivr.detect.learned import preload
         from ivr.sip.agent import SipAgent
 
-        agent = SipAgent(host or "127.0.0.1", int(port or 0))
+        agent = SipAgent(host or "127.0.0.1", int(port or 0), answers=False)
         preload(prepared.call.settings.front_end.learned.enabled, 1)
     except DeviceError as exc:
         fail_line(str(exc), code=1)

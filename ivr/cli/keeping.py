@@ -129,10 +129,12 @@ class CallKeeper:
                 callee_name or self.keeping.callee, sip_status=done.status, **campaign,
             )  # fmt: skip
         score = f"QA {qa['score']:.0f}/100" if qa else "no QA"
-        line = f"{result.summary()} · {score} · {result.recording}"
+        line = f"{result.summary()} · {score}"
         if call_id is not None:
             line = f"call {call_id}: {line}"
-        self.console.print(line if show else mask_number(line), markup=False, highlight=False)
+        line = line if show else mask_number(line)
+        # the recording's path as it is on disk: its data-made names are masked there already
+        self.console.print(f"{line} · {result.recording}", markup=False, highlight=False)
         if self.keeping.report is not None:
             folder = self.keeping.report / "pictures"
             picture, note = draw_picture(result, folder, settings, show)
