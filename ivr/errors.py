@@ -21,6 +21,17 @@ class AudioFormatError(IvrError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class OutputError(IvrError, OSError):
+    """A file could not be written: the message names the file and the reason; `no_space` when
+    its disk is full (a batch stops then: every later file would fail the same way). Also an
+    OSError, so code that catches write failures as OSError still does."""
+
+    def __init__(self, path: str | Path, message: str, no_space: bool = False) -> None:
+        super().__init__(message)
+        self.path = str(path)
+        self.no_space = no_space
+
+
 class ScriptError(IvrError):
     """A call script is invalid: the message names the file, the line and the rule broken."""
 

@@ -54,10 +54,19 @@ def _looks_like_text(head: bytes) -> bool:
     return printable >= 0.95 * len(text)
 
 
+def cannot_read(exc: OSError) -> str:
+    """Why a file cannot be read, in a few words (`cannot read: permission denied`)."""
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return f"cannot read: {reason}"
+
+
 def describe_unreadable(path: Path, exc: Exception) -> str:
     """One line saying why libsndfile could not open `path` (its own words as a last resort)."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as err:
+        return cannot_read(err)
     detail = str(exc).split(":", 1)[-1].strip() if str(exc) else type(exc).__name__
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         tag = _wav_format_tag(head)
@@ -75,3 +84,47 @@ def describe_unreadable(path: Path, exc: Exception) -> str:
     if _looks_like_text(head):
         return "not audio: the file holds text"
     return f"unrecognised audio format ({detail})"
+
+
+PCM_LIKE_TAGS = frozenset({0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE})
+"""WAV format tags whose block align is the bytes of one sample frame (all channels), so that
+the data chunk's size gives the number of frames."""
+
+UNKNOWN_SIZES = frozenset({0, 0xFFFFFFFF})
+"""Data chunk sizes that mean "not known" (a recorder that streams, or never finished the
+header), not a length."""
+
+MAX_CHUNKS = 64
+"""Chunks looked at before the data chunk, at most (a header is a handful)."""
+
+
+def wav_declared_frames(path: Path) -> int | None:
+    """Sample frames a RIFF/WAVE file's header declares (its data chunk's size over the block
+    align), or None: not a WAV file, a codec whose blocks are not frames, or a size left
+    unknown. Compared with what the file holds, it tells a file cut short."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            align = None
+            for _ in range(MAX_CHUNKS):
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if chunk_id == b"fmt ":
+                    fmt = f.read(min(size, 16))
+                    if len(fmt) < 14 or struct.unpack("<H", fmt[:2])[0] not in PCM_LIKE_TAGS:
+                        return None
+                    align = struct.unpack("<H", fmt[12:14])[0]
+                    f.seek(size + (size & 1) - len(fmt), 1)
+                elif chunk_id == b"data":
+                    if not align or size in UNKNOWN_SIZES:
+                        return None
+                    return size // align
+                else:
+                    f.seek(size + (size & 1), 1)
+    except OSError:
+        return None
+    return None

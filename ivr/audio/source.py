@@ -9,7 +9,7 @@ a streaming `soxr` resampler, so memory does not grow with the length of the fil
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import soxr
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.audio.framing import Framer, to_int16
-from ivr.audio.sniff import describe_unreadable
+from ivr.audio.sniff import cannot_read, describe_unreadable, wav_declared_frames
 from ivr.errors import AudioFormatError
 
 CHANNELS = ("left", "right", "mix")
@@ -40,6 +40,12 @@ RAW_SUFFIXES = frozenset({".raw", ".pcm", ".sln", ".ul", ".ulaw", ".mulaw", ".al
 
 _INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW"})
 """Subtypes that libsndfile decodes to int16 exactly; others are read as float32."""
+
+FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+"""Subtypes that can hold NaN and infinite samples: scanned once when the file is opened."""
+
+SCAN_BLOCK_SAMPLES = 1 << 16
+"""Sample frames per block of that scan (bounded memory, whatever the file's length)."""
 
 DEFAULT_BLOCK_FRAMES = 1000
 """Frames per block yielded by `FileSource.blocks` (1000 frames = 20 s): the detectors cost a
@@ -83,7 +89,13 @@ class SourceInfo:
     container: str
     codec: str
     samples: int
-    """Samples per channel as declared by the file (a truncated file may hold fewer)."""
+    """Samples per channel the file holds (libsndfile's count: for a WAV cut short, what is
+    there, not what its header says)."""
+    nonfinite: int = 0
+    """NaN or infinite samples (all channels) in a float file: read as silence."""
+    warnings: tuple[str, ...] = ()
+    """What is odd about the file but does not stop it being read, each a few words: cut
+    short (the length read against the header's), non-finite samples replaced by silence."""
 
     @property
     def duration_s(self) -> float:
@@ -95,7 +107,8 @@ class FileSource:
     """A recording read as 20 ms frames of 16 kHz mono int16, block by block.
 
     Opening checks the file at once and raises `AudioFormatError` (file name and reason, one
-    line) for anything unreadable; `blocks()` can be iterated any number of times.
+    line) for anything unreadable, including a float file without one finite sample; what is
+    odd but readable is in `info.warnings`. `blocks()` can be iterated any number of times.
     """
 
     def __init__(
@@ -138,7 +151,14 @@ class FileSource:
             raise AudioFormatError(path, "no such file")
         if path.is_dir():
             raise AudioFormatError(path, "is a directory, not an audio file")
-        size = path.stat().st_size
+        if not path.is_file():
+            raise AudioFormatError(path, "not a regular file (a pipe, socket or device)")
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            size = path.stat().st_size
+        except OSError as exc:
+            raise AudioFormatError(path, cannot_read(exc)) from None
         if size == 0:
             raise AudioFormatError(path, "empty file (0 bytes)")
         if self.raw is None and path.suffix.lower() in RAW_SUFFIXES:
@@ -159,7 +179,43 @@ class FileSource:
             raise AudioFormatError(path, "no audio: the file holds 0 samples")
         if info.rate < 1000:
             raise AudioFormatError(path, f"implausible sample rate {info.rate} Hz")
-        return info
+        return self._odd(info)
+
+    def _odd(self, info: SourceInfo) -> SourceInfo:
+        """`info` with what is odd about the file: a WAV cut short, non-finite float samples
+        (AudioFormatError when no sample is finite)."""
+        warnings = []
+        declared = wav_declared_frames(self.path) if self.raw is None else None
+        if declared is not None and declared > info.samples:
+            warnings.append(
+                f"truncated: {info.samples / info.rate:.2f} s of audio where its header says "
+                f"{declared / info.rate:.2f} s ({info.samples} of {declared} samples)"
+            )
+        nonfinite = 0
+        if info.codec in FLOAT_SUBTYPES:
+            nonfinite = self._count_nonfinite(info)
+            total = info.samples * info.channels
+            if nonfinite >= total:
+                raise AudioFormatError(
+                    self.path, f"no finite sample: all {total} samples are NaN or infinite"
+                )
+            if nonfinite:
+                warnings.append(
+                    f"{nonfinite} of {total} samples are NaN or infinite: read as silence"
+                )
+        return replace(info, nonfinite=nonfinite, warnings=tuple(warnings))
+
+    def _count_nonfinite(self, info: SourceInfo) -> int:
+        """NaN and infinite samples in the whole file (all channels), read block by block."""
+        dtype = "float64" if info.codec == "DOUBLE" else "float32"
+        count = 0
+        try:
+            with sf.SoundFile(str(self.path), **self._open_args()) as f:
+                for block in f.blocks(blocksize=SCAN_BLOCK_SAMPLES, dtype=dtype, always_2d=True):
+                    count += block.size - int(np.count_nonzero(np.isfinite(block)))
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioFormatError(self.path, f"cannot decode: {exc}") from None
+        return count
 
     def _check_raw(self, size: int) -> None:
         assert self.raw is not None
@@ -203,6 +259,8 @@ class FileSource:
         try:
             with sf.SoundFile(str(self.path), **self._open_args()) as f:
                 for block in f.blocks(blocksize=in_block, dtype=dtype, always_2d=True):
+                    if info.nonfinite:
+                        block = np.nan_to_num(block, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
                     mono = self._select(block)
                     if resampler is not None:
                         if mono.dtype == np.int16:

@@ -20,6 +20,7 @@ from ivr.call.recognition import AsrBackend
 from ivr.call.session import CallSession
 from ivr.detect.settings import CallSettings
 from ivr.engine import HangUp
+from ivr.safe_names import inside
 from ivr.script.model import Script
 from ivr.timeline import Recognized, TimelineRecord, write_timeline
 
@@ -41,6 +42,9 @@ class CallResult:
     """The call's timeline records (ivr.timeline), in order."""
     recording: Path | None = None
     timeline_path: Path | None = None
+    notes: tuple[str, ...] = ()
+    """What was odd about the replayed recording, each a few words (a file cut short,
+    non-finite samples read as silence: ivr.audio.source.SourceInfo.warnings)."""
 
     @property
     def duration_s(self) -> float:
@@ -128,7 +132,9 @@ def replay_file(
     (phone numbers masked in it unless `show_numbers`); `stem` is `out_stem`, else the
     recording's own.
 
-    Without `asr` the call runs in detector-only mode: speech counts as an answer."""
+    Without `asr` the call runs in detector-only mode: speech counts as an answer. A file that
+    cannot be read raises AudioFormatError, an output that cannot be written OutputError (both
+    IvrError, one line naming the file); what is odd but readable is in the result's `notes`."""
     if script.allows_barge_in:
         source = FileSource(path, channel=channel, block_frames=BARGE_IN_BLOCK_FRAMES)
     else:
@@ -137,9 +143,11 @@ def replay_file(
     recording = timeline = None
     if out_dir is not None:
         stem = out_stem or Path(path).stem
-        recording = out_dir / f"{stem}.call.wav"
+        recording = inside(out_dir, out_dir / f"{stem}.call.wav")  # IvrError if it would not be
         timeline = out_dir / f"{stem}.timeline.jsonl"
-    return run_replay(session, recording, timeline, show_numbers)
+    result = run_replay(session, recording, timeline, show_numbers)
+    result.notes = source.info.warnings
+    return result
 
 
 __all__ = [

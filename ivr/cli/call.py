@@ -26,6 +26,7 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recordings import time_stamp
+from ivr.app.records import open_call_log
 from ivr.app.setup import CallSetup, set_up_line_call
 from ivr.cli.common import check_line_asr, fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
@@ -118,6 +119,8 @@ def call_command(
             script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
             answer_within_ms,
         )  # fmt: skip
+        if not no_db:  # a log that cannot take the call's row is said before the call
+            open_call_log(db, show_numbers).close()
         line = open_line(input_device, output_device)
     except DeviceError as exc:
         hint = "" if "--list-devices" in str(exc) else " (see --list-devices, or use ivr replay)"

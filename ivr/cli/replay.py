@@ -1,19 +1,25 @@
-"""`ivr replay`: recorded calls as the callee side of a script, on a virtual clock."""
+"""`ivr replay`: recorded calls as the callee side of a script, on a virtual clock.
+
+Exit status: 0 when every file was replayed, met its expectation and was logged; 1 when a file
+could not be replayed, a call failed its expectation, or the call log or the report refused
+it; 2 before any call (a bad option, script or manifest, a call log that cannot be written);
+3 when the batch stopped early for want of disk space (run it again with --resume).
+"""
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 
 from ivr.app.config import call_settings, placeholder_values
-from ivr.app.keep import log_call, write_page
+from ivr.app.keep import write_page
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -25,24 +31,22 @@ from ivr.app.options import (
     ScriptOption,
     SetOption,
 )
+from ivr.app.pool import BatchPool
 from ivr.app.recognition import ASR_MODES
 from ivr.app.recordings import expand, output_stems
 from ivr.app.records import calls_command, draw_picture, open_call_log
 from ivr.app.setup import CallSetup, load_call_script, set_up_call
 from ivr.call.expect import callee_channels
 from ivr.cli.common import fail_line, make_console
-from ivr.cli.replay_outcomes import (
-    Outcome,
-    expectation_table,
-    judge,
-    remarks,
-    report_call,
-)
+from ivr.cli.replay_batch import Batch, Keeper, clean_folders, finished, run_batch, say
+from ivr.cli.replay_outcomes import Outcome, expectation_table, report_call
 from ivr.detect.settings import CallSettings
-from ivr.errors import IvrError
-from ivr.privacy import mask_number
+from ivr.errors import IvrError, OutputError
 from ivr.qa.phrases import load_forbidden
 from ivr.script.model import Script
+
+if TYPE_CHECKING:
+    from ivr.records.calllog import CallLog
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class ReplayWorker:
     """File name -> the callee's side, from the --expect manifest (without --channel)."""
 
     def replay(self, work: tuple[str, str]) -> Outcome:
-        """Replay one file; `work` is (its path, the stem of its outputs)."""
+        """Replay one file; `work` is (its path, the stem of its outputs). Whatever stops it is
+        the outcome's one-line error (naming the file), never an exception: a batch goes on."""
         from ivr.call.replay import replay_file
 
         path, stem = work
@@ -101,8 +106,13 @@ class ReplayWorker:
                 job.show_numbers,
                 stem,
             )
+        except OutputError as exc:
+            return Outcome(file=path, started=started, error=str(exc), no_space=exc.no_space)
         except IvrError as exc:
             return Outcome(file=path, started=started, error=str(exc))
+        except Exception as exc:  # what no check foresaw: still one line, and the batch goes on
+            error = f"{path}: cannot replay: {type(exc).__name__}: {exc}"
+            return Outcome(file=path, started=started, error=error)
         picture, picture_error = None, ""
         if job.pictures is not None:
             picture, picture_error = draw_picture(
@@ -164,9 +174,17 @@ def replay_command(
     report: ReportOption = None,
     callee: CalleeOption = None,
     answer_within_ms: AnswerWithinOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Skip the files an earlier run finished: their recording and timeline are in "
+            "--out and (unless --no-db) their call is in the call log.",
+        ),
+    ] = False,
 ) -> None:
     """Replay recordings as calls: outcome, duration, prompts said and why it hung up. Every
-    call is scored (QA) and logged; with --expect, judged; with --report, shown in a page."""
+    call is scored (QA) and logged; with --expect, judged; with --report, shown in a page.
+    Exit status: 0 all well, 1 a call failed, 2 nothing run, 3 stopped early (disk full)."""
     from ivr.call.expect import load_expectations
     from ivr.qa.score import QaSettings
 
@@ -176,6 +194,8 @@ def replay_command(
         out = report / "calls"  # the report needs each call's recording and timeline
     if asr not in ASR_MODES:
         fail_line(f"invalid --asr {asr!r}: use {', '.join(ASR_MODES)}")
+    if resume and out is None:
+        fail_line("--resume needs --out (or --report): the folder of the finished calls")
     files = expand(paths)
     if not files:
         fail_line("no recordings found in " + ", ".join(str(p) for p in paths))
@@ -205,54 +225,82 @@ def replay_command(
     console = make_console()
     recognition = setup.recognition
     if recognition.notice:
-        console.print(f"note: {recognition.notice}", style="yellow", markup=False, highlight=False)
+        say(console, f"note: {recognition.notice}", "yellow")
     elif recognition.model is not None:
         where = recognition.model
-        console.print(f"speech model {where.name} ({where.source})", markup=False)
-    shown = (lambda text: text) if show_numbers else mask_number
-    outcomes: list[Outcome] = []
+        say(console, f"speech model {where.name} ({where.source})")
+    folders = (out, job.pictures, report)
+    if cleaned := clean_folders(folders):
+        say(console, f"note: removed {cleaned} temporary file(s) left by a killed run", "yellow")
     work = list(zip(map(str, files), output_stems(files, show_numbers), strict=True))
-    with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
-        task = progress.add_task("replaying", total=len(files))
-        if jobs == 1:
-            results = map(_replay_one, work)
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,))
-            results = pool.map(_replay_one, work)
-        try:
-            for result in results:
-                result = judge(result, setup.script, forbidden, answer_within_ms, expectations,
-                                recognition.recognizes)  # fmt: skip
-                outcomes.append(result)
-                if log is not None and result.result is not None:
-                    log_call(log, result.result, setup.script, values, "replay", result.qa,
-                             result.started, callee, remarks(result))  # fmt: skip
-                if result.result is None:
-                    console.print(f"error: {shown(result.error)}", style="red", markup=False)
-                else:
-                    console.print(shown(result.result.summary()), markup=False, highlight=False)
-                progress.advance(task)
-        finally:
-            if pool is not None:
-                pool.shutdown()
-            if log is not None:
-                log.close()
-    failed = any(o.error or o.verdict == "fail" for o in outcomes)
+    if resume:
+        assert out is not None
+        done = finished(work, out, log)
+        work = [w for i, w in enumerate(work) if i not in done]
+        say(console, f"--resume: {len(done)} of {len(files)} files done before, "
+                     f"{len(work)} to replay")  # fmt: skip
+    keeper = Keeper(
+        console, setup.script, values, forbidden, answer_within_ms, expectations,
+        recognition.recognizes, log, callee, show_numbers,
+    )  # fmt: skip
+    try:
+        with Progress(console=console, transient=True, disable=len(work) < 2) as progress:
+            task = progress.add_task("replaying", total=len(work))
+            batch = run_batch(
+                work, jobs, _replay_one,
+                lambda: BatchPool(jobs, _init_worker, (job,), _replay_one),
+                keeper, folders, lambda: progress.advance(task),
+            )  # fmt: skip
+    except IvrError as exc:
+        fail_line(str(exc), code=1)
+    finally:
+        if log is not None:
+            log.close()
+    _summary(console, batch, keeper, expectations, out, report, setup.script.name, log)
+
+
+def _summary(
+    console: Console,
+    batch: Batch,
+    keeper: Keeper,
+    expectations: dict,
+    out: Path | None,
+    report: Path | None,
+    script_name: str,
+    log: CallLog | None,
+) -> None:
+    """The table, the report, where things are, what failed; then exit with the batch's
+    status (see the module's docstring)."""
+    outcomes, show_numbers = batch.outcomes, keeper.show_numbers
+    failed = any(o.error or o.verdict == "fail" for o in outcomes) or bool(keeper.not_logged)
     if expectations:
         console.print(expectation_table(outcomes, expectations, show_numbers))
     if out is not None:
-        console.print(f"recordings and timelines in {out}{os.sep}", markup=False)
+        say(console, f"recordings and timelines in {out}{os.sep}")
     if report is not None:
-        subtitle = f"script {setup.script.name} · {len(outcomes)} calls"
+        subtitle = f"script {script_name} · {len(outcomes)} calls"
         calls = [report_call(o, expectations) for o in outcomes]
         try:
             page = write_page(report, calls, "ivr replay", show_numbers, subtitle)
+            say(console, f"report {page}")
         except IvrError as exc:
-            fail_line(str(exc), code=1)
-        console.print(f"report {page}", markup=False)
+            say(console, f"error: {exc}", "red")
+            failed = True
     if log is not None:
-        console.print(f"calls logged in {log.path} ({calls_command(log, 'list')})", markup=False)
+        say(console, f"calls logged in {log.path} ({calls_command(log, 'list')})")
+    if keeper.not_logged:
+        names = ", ".join(keeper.shown(Path(f).name) for f, _ in keeper.not_logged)
+        say(console, f"error: {len(keeper.not_logged)} call(s) not logged in {log.path}: "
+                     f"{names} (their recordings and timelines are kept)", "red")  # fmt: skip
+    if batch.stopped:
+        say(
+            console,
+            f"error: the batch stopped: {keeper.shown(batch.stopped)}; {batch.not_run} of "
+            f"{batch.not_run + len(outcomes)} files not replayed: make room, then run the same "
+            "command with --resume",
+            "red",
+        )
+        raise typer.Exit(3)
     if failed:
         raise typer.Exit(1)
 

@@ -38,6 +38,14 @@ class Outcome:
     verdict: str = ""
     """Against its expectation: pass, fail, skip (not judged without recognition), or ''."""
     problems: tuple[str, ...] = ()
+    no_space: bool = False
+    """The error is a full disk under the outputs: the batch stops (every later call would
+    fail the same way)."""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was odd about the recording (cut short, non-finite samples), each a few words."""
+        return self.result.notes if self.result is not None else ()
 
     @property
     def outcome(self) -> str:
@@ -74,14 +82,14 @@ def judge(
 
 
 def remarks(o: Outcome) -> str:
-    """The call log's remarks (备注) of a replayed call: its verdict against its expectation."""
-    if o.verdict == "pass":
-        return "expectation met"
-    if o.verdict == "fail":
-        return "expectation failed: " + "; ".join(o.problems)
-    if o.verdict == "skip":
-        return "expectation not judged: needs recognition"
-    return ""
+    """The call log's remarks (备注) of a replayed call: its verdict against its expectation,
+    then what was odd about its recording."""
+    verdict = {
+        "pass": "expectation met",
+        "fail": "expectation failed: " + "; ".join(o.problems),
+        "skip": "expectation not judged: needs recognition",
+    }.get(o.verdict, "")
+    return "; ".join(n for n in (verdict, *(f"recording {n}" for n in o.notes)) if n)
 
 
 def expectation_table(
@@ -123,7 +131,7 @@ def report_call(o: Outcome, expectations: dict[str, Any]) -> ReportCall:
         o.result,
         o.qa or {},
         o.picture,
-        "; ".join(n for n in (note, o.picture_error) if n),
+        "; ".join(n for n in (note, *(f"recording {n}" for n in o.notes), o.picture_error) if n),
         exp.outcome if exp is not None else None,
         {"pass": True, "fail": False}.get(o.verdict),
         o.problems,

@@ -14,6 +14,12 @@ status, and the campaign fields (names and row keys chosen by the user, kept as 
 file is in WAL mode with full sync, and each call is its own transaction: a crash loses at most
 the call being added. A campaign row's attempt is logged at most once (a unique index), so a
 restarted campaign never logs a row twice. The schema version is `PRAGMA user_version`.
+
+A log opened to be written (`create=True`, as every command that logs calls opens it) is
+checked before the first call: its disk has room, and a call's row goes in (added and rolled
+back under the write lock). A read-only file, a damaged one, one without its `calls` table,
+one another process keeps locked for over BUSY_TIMEOUT_MS, or a full disk is refused then, in
+one line that says which; a later failure of `add` is an IvrError in the same words.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ivr.errors import IvrError
 from ivr.privacy import mask_value
+from ivr.records.cells import spreadsheet_cell
 from ivr.records.schema import SCHEMA_VERSION as SCHEMA_VERSION  # the call log's, here too
 from ivr.records.schema import migrate
+from ivr.records.writable import check_space, check_writable, why_not_written
 from ivr.script.model import DIRECTIONS
 from ivr.timeline import Recognized, TimelineRecord
 
@@ -261,6 +269,8 @@ class CallLog:
             raise IvrError(f"{self.path}: no call log here")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                check_space(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise IvrError(f"{self.path}: cannot open call log: {exc}") from None
@@ -270,6 +280,10 @@ class CallLog:
             migrate(self._conn, self.path)  # refuses a foreign or newer file before changing it
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")  # a reported add survives power loss
+            if create:
+                now = datetime.now().astimezone().isoformat(timespec="seconds")
+                probe = CallRecord(now, "outbound", "", "", "", 0.0, "replay", "")
+                check_writable(self._conn, self.path, _to_row(probe), BUSY_TIMEOUT_MS)
         except BaseException as exc:
             self._conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -306,7 +320,8 @@ class CallLog:
                     self._conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise IvrError(f"{self.path}: cannot add the call: {exc}") from None
+            why = why_not_written(exc, BUSY_TIMEOUT_MS)
+            raise IvrError(f"{self.path}: cannot add the call: {why}") from None
         return int(cursor.lastrowid)
 
     def _refuse_logged_attempt(self, record: CallRecord) -> None:
@@ -349,13 +364,22 @@ class CallLog:
             args.append(limit)
         return [_from_row(row) for row in reversed(self._query(sql, args).fetchall())]
 
+    def recordings(self, source: str) -> set[str]:
+        """The recording paths of the calls from `source` (replay, live, sip), as stored."""
+        rows = self._query(
+            "SELECT recording_path FROM calls WHERE source = ? AND recording_path IS NOT NULL",
+            (source,),
+        )
+        return {row[0] for row in rows.fetchall()}
+
     def attempts(self, campaign: str) -> list[CallRecord]:
         """The campaign's calls, oldest first (in the order they were logged)."""
         rows = self._query("SELECT * FROM calls WHERE campaign = ? ORDER BY id", (campaign,))
         return [_from_row(row) for row in rows.fetchall()]
 
     def export_csv(self, out: TextIO, mask: bool | None = None) -> int:
-        """Every call as CSV (header `id` then COLUMNS; lists and QA as JSON); the count.
+        """Every call as CSV (header `id` then COLUMNS; lists and QA as JSON; a text cell that
+        would start a formula gets a leading ', see ivr.records.cells); the count.
 
         Numbers are masked unless the log was opened with show_numbers (or `mask=False`)."""
         mask = not self.show_numbers if mask is None else mask
@@ -369,7 +393,7 @@ class CallLog:
             values = asdict(record)
             values["prompts_said"] = json.dumps(list(record.prompts_said), ensure_ascii=False)
             values["qa"] = json.dumps(record.qa, ensure_ascii=False) if record.qa else ""
-            writer.writerow([record.id, *("" if values[c] is None else values[c] for c in COLUMNS)])
+            writer.writerow([record.id, *(spreadsheet_cell(values[c]) for c in COLUMNS)])
             count += 1
         return count
 

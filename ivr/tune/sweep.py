@@ -3,12 +3,15 @@
 The combinations are built once (`plan_variants`: a script and a CallSettings each) and
 shipped to the workers as they are. Work is split by call (one call's detector outputs are
 computed once per distinct front-end setting, then every combination is evaluated on them), so
-calls run in parallel with `jobs` processes. A call whose file cannot be read is reported and
-left out.
+calls run in parallel with `jobs` processes, started with `spawn` (no locks or threads copied
+from the parent) and ending with the parent however it ends (ivr.lifeline). A call whose file
+cannot be read is reported and left out.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -17,6 +20,7 @@ from typing import Any
 
 from ivr.detect.settings import CallSettings, FrontEndSettings
 from ivr.errors import IvrError
+from ivr.lifeline import die_with_parent
 from ivr.script.model import Script
 from ivr.script.overrides import with_timings
 from ivr.tune.cache import CachedCall, DetectorCache, file_hash
@@ -126,7 +130,11 @@ def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
 _JOB: dict[str, SweepJob] = {}
 
 
-def _init(job: SweepJob) -> None:
+def _init(job: SweepJob, parent_pid: int | None = None) -> None:
+    """Set up a process for `job`; in a worker (`parent_pid` given), first tie its life to the
+    parent's, so that a parent killed outright leaves no worker behind."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     _JOB["job"] = job
 
 
@@ -150,7 +158,10 @@ def sweep(
             if progress:
                 progress(outcome)
     else:
-        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(job,)) as pool:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            jobs, mp_context=spawn, initializer=_init, initargs=(job, os.getpid())
+        ) as pool:
             for outcome in pool.map(_work, calls, chunksize=max(1, len(calls) // (jobs * 8))):
                 outcomes.append(outcome)
                 if progress:
