@@ -37,6 +37,7 @@ from ivr.cli.common import (
 from ivr.cli.keeping import CallKeeper, Keeping
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
+from ivr.sip.guard import BAD_REQUEST
 from ivr.sip.workers import CALLS_PER_WORKER
 
 if TYPE_CHECKING:
@@ -110,9 +111,9 @@ def serve_command(
     keeping = Keeping(db, no_db, report, show_numbers, None, answer_within_ms)
     try:
         keeper = CallKeeper(console, keeping, prepared.forbidden, "ivr serve")
-    except IvrError as exc:
+    except IvrError as exc:  # the call log cannot take a row: said before any call
         agent.close()
-        fail_line(str(exc), code=1)
+        fail_line(str(exc))
     server = Server(agent, setup, prepared.values, keeper, out, concurrency, max_calls)
     console.print(
         f"answering sip:{agent.address} with script {setup.script.name}, up to {concurrency} "
@@ -122,8 +123,7 @@ def serve_command(
     with stop_on_signals() as stop:
         interrupted = server.run(stop)
     keeper.close(f"SIP calls answered, script {setup.script.name}")
-    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(server.outcomes.items())) or "none"
-    console.print(f"{server.answered} calls answered ({outcomes})", markup=False)
+    console.print(server.summary(), markup=False)
     raise typer.Exit(130 if interrupted else 0)
 
 
@@ -146,8 +146,25 @@ class Server:
         self.out, self.max_calls = out, max_calls
         self.threads = CallThreads(agent, concurrency)
         self.answered = 0
+        """Calls taken (answered 200)."""
+        self.missed = 0
+        """Calls whose caller hung up before we could answer (logged as `no_answer`)."""
         self.outcomes: collections.Counter[str] = collections.Counter()
+        """The outcomes of the calls taken."""
         self._stamp = time_stamp()
+
+    def summary(self) -> str:
+        """One line: the calls answered by outcome, those missed, those refused."""
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(self.outcomes.items())) or "none"
+        parts = [f"{self.answered} calls answered ({outcomes})"]
+        if self.missed:
+            parts.append(f"{self.missed} hung up before the answer")
+        refused = self.agent.refused  # 486: no call thread free, 400: a malformed INVITE
+        if refused:
+            what = {BUSY: "busy", BAD_REQUEST: "malformed"}
+            counts = ", ".join(f"{n} {what.get(s, 'other')} ({s})" for s, n in refused.items())
+            parts.append(f"refused {counts}")
+        return "; ".join(parts)
 
     def _full(self) -> bool:
         return self.max_calls is not None and self.answered >= self.max_calls
@@ -173,17 +190,20 @@ class Server:
         while agent.incoming:
             call = agent.incoming.popleft()
             if self._full() or threads.free <= 0:
-                call.answer(BUSY)
-                agent.forget(call)
+                agent.refuse(call, BUSY)
                 continue
-            call.answer(180)
-            call.answer(200)
-            self.answered += 1
-            recording = self.out / f"serve-{self._stamp}-{self.answered:03d}.wav"
+            taken = call.answer(180) and call.answer(200)  # no: its caller hung up first
+            if taken:
+                self.answered += 1
+            else:
+                self.missed += 1
+            count = self.answered + self.missed
+            recording = self.out / f"serve-{self._stamp}-{count:03d}.wav"
             started = datetime.now().astimezone()
             caller = call.remote_user or "an unknown caller"
             shown = caller if self.keeper.keeping.show_numbers else mask_number(caller)
-            self.keeper.console.print(f"answered {shown} ({recording.name})", markup=False)
+            verb = "answered" if taken else "missed (hung up before the answer)"
+            self.keeper.console.print(f"{verb} {shown} ({recording.name})", markup=False)
 
             def job(call: SipCall = call, recording: Path = recording) -> SipCallResult:
                 show = self.keeper.keeping.show_numbers
@@ -203,7 +223,8 @@ class Server:
                 self.keeper.console.print(failure, markup=False)
                 self.outcomes["error"] += 1
                 continue
-            self.outcomes[done.result.outcome] += 1
+            if call.accepted:
+                self.outcomes[done.result.outcome] += 1
             values = {**self.values, "number": call.remote_user}
             try:
                 self.keeper.keep(done, self.setup.script, self.setup.settings, values, started)

@@ -9,6 +9,10 @@ audio of each call flows through a `FramePort`, whose two callbacks run on PJSIP
 thread every 20 ms. The conference bridge runs at 16 kHz and converts to and from the line's
 8 kHz G.711.
 
+Incoming calls pass its `Gate` (ivr.sip.guard) first: a malformed INVITE is refused, every
+refusal waits a moment holding its call slot, and a flood is read no faster than pjmedia gives
+its sockets back.
+
 pjsua2 is imported only when an agent is made: it is a binary wheel that not every install
 needs. Rules its bindings impose (breaking them crashes the process): no exception may leave a
 callback; calls and ports are dropped before the endpoint is destroyed.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import os
 import queue
 import sys
@@ -31,6 +36,7 @@ from ivr.audio.format import SAMPLE_RATE
 from ivr.errors import DeviceError
 from ivr.sip.bindings import classes
 from ivr.sip.frames import FRAME_BYTES, FramePort, IdlePort
+from ivr.sip.guard import Gate
 from ivr.sip.limits import max_calls, shorten_transaction_timeout
 
 if TYPE_CHECKING:
@@ -52,6 +58,9 @@ side, before the agent stops counting it among its calls."""
 MAX_CALLS = 32
 """Calls asked for per agent (pjsua2's default is 4; the build may allow fewer: `max_calls`)."""
 
+PJ_ERRNO_START_SYS = 120000
+"""pjlib's status for an operating system error E is PJ_ERRNO_START_SYS + E (errno)."""
+
 
 def _pj() -> Any:
     try:
@@ -59,6 +68,19 @@ def _pj() -> Any:
     except ImportError as exc:
         raise DeviceError(f"no SIP stack: {exc}; install the pjsua2-python wheel") from None
     return pjsua2
+
+
+def _start_failure(host: str, port: int, status: int, info: str) -> str:
+    """One line saying why the agent could not start on HOST:PORT and what to do."""
+    if status == PJ_ERRNO_START_SYS + errno.EADDRINUSE:
+        return (
+            f"UDP port {port} on {host} is already in use (another ivr still running?): "
+            f"`ss -ulpn 'sport = :{port}'` shows which process holds it; stop it, or give "
+            "--listen another HOST:PORT (port 0: any free one)"
+        )
+    if status == PJ_ERRNO_START_SYS + errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: give --listen one of its own"
+    return f"cannot start the SIP agent on {host}:{port}: {info}"
 
 
 @contextlib.contextmanager
@@ -77,13 +99,23 @@ def _quiet_stdout() -> Iterator[None]:
 
 class SipAgent:
     """A pjsua2 endpoint on `host` (UDP port `port`, 0: any free one); `proxy`, a SIP URI
-    every outgoing call is sent through (an outbound proxy such as Kamailio), or None."""
+    every outgoing call is sent through (an outbound proxy such as Kamailio), or None.
+    `answers`: whether incoming calls are kept for someone to take (`incoming`); an agent that
+    only places calls refuses them (486), and any agent refuses a malformed INVITE (400) and
+    paces a flood (ivr.sip.guard)."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, user: str = "ivr", proxy: str | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str = "ivr",
+        proxy: str | None = None,
+        answers: bool = True,
     ) -> None:
         pj = self.pj = _pj()
         self.ep: Any = None
+        self.answers = answers
+        self.gate = Gate()
         self._thread = threading.get_ident()
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         self.incoming: collections.deque[SipCall] = collections.deque()
@@ -102,8 +134,7 @@ class SipAgent:
             self._start(host, port, user, proxy)
         except pj.Error as exc:
             self.close()
-            where = f"{host}:{port}"
-            raise DeviceError(f"cannot start the SIP agent on {where}: {exc.info()}") from None
+            raise DeviceError(_start_failure(host, port, exc.status, exc.info())) from None
 
     def _start(self, host: str, port: int, user: str, proxy: str | None) -> None:
         pj, ep = self.pj, self.ep
@@ -169,9 +200,13 @@ class SipAgent:
     def poll(self, ms: int = 10) -> None:
         """Handle SIP events for up to `ms` milliseconds, then the jobs other threads handed in,
         then drop the calls that ended and were forgotten (on the agent's thread only)."""
-        self.ep.libHandleEvents(ms)
+        if self.gate.closed(time.monotonic()):
+            time.sleep(ms / 1000)  # SIP waits in the socket's buffer meanwhile
+        else:
+            self.ep.libHandleEvents(ms)
         self._run_jobs()
         now = time.monotonic()
+        self._refuse(self.gate.due(now))
         done = [
             c
             for c in self.calls
@@ -207,12 +242,37 @@ class SipAgent:
             except BaseException as exc:
                 done.set_exception(exc)
 
-    def incoming_call(self, call_id: int, source: str) -> None:
-        """A call came in (SIP thread): keep it for whoever serves."""
-        from ivr.sip.call import SipCall
+    def incoming_call(self, call_id: int, source: str, message: str = "") -> None:
+        """A call came in (SIP thread) with its INVITE `message`: keep it for whoever
+        serves, or refuse it (a malformed INVITE, or an agent that does not answer)."""
+        from ivr.sip.call import REFUSED, SipCall
+        from ivr.sip.guard import BAD_REQUEST, bad_request
 
         call = SipCall.incoming(self, call_id, source)
-        self.incoming.append(call)
+        self.gate.arrived(time.monotonic())
+        if bad_request(message):
+            self.refuse(call, BAD_REQUEST)
+        elif not self.answers:
+            self.refuse(call, REFUSED)
+        else:
+            self.incoming.append(call)
+
+    def refuse(self, call: SipCall, status: int) -> None:
+        """Refuse an incoming call with `status` (486, 400) once it has kept its call slot for
+        ivr.sip.guard.REFUSE_AFTER_S (its caller hears 100 Trying until then); the agent is
+        done with it."""
+        self.gate.refuse(call, status, time.monotonic())
+
+    @property
+    def refused(self) -> collections.Counter[int]:
+        """Incoming calls refused, by the SIP status they got (400, 486)."""
+        return self.gate.refused
+
+    def _refuse(self, refusals: list[tuple[SipCall, int]]) -> None:
+        for call, status in refusals:
+            if call.answer(status):
+                self.gate.refused[status] += 1
+            self.forget(call)
 
     def port_for(self, frames: FramePort) -> Any:
         """An audio port for a call's `frames` (agent thread). Ports are kept for the agent's
@@ -241,6 +301,7 @@ class SipAgent:
         """Hang up what is still up, drop calls and ports, destroy the endpoint (agent thread)."""
         if self.ep is None:
             return
+        self._refuse(self.gate.due())
         for call in list(self.calls):
             call.hang_up()
         for _ in range(10):

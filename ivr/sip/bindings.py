@@ -5,6 +5,12 @@ its agent.
 
 Their callbacks never raise: a failure inside one is kept in `errors` (an exception escaping a
 pjsua2 callback would keep the call alive past the endpoint and crash the process at exit).
+
+A call object is dropped in the callback that reports its end (pjsua2's own rule: "delete this"
+in onCallState when DISCONNECTED). pjsua2's `Call` destructor hangs up whatever call holds its
+call slot number *now*: dropped later, after pjsua gave the slot to the next INVITE, it refused
+that new call with 603 Decline and cut it off from its callbacks (it then never got an ACK,
+a state or an end).
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ def classes(pj: Any) -> tuple[type, type, type]:
             try:
                 info = self.getInfo()
                 self.owner.on_state(info.state, info.lastStatusCode, info.lastReason)
+                if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                    self.owner.detach()  # now, while its call slot is still this call's
             except BaseException as exc:
                 self.owner.errors.append(repr(exc))
 
@@ -108,7 +116,11 @@ def classes(pj: Any) -> tuple[type, type, type]:
 
         def onIncomingCall(self, prm: Any) -> None:
             try:
-                self.agent.incoming_call(prm.callId, prm.rdata.srcAddress)
+                try:
+                    message = str(prm.rdata.wholeMsg)
+                except UnicodeError:  # not UTF-8: pjsip parsed it, nothing more to check
+                    message = ""
+                self.agent.incoming_call(prm.callId, prm.rdata.srcAddress, message)
             except BaseException as exc:
                 self.errors.append(repr(exc))
 

@@ -24,6 +24,10 @@ SLOT_WAIT_S = 30.0
 SLOT_POLL_MS = 50
 """How often (ms) it looks again."""
 
+REFUSED = 486
+"""The final response an incoming call we hang up before answering it gets (486 Busy Here;
+pjsua's own default there is 603 Decline)."""
+
 
 class SipCall:
     """A call from `agent` to `uri` (made with `SipCall(agent, uri)`; an incoming call with
@@ -41,6 +45,9 @@ class SipCall:
         """The last SIP status code (200, 486, 408, 487 ...)."""
         self.reason = ""
         self.answered = False
+        self.accepted = False
+        """Whether we answered this incoming call with 200 (its caller's ACK may still be due:
+        `answered` comes with the ACK)."""
         self.forgotten: float | None = None
         """When its owner was done with it (s, monotonic): the agent drops it once it has
         ended, or after ivr.sip.agent.LINGER_S if the other side never ends it."""
@@ -104,17 +111,24 @@ class SipCall:
             self.reason = exc.reason or exc.info()
         return True
 
-    def answer(self, status: int = 200) -> None:
-        """Answer an incoming call (180: ring, 200: take it, 486: busy, ...)."""
+    def answer(self, status: int = 200) -> bool:
+        """Answer an incoming call (180: ring, 200: take it, 486: busy, ...); whether the
+        response was sent (not if the call has ended, e.g. its caller cancelled it)."""
 
-        def answer() -> None:
-            if self.state != "ended" and self._call is not None:
-                prm = self.pj.CallOpParam(True)
-                prm.statusCode = status
-                with contextlib.suppress(self.pj.Error):
-                    self._call.answer(prm)
+        def answer() -> bool:
+            if self.state == "ended" or self._call is None:
+                return False
+            prm = self.pj.CallOpParam(True)
+            prm.statusCode = status
+            try:
+                self._call.answer(prm)
+            except self.pj.Error:
+                return False
+            if status == 200:
+                self.accepted = True
+            return True
 
-        self.agent.run(answer)
+        return self.agent.run(answer)
 
     def on_state(self, state: int, status: int, reason: str) -> None:
         """pjsua2's call state (SIP thread)."""
@@ -145,20 +159,29 @@ class SipCall:
             media.startTransmit(self._port)
 
     def hang_up(self) -> None:
-        """Send BYE (or CANCEL, or a refusal) if the call is still up (from any thread)."""
+        """Send BYE (or CANCEL, or for an incoming call not answered yet, REFUSED) if the call
+        is still up (from any thread)."""
 
         def hang_up() -> None:
             if self.state != "ended" and self._call is not None:
+                prm = self.pj.CallOpParam(True)
+                if self.uri is None and not self.accepted:
+                    prm.statusCode = REFUSED
                 with contextlib.suppress(self.pj.Error):
-                    self._call.hangup(self.pj.CallOpParam(True))
+                    self._call.hangup(prm)
 
         if self.state != "ended":
             with contextlib.suppress(Exception):
                 self.agent.run(hang_up)
 
+    def detach(self) -> None:
+        """Drop the pjsua2 call: it has ended (SIP thread, in the callback that says so)."""
+        self._media = None
+        self._call = None
+
     def release(self) -> None:
-        """Drop the pjsua2 call and give its audio port back (agent thread, before the
-        endpoint goes)."""
+        """Drop the pjsua2 call (if still held: one that has not ended) and give its audio
+        port back (agent thread, before the endpoint goes)."""
         self._media = None
         self._call = None
         if self._port is not None:

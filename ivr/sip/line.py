@@ -5,7 +5,9 @@ answer; a frame that did not come (lost RTP) counts as silence, so timers keep l
 prompt's playout ends at the frame its last 20 ms was handed to the RTP stream. Before the
 answer the call rings; a call that is refused, busy or not answered ends as `busy`,
 `no_answer`, `unreachable` (no response at all, or an address that cannot be reached) or
-`call_failed` with its SIP status; a callee hanging up ends it as `callee_hangup`. Keys the
+`call_failed` with its SIP status; a callee hanging up ends it as `callee_hangup`. An incoming
+call ends before it starts as `no_answer` when its caller hangs up (CANCEL) before we answer,
+and as `call_failed` ("no ACK") when we answered and its caller never confirmed. Keys the
 callee sends out of band (RFC 4733 telephone-events, SIP INFO) come with the block of frames
 they arrived during, at the frame they arrived at. What the network plays before the answer
 (early media) is listened to for the tones that say the call will not get through
@@ -54,6 +56,15 @@ def failed_outcome(status: int | None) -> str:
     if status in NO_ANSWER_STATUSES:
         return "no_answer"
     return "call_failed"
+
+
+def incoming_ended(call: SipCall, how: str) -> LineEnded:
+    """How an incoming call that ended before its caller confirmed our answer ends: a call
+    we answered (200) whose ACK never came is `call_failed` ("no ACK"); one whose caller hung
+    up (CANCEL) before we answered is `no_answer`. `how`: the SIP status, or the time waited."""
+    if call.accepted:
+        return LineEnded("call_failed", f"no ACK: the caller never confirmed our answer {how}")
+    return LineEnded("no_answer", f"the caller hung up before the answer {how}")
 
 
 def _keys_until(keys: collections.deque[tuple[str, int]], frames: int) -> tuple[KeyPressed, ...]:
@@ -140,9 +151,13 @@ class SipCallee:
                 confirm_by = time.monotonic() + TRANSACTION_TIMEOUT_S
                 while call.state != "ended" and time.monotonic() < confirm_by:
                     self._wait()
+                if call.uri is None:
+                    raise incoming_ended(call, f"in {self.answer_timeout_s:g} s")
                 raise LineEnded("no_answer", f"not answered in {self.answer_timeout_s:g} s")
             self._wait()
-        if call.state == "ended":
+        if call.state == "ended" and not call.answered:  # answered: it ended right after
+            if call.uri is None:
+                raise incoming_ended(call, f"(SIP {call.status} {call.reason})".strip())
             if call.status is None:
                 raise LineEnded("unreachable", f"cannot call: {call.reason}")
             if call.status in (408, 503) and not call.responded:  # pjsip gave up

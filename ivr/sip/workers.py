@@ -10,22 +10,27 @@ its prompts rendered) from the run's `CallRecipe`.
 
 Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent decides,
 and `stop` interrupts their calls, which end as `aborted` and come back like any other. A
-worker dies with its parent (Linux `PR_SET_PDEATHSIG`), so a parent killed with SIGKILL leaves
-no call running.
+worker dies with its parent however early the parent dies (ivr.lifeline: the kernel's
+`PR_SET_PDEATHSIG` once set, a check of its parent's process id for a parent gone before
+that), so a parent killed with SIGKILL leaves no call running and no port held; the
+multiprocessing resource tracker then exits too (it ends when the last holder of its pipe
+does).
 """
 
 from __future__ import annotations
 
 import collections
-import ctypes
 import faulthandler
 import math
 import multiprocessing
+import os
 import queue
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ivr.lifeline import die_with_parent
 
 if TYPE_CHECKING:
     from ivr.sip.perform import SipCallResult
@@ -84,14 +89,6 @@ class JobDone:
     error: str = ""
 
 
-def _die_with_parent() -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: CallJob) -> Any:
     from ivr.app.setup import CallSetup, load_call_script
     from ivr.sip.call import SipCall
@@ -110,9 +107,12 @@ def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: Call
         agent.forget(call)
 
 
-def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, results: Any) -> None:
-    """A worker process: its agent, up to `capacity` calls at once, until told to stop."""
-    _die_with_parent()
+def worker_main(
+    parent_pid: int, index: int, capacity: int, recipe: CallRecipe, jobs: Any, results: Any
+) -> None:
+    """A worker process of the process `parent_pid`: its agent, up to `capacity` calls at
+    once, until told to stop (or its parent is gone)."""
+    die_with_parent(parent_pid)  # first: before pjsua2 is imported or a port is bound
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -135,10 +135,13 @@ def worker_main(index: int, capacity: int, recipe: CallRecipe, jobs: Any, result
             set_up_recognition(recipe.asr, recipe.model, None),
         )
         port = recipe.first_port + index if recipe.first_port else 0
-        agent = SipAgent(recipe.host, port, proxy=recipe.proxy)
+        agent = SipAgent(recipe.host, port, proxy=recipe.proxy, answers=False)
         preload(settings.front_end.learned.enabled, min(capacity, agent.max_calls))
     except Exception as exc:  # reported, not raised: the parent says which worker failed
-        results.put(("failed", index, f"worker {index + 1}: {exc}"))
+        name = f"worker {index + 1}"
+        if recipe.first_port:
+            name += f" (--listen's port + {index})"
+        results.put(("failed", index, f"{name}: {exc}"))
         return
     capacity = min(capacity, agent.max_calls)
     results.put(("ready", index, capacity, agent.address))
@@ -202,7 +205,7 @@ class WorkerPool:
         self.processes = [
             context.Process(
                 target=worker_main,
-                args=(i, share, recipe, self.jobs[i], self.results),
+                args=(os.getpid(), i, share, recipe, self.jobs[i], self.results),
                 name=f"ivr-sip-worker-{i + 1}",
                 daemon=True,
             )
