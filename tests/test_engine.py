@@ -211,6 +211,19 @@ def test_noisy_line_without_speech_is_noise_at_the_deadline():
     assert call.played == [("opening", 0), ("bye", 250)]
 
 
+def test_a_state_without_noise_handlers_takes_a_noisy_window_as_noinput():
+    # Scripts need not handle noise: on a noisy line such a state times out as on a silent
+    # one (re-prompt 3 s after the prompt's end, ...), it does not fire its deadline for ever.
+    noiseless = script()
+    opening = noiseless.states["opening"]
+    on = {e: h for e, h in opening.handlers.items() if e != "noise"}
+    noiseless.states["opening"] = State("opening", opening.say, opening.listen, handlers=on)
+    call = Call(Engine(noiseless))
+    call.run_until(10_000, floor=-25.0)
+    assert call.played == [("opening", 0), ("again", 250), ("connected", 500), ("bye", 750)]
+    assert call.hangup == HangUp(850 + 100, "no_answer", "noinput #3 in opening")
+
+
 def test_endless_speech_ends_at_max_speech():
     call = Call(Engine(script()))
     call.run_until(149)

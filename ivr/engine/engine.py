@@ -289,6 +289,9 @@ class Engine(Hearing, LineInputs, Etiquette, EngineViews):
             event = window_event(self.floor_dbfs, self.settings)
             if self._noise_heard:
                 event = "noise"
+            assert self._state is not None
+            if event not in self._state.handlers:  # a state without noise handlers: the
+                event = "noinput"  # window ended with no answer it takes (else it re-fires)
             self._dispatch(event, due, out, floor_dbfs=round(self.floor_dbfs, 1))
 
     def _understood(self, heard: list[RecognitionLike]) -> str:
