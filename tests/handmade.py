@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ivr.timeline import KINDS, DialogEvent, TimelineRecord
+from ivr.timeline import KINDS, DialogEventRecord, TimelineRecord
 
 NEUTRAL = {"str": "", "float": 0.0, "int": 0, "bool": False, "list": []}
 """The value of a required field a test leaves out, by its annotation."""
@@ -17,7 +17,7 @@ def record(t: float, event: str, state: str | None = "s", **fields) -> TimelineR
     frame = round(t * 50)
     cls = KINDS.get(event)
     if "count" in fields or cls is None:
-        return DialogEvent(frame, state, event, **{"count": 1, **fields})
+        return DialogEventRecord(frame, state, event, **{"count": 1, **fields})
     for f in dataclasses.fields(cls):
         if f.name not in ("frame", "state") and f.default is dataclasses.MISSING:
             neutral = t if f.name == "speech_start_s" else NEUTRAL.get(str(f.type))

@@ -18,7 +18,8 @@ import soundfile as sf
 from ivr.audio import FileSource
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE, ms_to_frames
 from ivr.call.replay import CallResult, replay_file
-from ivr.detect import CallSettings, analyze
+from ivr.call_settings import CallSettings
+from ivr.detect import analyze
 from ivr.events import Segment
 from ivr.script import load_script
 from ivr.script.model import Script

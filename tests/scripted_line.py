@@ -1,7 +1,7 @@
 """A duplex sound-card line on a scripted clock, for live-call tests without an audio server.
 
-It drives the real callback (`ivr.audio.duplex.DuplexBuffers.callback`) as PortAudio would: one
-call per 20 ms block, with the stream times PortAudio reports (`inputBufferAdcTime`,
+It drives the real callback (`ivr.transports.sounddevice.DuplexBuffers.callback`) as PortAudio
+would: one call per 20 ms block, with the stream times PortAudio reports (`inputBufferAdcTime`,
 `outputBufferDacTime`) worked out from the scripted latencies, and status flags for underruns.
 What the speaker played can come back into the microphone (`echo_gain`), as a laptop hears
 itself. Only the PortAudio stream is replaced: the callback, the ports, the session and the
@@ -15,9 +15,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ivr.audio.duplex import DuplexBuffers
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES, SAMPLE_RATE
 from ivr.errors import DeviceError
+from ivr.transports.sounddevice import DuplexBuffers
 
 
 @dataclass

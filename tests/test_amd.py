@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from realcall import CARDS, READER, at_level, line, place
 
+from ivr.call_settings import AmdSettings, FrontEndSettings
 from ivr.detect.amd import AnsweringMachineDetector
 from ivr.detect.frontend import Detectors
-from ivr.detect.settings import AmdSettings, FrontEndSettings
 from ivr.events import MachineVerdict
 
 ALLISON = "/usr/share/asterisk/sounds/en_US_f_Allison/"

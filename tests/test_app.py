@@ -10,7 +10,7 @@ from ivr.app.recognition import Recognition, set_up_recognition
 from ivr.app.recordings import expand, output_stems
 from ivr.app.setup import load_call_script, set_up_call
 from ivr.call.recognition import ReferenceBackend
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.errors import IvrError
 from ivr.script import load_script
 from ivr.tune.sweep import SweepJob, plan_variants

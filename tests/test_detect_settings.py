@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from ivr.detect.settings import (
+from ivr.call_settings import (
     CallSettings,
     ClassifySettings,
     EchoSettings,

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from ivr.audio import FileSource, open_source
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
-from ivr.detect import Detectors, FrontEndSettings, Situation, analyze
+from ivr.call_settings import FrontEndSettings
+from ivr.detect import Detectors, Situation, analyze
 from ivr.detect.level import rms_dbfs
 from ivr.detect.noise import FloorSummary
 from ivr.detect.vad import PROGRESS_MS
@@ -174,7 +175,7 @@ def test_a_talker_starts_speech_with_any_onset(onset_ms, gain_db):
     """With an onset of one or two frames (tuning grids go down to 20 ms), fewer frames than
     ONSET_VOICED_FRAMES decide it: a loud talker, and a quiet one (below LOUD_VOICE_DBFS,
     measured for voicing), are heard."""
-    from ivr.detect.settings import VadSettings
+    from ivr.call_settings import VadSettings
 
     frames = _talker(1, gain_db)  # at -26 dB: peaks below -35 dBFS
     settings = FrontEndSettings(vad=VadSettings(onset_ms=onset_ms))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.call.runner import CallRunner
-from ivr.detect.settings import ClassifySettings
+from ivr.call_settings import ClassifySettings
 from ivr.engine import Engine, HangUp, PlayPrompt
 from ivr.events import Segment, SpeechEnded, SpeechStarted
 from ivr.script.model import (
     Goto,
     Handler,
-    Hangup,
+    HangupAction,
     Listen,
     Pause,
     Say,
@@ -34,7 +34,7 @@ def script(barge_in=False, max_call_s=300.0) -> Script:
         "noinput",
         [Say("again")],
         [Say("connected")],
-        [Say("bye"), Pause(2.0), Hangup("no_answer")],
+        [Say("bye"), Pause(2.0), HangupAction("no_answer")],
     )
     on |= handlers("speech", [Goto("answered")])
     on |= handlers(
@@ -42,13 +42,15 @@ def script(barge_in=False, max_call_s=300.0) -> Script:
         [SetInputGain(6.0)],
         [SetInputGain(12.0)],
         [Say("louder")],
-        [Say("bye"), Pause(2.0), Hangup("low_volume")],
+        [Say("bye"), Pause(2.0), HangupAction("low_volume")],
     )
-    on |= handlers("noise", [Say("bye"), Pause(2.0), Hangup("noisy_line")])
+    on |= handlers("noise", [Say("bye"), Pause(2.0), HangupAction("noisy_line")])
     listen = Listen(3.0, 0.8, 10.0, barge_in=barge_in)
     states = {
         "opening": State("opening", say=("opening",), listen=listen, handlers=on),
-        "answered": State("answered", say=("thanks",), actions=(Pause(2.0), Hangup("answered"))),
+        "answered": State(
+            "answered", say=("thanks",), actions=(Pause(2.0), HangupAction("answered"))
+        ),
     }
     prompts = {k: k for k in ("opening", "again", "connected", "bye", "thanks", "louder")}
     return Script("test", "test.yaml", "opening", prompts, states, max_call_s=max_call_s)
@@ -265,8 +267,8 @@ def intent_script(unmatched="nomatch") -> Script:
     opening = base.states["opening"]
     on = dict(opening.handlers)
     on |= handlers("confirm", [Goto("answered")])
-    on |= handlers("deny", [Say("bye"), Pause(2.0), Hangup("wrong_person")])
-    on |= handlers("nomatch", [Say("again")], [Say("bye"), Pause(2.0), Hangup("nomatch")])
+    on |= handlers("deny", [Say("bye"), Pause(2.0), HangupAction("wrong_person")])
+    on |= handlers("nomatch", [Say("again")], [Say("bye"), Pause(2.0), HangupAction("nomatch")])
     intents = {"confirm": ("是的",), "deny": ("不是",), "cannot_hear": ("听不清",)}
     states = dict(base.states)
     states["opening"] = State(

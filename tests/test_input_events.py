@@ -16,16 +16,17 @@ import numpy as np
 import pytest
 
 from ivr.audio.format import FRAME_SAMPLES
-from ivr.call.ports import CalleeBlock, VirtualSpeaker
 from ivr.call.replay import keep_call
 from ivr.call.session import CallSession
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.engine import Engine, EngineAction
 from ivr.events import InputEvent, KeyPressed
 from ivr.qa.phrases import load_forbidden
 from ivr.qa.score import score_call
 from ivr.script import load_script
-from ivr.timeline import DialogEvent, read_timeline
+from ivr.timeline import DialogEventRecord, read_timeline
+from ivr.transports.base import CalleeBlock
+from ivr.transports.replay import VirtualSpeaker
 from ivr.tts import PromptCache
 
 SCRIPT = """\
@@ -91,7 +92,7 @@ def test_a_key_while_listening_is_the_answer_at_its_frame(tmp_path):
     session = run(script, (KeyPressed("1", heard - 2, heard),))
     log = session.engine.log
     [key] = [r for r in log if r.event == "dtmf"]
-    assert isinstance(key, DialogEvent) and key.frame == heard and key.key == "1"
+    assert isinstance(key, DialogEventRecord) and key.frame == heard and key.key == "1"
     assert key.count == 1 and key.state == "ask"
     assert session.engine.prompts_said == ["ask", "thanks"]
     assert session.engine.result.outcome == "answered"
@@ -141,9 +142,10 @@ class CoughingEngine(Engine):
 @pytest.fixture
 def coughs(monkeypatch):
     """3. the script parser: `cough` is an event a state can handle."""
-    import ivr.script.parse
+    import ivr.script.parse_states
 
-    monkeypatch.setattr(ivr.script.parse, "EVENTS", (*ivr.script.parse.EVENTS, "cough"))
+    events = (*ivr.script.parse_states.EVENTS, "cough")
+    monkeypatch.setattr(ivr.script.parse_states, "EVENTS", events)
 
 
 def test_a_new_input_kind_needs_only_its_type_its_handler_and_its_name(tmp_path, coughs):
@@ -157,8 +159,8 @@ def test_a_new_input_kind_needs_only_its_type_its_handler_and_its_name(tmp_path,
     assert cough.frame == heard and cough.count == 1
     assert read_timeline(tmp_path / "keys.timeline.jsonl") == result.timeline
     qa = score_call(result.timeline, script.templates, load_forbidden())
-    assert qa["items"]["no_forbidden_phrase"] is True and qa["reprompts"] == 0
-    assert qa["items"]["answered_in_time"] is None  # no speech to answer: a key
+    assert qa.items["no_forbidden_phrase"] is True and qa.reprompts == 0
+    assert qa.items["answered_in_time"] is None  # no speech to answer: a key
 
 
 class KeyingLine:

@@ -29,7 +29,7 @@ from test_sip_serve import start_serve
 
 from ivr.call.replay import CallResult, keep_call
 from ivr.call.session import CallSession
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.records.calllog import CallLog
 from ivr.tts import PromptCache
 
@@ -69,7 +69,7 @@ def session(agent, uri: str, folder: Path) -> CallResult:
     """A full call session of the bundled outbound script from `agent` to `uri`, kept in
     `folder` (as `ivr dial` runs one); the call is forgotten by the agent afterwards."""
     from ivr.sip.call import SipCall
-    from ivr.sip.line import SipCallee, SipSpeaker
+    from ivr.transports.sip import SipCallee, SipSpeaker
 
     script, prompts = bundled("outbound"), PromptCache()
     prompts.render_all(script.prompts)  # the call never waits for synthesis

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from realcall import records, replay
 
+from ivr.call_settings import AmdSettings
+from ivr.corpus.labels import load_labels
+from ivr.corpus.manifest import LINE_SITUATIONS, load_manifest
 from ivr.detect.line_tones import RINGBACK_OFF_S
-from ivr.detect.settings import AmdSettings
 from ivr.synth.impulses import Sound, check_sound
 from ivr.synth.line_signals import CADENCES_S
-from ivr.synth.manifest import LINE_SITUATIONS, load_manifest
-from ivr.synth.manifest_labels import load_labels
 
 VALUES = ["--agent-id", "007", "--number", "13812345678"]
 

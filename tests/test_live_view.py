@@ -7,11 +7,11 @@ import io
 import numpy as np
 from rich.console import Console
 
+from ivr.call_settings import ClassifySettings
 from ivr.cli.live_view import LiveView, describe, meter
 from ivr.detect.frontend import BlockResult
-from ivr.detect.settings import ClassifySettings
 from ivr.engine import Engine
-from ivr.script.model import Handler, Hangup, Listen, Say, Script, State
+from ivr.script.model import Handler, HangupAction, Listen, Say, Script, State
 from ivr.timeline import Recognized
 
 
@@ -19,7 +19,7 @@ class FakeSession:
     """The attributes the view reads from a LiveCall (the view is under test, not audio)."""
 
     def __init__(self):
-        on = {"noinput": (Handler("noinput", 1, (Say("bye"), Hangup("no_answer"))),)}
+        on = {"noinput": (Handler("noinput", 1, (Say("bye"), HangupAction("no_answer"))),)}
         state = State("ask", ("ask",), Listen(3.0, 0.8, 10.0), on)
         prompts = {"ask": "请问您是13812345678的机主吗?", "bye": "再见"}
         self.script = Script("demo", "demo.yaml", "ask", prompts, {"ask": state})

@@ -1,12 +1,12 @@
-"""Hand-written and generated manifests read once (ivr.synth.manifest_labels): each reader takes
+"""Hand-written and generated manifests read once (ivr.corpus.labels): each reader takes
 the parts it needs, a part of the wrong shape fails only the reader that needs it."""
 
 import pytest
 
 from ivr.call.expect import load_expectations
 from ivr.call.recognition import reference_transcripts
-from ivr.synth.manifest import ManifestError
-from ivr.synth.manifest_labels import CallExpectation, ExpectedEvent, LabelledSpeech, load_labels
+from ivr.corpus.labels import CallExpectation, ExpectedEvent, LabelledSpeech, load_labels
+from ivr.corpus.manifest import ManifestError
 from ivr.tune.metrics import labels_from_manifest
 
 HAND_WRITTEN = """\

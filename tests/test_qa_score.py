@@ -35,20 +35,20 @@ def silent_call(reprompts=2):
 
 def test_a_silent_call_by_the_standard_scores_100():
     qa = score_call(silent_call(2), PROMPTS, FORBIDDEN)
-    assert qa["score"] == 100.0
-    assert qa["items"]["answered_in_time"] is None  # nothing to answer
-    assert qa["reprompts"] == 2  # the closing is not a re-prompt
+    assert qa.score == 100.0
+    assert qa.items["answered_in_time"] is None  # nothing to answer
+    assert qa.reprompts == 2  # the closing is not a re-prompt
 
 
 def test_too_many_reprompts_fail_their_item():
     qa = score_call(silent_call(3), PROMPTS, FORBIDDEN, QaSettings(max_reprompts=2))
-    assert qa["items"]["reprompts_within_limit"] is False
-    assert qa["score"] == pytest.approx(80.0)
+    assert qa.items["reprompts_within_limit"] is False
+    assert qa.score == pytest.approx(80.0)
 
 
 def test_forbidden_phrase_missing_greeting_and_no_closing():
     tl = [r(0, "prompt_started", prompt="rude"), r(2, "hangup", outcome="no_answer")]
-    items = score_call(tl, PROMPTS, FORBIDDEN)["items"]
+    items = score_call(tl, PROMPTS, FORBIDDEN).items
     assert items["no_forbidden_phrase"] is False
     assert items["greeting"] is False
     assert items["closing"] is False
@@ -57,7 +57,7 @@ def test_forbidden_phrase_missing_greeting_and_no_closing():
 def test_hangup_while_the_callee_speaks():
     tl = silent_call(0)
     tl.insert(-1, r(tl[-1].t - 0.5, "vad_start"))
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_hangup_while_speaking"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_hangup_while_speaking"] is False
 
 
 @pytest.mark.parametrize(("gap_s", "ok"), [(0.8, True), (2.5, False)])
@@ -70,24 +70,24 @@ def test_answer_within_the_allowed_time(gap_s, ok):
         r(4 + gap_s, "prompt_started", prompt="thanks"),
         r(8, "hangup", outcome="answered"),
     ]
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["answered_in_time"] is ok
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["answered_in_time"] is ok
 
 
 def test_an_interrupted_call_is_not_blamed_for_its_closing():
     tl = [r(0, "prompt_started", prompt="hello"), r(1, "hangup", outcome="aborted")]
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["closing"] is None
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["closing"] is None
 
 
 @pytest.mark.parametrize("outcome", ["network_tone", "carrier_announcement", "machine", "busy"])
 def test_a_call_that_reached_no_one_and_said_nothing_owes_no_closing(outcome):
     qa = score_call([r(4.2, "hangup", outcome=outcome)], PROMPTS, FORBIDDEN)
-    assert qa["items"]["closing"] is None and qa["items"]["greeting"] is None
-    assert qa["score"] == 100.0
+    assert qa.items["closing"] is None and qa.items["greeting"] is None
+    assert qa.score == 100.0
 
 
 def test_a_call_that_said_something_to_no_one_still_owes_its_closing():
     tl = [r(0, "prompt_started", prompt="hello"), r(5, "hangup", outcome="network_tone")]
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["closing"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["closing"] is False
 
 
 def test_settings_are_checked():
@@ -142,9 +142,9 @@ def test_a_placeholder_value_is_not_a_forbidden_phrase():
     prompts = {"opening": "您好!请问您是{number}的机主吗?再见"}
     timeline = [r(0, "prompt_started", prompt="opening"), r(5, "hangup", outcome="no_answer")]
     banned = [ForbiddenPhrase("88", "seed 003")]
-    assert score_call(timeline, prompts, banned)["items"]["no_forbidden_phrase"] is True
+    assert score_call(timeline, prompts, banned).items["no_forbidden_phrase"] is True
     filled = {"opening": "您好!请问您是13888885678的机主吗?再见"}
-    assert score_call(timeline, filled, banned)["items"]["no_forbidden_phrase"] is False
+    assert score_call(timeline, filled, banned).items["no_forbidden_phrase"] is False
 
 
 def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
@@ -163,9 +163,9 @@ def test_a_handler_that_only_acts_owes_no_answer_and_live_latency_counts():
         r(14, "hangup", outcome="answered"),
     ]
     qa = score_call(tl, PROMPTS, FORBIDDEN)
-    assert qa["answer_ms"] == 2300  # 800 ms to decide + 1500 ms until it was heard
-    assert qa["items"]["answered_in_time"] is False
-    assert score_call(tl, PROMPTS, FORBIDDEN, QaSettings(2300))["items"]["answered_in_time"]
+    assert qa.answer_ms == 2300  # 800 ms to decide + 1500 ms until it was heard
+    assert qa.items["answered_in_time"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN, QaSettings(2300)).items["answered_in_time"]
 
 
 def test_a_prompt_started_while_the_callee_speaks_talks_over_them():
@@ -175,17 +175,17 @@ def test_a_prompt_started_while_the_callee_speaks_talks_over_them():
     speech = replace(speech, speech_end_s=again.t + 0.5)  # still speaking when we start
     at = tl.index(again) + 1
     tl.insert(at, speech)
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_talking_over"] is False
     tl[at] = replace(speech, speech_end_s=again.t - 0.02)  # a frame before: not talked over
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is True
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_talking_over"] is True
 
 
 def test_speech_still_open_at_a_prompt_is_talked_over_and_no_speech_is_not_judged():
     tl = silent_call(1)
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is None
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_talking_over"] is None
     again = next(x for x in tl if getattr(x, "prompt", None) == "again")
     tl.insert(tl.index(again), r(again.t - 0.3, "vad_start", speech_start_s=again.t - 0.4))
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_talking_over"] is False
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_talking_over"] is False
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_only_what_the_engine_hears_as_the_callee_is_talked_over(heard_as, talke
     again = next(x for x in tl if getattr(x, "prompt", None) == "again")
     speech = r(again.t + 1.0, "vad_end", speech_start_s=again.t - 2.0, heard_as=heard_as)
     tl.insert(tl.index(again) + 1, replace(speech, speech_end_s=again.t + 0.5))
-    items = score_call(tl, PROMPTS, FORBIDDEN)["items"]
+    items = score_call(tl, PROMPTS, FORBIDDEN).items
     assert items["no_talking_over"] is (False if talked_over else None)  # None: nobody spoke
 
 
@@ -209,7 +209,7 @@ def test_hanging_up_on_a_noisy_line_is_not_hanging_up_on_the_callee(heard_as, ok
     hangup = tl[-1]
     tl.insert(-1, r(hangup.t - 5.0, "vad_start", speech_start_s=hangup.t - 5.2))
     tl.append(r(hangup.t, "vad_open", speech_start_s=hangup.t - 5.2, heard_as=heard_as))
-    assert score_call(tl, PROMPTS, FORBIDDEN)["items"]["no_hangup_while_speaking"] is ok
+    assert score_call(tl, PROMPTS, FORBIDDEN).items["no_hangup_while_speaking"] is ok
 
 
 def test_a_reprompt_started_as_a_clear_callee_begins_to_answer_talks_over_them(tmp_path):
@@ -237,4 +237,4 @@ def test_a_reprompt_started_as_a_clear_callee_begins_to_answer_talks_over_them(t
     ]
     assert segment.heard_as == "speech" and segment.speech_end_s > reprompt.t
     qa = score_call(result.timeline, script.templates, FORBIDDEN)
-    assert qa["items"]["no_talking_over"] is False
+    assert qa.items["no_talking_over"] is False

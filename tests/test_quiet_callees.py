@@ -30,8 +30,9 @@ from typer.testing import CliRunner
 
 from ivr.audio import FileSource
 from ivr.audio.format import ms_to_frames
+from ivr.call_settings import ClassifySettings
 from ivr.cli import app
-from ivr.detect import ClassifySettings, analyze
+from ivr.detect import analyze
 from ivr.engine.utterance import (
     audible_gain_db,
     input_gain_steps,

@@ -22,12 +22,12 @@ import yaml
 from ivr.audio.source import FileSource
 from ivr.call.expect import CallExpectation, check_call, load_expectations
 from ivr.call.replay import CallResult, replay_file
+from ivr.corpus.manifest import EXPECTED_CLASSIFICATION, CallEntry
 from ivr.detect import Analysis, analyze
 from ivr.qa.phrases import load_forbidden
 from ivr.qa.score import QaSettings, score_call
 from ivr.script import load_script
 from ivr.synth import load_manifest, write_corpus
-from ivr.synth.manifest import EXPECTED_CLASSIFICATION, CallEntry
 from ivr.synth.realistic import ROWS, realistic_call_specs
 from ivr.synth.script_calls import chain, silent_line_events
 from ivr.timeline import CallTimeline, read_timeline
@@ -128,7 +128,7 @@ def qa_of(corpus: Corpus, situation: str, channel: str) -> tuple[list, dict[str,
     ]
     timeline, script = replayed.result.timeline, corpus.script
     qa = score_call(timeline, script.templates, load_forbidden(), QaSettings.for_script(script))
-    return timeline, qa["items"]
+    return timeline, qa.items
 
 
 def test_qa_does_not_take_a_noisy_lines_babble_for_the_callee(corpora):

@@ -19,16 +19,16 @@ from typer.testing import CliRunner
 
 from ivr.audio.source import FileSource
 from ivr.cli import synth as synth_cli
-from ivr.script import load_script
-from ivr.synth import CallSpec, Utterance, load_manifest, render_call, sample_specs, write_corpus
-from ivr.synth.impulses import Sound
-from ivr.synth.levels import active_level_dbfs, frame_powers, rms_dbfs
-from ivr.synth.manifest import (
+from ivr.corpus.manifest import (
     EXPECTED_CLASSIFICATION,
     REALISTIC_SITUATIONS,
     SITUATIONS,
     ManifestError,
 )
+from ivr.script import load_script
+from ivr.synth import CallSpec, Utterance, load_manifest, render_call, sample_specs, write_corpus
+from ivr.synth.impulses import Sound
+from ivr.synth.levels import active_level_dbfs, frame_powers, rms_dbfs
 from ivr.synth.noise import OFFICE_TALKERS, office_talkers
 from ivr.synth.realistic import (
     CLICK_INTERVAL_S,

@@ -19,7 +19,7 @@ import soundfile as sf
 from ivr.call.expect import check_call, load_expectations
 from ivr.call.recognition import ReferenceBackend, reference_transcripts
 from ivr.call.replay import replay_file
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.qa.phrases import load_forbidden
 from ivr.qa.score import QaSettings, score_call
 from ivr.script import load_script
@@ -235,8 +235,8 @@ def test_qa_judges_the_callee_by_the_engines_own_hearing(outbound):
     noisy = outbound.result("noisy_line_telephone").timeline
     assert {r.heard_as for r in noisy if r.event in ("vad_end", "vad_open")} == {"noise"}
     qa = score_call(noisy, script.templates, load_forbidden(), QaSettings.for_script(script))
-    assert qa["items"]["no_talking_over"] is not False
-    assert qa["items"]["no_hangup_while_speaking"] is True
+    assert qa.items["no_talking_over"] is not False
+    assert qa.items["no_hangup_while_speaking"] is True
     clean = outbound.result("answers_at_once_clean").timeline
     assert {r.heard_as for r in clean if r.event == "vad_end"} == {"speech"}
 

@@ -17,7 +17,7 @@ from ivr.script import (
     PROMPTS_DIR,
     Goto,
     Handler,
-    Hangup,
+    HangupAction,
     Listen,
     Pause,
     Say,
@@ -147,38 +147,40 @@ def test_outbound_timing_and_escalation() -> None:
     assert actions["noinput"] == [
         (Say("hello_again"),),
         (Say("connected"),),
-        (Say("closing_no_sound"), Pause(2.0), Hangup("no_answer")),
+        (Say("closing_no_sound"), Pause(2.0), HangupAction("no_answer")),
     ]
     assert actions["low_volume"] == [
         (SetInputGain(6.0),),
         (SetInputGain(12.0),),
         (Say("speak_up"),),
         (Say("speak_up"),),
-        (Say("closing_low_volume"), Pause(2.0), Hangup("low_volume")),
+        (Say("closing_low_volume"), Pause(2.0), HangupAction("low_volume")),
     ]
     assert actions["noise"] == [
         (SetInputGain(-6.0),),
-        (Say("closing_noisy"), Pause(2.0), Hangup("noisy_line")),
+        (Say("closing_noisy"), Pause(2.0), HangupAction("noisy_line")),
     ]
     assert actions["choppy"] == [
         (Say("pardon"),),
-        (Say("closing_choppy"), Pause(2.0), Hangup("choppy_line")),
+        (Say("closing_choppy"), Pause(2.0), HangupAction("choppy_line")),
     ]
     assert actions["nomatch"] == [
         (Say("pardon"),),
-        (Say("closing_nomatch"), Pause(2.0), Hangup("nomatch")),
+        (Say("closing_nomatch"), Pause(2.0), HangupAction("nomatch")),
     ]
     assert actions["confirm"] == [(Goto("answered"),)]
-    assert actions["deny"] == [(Say("closing_wrong_person"), Pause(2.0), Hangup("wrong_person"))]
+    assert actions["deny"] == [
+        (Say("closing_wrong_person"), Pause(2.0), HangupAction("wrong_person"))
+    ]
     assert actions["cannot_hear"] == [
         (SetOutputVolume(6.0), Say("can_you_hear_me")),
         (SetOutputVolume(12.0), Say("can_you_hear_me")),
-        (Say("closing_cannot_hear"), Pause(2.0), Hangup("cannot_hear")),
+        (Say("closing_cannot_hear"), Pause(2.0), HangupAction("cannot_hear")),
     ]
     answered = script.states["answered"]
     assert answered.listen is None and answered.handlers == {}
     assert answered.say == ("thanks_goodbye",)
-    assert answered.actions == (Pause(2.0), Hangup("answered"))
+    assert answered.actions == (Pause(2.0), HangupAction("answered"))
 
 
 def test_inbound_texts_timing_and_escalation() -> None:
@@ -207,20 +209,20 @@ def test_inbound_texts_timing_and_escalation() -> None:
     assert actions["speech"] == [(Goto("goodbye"),)]
     assert actions["noinput"] == [
         (Say("greeting"),),
-        (Say("closing_no_sound"), Pause(5.0), Hangup("no_answer")),
+        (Say("closing_no_sound"), Pause(5.0), HangupAction("no_answer")),
     ]
     assert actions["low_volume"] == [
         (Say("speak_up"),),
-        (Say("closing_low_volume"), Pause(5.0), Hangup("low_volume")),
+        (Say("closing_low_volume"), Pause(5.0), HangupAction("low_volume")),
     ]
-    assert actions["noise"] == [(Say("closing_noisy"), Pause(5.0), Hangup("noisy_line"))]
+    assert actions["noise"] == [(Say("closing_noisy"), Pause(5.0), HangupAction("noisy_line"))]
     assert actions["choppy"] == [
         (Say("choppy_repeat"),),
-        (Say("closing_choppy"), Pause(5.0), Hangup("choppy_line")),
+        (Say("closing_choppy"), Pause(5.0), HangupAction("choppy_line")),
     ]
     assert actions["nomatch"] == [
         (Say("repeat_please"),),
-        (Say("closing_nomatch"), Pause(5.0), Hangup("nomatch")),
+        (Say("closing_nomatch"), Pause(5.0), HangupAction("nomatch")),
     ]
     assert prompts["pardon_louder"] == "对不起,请问有什么可以帮助您?"
     assert prompts["closing_cannot_hear"] == (
@@ -229,9 +231,9 @@ def test_inbound_texts_timing_and_escalation() -> None:
     assert actions["cannot_hear"] == [
         (SetOutputVolume(6.0), Say("pardon_louder")),
         (SetOutputVolume(12.0), Say("pardon_louder")),
-        (Say("closing_cannot_hear"), Pause(5.0), Hangup("cannot_hear")),
+        (Say("closing_cannot_hear"), Pause(5.0), HangupAction("cannot_hear")),
     ]
-    assert script.states["goodbye"].actions == (Pause(2.0), Hangup("answered"))
+    assert script.states["goodbye"].actions == (Pause(2.0), HangupAction("answered"))
 
 
 def test_outbound_opening_intents() -> None:
@@ -267,18 +269,18 @@ def test_cannot_hear_raises_our_volume_step_by_step() -> None:
         volumes = [[a.db for a in h.actions if isinstance(a, SetOutputVolume)] for h in steps[:2]]
         assert volumes == [[6.0], [12.0]]
         assert [h.actions[-1] for h in steps[:2]] == [Say(asked), Say(asked)]
-        assert steps[2].actions[-1] == Hangup("cannot_hear")
+        assert steps[2].actions[-1] == HangupAction("cannot_hear")
         assert script.prompts[steps[2].actions[0].prompt].endswith("再见!")
 
 
 @pytest.mark.parametrize("name", ["outbound", "inbound"])
 def test_shipped_scripts_are_fully_typed(name: str) -> None:
     script = load_script(name, OUTBOUND_VALUES)
-    action_types = (Say, Pause, SetInputGain, SetOutputVolume, Goto, Hangup)
+    action_types = (Say, Pause, SetInputGain, SetOutputVolume, Goto, HangupAction)
     for state in script.states.values():
         assert state.line > 0
         if state.listen is None:
-            assert state.actions and isinstance(state.actions[-1], Goto | Hangup)
+            assert state.actions and isinstance(state.actions[-1], Goto | HangupAction)
             continue
         # every spoken event is handled; keys (dtmf) only where a script asks for them
         assert set(state.handlers) == (set(EVENTS) - {"dtmf"}) | set(state.intents)
@@ -290,9 +292,9 @@ def test_shipped_scripts_are_fully_typed(name: str) -> None:
                 assert handler.line > 0
                 assert all(isinstance(a, action_types) for a in handler.actions)
             if event in NO_PROGRESS_EVENTS:
-                assert isinstance(handlers[-1].actions[-1], Hangup)
+                assert isinstance(handlers[-1].actions[-1], HangupAction)
             if event in state.intents:
-                assert isinstance(handlers[-1].actions[-1], Goto | Hangup)
+                assert isinstance(handlers[-1].actions[-1], Goto | HangupAction)
     for text in script.prompts.values():
         assert "{" not in text and "}" not in text
 
@@ -309,7 +311,7 @@ def test_handler_for_picks_the_highest_count_not_above_the_counter() -> None:
         5,
         5,
     ]
-    assert opening.handler_for("noinput", 3).actions[-1] == Hangup("no_answer")
+    assert opening.handler_for("noinput", 3).actions[-1] == HangupAction("no_answer")
     assert opening.handler_for("noinput", 99).count == 3
 
 
@@ -321,7 +323,7 @@ def test_handlers_are_sorted_by_count_whatever_the_file_order(tmp_path: Path) ->
     )
     state = load_script(write(tmp_path, text)).states["ask"]
     assert [h.count for h in state.handlers["noinput"]] == [1, 2, 3]
-    assert state.handler_for("noinput", 2).actions == (Say("bye"), Hangup("no_answer"))
+    assert state.handler_for("noinput", 2).actions == (Say("bye"), HangupAction("no_answer"))
 
 
 # ---- placeholders ---------------------------------------------------------------------------
@@ -550,7 +552,7 @@ def test_gains_within_limits_load(tmp_path: Path) -> None:
         SetInputGain(-40.0),
         SetOutputVolume(40.0),
         Pause(60.0),
-        Hangup("answered"),
+        HangupAction("answered"),
     )
 
 
@@ -759,7 +761,7 @@ def test_intents_are_parsed_in_file_order(tmp_path: Path) -> None:
     assert list(state.handlers) == ["confirm", "deny", "cannot_hear", "noinput"]
     [deny] = state.handlers["deny"]
     assert deny.event == "deny" and deny.line == line_of(text, "      deny: [{do")
-    assert deny.actions == (Say("bye"), Hangup("wrong_person"))
+    assert deny.actions == (Say("bye"), HangupAction("wrong_person"))
     assert state.handler_for("cannot_hear", 1).actions == (SetOutputVolume(6.0), Say("hello"))
 
 

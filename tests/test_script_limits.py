@@ -132,8 +132,8 @@ def test_nested_mappings_are_refused_as_lists_are(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["nested", "digits"])
 def test_other_yaml_files_get_the_same_limits(tmp_path: Path, kind: str) -> None:
     from ivr.app.config import load_config
+    from ivr.corpus.manifest import ManifestError, load_manifest
     from ivr.qa.phrases import load_forbidden
-    from ivr.synth.manifest import ManifestError, load_manifest
 
     bad = "[" * 5000 + "]" * 5000 if kind == "nested" else "9" * 5000
     text = f"version: 1\ncalls:\n  - {bad}\n"

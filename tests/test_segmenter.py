@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ivr.call_settings import VadSettings
 from ivr.detect.level import power_to_dbfs
-from ivr.detect.settings import VadSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.events import SpeechEnded, SpeechStarted
 

@@ -21,14 +21,14 @@ from realcall import bundled, prompt_frames
 
 from ivr.call.replay import keep_call
 from ivr.call.session import CallSession
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.tts import PromptCache
 
 
 def dial(tmp_path, uri, answer_timeout_s=30.0):
     from ivr.sip.agent import SipAgent
     from ivr.sip.call import SipCall
-    from ivr.sip.line import SipCallee, SipSpeaker
+    from ivr.transports.sip import SipCallee, SipSpeaker
 
     script, prompts = bundled("outbound"), PromptCache()
     prompts.render_all(script.prompts)  # the call never waits for synthesis
@@ -262,3 +262,36 @@ def test_a_network_tone_before_the_answer_ends_the_call_at_once(tmp_path, kind):
     assert result.outcome == "network_tone", result.summary()
     assert result.prompts == [] and status == 487
     assert f"{kind} tone before the answer" in result.summary()
+
+
+def test_a_media_callback_that_raises_ends_the_call_as_media_error_with_its_reason(tmp_path):
+    from ivr.sip.agent import SipAgent
+    from ivr.sip.call import SipCall
+    from ivr.transports.sip import SipCallee, SipSpeaker
+
+    script, prompts = bundled("outbound"), PromptCache()
+    prompts.render_all(script.prompts)
+    with baresip(tmp_path / "callee", np.zeros(RATE * 30, np.int16)) as callee:
+        agent = SipAgent()
+        try:
+            call = SipCall(agent, callee.uri)
+            port = call.frames
+            take_frame = port.take_frame
+
+            def broken(data):  # pjsua2's media thread calls it through our MediaPort
+                if port.frames_received >= 100:
+                    raise RuntimeError("decoder broke")
+                take_frame(data)
+
+            port.take_frame = broken
+            line = SipCallee(agent, call, "sip call")
+            session = CallSession(line, SipSpeaker(call, prompts), script, CallSettings())
+            session.record(tmp_path / "call.wav", line_can_fail=True)
+            result = keep_call(session, tmp_path / "call.wav", tmp_path / "call.timeline.jsonl")
+        finally:
+            agent.close()
+    assert result.outcome == "media_error", result.summary()
+    assert "receiving audio" in result.reason and "decoder broke" in result.reason
+    assert 100 <= result.frames <= 110 and result.prompts == ["opening"]
+    assert result.timeline[-1].event == "hangup"
+    assert (tmp_path / "call.wav").stat().st_size > 44

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.call.mixer import Mixer
+from ivr.call.session import PlacedSpeaker
 from ivr.engine import PlayPrompt
 from ivr.sip.frames import FramePort
-from ivr.sip.line import SipSpeaker, failed_outcome
+from ivr.transports.sip import SipSpeaker, failed_outcome
 
 
 class Prompts:
@@ -36,8 +38,8 @@ def media_clock(port: FramePort, ticks: int) -> list[bytes]:
 
 @pytest.mark.parametrize("lead", [0, 1, 7])
 def test_a_prompt_ends_on_the_call_clock_its_length_after_its_first_frame_went_out(lead):
-    call, prompts = Call(), Prompts(5)
-    speaker = SipSpeaker(call, prompts)
+    call, prompts, mixer = Call(), Prompts(5), Mixer()
+    speaker = PlacedSpeaker(SipSpeaker(call, prompts), mixer)  # as the session drives it
     media_clock(call.frames, lead)
     speaker.play(PlayPrompt("p", "p", lead))
     assert speaker.finished() is None
@@ -49,17 +51,19 @@ def test_a_prompt_ends_on_the_call_clock_its_length_after_its_first_frame_went_o
     ours = np.frombuffer(b"".join(sent), np.int16)
     assert np.array_equal(ours[: 5 * FRAME_SAMPLES], prompts.samples)
     assert not ours[5 * FRAME_SAMPLES :].any()
-    placed = speaker.mixer.placements[0]
+    [placed] = mixer.placements
     assert (placed.start, placed.end) == (lead + 1, lead + 6)
 
 
 def test_a_prompt_cut_short_ends_where_it_was_cut():
-    call = Call()
-    speaker = SipSpeaker(call, Prompts(10))
+    call, mixer = Call(), Mixer()
+    speaker = PlacedSpeaker(SipSpeaker(call, Prompts(10)), mixer)
     speaker.play(PlayPrompt("p", "p", 0))
     media_clock(call.frames, 4)
     speaker.stop(4)
     assert speaker.finished() == 4
+    [placed] = mixer.placements
+    assert (placed.start, placed.end) == (1, 4)  # the recording holds what went out
     assert not np.frombuffer(b"".join(media_clock(call.frames, 3)), np.int16).any()
 
 

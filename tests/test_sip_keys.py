@@ -14,7 +14,7 @@ from realcall import bundled, records
 
 from ivr.call.replay import keep_call
 from ivr.call.session import CallSession
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.tts import PromptCache
 
 HELLO = Path("/usr/share/asterisk/sounds/en_US_f_Allison/hello.wav")
@@ -36,7 +36,7 @@ def press_after_our_question(callee, port, key: str, pressed_at: list) -> None:
 def test_a_key_the_callee_presses_after_our_question_is_its_answer(tmp_path):
     from ivr.sip.agent import SipAgent
     from ivr.sip.call import SipCall
-    from ivr.sip.line import SipCallee, SipSpeaker
+    from ivr.transports.sip import SipCallee, SipSpeaker
 
     script, prompts = bundled("outbound_amd"), PromptCache()
     prompts.render_all(script.prompts)

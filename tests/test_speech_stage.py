@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
-from ivr.detect import Detectors, FrontEndSettings, learned
+from ivr.call_settings import CallSettings, FrontEndSettings, LearnedSettings
+from ivr.detect import Detectors, learned
 from ivr.detect.band import SOS, SpeechBand
 from ivr.detect.learned import LearnedSpeech, LearnedStageMissingError, model_identity
-from ivr.detect.settings import CallSettings, LearnedSettings
 from ivr.engine.utterance import is_choppy
 from ivr.events import Segment, SpeechEnded, SpeechStarted
 from ivr.synth.field_audio import (

@@ -15,6 +15,13 @@ from typer.testing import CliRunner
 
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES, SAMPLE_RATE
 from ivr.cli import synth as synth_cli
+from ivr.corpus.manifest import (
+    BASIC_SITUATIONS,
+    EXPECTED_CLASSIFICATION,
+    NOISE_TYPES,
+    SITUATIONS,
+    ManifestError,
+)
 from ivr.errors import IvrError
 from ivr.synth import (
     CallSpec,
@@ -29,13 +36,6 @@ from ivr.synth import (
 )
 from ivr.synth.channel import band_pass, dropout_mask
 from ivr.synth.levels import active_frames, scale_to_active_level
-from ivr.synth.manifest import (
-    BASIC_SITUATIONS,
-    EXPECTED_CLASSIFICATION,
-    NOISE_TYPES,
-    SITUATIONS,
-    ManifestError,
-)
 from ivr.synth.noise import babble_talkers
 from ivr.synth.speech import RecordingsMissingError, load_phrase
 from ivr.tts import Synthesizer

@@ -15,11 +15,11 @@ from ivr.timeline import (
     BargeIn,
     CallStarted,
     CallTimeline,
-    DialogEvent,
+    DialogEventRecord,
     EchoIgnored,
-    Hangup,
     HoldEnded,
     HoldStarted,
+    HungUp,
     InputGain,
     InputIgnored,
     LineTone,
@@ -64,8 +64,8 @@ EVERY_KIND = [
     InputGain(833, "opening", 6.0),
     OutputVolume(292, "greeting", 6.0),
     ListenStarted(756, "opening", 18.12),
-    Hangup(1199, "answered", "answered", "confirm #1 in opening"),
-    Hangup(3, None, "aborted", "interrupted (Ctrl-C)"),
+    HungUp(1199, "answered", "answered", "confirm #1 in opening"),
+    HungUp(3, None, "aborted", "interrupted (Ctrl-C)"),
     Recognized(851, "s", "是的", "confirm", 0.93, False, "", [["是的", 15.7, 16.1, 0.9]], "是的"),
     Recognized(851, "opening", "", None, 0.0, True, "low confidence", [], "嗯"),
     MaxSpeech(1256, "opening"),
@@ -79,10 +79,10 @@ EVERY_KIND = [
     SpeechEnded(271, "greeting", 5.0, -20.25, 46.72),
     UtteranceIgnored(900, "opening", "too faint", 2, -58.5, 7.25),
     InputIgnored(40, "opening", "dtmf", "5"),
-    DialogEvent(426, "greeting", "noinput", 1, floor_dbfs=-68.1),
-    DialogEvent(290, "greeting", "speech", 1, pieces=1, level_dbfs=-20.25, snr_db=46.72),
-    DialogEvent(300, "opening", "noinput", 2),
-    DialogEvent(310, "opening", "dtmf", 1, key="#"),
+    DialogEventRecord(426, "greeting", "noinput", 1, floor_dbfs=-68.1),
+    DialogEventRecord(290, "greeting", "speech", 1, pieces=1, level_dbfs=-20.25, snr_db=46.72),
+    DialogEventRecord(300, "opening", "noinput", 2),
+    DialogEventRecord(310, "opening", "dtmf", 1, key="#"),
     VadStart(211, 4.12),
     VadEnd(271, 4.12, 5.0, -20.25, 46.72, -66.97),
     VadEnd(1377, 0.5, 27.12, -20.41, 9.57, -29.98, peak_snr_db=11.02, heard_as="noise"),
@@ -121,10 +121,9 @@ def test_state_and_optional_details_are_left_out_when_none_other_nulls_are_writt
 
 def test_each_record_knows_its_event_and_whether_the_script_handles_it():
     assert PromptStarted(0, "s", "p").event == "prompt_started"
-    assert DialogEvent(5, "s", "confirm", 1).event == "confirm"
-    assert [r.is_dialog_event for r in (DialogEvent(5, "s", "noinput", 1), VadStart(5, 0.1))] == [
-        True, False,
-    ]  # fmt: skip
+    assert DialogEventRecord(5, "s", "confirm", 1).event == "confirm"
+    records = (DialogEventRecord(5, "s", "noinput", 1), VadStart(5, 0.1))
+    assert [r.is_dialog_event for r in records] == [True, False]
     assert PromptFinished(756, "s").t == 15.12 and set(KINDS) >= {"vad_start", "hangup"}
 
 
@@ -190,7 +189,7 @@ def test_a_timeline_file_of_today_reads_back_and_writes_out_byte_identically(tmp
     original.write_text(TODAY, encoding="utf-8")
     records = read_timeline(original)
     assert len(records) == TODAY.count("\n")
-    assert isinstance(records[10], DialogEvent) and records[10].event == "speech"
+    assert isinstance(records[10], DialogEventRecord) and records[10].event == "speech"
     again = tmp_path / "again.timeline.jsonl"
     write_timeline(again, records)
     assert again.read_bytes() == original.read_bytes()
@@ -234,7 +233,7 @@ def hand_made_call() -> list:
         PromptStarted(0, "opening", "opening"),
         PromptFinished(150, "opening"),
         ListenStarted(150, "opening", 6.0),
-        DialogEvent(300, "opening", "noinput", 1, floor_dbfs=-70.0),
+        DialogEventRecord(300, "opening", "noinput", 1, floor_dbfs=-70.0),
         PromptStarted(300, "opening", "again"),
         PromptFinished(400, "opening"),
         ListenStarted(400, "opening", 10.0),
@@ -242,13 +241,13 @@ def hand_made_call() -> list:
         SpeechStarted(420, "opening", 8.3),
         VadEnd(460, 8.3, 9.0, -20.0, 40.0, -60.0),
         SpeechEnded(460, "opening", 9.0, -20.0, 40.0),
-        DialogEvent(490, "opening", "speech", 1, pieces=1, level_dbfs=-20.0, snr_db=40.0),
+        DialogEventRecord(490, "opening", "speech", 1, pieces=1, level_dbfs=-20.0, snr_db=40.0),
         StateEntered(490, "answered"),
         PromptStarted(490, "answered", "thanks"),
         PromptFinished(600, "answered"),
         PauseStarted(600, "answered", 2.0),
         PauseFinished(700, "answered"),
-        Hangup(700, "answered", "answered", "speech #1 in opening"),
+        HungUp(700, "answered", "answered", "speech #1 in opening"),
     ]
 
 
@@ -303,7 +302,7 @@ def test_only_segments_the_engine_hears_as_the_callee_are_the_callees_speech():
         VadStart(220, 4.3),
         VadEnd(260, 4.3, 5.1, -20.0, 40.0, -60.0, peak_snr_db=42.0, heard_as="speech"),
         VadStart(280, 5.5),
-        Hangup(300, "opening", "noisy_line", "noise #2 in opening"),
+        HungUp(300, "opening", "noisy_line", "noise #2 in opening"),
         VadOpen(300, 5.5, 5.9, -39.7, 7.3, -47.0, "noise", peak_snr_db=7.9),
     ]
     call = CallTimeline(records)

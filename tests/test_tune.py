@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ivr.call.replay import replay_file
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.script import load_script
 from ivr.script.overrides import with_timings
 from ivr.synth.calls import CallSpec, Utterance

@@ -4,9 +4,11 @@ under these settings, by these detectors."""
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import human_speech
 
-from ivr.detect import CallSettings
+from ivr.call_settings import CallSettings
+from ivr.codec import CodecError
 from ivr.events import SpeechStarted
 from ivr.tune import cache as cache_module
 from ivr.tune.cache import DetectorCache
@@ -49,23 +51,54 @@ def test_outputs_kept_by_other_detector_code_are_not_taken(tmp_path, write_wav, 
     with open(kept, "wb") as f:
         np.savez(f, frames=heard.frames, floor=heard.floor_dbfs, events="[]")
     assert cache.get(path, settings, FRAMES).events == ()  # taken while the code is the same
-    monkeypatch.setattr(cache_module, "detector_code", lambda: "another version")
+    monkeypatch.setattr(cache_module, "detector_code", lambda added=(): "another version")
     assert cache.get(path, settings, FRAMES).events == heard.events
 
 
-def test_the_code_digest_changes_with_any_detector_source(tmp_path):
-    import shutil
-
-    import ivr.detect
-
-    folder = tmp_path / "detect"
-    shutil.copytree(Path(ivr.detect.__file__).parent, folder)
-    before = cache_module.sources_digest([folder])
-    onset = folder / "onset.py"
-    text = onset.read_text()
+def test_the_code_digest_changes_with_any_detector_source(tmp_path, monkeypatch):
+    modules = cache_module.detector_modules()
+    before = cache_module.sources_digest(modules)
+    onset = tmp_path / "onset.py"
+    text = Path(cache_module._source("ivr.detect.onset")).read_text()
     assert "ONSET_VOICED_FRAMES = 2" in text
     onset.write_text(text.replace("ONSET_VOICED_FRAMES = 2", "ONSET_VOICED_FRAMES = 3"))
-    changed = cache_module.sources_digest([folder])
+    source = cache_module._source
+    monkeypatch.setattr(
+        cache_module, "_source", lambda name: onset if name == "ivr.detect.onset" else source(name)
+    )
+    changed = cache_module.sources_digest(modules)
     assert changed != before
-    onset.unlink()  # a module gone
-    assert cache_module.sources_digest([folder]) not in (before, changed)
+    gone = [name for name in modules if name != "ivr.detect.onset"]  # a module gone
+    assert cache_module.sources_digest(gone) not in (before, changed)
+
+
+def test_the_code_digest_covers_every_module_the_outputs_come_from():
+    """The events (their classes and their codec) and the cache's own format are covered, not
+    only the detectors: every `ivr` module loaded to compute, keep and read outputs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from ivr.tune.cache import Detectors, _decode, _encode, event_codec\n"
+        "d = Detectors()\n"
+        "d.process(np.zeros((200, 320), np.int16)); d.finish()\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] == 'ivr'))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    covered = set(cache_module.detector_modules())
+    assert {"ivr.events", "ivr.codec", "ivr.tune.cache", "ivr.call_settings"} <= covered
+    assert set(loaded) - covered == set()
+
+
+def test_a_kept_row_of_an_unknown_kind_is_an_error_not_another_event():
+    codec = cache_module.event_codec(CallSettings().front_end)
+    row = codec.encode(SpeechStarted(3, 8))
+    assert row == ["speech_started", 3, 8]
+    assert codec.decode(row) == SpeechStarted(3, 8)
+    with pytest.raises(CodecError, match="unknown kind 'x'"):
+        codec.decode(["x", 3, 8])
+    with pytest.raises(CodecError, match="with 1 values, not 2"):
+        codec.decode(["speech_started", 3])

@@ -13,7 +13,7 @@ import yaml
 from handmade import record
 from rich.console import Console
 
-from ivr.synth.manifest import ManifestError
+from ivr.corpus.manifest import ManifestError
 from ivr.timeline import TimelineRecord
 from ivr.tune.metrics import (
     CallLabel,

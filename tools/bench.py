@@ -64,7 +64,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 from bench_frontend import bench_frontend, write_long_wav  # noqa: E402
 
 from ivr.audio import open_source  # noqa: E402
-from ivr.detect import CallSettings, analyze  # noqa: E402
+from ivr.call_settings import CallSettings  # noqa: E402
+from ivr.detect import analyze  # noqa: E402
 
 
 def _peak_child(path: str) -> None:

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr.audio import FRAME_SAMPLES, SAMPLE_RATE, open_source  # noqa: E402
-from ivr.detect import CallSettings, analyze  # noqa: E402
+from ivr.call_settings import CallSettings  # noqa: E402
+from ivr.detect import analyze  # noqa: E402
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
 

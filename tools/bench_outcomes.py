@@ -130,7 +130,7 @@ def share(flags: list[bool], rows: list[int]) -> str:
 
 
 def bench_outcomes(seed: int = 7) -> None:
-    from ivr.detect import CallSettings
+    from ivr.call_settings import CallSettings
 
     ways = {"learned on": CallSettings()}
     if LEARNED in CallSettings.names():

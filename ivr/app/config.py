@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.errors import IvrError
 from ivr.yamlfile import read_yaml
 

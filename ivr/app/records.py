@@ -1,5 +1,5 @@
-"""What `ivr replay` and `ivr call` keep of every call: its QA score, its record in the call log,
-its timeline picture and its view in the HTML report."""
+"""The pieces of keeping a call (ivr.app.keeping): its QA score, its record in the call log, its
+timeline picture and its view in the HTML report."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ivr.qa.phrases import ForbiddenPhrase
-from ivr.qa.score import QaSettings, score_call
+from ivr.qa.score import QaScore, QaSettings, score_call
 from ivr.script.model import Script
 
 if TYPE_CHECKING:
-    from ivr.call.replay import CallResult
-    from ivr.detect.settings import CallSettings
+    from ivr.call.result import CallResult
+    from ivr.call_settings import CallSettings
     from ivr.records.calllog import CallLog, CallRecord
     from ivr.report.html import ReportCall
 
@@ -44,7 +44,7 @@ def qa_of(
     script: Script,
     forbidden: Sequence[ForbiddenPhrase],
     answer_within_ms: int | None = None,
-) -> dict[str, Any]:
+) -> QaScore:
     """The QA score of a call, against the script's `qa:` limits (`answer_within_ms`, ms, if
     given instead)."""
     settings = QaSettings.for_script(script, answer_within_ms)
@@ -56,7 +56,7 @@ def call_record(
     script: Script,
     values: Mapping[str, str],
     source: str,
-    qa: dict[str, Any],
+    qa: QaScore | None,
     started_at: str | datetime,
     callee_name: str | None = None,
     remarks: str = "",
@@ -75,7 +75,7 @@ def call_record(
         number=values.get("number", ""),
         started_at=started_at,
         source=source,
-        qa=qa,
+        qa=qa.to_dict() if qa is not None else {},
         handler=f"ivr agent {agent}" if agent else "ivr",
         callee_name=callee_name,
         remarks=remarks,
@@ -110,7 +110,7 @@ def draw_picture(
 
 def report_view(
     result: CallResult,
-    qa: dict[str, Any],
+    qa: QaScore | None,
     picture: Path | None,
     note: str = "",
     expected: str | None = None,
@@ -134,6 +134,6 @@ def report_view(
         recording=result.recording,
         picture=picture,
         timeline_path=result.timeline_path,
-        qa=qa,
+        qa=qa.to_dict() if qa is not None else {},
         note=note,
     )

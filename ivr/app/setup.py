@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ivr.app.config import apply_script_config
 from ivr.app.recognition import Recognition, set_up_recognition
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 
 if TYPE_CHECKING:
     from ivr.qa.phrases import ForbiddenPhrase

@@ -1,4 +1,5 @@
-"""Sound devices: listing them and choosing one (the stream of a live call: ivr.audio.duplex).
+"""Sound devices: listing them and choosing one (the stream of a live call:
+ivr.transports.sounddevice).
 
 `sounddevice` is imported only when a device is used: it starts PortAudio at import.
 """

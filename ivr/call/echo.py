@@ -15,12 +15,12 @@ import numpy as np
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.call.mixer import Mixer
 from ivr.call.recognition import AudioRing
+from ivr.call_settings import EchoSettings
 from ivr.detect.frontend import BlockResult
 from ivr.detect.level import frame_powers, power_to_dbfs
-from ivr.detect.settings import EchoSettings
 from ivr.engine import Engine
 from ivr.events import SpeechStarted
-from ivr.timeline import EchoIgnored
+from ivr.timeline import EchoIgnored, Timeline
 
 ECHO_LEARN_FRAMES = 15
 """Frames at a prompt's start (300 ms) spent measuring our own echo: no barge-in before."""
@@ -33,10 +33,14 @@ ECHO_AUDIBLE_DBFS = -50.0
 
 
 class EchoGuard:
-    """Tells the callee's barge-in from our own echo, over a session's audio ring and mixer."""
+    """Tells the callee's barge-in from our own echo, over a session's audio ring and mixer;
+    speech taken for echo goes on `timeline` (`echo_ignored`)."""
 
-    def __init__(self, ring: AudioRing, mixer: Mixer, settings: EchoSettings) -> None:
+    def __init__(
+        self, ring: AudioRing, mixer: Mixer, settings: EchoSettings, timeline: Timeline
+    ) -> None:
         self._ring = ring
+        self._timeline = timeline
         self._mixer = mixer
         self.settings = settings
 
@@ -75,7 +79,7 @@ class EchoGuard:
             louder = self._louder_than_echo(event.frame, event.decided_frame, coupling)
             if louder.size and louder.mean() >= 0.5:
                 return False
-        engine.note(EchoIgnored(event.decided_frame, coupling_db=coupling))
+        self._timeline.add(EchoIgnored(event.decided_frame, coupling_db=coupling))
         return True
 
     def rises(self, result: BlockResult, onset: int, engine: Engine) -> list[SpeechStarted]:

@@ -2,7 +2,7 @@
 
 A manifest (the test-call generator's, or one written by hand) lists calls by file name with
 an `expect:` mapping: the outcome, optional key events with their times and a tolerance (the
-format: ivr.synth.manifest_labels). Replay reads only what it needs and ignores the rest.
+format: ivr.corpus.labels). Replay reads only what it needs and ignores the rest.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ivr.synth.manifest_labels import CallExpectation, ExpectedEvent, load_labels
+from ivr.corpus.labels import CallExpectation, ExpectedEvent, load_labels
 from ivr.timeline import TimelineRecord
 
 
@@ -67,7 +67,7 @@ def callee_channels(path: str | Path | None) -> dict[str, str]:
     None, or for an expectations file that is not a full manifest)."""
     if path is None:
         return {}
-    from ivr.synth.manifest import ManifestError, load_manifest
+    from ivr.corpus.manifest import ManifestError, load_manifest
 
     try:
         calls = load_manifest(path).calls

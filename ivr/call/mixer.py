@@ -1,4 +1,7 @@
-"""Our side of a call: prompts placed at the frames they played, mixed for the recording."""
+"""Our side of a call: prompts placed at the frames they played, mixed for the recording and
+the echo check. The session places each prompt once, as its transport reports it played out:
+the samples as played (int16, at the prompt's volume), from the frame its first sample went
+out, cut where the transport says it stopped."""
 
 from __future__ import annotations
 
@@ -12,21 +15,21 @@ from ivr.audio.format import FRAME_SAMPLES
 @dataclass
 class _Placement:
     start: int
-    samples: np.ndarray  # int16, as rendered
-    gain: np.float32  # the output volume as a factor
+    samples: np.ndarray  # int16, as played
     end: int
 
 
 class Mixer:
-    """Our side of the call: prompts placed at their frames, with the output volume."""
+    """Our side of the call: prompts placed at the frames they played out."""
 
     def __init__(self) -> None:
         self.placements: list[_Placement] = []
 
-    def play(self, start: int, samples: np.ndarray, volume_db: float) -> int:
-        gain = np.float32(10 ** (volume_db / 20))
+    def play(self, start: int, samples: np.ndarray) -> int:
+        """Place `samples` (int16 as played, whole frames) from frame `start`; the frame their
+        playout ends at."""
         frames = samples.shape[0] // FRAME_SAMPLES
-        self.placements.append(_Placement(start, samples, gain, start + frames))
+        self.placements.append(_Placement(start, samples, start + frames))
         return start + frames
 
     def last_start(self) -> int:
@@ -45,7 +48,7 @@ class Mixer:
             a, b = max(base, p.start), min(end, p.end)
             if a < b:
                 src = p.samples[(a - p.start) * FRAME_SAMPLES : (b - p.start) * FRAME_SAMPLES]
-                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src * p.gain
+                out[(a - base) * FRAME_SAMPLES : (b - base) * FRAME_SAMPLES] += src
         return out
 
     def render(self, base: int, frames: int) -> np.ndarray:

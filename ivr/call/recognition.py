@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES
-from ivr.synth.manifest_labels import load_labels
+from ivr.corpus.labels import load_labels
 
 RING_FRAMES = 250
 """Frames of past audio kept for recognition (5 s): more than any onset delay plus padding."""
@@ -135,7 +135,7 @@ class ReferenceBackend:
 
 def reference_transcripts(manifest: Path) -> dict[str, list[tuple[float, float, str]]]:
     """File name -> its labelled speech (start_s, end_s, text), from a manifest's `speech:`
-    (ivr.synth.manifest_labels); ManifestError naming the file and field."""
+    (ivr.corpus.labels); ManifestError naming the file and field."""
     out: dict[str, list[tuple[float, float, str]]] = {}
     for call in load_labels(manifest):
         call.require("file", "speech")

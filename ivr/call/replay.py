@@ -10,63 +10,23 @@ and a JSON-lines timeline, each atomically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.audio.format import frames_to_seconds
 from ivr.audio.source import FileSource
-from ivr.call.ports import FileCallee, PromptAudioLike, PromptSource, VirtualSpeaker
 from ivr.call.recognition import AsrBackend
+from ivr.call.result import CallResult
 from ivr.call.session import CallSession
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.engine import HangUp
 from ivr.safe_names import inside
 from ivr.script.model import Script
-from ivr.timeline import Recognized, TimelineRecord, write_timeline
+from ivr.timeline import write_timeline
+from ivr.transports.base import PromptAudioLike, PromptSource
+from ivr.transports.replay import FileCallee, VirtualSpeaker
 
 BARGE_IN_BLOCK_FRAMES = 5
 """Frames per block when a script allows barge-in (100 ms), so that the echo check follows
 the engine's state closely; otherwise files are read in large blocks."""
-
-
-@dataclass
-class CallResult:
-    """How one replayed call went."""
-
-    name: str
-    outcome: str
-    reason: str
-    frames: int
-    prompts: list[str]
-    timeline: list[TimelineRecord] = field(repr=False)
-    """The call's timeline records (ivr.timeline), in order."""
-    recording: Path | None = None
-    timeline_path: Path | None = None
-    notes: tuple[str, ...] = ()
-    """What was odd about the replayed recording, each a few words (a file cut short,
-    non-finite samples read as silence: ivr.audio.source.SourceInfo.warnings)."""
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the call up to the hang-up (s)."""
-        return frames_to_seconds(self.frames)
-
-    @property
-    def heard(self) -> list[str]:
-        """What recognition heard, each `text (intent, confidence)`."""
-        return [
-            f"{r.text or '-'} ({r.intent or 'no intent'}, {r.confidence:.2f})"
-            for r in self.timeline
-            if isinstance(r, Recognized)
-        ]
-
-    def summary(self) -> str:
-        """One line: outcome, duration, prompts said, why it hung up, what was heard."""
-        heard = f"; heard {' / '.join(self.heard)}" if self.heard else ""
-        return (
-            f"{self.name}: {self.outcome} after {self.duration_s:.2f} s; "
-            f"prompts {', '.join(self.prompts) or '-'}; {self.reason}{heard}"
-        )
 
 
 def replay_call(

@@ -16,10 +16,10 @@ from typing import Protocol, assert_never
 
 import numpy as np
 
-from ivr.call.ports import OurAudio
 from ivr.call.watchers import Watcher
 from ivr.engine import Engine, EngineAction, HangUp, PlayPrompt, StopPrompt
 from ivr.events import InputEvent
+from ivr.transports.base import OurAudio
 
 
 class Due(IntEnum):

@@ -24,23 +24,49 @@ from ivr.audio.format import SAMPLE_RATE
 from ivr.call.echo import EchoGuard
 from ivr.call.mixer import Mixer
 from ivr.call.one_press import OnePress
-from ivr.call.ports import CalleeAudio, CalleeBlock, OurAudio
 from ivr.call.recognition import AsrBackend, AudioRing
 from ivr.call.runner import CallRunner, InputWatcher
 from ivr.call.watchers import DetectorNotes, EchoCheck, RecognitionFeed
+from ivr.call_settings import CallSettings
 from ivr.detect.frontend import BlockResult, Detectors
-from ivr.detect.settings import CallSettings
 from ivr.engine import Engine
+from ivr.engine.actions import PlayPrompt
 from ivr.errors import DeviceError, LineEnded
 from ivr.events import InputEvent
 from ivr.script.model import Script
+from ivr.timeline import Timeline
+from ivr.transports.base import CalleeAudio, CalleeBlock, Speaker
+from ivr.vocabulary import Outcome
 
 
-class Speaker(OurAudio, Protocol):
-    """Our port with the mixer of what it played, at the frames it played (for the recording
-    and the echo check)."""
+class PlacedSpeaker:
+    """Our port as the runner drives it, placing in `mixer` what it played out, as it reports
+    it: the prompt from the frame it started at, cut where it stopped. The one place a prompt
+    meets the mixer, whatever the transport."""
 
-    mixer: Mixer
+    def __init__(self, speaker: Speaker, mixer: Mixer) -> None:
+        self.speaker, self.mixer = speaker, mixer
+
+    def play(self, prompt: PlayPrompt) -> None:
+        self.speaker.play(prompt)
+        self._place()
+
+    def stop(self, frame: int) -> None:
+        self.speaker.stop(frame)
+        self._place()
+
+    def finished(self) -> int | None:
+        finished = self.speaker.finished()
+        self._place()
+        return finished
+
+    def _place(self) -> None:
+        started = self.speaker.started()
+        if started is not None:
+            self.mixer.play(*started)
+        cut = self.speaker.cut()
+        if cut is not None:
+            self.mixer.stop(cut)
 
 
 class BlockObserver(Protocol):
@@ -79,30 +105,38 @@ class CallSession:
         asr: AsrBackend | None = None,
         observers: Sequence[BlockObserver] = (),
         engine: Engine | None = None,
+        timeline: Timeline | None = None,
     ) -> None:
         self.callee = callee
         self.speaker = speaker
+        self.mixer = Mixer()
+        """What we played, at the frames it played out (the recording, the echo check)."""
         settings = settings or CallSettings()
         if script.amd is not None:
             settings = settings.with_script_amd(script.amd.settings)
         self.settings = settings
+        if engine is not None:
+            timeline = engine.timeline
+        self.timeline = timeline if timeline is not None else Timeline()
+        """Where the engine and the session's parts write the call's records."""
         self.engine = engine or Engine(
             script,
             settings.classify,
             recognizes=asr is not None,
             onset_ms=settings.front_end.vad.onset_ms,
+            timeline=self.timeline,
         )
         self.detectors = Detectors(settings.front_end)
         self.observers = list(observers)
         self._ring = AudioRing()
-        self._echo = EchoGuard(self._ring, speaker.mixer, settings.echo)
+        self._echo = EchoGuard(self._ring, self.mixer, settings.echo, self.timeline)
         self._one_press = OnePress()
         self.recognition = RecognitionFeed(self.engine, self._ring, asr) if asr else None
-        watchers: list[InputWatcher] = [DetectorNotes(self.engine)]
+        watchers: list[InputWatcher] = [DetectorNotes(self.engine, self.timeline)]
         if self.recognition is not None:
             watchers.append(self.recognition)
         watchers.append(EchoCheck(self.engine, self._echo))
-        self.runner = CallRunner(self.engine, speaker, watchers)
+        self.runner = CallRunner(self.engine, PlacedSpeaker(speaker, self.mixer), watchers)
         self.frames = 0
         """Frames of the callee's audio processed so far."""
         self.last_result: BlockResult | None = None
@@ -127,11 +161,11 @@ class CallSession:
         except KeyboardInterrupt:
             if not line_can_fail:
                 raise
-            self.runner.end(self.frames, "aborted", "interrupted (Ctrl-C)")
+            self.runner.end(self.frames, Outcome.ABORTED, "interrupted (Ctrl-C)")
         except DeviceError as exc:
             if not line_can_fail:
                 raise
-            self.runner.end(self.frames, "device_error", str(exc))
+            self.runner.end(self.frames, Outcome.DEVICE_ERROR, str(exc))
         except LineEnded as exc:
             self.runner.end(self.frames, exc.outcome, str(exc))
         finally:
@@ -148,7 +182,7 @@ class CallSession:
                 self.run(line_can_fail)
                 return
             with sf.SoundFile(tmp, "w", SAMPLE_RATE, 2, "PCM_16", format="WAV") as writer:
-                recorder = StereoRecorder(writer, self.speaker.mixer)
+                recorder = StereoRecorder(writer, self.mixer)
                 self.observers.insert(0, recorder)
                 try:
                     self.run(line_can_fail)

@@ -13,7 +13,7 @@ from ivr.detect.classify import classify_window
 from ivr.engine import Engine
 from ivr.engine.utterance import with_gain
 from ivr.events import InputEvent, Segment, SpeechEnded, SpeechProgress, SpeechStarted
-from ivr.timeline import EchoIgnored, VadEnd, VadOpen, VadStart
+from ivr.timeline import EchoIgnored, Timeline, VadEnd, VadOpen, VadStart
 
 
 class Watcher:
@@ -44,8 +44,9 @@ class DetectorNotes(Watcher):
     gain of the moment), so that QA tells the callee's speech from a noisy line's babble by the
     engine's own judgement."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, timeline: Timeline) -> None:
         self.engine = engine
+        self.timeline = timeline
         self._open: int | None = None  # start frame of the detectors' open segment
         self._measured: Segment | None = None  # that segment as last measured (SpeechProgress)
         self._hangup_noted = False
@@ -54,12 +55,12 @@ class DetectorNotes(Watcher):
         match event:
             case SpeechStarted():
                 self._open, self._measured = event.frame, None
-                self.engine.note(VadStart(event.decided_frame, speech_start_s=event.start_s))
+                self.timeline.add(VadStart(event.decided_frame, speech_start_s=event.start_s))
             case SpeechEnded():
                 s = event.segment
                 if self._open == s.start:
                     self._open, self._measured = None, None
-                self.engine.note(
+                self.timeline.add(
                     VadEnd(
                         event.decided_frame,
                         speech_start_s=s.start_s,
@@ -102,7 +103,7 @@ class DetectorNotes(Watcher):
         s = self._measured
         if self._open is None or s is None:
             return
-        engine.note(
+        self.timeline.add(
             VadOpen(
                 engine.result.frame,
                 speech_start_s=s.start_s,
@@ -133,12 +134,13 @@ class NoEchoReference(Watcher):
     """Barge-in without the audio to tell the callee from our echo (the tuner): speech starting
     while a barge-in prompt plays is taken for echo, so barge-in states stay half-duplex."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, timeline: Timeline) -> None:
         self.engine = engine
+        self.timeline = timeline
 
     def admits(self, event: InputEvent) -> bool:
         if isinstance(event, SpeechStarted) and self.engine.barge_in_possible():
-            self.engine.note(EchoIgnored(event.decided_frame, coupling_db=None))
+            self.timeline.add(EchoIgnored(event.decided_frame, coupling_db=None))
             return False
         return True
 

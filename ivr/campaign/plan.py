@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ivr.campaign.calllist import CallRow
 from ivr.campaign.donotcall import DoNotCall
+from ivr.vocabulary import Outcome
 
 if TYPE_CHECKING:
     from ivr.records.calllog import CallRecord
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 FRESH, WAITING, DONE, SKIPPED = "fresh", "waiting", "done", "skipped"
 STATUSES = (FRESH, WAITING, DONE, SKIPPED)
 
-INTERRUPTED = frozenset({"aborted"})
+INTERRUPTED: frozenset[str] = frozenset({Outcome.ABORTED})
 """Outcomes of calls we cut short ourselves (Ctrl-C, SIGTERM): the row is called again at
 once, and such a call does not use up one of its retries."""
 
@@ -48,7 +49,7 @@ class RetryPolicy:
     retries: int = 2
     backoff_s: float = 300.0
     factor: float = 2.0
-    retry_on: frozenset[str] = frozenset({"busy", "no_answer", "network_tone"})
+    retry_on: frozenset[str] = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.NETWORK_TONE})
 
     def __post_init__(self) -> None:
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ivr.app.keeping import CampaignAttempt, EndedCall
 from ivr.campaign.calllist import CallRow
 from ivr.campaign.hours import CallingHours
 from ivr.campaign.plan import Attempt, CampaignPlan
@@ -22,9 +23,9 @@ from ivr.errors import IvrError
 from ivr.privacy import mask_number
 
 if TYPE_CHECKING:
+    from ivr.app.keeping import CallKeeper
+    from ivr.app.line import StopRequest
     from ivr.campaign.setup import OpenCampaign
-    from ivr.cli.common import StopRequest
-    from ivr.cli.keeping import CallKeeper
     from ivr.sip.workers import JobDone, WorkerPool
 
 IDLE_POLL_MS = 100
@@ -164,11 +165,14 @@ class Campaign:
             values = self.campaign.values_of(row)
             try:
                 script = self.campaign.script_of(values)
-                self.keeper.keep(
-                    done.result, script, self.campaign.settings, values, started,
-                    callee_name=row.name, campaign=self.options.name,
-                    row_key=self.campaign.names.keys[row.key], attempt=attempt,
+                tried = CampaignAttempt(
+                    self.options.name, self.campaign.names.keys[row.key], attempt
+                )
+                call = EndedCall(
+                    done.result.result, script, values, started, "sip", done.result.answered,
+                    done.result.status, row.name, attempt=tried,
                 )  # fmt: skip
+                self.keeper.keep(call, self.campaign.settings)
             except (IvrError, ValueError) as exc:
                 self.problems.append(mask_number(f"line {row.line}: {exc}"))
                 self._broken.add(row.key)

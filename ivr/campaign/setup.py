@@ -21,7 +21,7 @@ from ivr.sip.workers import CallRecipe
 if TYPE_CHECKING:
     from ivr.app.recognition import Recognition
     from ivr.app.setup import CallSetup
-    from ivr.detect.settings import CallSettings
+    from ivr.call_settings import CallSettings
     from ivr.qa.phrases import ForbiddenPhrase
     from ivr.script.model import Script
     from ivr.tts.prompt_cache import PromptCache

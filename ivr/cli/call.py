@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ivr.app.keeping import EndedCall, KeepOptions
+from ivr.app.line import LineOptions, check_line_asr, open_line_calls
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -26,10 +28,9 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recordings import time_stamp
-from ivr.app.records import open_call_log
-from ivr.app.setup import CallSetup, set_up_line_call
-from ivr.cli.common import check_line_asr, fail_line, make_console
-from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
+from ivr.app.setup import CallSetup
+from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import EXIT_CODES, keep_one_call
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -54,7 +55,7 @@ def _list_devices() -> None:
 
 def open_line(input_device: str | None, output_device: str | None):
     """The sound card's microphone and speaker as the call's line (DeviceError if not)."""
-    from ivr.audio.duplex import SoundCardLine
+    from ivr.transports.sounddevice import SoundCardLine
 
     return SoundCardLine(input_device, output_device)
 
@@ -109,18 +110,18 @@ def call_command(
     if list_devices:
         _list_devices()
         return
-    check_line_asr(asr, "a live call")
     from ivr.cli.live_view import LiveView
 
     console = make_console()
+    placeholders = {"org": org, "agent_id": agent_id, "number": number}
+    options = LineOptions(
+        script, placeholders, config, tuple(settings_overrides or []), cache_dir, asr, model,
+        show_numbers,
+    )  # fmt: skip
+    keep = KeepOptions(db, no_db, report, show_numbers, callee, answer_within_ms)
     try:
-        placeholders = {"org": org, "agent_id": agent_id, "number": number}
-        prepared = set_up_line_call(
-            script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
-            answer_within_ms,
-        )  # fmt: skip
-        if not no_db:  # a log that cannot take the call's row is said before the call
-            open_call_log(db, show_numbers).close()
+        check_line_asr(asr, "a live call")
+        prepared, keeper = open_line_calls(options, keep, "ivr call")
         line = open_line(input_device, output_device)
     except DeviceError as exc:
         hint = "" if "--list-devices" in str(exc) else " (see --list-devices, or use ivr replay)"
@@ -148,8 +149,8 @@ def call_command(
             f"max {latencies[-1]:.0f} ms over {len(latencies)} prompts",
             markup=False,
         )
-    keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
-    keep_call_of_line(console, result, prepared, started, "ivr call", keeping)
+    call = EndedCall(result, setup.script, prepared.values, started, "live")
+    keep_one_call(console, keeper, call, setup.settings, f"live call, script {setup.script.name}")
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from ivr.app.keeping import CallKeeper, KeepOptions
+from ivr.app.line import check_line_asr, parse_listen, stop_on_signals
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -29,14 +31,8 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.cli.campaign_view import CampaignView, summary_table
-from ivr.cli.common import (
-    check_line_asr,
-    fail_line,
-    make_console,
-    parse_listen,
-    stop_on_signals,
-)
-from ivr.cli.keeping import CallKeeper, Keeping
+from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import call_line_printer
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -125,9 +121,9 @@ def campaign_command(
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
 
-    check_line_asr(asr, "SIP calls")
     console = make_console()
     try:
+        check_line_asr(asr, "SIP calls")
         host, port = parse_listen(listen)
         campaign = open_campaign(
             call_list, script, name, org, agent_id, config, settings_overrides or [], asr, model,
@@ -146,8 +142,9 @@ def campaign_command(
         fail_line(str(exc))
     for line in [*campaign.notices, *campaign.calls.problems]:
         console.print(f"note: {line}", style="yellow", markup=False, highlight=False)
-    keeping = Keeping(db, False, report, show_numbers, None, answer_within_ms)
-    keeper = CallKeeper(console, keeping, campaign.forbidden, "ivr campaign")
+    keep = KeepOptions(db, False, report, show_numbers, None, answer_within_ms)
+    printer = call_line_printer(console, show_numbers)
+    keeper = CallKeeper(keep, campaign.forbidden, "ivr campaign", printer)
     from ivr.campaign.runner import Campaign
 
     view = CampaignView(console, campaign.plan, options)
@@ -157,7 +154,9 @@ def campaign_command(
             stopped = run.run(stop)
     finally:
         pool.close()
-        keeper.close(f"campaign {options.name}, script {campaign.script_name}")
+        page = keeper.close(f"campaign {options.name}, script {campaign.script_name}")
+        if page is not None:
+            console.print(f"report {page}", markup=False)
     for problem in run.problems:
         shown = problem if show_numbers else mask_number(problem)
         console.print(f"error: {shown}", style="red", markup=False, highlight=False)

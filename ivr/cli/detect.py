@@ -179,7 +179,7 @@ def _summary_table(
 def _expectations(manifest: Path | None) -> dict[str, str]:
     if manifest is None:
         return {}
-    from ivr.synth.manifest import load_manifest
+    from ivr.corpus.manifest import load_manifest
 
     loaded = load_manifest(manifest)
     return {call.file: call.expect.classification for call in loaded.calls}

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from ivr.app.keeping import EndedCall, KeepOptions
+from ivr.app.line import LineOptions, check_line_asr, open_agent, open_line_calls
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -25,11 +27,9 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recordings import time_stamp
-from ivr.app.records import open_call_log
-from ivr.app.setup import set_up_line_call
 from ivr.campaign.calllist import sip_uri_problem
-from ivr.cli.common import check_line_asr, fail_line, make_console
-from ivr.cli.keeping import EXIT_CODES, Keeping, keep_call_of_line
+from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import EXIT_CODES, keep_one_call
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -65,25 +65,20 @@ def dial_command(
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Place one SIP call and perform the script on its audio."""
-    check_line_asr(asr, "a SIP call")
     if sip_uri_problem(uri) is not None:
         unfilled = " (it is dialed as written: put the number in it)" if "{" in uri else ""
         fail_line(f"invalid SIP address {mask_number(uri)!r}: give sip:USER@HOST[:PORT]{unfilled}")
-    host, _, port = listen.partition(":")
     console = make_console()
+    placeholders = {"org": org, "agent_id": agent_id, "number": number}
+    options = LineOptions(
+        script, placeholders, config, tuple(settings_overrides or []), cache_dir, asr, model,
+        show_numbers,
+    )  # fmt: skip
+    keep = KeepOptions(db, no_db, report, show_numbers, callee, answer_within_ms)
     try:
-        placeholders = {"org": org, "agent_id": agent_id, "number": number}
-        prepared = set_up_line_call(
-            script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
-            answer_within_ms,
-        )  # fmt: skip
-        if not no_db:  # a log that cannot take the call's row is said before the call
-            open_call_log(db, show_numbers).close()
-        from ivr.detect.learned import preload
-        from ivr.sip.agent import SipAgent
-
-        agent = SipAgent(host or "127.0.0.1", int(port or 0), answers=False)
-        preload(prepared.call.settings.front_end.learned.enabled, 1)
+        check_line_asr(asr, "a SIP call")
+        prepared, keeper = open_line_calls(options, keep, "ivr dial")
+        agent = open_agent(listen, prepared, answers=False, calls=1)
     except DeviceError as exc:
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:
@@ -107,8 +102,10 @@ def dial_command(
     result = done.result
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
-    keeping = Keeping(db, no_db, report, show_numbers, callee, answer_within_ms)
-    keep_call_of_line(console, result, prepared, started, "ivr dial", keeping, done.status)
+    call = EndedCall(
+        result, setup.script, prepared.values, started, "sip", done.answered, done.status
+    )
+    keep_one_call(console, keeper, call, setup.settings, f"SIP call, script {setup.script.name}")
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))
 
 

@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
+from ivr.app.keeping import CallKeeper, EndedCall, KeepOptions
+from ivr.app.line import (
+    LineOptions,
+    StopRequest,
+    check_line_asr,
+    open_agent,
+    open_line_calls,
+    stop_on_signals,
+)
 from ivr.app.options import (
     AgentIdOption,
     AnswerWithinOption,
@@ -25,16 +35,8 @@ from ivr.app.options import (
     SetOption,
 )
 from ivr.app.recordings import time_stamp
-from ivr.app.setup import set_up_line_call
-from ivr.cli.common import (
-    StopRequest,
-    check_line_asr,
-    fail_line,
-    make_console,
-    parse_listen,
-    stop_on_signals,
-)
-from ivr.cli.keeping import CallKeeper, Keeping
+from ivr.cli.common import fail_line, make_console
+from ivr.cli.keeping import call_line_printer
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 from ivr.sip.guard import BAD_REQUEST
@@ -82,25 +84,23 @@ def serve_command(
     answer_within_ms: AnswerWithinOption = None,
 ) -> None:
     """Answer incoming SIP calls with the script until stopped (Ctrl-C, SIGTERM, --max-calls)."""
-    check_line_asr(asr, "SIP calls")
     if not 1 <= concurrency <= CALLS_PER_WORKER:
         fail_line(
             f"invalid --concurrency {concurrency}: 1 to {CALLS_PER_WORKER} calls per ivr serve "
             "(the SIP stack's limit); run several behind Kamailio for more"
         )
     console = make_console()
+    placeholders = {"org": org, "agent_id": agent_id, "number": None}
+    options = LineOptions(
+        script, placeholders, config, tuple(settings_overrides or []), cache_dir, asr, model,
+        show_numbers,
+    )  # fmt: skip
+    keep = KeepOptions(db, no_db, report, show_numbers, None, answer_within_ms)
     try:
-        host, port = parse_listen(listen)
-        placeholders = {"org": org, "agent_id": agent_id, "number": None}
-        prepared = set_up_line_call(
-            script, config, placeholders, settings_overrides or [], cache_dir, asr, model,
-            answer_within_ms,
-        )  # fmt: skip
-        from ivr.detect.learned import preload
-        from ivr.sip.agent import SipAgent
-
-        agent = SipAgent(host, port)
-        preload(prepared.call.settings.front_end.learned.enabled, concurrency)
+        check_line_asr(asr, "SIP calls")
+        prepared, keeper = open_line_calls(options, keep, "ivr serve")
+        keeper.on_kept = call_line_printer(console, show_numbers)
+        agent = open_agent(listen, prepared, answers=True, calls=concurrency)
     except DeviceError as exc:
         fail_line(str(exc), code=1)
     except (IvrError, ValueError) as exc:
@@ -108,13 +108,8 @@ def serve_command(
     setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
-    keeping = Keeping(db, no_db, report, show_numbers, None, answer_within_ms)
-    try:
-        keeper = CallKeeper(console, keeping, prepared.forbidden, "ivr serve")
-    except IvrError as exc:  # the call log cannot take a row: said before any call
-        agent.close()
-        fail_line(str(exc))
     server = Server(agent, setup, prepared.values, keeper, out, concurrency, max_calls)
+    server.console = console
     console.print(
         f"answering sip:{agent.address} with script {setup.script.name}, up to {concurrency} "
         "calls at once; Ctrl-C stops",
@@ -122,7 +117,9 @@ def serve_command(
     )
     with stop_on_signals() as stop:
         interrupted = server.run(stop)
-    keeper.close(f"SIP calls answered, script {setup.script.name}")
+    page = keeper.close(f"SIP calls answered, script {setup.script.name}")
+    if page is not None:
+        console.print(f"report {page}", markup=False)
     console.print(server.summary(), markup=False)
     raise typer.Exit(130 if interrupted else 0)
 
@@ -152,6 +149,8 @@ class Server:
         self.outcomes: collections.Counter[str] = collections.Counter()
         """The outcomes of the calls taken."""
         self._stamp = time_stamp()
+        self.console = Console()
+        """Where the loop says what it does (set by the command)."""
 
     def summary(self) -> str:
         """One line: the calls answered by outcome, those missed, those refused."""
@@ -201,12 +200,12 @@ class Server:
             recording = self.out / f"serve-{self._stamp}-{count:03d}.wav"
             started = datetime.now().astimezone()
             caller = call.remote_user or "an unknown caller"
-            shown = caller if self.keeper.keeping.show_numbers else mask_number(caller)
+            shown = caller if self.keeper.options.show_numbers else mask_number(caller)
             verb = "answered" if taken else "missed (hung up before the answer)"
-            self.keeper.console.print(f"{verb} {shown} ({recording.name})", markup=False)
+            self.console.print(f"{verb} {shown} ({recording.name})", markup=False)
 
             def job(call: SipCall = call, recording: Path = recording) -> SipCallResult:
-                show = self.keeper.keeping.show_numbers
+                show = self.keeper.options.show_numbers
                 watch = threads.watch
                 return perform_call(agent, call, self.setup, recording, show, on_callee=watch)
 
@@ -220,16 +219,19 @@ class Server:
             self.agent.forget(call)
             if isinstance(done, BaseException):
                 failure = mask_number(f"call failed: {done!r}")
-                self.keeper.console.print(failure, markup=False)
+                self.console.print(failure, markup=False)
                 self.outcomes["error"] += 1
                 continue
             if call.accepted:
                 self.outcomes[done.result.outcome] += 1
             values = {**self.values, "number": call.remote_user}
+            ended = EndedCall(
+                done.result, self.setup.script, values, started, "sip", done.answered, done.status
+            )
             try:
-                self.keeper.keep(done, self.setup.script, self.setup.settings, values, started)
+                self.keeper.keep(ended, self.setup.settings)
             except (IvrError, ValueError) as exc:
-                self.keeper.console.print(f"error: {mask_number(str(exc))}", markup=False)
+                self.console.print(f"error: {mask_number(str(exc))}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.audio.format import FRAME_MS
-from ivr.detect.settings import AmdSettings
+from ivr.call_settings import AmdSettings
 from ivr.events import MachineVerdict
 
 

@@ -10,11 +10,11 @@ import numpy as np
 
 from ivr.audio.format import frames_to_seconds
 from ivr.audio.source import FileSource
+from ivr.call_settings import CallSettings
 from ivr.detect.classify import Situation, classify_window
 from ivr.detect.frontend import Detectors
 from ivr.detect.line_tones import NETWORK_TONES
 from ivr.detect.noise import FloorSummary
-from ivr.detect.settings import CallSettings
 from ivr.events import KeyPressed, LineEvent, MachineVerdict, Segment, SpeechEnded, ToneHeard
 
 

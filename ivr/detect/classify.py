@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from ivr.call_settings import ClassifySettings
 from ivr.detect.level import dbfs_to_power, power_to_dbfs
-from ivr.detect.settings import ClassifySettings
 from ivr.events import Segment
 
 

@@ -9,6 +9,9 @@ neither raise the floor nor pass as speech). Onsets are confirmed by the learned
 (ringback, busy tone, a beep) never counts as speech: it is unvoiced for the speech segmenter
 and for answering-machine detection, and so is webrtcvad's hangover after it
 (VAD_OVERHANG_FRAMES).
+
+After these measures, the detectors that read them (ivr.detect.detector.Detector: the
+answering-machine detection, and any a settings group adds) are run in order on each block.
 """
 
 from __future__ import annotations
@@ -18,21 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, ms_to_frames
-from ivr.detect.amd import AnsweringMachineDetector
+from ivr.call_settings import FrontEndSettings
 from ivr.detect.band import SpeechBand
+from ivr.detect.detector import Block, Detector, added_detectors
 from ivr.detect.dropouts import DropoutDetector
 from ivr.detect.highpass import high_pass
 from ivr.detect.keys import DtmfDetector
 from ivr.detect.learned import LearnedSpeech
 from ivr.detect.level import frame_powers, power_to_dbfs
 from ivr.detect.line_tones import ToneDetector
+from ivr.detect.machine import MachineStage
 from ivr.detect.narrowband import narrow_band
 from ivr.detect.noise import NoiseFloor
 from ivr.detect.nominal import NominalPowers
-from ivr.detect.settings import FrontEndSettings
 from ivr.detect.vad import SpeechSegmenter
 from ivr.detect.voice_activity import VoiceActivity
-from ivr.events import DetectorEvent, LineEvent, MachineVerdict, ToneHeard
+from ivr.events import DetectorEvent, LineEvent
 
 VAD_OVERHANG_FRAMES = 8
 """Frames webrtcvad goes on calling voiced after a loud sound ends (its hangover: measured
@@ -82,10 +86,13 @@ class Detectors:
         )
         self._dtmf = DtmfDetector()
         self._tones = ToneDetector()
-        self._amd = AnsweringMachineDetector(self.settings.amd)
-        self._amd_margin_db = self.settings.vad.edge_margin_db
+        machine = MachineStage(self.settings.amd, self.settings.vad.edge_margin_db, self._tones)
+        self.detectors: tuple[Detector, ...] = (
+            machine,
+            *(type(group).detector(group) for group in added_detectors(self.settings)),
+        )
+        """The detectors reading the front end's measures, in the order they are run."""
         self._overhang = 0  # voiced frames still to take out after the last tone frame
-        self._held: list[MachineVerdict] = []  # the verdict, until no tone pattern is pending
         self.frames_seen = 0
         """Frames processed so far."""
 
@@ -113,31 +120,15 @@ class Detectors:
         silent = ~frames.any(axis=1)
         dropouts = self._dropouts.feed(base, level, floor, silent, filtered)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, band, dropouts)
-        if not self._amd.done:
-            self._held += self._amd.process(self._amd_voice(voiced, level, floor))
-        if self._held:
-            line_events += self._verdict_after_tones(tones)
+        block = Block(base, frames, band, level, floor, voiced, tone, tuple(tones))
+        for detector in self.detectors:
+            line_events += detector.process(block)
         self.frames_seen += frames.shape[0]
         if len(line_events) > 1:
             line_events.sort(key=_decided)
         return BlockResult(
             base, voiced, level, floor, speech, estimates, events, tone, tuple(line_events)
         )
-
-    def _verdict_after_tones(self, tones: list[ToneHeard]) -> list[MachineVerdict]:
-        """The answering-machine verdict, given once no tone pattern is pending: a line that
-        "answers" into ringback is silent to the detector between the rings, and its verdict
-        (INITIALSILENCE) must not come before the ringback is known. It is given at the first
-        tone recognized or the first frame the tone detector is at rest, if after its own."""
-        (verdict,) = self._held
-        at = self._tones.quiet_from(verdict.decided_frame)
-        if tones:
-            at = tones[0].decided_frame if at is None else min(at, tones[0].decided_frame)
-        if at is None:
-            return []
-        self._held = []
-        decided = max(at, verdict.decided_frame)
-        return [MachineVerdict(verdict.verdict, verdict.cause, decided)]
 
     def _untoned(self, voiced: np.ndarray, tone: np.ndarray) -> np.ndarray:
         """`voiced` without the tone frames and without the VAD's overhang after them: up to
@@ -156,21 +147,19 @@ class Detectors:
         self._overhang = left
         return voiced
 
-    def _amd_voice(self, voiced: np.ndarray, level: np.ndarray, floor: np.ndarray) -> np.ndarray:
-        """Answering-machine detection's voice frames: voiced (no tone), above the silence
-        threshold and clear of the noise floor by the VAD's edge margin (dB)."""
-        threshold = self.settings.amd.silence_threshold_dbfs
-        return voiced & (level >= threshold) & (level >= floor + self._amd_margin_db)
-
     def finish(self) -> list[DetectorEvent]:
-        """End of audio: events for a segment still open."""
-        return self._segmenter.finish(self.frames_seen)
+        """End of audio: events for a segment still open, then the detectors' (by decided
+        frame)."""
+        events: list = self._segmenter.finish(self.frames_seen)
+        line_events = [e for d in self.detectors for e in d.finish(self.frames_seen)]
+        return events + sorted(line_events, key=_decided)
 
     @property
     def line_at_rest(self) -> bool:
         """Whether the line detectors have nothing left to decide on more of the same: the
-        answering-machine verdict is given out and no tone pattern is pending."""
-        return self._amd.done and not self._held and self._tones.at_rest
+        answering-machine verdict is given out, no tone pattern is pending and every other
+        detector is at rest."""
+        return self._tones.at_rest and all(d.at_rest for d in self.detectors)
 
     @property
     def in_speech(self) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
-from ivr.detect.settings import NoiseSettings
+from ivr.call_settings import NoiseSettings
 
 
 class NoiseFloor:

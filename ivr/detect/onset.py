@@ -6,16 +6,18 @@ counted, with no ONSET_BREAK_FRAMES in a row that do not, two of the last five p
 a voice (ivr.detect.voicing) or one of them at LOUD_VOICE_DBFS or louder. With the learned
 stage (ivr.detect.learned) the decision waits for Silero's confirmation: PENDING_FRAMES at most,
 then the candidate is dropped and webrtcvad's run counts only where Silero hears speech. The
-candidate's state is kept by the segmenter built on this class (its `__init__`).
+counter keeps the candidate's state; the segmenter (ivr.detect.vad) holds it with the level
+meter whose block sums it reads and the recent frame levels both use.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ivr.audio.format import FRAME_SAMPLES
 from ivr.detect import voicing
 from ivr.detect.learned import LOOKBACK_FRAMES, LearnedSpeech
-from ivr.detect.segment_level import SegmentLevelMeter
+from ivr.detect.segment_level import RecentLevels, SegmentLevelMeter
 from ivr.detect.voice_activity import runs
 
 ONSET_VOICED_FRAMES = 2
@@ -52,22 +54,79 @@ is more sure of a quiet talker after a few words), a word after a longer silence
 stream."""
 
 
-class OnsetCounter(SegmentLevelMeter):
-    """Counting a voiced run towards an onset and deciding it (`_onset`), the candidate's
-    sums kept as running sums (ivr.detect.segment_level) for the segment it opens."""
+class OnsetCounter:
+    """Counting a voiced run towards an onset and deciding it (`onset`), the candidate's sums
+    kept as running sums (ivr.detect.segment_level) for the segment it opens."""
 
-    onset: int
-    """Voiced frames that make speech (vad.onset_ms in frames)."""
-    learned: LearnedSpeech | None
-    """The learned stage that confirms each onset (None: webrtcvad's rules alone)."""
+    def __init__(
+        self,
+        onset: int,
+        edge_shift: int,
+        learned: LearnedSpeech | None,
+        meter: SegmentLevelMeter,
+        levels: RecentLevels,
+    ) -> None:
+        self.onset = onset
+        """Voiced frames that make speech (vad.onset_ms in frames)."""
+        self.learned = learned
+        """The learned stage that confirms each onset (None: webrtcvad's rules alone)."""
+        self.meter = meter
+        """The level meter whose block sums the candidate adds up."""
+        self.levels = levels
+        """The recent frame levels (dBFS)."""
+        self.edge_shift = edge_shift
+        self._voiced_need = min(ONSET_VOICED_FRAMES, onset)  # a 20 ms onset: its frame
+        self.voiced_from = 0
+        """First frame of the voiced stretch going on (the segmenter sets it)."""
+        self.cand_start: int | None = None
+        """First counted frame of an onset candidate (None: no candidate)."""
+        self.cand_from = 0
+        """Where a segment decided from the candidate starts."""
+        self.cand_loud = 0  # frames of the candidate that count towards the onset
+        self.cand_voiced = 0  # voiced frames of the candidate, their power and floor
+        self.cand_floor = 0
+        self.cand_power = 0.0
+        self.cand_peak = 0.0  # the loudest PEAK_MS ending at one of its voiced frames
+        self._quiet_run = ONSET_BREAK_FRAMES  # frames since the last one that counted
+        self._cand_voicing: list[int] = []  # kinds of its last counted frames
+        self._audio: np.ndarray | None = None  # the block's frames while it is processed
+        self._previous_frame = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        self._pending: tuple[int, int] | None = None  # a decided candidate the learned stage
+        # has not confirmed yet: (first frame not in its sums, or -1: the next voiced run's
+        # first; the frame the rules decided it at)
+        self._rejected_at = 0  # where the last pending candidate was dropped
+        self._vetoing = False  # a candidate was dropped: frames count where it hears speech
 
-    def _onset(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
-        """Count a voiced run [start, end) of the block towards an onset, as `_counted`
-        does, each onset confirmed by the learned stage (ivr.detect.learned) when there is
-        one. A candidate it does not confirm yet stays pending for up to PENDING_FRAMES of
-        webrtcvad's run, decided at the first frame the stage confirms it (the network can lag
-        a soft onset); then it is dropped, and the rest of the run counts only where the stage
-        hears speech."""
+    def begin_block(self, audio: np.ndarray | None) -> None:
+        """A block's (n, 320) frames, read for voicing while it is processed (None: every loud
+        frame is taken as voiced)."""
+        self._audio = audio
+
+    def end_block(self) -> None:
+        """The block is processed: its last frame is the one before the next block's."""
+        if self._audio is not None:
+            self._previous_frame = self._audio[-1].copy()
+        self._audio = None
+
+    def unvoiced(self, frames: int, quiet_for: int) -> None:
+        """Unvoiced `frames` outside speech, webrtcvad silent for `quiet_for` frames now: a
+        candidate they break is gone, and after long enough a new learned stream begins."""
+        self._quiet_run += frames
+        if quiet_for >= ONSET_BREAK_FRAMES:
+            self._pending = None  # its run broke: the candidate is gone
+        if quiet_for >= STREAM_IDLE_FRAMES and self.learned is not None:
+            self.learned.stop()  # webrtcvad heard nothing for long: a new stream
+            self._vetoing = False
+        if self._quiet_run >= ONSET_BREAK_FRAMES:
+            self.cand_start = None
+
+    def onset_in(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
+        """Count a voiced run [start, end) of the block towards an onset: (decided frame, first
+        frame not yet in the candidate), or None. As `_counted` does, each onset confirmed by
+        the learned stage (ivr.detect.learned) when there is one. A candidate it does not
+        confirm yet stays pending for up to PENDING_FRAMES of webrtcvad's run, decided at the
+        first frame the stage confirms it (the network can lag a soft onset); then it is
+        dropped, and the rest of the run counts only where the stage hears speech."""
         learned = self.learned
         if learned is None:
             return self._counted(base, start, end, loud)
@@ -85,7 +144,7 @@ class OnsetCounter(SegmentLevelMeter):
             if hit is None:
                 return None
             decided, first = hit
-            if learned.confirms(self._cand_from, decided, self._loudest(decided)):
+            if learned.confirms(self.cand_from, decided, self._loudest(decided)):
                 learned.stop()
                 self._vetoing = False
                 return hit
@@ -109,14 +168,14 @@ class OnsetCounter(SegmentLevelMeter):
         last = min(end, since + PENDING_FRAMES - base)
         for f in range(pos, last):
             loudest = self._loudest(base + f + 1)
-            if self.learned.confirms(self._cand_from, base + f + 1, loudest):
+            if self.learned.confirms(self.cand_from, base + f + 1, loudest):
                 self.learned.stop()
                 self._pending, self._vetoing = None, False
                 return base + f + 1, first
         if last < end or base + end >= since + PENDING_FRAMES:
             self._rejected_at = max(base + pos, since + PENDING_FRAMES)
             self._pending, self._vetoing = None, True
-            self._cand_start = None  # not speech: none of its frames count
+            self.cand_start = None  # not speech: none of its frames count
             self._quiet_run = ONSET_BREAK_FRAMES
             return None
         self._absorb(base, first, base + end)
@@ -126,18 +185,18 @@ class OnsetCounter(SegmentLevelMeter):
     def _loudest(self, decided: int) -> float:
         """The highest frame level (dBFS) of the candidate up to `decided` (at most
         LOOKBACK_FRAMES): the learned stage reads it at that gain."""
-        first = max(self._cand_from, decided - LOOKBACK_FRAMES, self._levels_base)
-        return float(self._levels[first - self._levels_base : decided - self._levels_base].max())
+        first = max(self.cand_from, decided - LOOKBACK_FRAMES, self.levels.base)
+        return float(self.levels.between(first, decided).max())
 
     def _absorb(self, base: int, a0: int, a1: int) -> None:
         """Add the voiced frames [a0, a1) (absolute, in the block) to the onset candidate."""
         if a1 <= a0:
             return
-        self._cand_loud += int(self._loud_cum[a1 - base] - self._loud_cum[a0 - base])
-        self._cand_voiced += a1 - a0
-        self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-        self._cand_power += float(self._power_cum[a1 - base] - self._power_cum[a0 - base])
-        self._cand_peak = max(self._cand_peak, self._peak_power(base, a0 - base, a1 - base))
+        self.cand_loud += self.meter.loud_count(a0 - base, a1 - base)
+        self.cand_voiced += a1 - a0
+        self.cand_floor += self.meter.floor_centi(a0 - base, a1 - base)
+        self.cand_power += self.meter.power_sum(a0 - base, a1 - base)
+        self.cand_peak = max(self.cand_peak, self.meter.peak_power(base, a0 - base, a1 - base))
 
     def _counted(self, base: int, start: int, end: int, loud: np.ndarray) -> tuple[int, int] | None:
         """Count a voiced run [start, end) of the block towards an onset.
@@ -151,23 +210,23 @@ class OnsetCounter(SegmentLevelMeter):
             a0, a1 = base + start + s0, base + start + s1
             if not is_loud:
                 self._quiet_run += a1 - a0
-                if self._cand_start is None:
+                if self.cand_start is None:
                     continue
                 if self._quiet_run >= ONSET_BREAK_FRAMES:
-                    self._cand_start = None
+                    self.cand_start = None
                 else:
-                    self._cand_voiced += a1 - a0
-                    self._cand_floor += self._floor_centi(a0 - base, a1 - base)
-                    self._cand_peak = max(
-                        self._cand_peak, self._peak_power(base, a0 - base, a1 - base)
+                    self.cand_voiced += a1 - a0
+                    self.cand_floor += self.meter.floor_centi(a0 - base, a1 - base)
+                    self.cand_peak = max(
+                        self.cand_peak, self.meter.peak_power(base, a0 - base, a1 - base)
                     )
                 continue
-            if self._cand_start is None or self._quiet_run >= ONSET_BREAK_FRAMES:
-                self._cand_start, self._cand_loud = a0, 0
+            if self.cand_start is None or self._quiet_run >= ONSET_BREAK_FRAMES:
+                self.cand_start, self.cand_loud = a0, 0
                 self._cand_voicing = []
-                self._cand_from = max(self._voiced_from, a0 - self.edge_shift)
-                self._cand_voiced, self._cand_power, self._cand_floor = 0, 0.0, 0
-                self._cand_peak = 0.0
+                self.cand_from = max(self.voiced_from, a0 - self.edge_shift)
+                self.cand_voiced, self.cand_power, self.cand_floor = 0, 0.0, 0
+                self.cand_peak = 0.0
             self._quiet_run = 0
             decided = self._decide(base, a0, a1)
             if decided is not None:
@@ -180,13 +239,13 @@ class OnsetCounter(SegmentLevelMeter):
         None: the first frame at which `onset` frames have counted and, of the last `onset` of
         them, one reaches LOUD_VOICE_DBFS or ONSET_VOICED_FRAMES are voiced (ivr.detect.voicing;
         without audio, every loud frame is taken as voiced)."""
-        need = self.onset - self._cand_loud
+        need = self.onset - self.cand_loud
         if self._audio is None:
             return a0 + need if a1 - a0 >= need else None
         first, stop = a0 - base, a1 - base
         pos = first
         while pos < stop:  # a few frames at a time: a long loud stretch decides early
-            counted_before = self._cand_loud + pos - first
+            counted_before = self.cand_loud + pos - first
             end = min(stop, pos + max(self.onset - counted_before, 1) + VOICING_STEP_FRAMES)
             hit = self._decide_in(base, pos, end, counted_before)
             if hit is not None:
@@ -201,8 +260,8 @@ class OnsetCounter(SegmentLevelMeter):
         above LOUD_VOICE_DBFS is among the last `onset` counted, the onset is decided; frames
         before that are measured for voicing. A step holds a few frames: plain Python."""
         onset, history = self.onset, self._cand_voicing
-        at = base + pos - self._levels_base
-        loud = [level >= LOUD_VOICE_DBFS for level in self._levels[at : at + end - pos].tolist()]
+        levels = self.levels.between(base + pos, base + end).tolist()
+        loud = [level >= LOUD_VOICE_DBFS for level in levels]
         kinds = history + [_LOUD if is_loud else _UNVOICED for is_loud in loud]
         held = len(history)
         # the frames whose voicing may matter: those before the first frame the level decides

@@ -45,13 +45,43 @@ PROGRESS_MS = 1000
 """How often an open speech segment is measured so far (ms): SpeechProgress events."""
 
 
+class RecentLevels:
+    """The levels (dBFS) of the last frames, by absolute frame: the segmenter adds each block's
+    and keeps as many as its lookups reach back (ivr.detect.vad), the onset counter reads them
+    (ivr.detect.onset)."""
+
+    def __init__(self) -> None:
+        self.values = np.zeros(0, dtype=np.float32)
+        self.base = 0
+        """Absolute index of values[0]."""
+
+    def add(self, levels_db: np.ndarray) -> None:
+        """A block's frame levels, after those kept."""
+        self.values = np.concatenate((self.values, levels_db))
+
+    def at(self, frame: int) -> float:
+        """The level of absolute `frame`."""
+        return float(self.values[frame - self.base])
+
+    def between(self, first: int, stop: int) -> np.ndarray:
+        """The levels of absolute frames [first, stop)."""
+        return self.values[first - self.base : stop - self.base]
+
+    def keep(self, frames: int) -> None:
+        """Keep the last `frames` levels only."""
+        keep = min(frames, self.values.shape[0])
+        self.base += self.values.shape[0] - keep
+        self.values = self.values[self.values.shape[0] - keep :]
+
+
 class SegmentLevelMeter:
     """The measure of the open speech segment, kept as running sums while it grows.
 
-    Block by block, `_measure_block` prepares the block's running sums; the segmenter built on
-    this class opens a segment (`_open_segment`), adds its voiced runs (`_add_run`, which sends
-    the SpeechProgress due), sends the progress due over its unvoiced frames
-    (`_progress_until`) and measures it when it closes (`_segment_until`).
+    Block by block, `measure_block` prepares the block's running sums; the segmenter that holds
+    the meter opens a segment (`open_segment`), adds its voiced runs (`add_run`, which sends the
+    SpeechProgress due), sends the progress due over its unvoiced frames (`progress_until`) and
+    measures it when it closes (`segment_until`). The onset counter reads the block's sums
+    (`loud_count`, `power_sum`, `floor_centi`, `peak_power`) for the candidate it keeps.
     """
 
     def __init__(self) -> None:
@@ -61,7 +91,7 @@ class SegmentLevelMeter:
         self._run_peaks: tuple[int, np.ndarray] | None = None
         """While a voiced run is added: its block index and running maximum of the peaks."""
         self._next_progress = 0  # frame of the next SpeechProgress of the open segment
-        self._seg_start = 0
+        self.seg_start = 0
         self._seg_voiced = 0
         self._seg_loud = 0  # loud frames of the open segment, and their power
         self._seg_power = 0.0
@@ -70,15 +100,17 @@ class SegmentLevelMeter:
         self._seg_peak = 0.0  # highest mean power over PEAK_MS inside the open segment, as a
         # ratio to the floor in force at its frame
         self._recent_powers = np.zeros(self.peak - 1)  # the last frames' powers, for the peak
-        self._dropouts: list[int] = []  # frames where a dropout of the line ended (recent)
-        self._floor_at_last = SILENCE_DBFS
-        # Running sums over the block being processed (see _measure_block).
+        self.dropouts: list[int] = []
+        """Frames where a dropout of the line ended (recent; the segmenter adds them)."""
+        self.floor_at_last = SILENCE_DBFS
+        """The floor at the last voiced frame (dBFS; the segmenter sets it)."""
+        # Running sums over the block being processed (see measure_block).
         self._power_cum = np.zeros(1)
         self._loud_cum = np.zeros(1, dtype=np.int64)
         self._floor_cum = np.zeros(1, dtype=np.int64)
         self._window_power = np.zeros(0)
 
-    def _measure_block(self, powers: np.ndarray, loud: np.ndarray, floor_db: np.ndarray) -> None:
+    def measure_block(self, powers: np.ndarray, loud: np.ndarray, floor_db: np.ndarray) -> None:
         """Prepare the running sums of a block: of the power and the count of its `loud`
         frames (full scale = 1), of its floor `floor_db` (dBFS), and the mean power over the
         PEAK_MS ending at each of its frames."""
@@ -94,7 +126,7 @@ class SegmentLevelMeter:
         self._window_power = sliding_window_view(recent, self.peak).mean(axis=1)
         self._recent_powers = recent[recent.size - (self.peak - 1) :]
 
-    def _open_segment(
+    def open_segment(
         self,
         start: int,
         decided: int,
@@ -108,7 +140,7 @@ class SegmentLevelMeter:
         `voiced` frames of which `loud` count, of total `power`, over a floor summed over its
         voiced frames to `floor_centi` (0.01 dB), its loudest part so far of mean power `peak`
         (full scale = 1)."""
-        self._seg_start = start
+        self.seg_start = start
         self._seg_voiced = voiced
         self._seg_loud = loud
         self._seg_power = power
@@ -118,7 +150,7 @@ class SegmentLevelMeter:
         self._seg_floor_n = voiced
         self._next_progress = decided + self.progress
 
-    def _add_run(
+    def add_run(
         self, events: list[DetectorEvent], base: int, start: int, end: int, opened: int = -1
     ) -> None:
         """Add the voiced frames [start, end) of the block to the open segment, sending the
@@ -128,7 +160,7 @@ class SegmentLevelMeter:
         the segment was decided at inside this run, where the progress its frames before made
         is sent at once (nothing is sent for a frame before a segment is known)."""
         peaks = self._window_power[start:end].copy()
-        peaks[: max(0, self.settled - base - start)] = 0.0  # as in _peak_power
+        peaks[: max(0, self.settled - base - start)] = 0.0  # as in peak_power
         running = np.maximum.accumulate(peaks)
         self._run_peaks = (start, running)
         pos = start
@@ -151,16 +183,16 @@ class SegmentLevelMeter:
             else:
                 pos = rise + 1  # measured up to and with the rising frame
                 self._progress_at(events, base + pos, base, start)
-        self._progress_until(events, base + end, base, start)
+        self.progress_until(events, base + end, base, start)
         self._seg_voiced += end - start
         self._seg_loud += int(self._loud_cum[end] - self._loud_cum[start])
         self._seg_power += float(self._power_cum[end] - self._power_cum[start])
         self._seg_peak = max(self._seg_peak, float(running[-1]))
         self._run_peaks = None
-        self._seg_floor_sum += self._floor_centi(start, end)
+        self._seg_floor_sum += self.floor_centi(start, end)
         self._seg_floor_n += end - start
 
-    def _progress_until(
+    def progress_until(
         self, events: list[DetectorEvent], last: int, base: int, start: int | None
     ) -> None:
         """SpeechProgress of the open segment for every due frame up to `last` (absolute):
@@ -174,7 +206,7 @@ class SegmentLevelMeter:
         self, events: list[DetectorEvent], frame: int, base: int, start: int | None
     ) -> None:
         """One SpeechProgress: the open segment measured up to absolute `frame` (see
-        _progress_until for `start`)."""
+        progress_until for `start`)."""
         at = frame - base  # block index of the frame measured up to
         power, loud, peak = self._seg_power, self._seg_loud, self._seg_peak
         voiced, floor_sum, floor_n = self._seg_voiced, self._seg_floor_sum, self._seg_floor_n
@@ -182,18 +214,26 @@ class SegmentLevelMeter:
             voiced += at - start
             power += float(self._power_cum[at] - self._power_cum[start])
             loud += int(self._loud_cum[at] - self._loud_cum[start])
-            peak = max(peak, self._peak_power(base, start, at))
-            floor_sum += self._floor_centi(start, at)
+            peak = max(peak, self.peak_power(base, start, at))
+            floor_sum += self.floor_centi(start, at)
             floor_n += at - start
         floor = self._mean_floor(floor_sum, floor_n)
         events.append(SpeechProgress(self._measure(frame, voiced, power, loud, floor, peak), frame))
         self._told_peak = max(self._told_peak, peak)
 
-    def _floor_centi(self, start: int, stop: int) -> int:
+    def loud_count(self, start: int, stop: int) -> int:
+        """The loud frames among block frames [start, stop)."""
+        return int(self._loud_cum[stop] - self._loud_cum[start])
+
+    def power_sum(self, start: int, stop: int) -> float:
+        """The power of the loud frames among block frames [start, stop) (full scale = 1)."""
+        return float(self._power_cum[stop] - self._power_cum[start])
+
+    def floor_centi(self, start: int, stop: int) -> int:
         """The floor summed over block frames [start, stop), in 0.01 dB."""
         return int(self._floor_cum[stop] - self._floor_cum[start])
 
-    def _peak_power(self, base: int, start: int, stop: int) -> float:
+    def peak_power(self, base: int, start: int, stop: int) -> float:
         """The highest mean power over the PEAK_MS ending at block frames [start, stop)
         (relative to full scale); frames before the floor has settled (FLOOR_SETTLED_MS) are
         not measured: against no floor, the first loud moment would stand out."""
@@ -205,7 +245,7 @@ class SegmentLevelMeter:
             return 0.0
         return float(self._window_power[start:stop].max())
 
-    def _segment_until(self, end: int) -> Segment:
+    def segment_until(self, end: int) -> Segment:
         """The open segment as a whole, ending at absolute frame `end` (exclusive)."""
         return self._measure(
             end,
@@ -221,8 +261,8 @@ class SegmentLevelMeter:
         absolute frame `end` (one that ended where the segment starts cut the speech before it
         off): the same at a frame whatever the blocks, since a dropout is known at the frame it
         ends."""
-        start = self._seg_start
-        return sum(1 for f in self._dropouts if start <= f < end)
+        start = self.seg_start
+        return sum(1 for f in self.dropouts if start <= f < end)
 
     def _mean_floor(self, centi_db: int, frames: int) -> float:
         """The floor (dBFS) a segment is measured against: the mean floor over its voiced
@@ -230,7 +270,7 @@ class SegmentLevelMeter:
         that swells would stand out against the floor from before it), or the last floor when
         there are none."""
         if frames <= 0:
-            return self._floor_at_last
+            return self.floor_at_last
         return centi_db / frames / 100.0
 
     def _measure(
@@ -244,7 +284,7 @@ class SegmentLevelMeter:
         peak_snr = max(peak / floor_power - 1.0, _MIN_SNR)
         log10 = math.log10
         return Segment(  # start, end, level, SNR, floor, voiced frames, gaps, peak SNR
-            self._seg_start,
+            self.seg_start,
             end,
             round(10.0 * log10(speech_power), 2),
             round(10.0 * log10(speech_power / floor_power), 2),

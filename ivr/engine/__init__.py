@@ -2,5 +2,6 @@
 
 from ivr.engine.actions import EngineAction, HangUp, PlayPrompt, StopPrompt
 from ivr.engine.engine import Engine
+from ivr.engine.state import Phase
 
-__all__ = ["Engine", "EngineAction", "HangUp", "PlayPrompt", "StopPrompt"]
+__all__ = ["Engine", "EngineAction", "HangUp", "Phase", "PlayPrompt", "StopPrompt"]

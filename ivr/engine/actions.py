@@ -31,10 +31,12 @@ class StopPrompt:
 
 @dataclass(frozen=True)
 class HangUp:
-    """End the call at `frame` with `outcome`; `reason` says which event led there."""
+    """The engine's action: end the call at `frame` with `outcome`; `reason` says which event
+    led there. (The script's `hangup:` is a `HangupAction`; the timeline records `HungUp`.)"""
 
     frame: int
     outcome: str
+    """An `Outcome` the engine or the session decides, or the label of the script's hang-up."""
     reason: str
 
     @property

@@ -3,19 +3,29 @@
 A segment counts from the frame it is heard from (its start, or the start of the window when it
 was already going on); the heard part must be a word; pieces make an utterance that ends after
 end_of_speech_s, or at max_speech_s; at the no-input deadline sound going on is judged. The
-state lives in the Engine (ivr.engine.engine), which this class is a part of.
+state is named objects (ivr.engine.state): the `ListenWindow`, the `Utterance`, the detectors'
+open segment (`DetectorSpeech`); the script's state and phase are the `ScriptRunner`'s it is
+given. What it judges it hands back as a `Judged` dialog event for the engine to dispatch.
 """
 
 from __future__ import annotations
 
-from typing import Any, assert_never
-
-from ivr.audio.format import duration_frames, frames_to_seconds
-from ivr.engine.actions import EngineAction, StopPrompt
-from ivr.engine.utterance import deadline_verdict, max_speech_event, piece_details, utterance_event
-from ivr.events import DetectorEvent, SpeechEnded, SpeechProgress, SpeechStarted
+from ivr.audio.format import SILENCE_DBFS, duration_frames, frames_to_seconds
+from ivr.call_settings import ClassifySettings
+from ivr.engine.dialog import CARRIER_INTENT, Judged, ScriptRunner
+from ivr.engine.recognized import RecognitionLike, recognized_record, understood_event
+from ivr.engine.state import DetectorSpeech, ListenWindow, Phase, Utterance
+from ivr.engine.utterance import (
+    deadline_verdict,
+    max_speech_event,
+    piece_levels,
+    timed_out_event,
+    utterance_event,
+)
+from ivr.events import Segment, SpeechEnded, SpeechProgress, SpeechStarted
 from ivr.timeline import (
-    BargeIn,
+    InputIgnored,
+    ListenStarted,
     MaxSpeech,
     SpeakingAtDeadline,
     SpeechContinues,
@@ -24,145 +34,244 @@ from ivr.timeline import (
 )
 from ivr.timeline import SpeechEnded as SpeechEndedRecord
 from ivr.timeline import SpeechStarted as SpeechStartedRecord
+from ivr.vocabulary import DialogEvent
 
 
 class Hearing:
-    """The Engine's handling of detector events and of the utterance they make.
+    """The callee's speech in the listening windows of `runner`'s script, judged by
+    `settings`; `recognizes`: recognition results come in; `min_speech`: the voiced frames that
+    make a word."""
 
-    A part of `Engine`, which holds the state (the phase, the listening window, the open
-    segment) and provides `_record`, `_dispatch`, `_start_listening`, `_understood` and
-    `barge_in_possible`.
-    """
+    def __init__(
+        self, runner: ScriptRunner, settings: ClassifySettings, recognizes: bool, min_speech: int
+    ) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.recognizes = recognizes
+        self.min_speech = min_speech
+        self.floor_dbfs = SILENCE_DBFS
+        """The callee's noise floor (dBFS) as last reported by the session."""
+        self.window: ListenWindow | None = None
+        """The listening window, from the first one on (a re-armed window keeps its deadline)."""
+        self.utterance = Utterance()
+        self.detected = DetectorSpeech()
 
-    def on_speech(self, event: DetectorEvent) -> list[EngineAction]:
-        """A speech detector's event, at its decided frame (advance to that frame first)."""
-        out: list[EngineAction] = []
-        now = event.decided_frame
-        match event:
-            case SpeechStarted():
-                self._vad_open, self._progress = event.frame, None
-                self._speech_started(event, now, out)
-            case SpeechEnded():
-                if self._vad_open == event.segment.start:
-                    self._vad_open, self._progress = None, None
-                self._speech_ended(event, now, out)
-            case SpeechProgress():
-                if self._vad_open == event.segment.start:
-                    self._progress = event.segment
-                    late = self._open_start is not None and now > self._deadline
-                    if late and not self._speaking_at_deadline and self._phase == "listening":
-                        self._judge_at_deadline(now, out)  # first measured after it
-            case _:
-                assert_never(event)
-        return out
+    @property
+    def listening(self) -> bool:
+        """Whether the callee's speech counts now."""
+        return self.runner.phase is Phase.LISTENING
 
-    def _max_speech(self, due: int, out: list[EngineAction]) -> None:
+    @property
+    def current_window(self) -> ListenWindow:
+        """The listening window (there is one once the call has listened)."""
+        assert self.window is not None
+        return self.window
+
+    def on_recognition(self, frame: int, result: RecognitionLike) -> None:
+        """The recognizer's result for the speech segment ending now (before its SpeechEnded)."""
+        if not self.listening or self.utterance.open_start is None:
+            return
+        self.utterance.heard.append(result)
+        self.runner.add(recognized_record(frame, self.runner.state_name, result))
+
+    def take_input(self, name: str, frame: int, key: str | None) -> Judged | None:
+        """A non-speech input `name` at `frame`: the dialog event while we listen (the
+        utterance is dropped), else None (ignored, on the record)."""
+        if not self.listening:
+            self.runner.add(InputIgnored(frame, self.runner.state_name, input=name, key=key))
+            return None
+        self.utterance = Utterance()
+        return Judged(name)
+
+    def start_listening(self, now: int, keep_deadline: bool = False) -> None:
+        """Open the state's listening window at `now` (`keep_deadline`: re-armed, keeping the
+        deadline of the window before); speech going on is heard from now."""
+        state = self.runner.state
+        assert state is not None and state.listen is not None
+        listen = state.listen
+        self.runner.phase = Phase.LISTENING
+        self.utterance = self._utterance_left()
+        if not keep_deadline or self.window is None:
+            deadline = now + duration_frames(listen.noinput_timeout_s)
+            self.window = ListenWindow(listen, now, deadline)
+            deadline_s = frames_to_seconds(deadline)
+            self.runner.add(ListenStarted(now, self.runner.state_name, deadline_s=deadline_s))
+        else:
+            self.window.listen = listen
+            if now >= self.window.deadline:
+                self.window.deadline = now  # the window is over: time out at once
+        began = self.detected.start
+        if began is not None:  # the callee is speaking as we start to listen
+            self._hear(began, now, now, began_s=round(frames_to_seconds(began), 3))
+
+    def _utterance_left(self) -> Utterance:
+        """A new utterance, heard from where the last one was."""
+        return Utterance(start=self.utterance.start, heard_from=self.utterance.heard_from)
+
+    def speech_detected(self, event: SpeechStarted) -> None:
+        """The detectors hear speech from `event.frame` (counted or not)."""
+        self.detected.start, self.detected.measured = event.frame, None
+
+    def speech_measured(self, event: SpeechProgress, now: int) -> Judged | None:
+        """The detectors' open segment as measured so far; past the deadline, first judged."""
+        detected = self.detected
+        if detected.start == event.segment.start:
+            detected.measured = event.segment
+            if self._past_deadline(now):
+                return self.judge_at_deadline(now)  # first measured after it
+        return None
+
+    def _past_deadline(self, now: int) -> bool:
+        """Whether speech heard in the window goes on past its deadline, not yet judged."""
+        window = self.window
+        if not self.listening or window is None:
+            return False
+        speaking = self.utterance.open_start is not None and now > window.deadline
+        return speaking and not window.speaking_at_deadline
+
+    def max_speech(self, due: int) -> Judged:
         """The utterance has lasted max_speech_s: it ends now, judged by what was heard."""
-        self._open_start = None
-        self._record(MaxSpeech, due)
-        pieces, self._utterance, self._utt_end = self._pieces_so_far(), [], None
-        event = max_speech_event(pieces, self.floor_dbfs, self.gain_db, self.settings)
-        heard, self._heard = self._heard, []
-        if event == "speech":
-            event = self._understood(heard)
-        self._dispatch(event, due, out, **(piece_details(pieces) if pieces else {}))
+        self.utterance.open_start = None
+        self.runner.add(MaxSpeech(due, self.runner.state_name))
+        pieces, heard = self._pieces_so_far(), self.utterance.heard
+        self.utterance = self._utterance_left()
+        event: str = max_speech_event(pieces, self.floor_dbfs, self.runner.gain_db, self.settings)
+        if event == DialogEvent.SPEECH:
+            event = self.understood(heard)
+        return Judged(event, piece_levels(pieces) if pieces else None)
 
-    def _pieces_so_far(self) -> list:
+    def understood(self, heard: list[RecognitionLike]) -> str:
+        """The event for speech heard clearly: an intent, `unmatched`, `nomatch` or `speech`."""
+        state = self.runner.state
+        assert state is not None
+        return understood_event(state, self.recognizes, heard, CARRIER_INTENT)
+
+    def timed_out(self) -> str:
+        """The event for a window that reached its deadline with nothing heard."""
+        state = self.runner.state
+        assert state is not None
+        noise = self.current_window.noise_heard
+        return timed_out_event(self.floor_dbfs, noise, state.handlers, self.settings)
+
+    def _pieces_so_far(self) -> list[Segment]:
         """The utterance's closed pieces, and the open one as last measured."""
-        return [*self._utterance, *([self._progress] if self._progress is not None else [])]
+        measured = self.detected.measured
+        return [*self.utterance.pieces, *([measured] if measured is not None else [])]
 
-    def _judge_at_deadline(self, now: int, out: list[EngineAction]) -> None:
+    def judge_at_deadline(self, now: int) -> Judged | None:
         """The no-input deadline while sound goes on: speech to us (clear, or too quiet, or
-        choppy) keeps the window open until the utterance ends; noise, or sound too faint to
-        count, ends the window now as `noise` or `noinput`."""
-        pieces = self._pieces_so_far()
+        choppy) keeps the window open until the utterance ends (None); noise, or sound too
+        faint to count, ends the window now as `noise` or `noinput`."""
+        pieces, window = self._pieces_so_far(), self.current_window
+        gain_db = self.runner.gain_db
         verdict = deadline_verdict(
-            pieces, self.floor_dbfs, self.gain_db, self._noise_heard, self.settings
+            pieces, self.floor_dbfs, gain_db, window.noise_heard, self.settings
         )
+        levels = piece_levels(pieces)
         if verdict is None:
-            self._speaking_at_deadline = True
-            self._record(SpeakingAtDeadline, now, **piece_details(pieces))
+            window.speaking_at_deadline = True
+            self.runner.add(
+                SpeakingAtDeadline(
+                    now,
+                    self.runner.state_name,
+                    pieces=levels.pieces,
+                    level_dbfs=levels.level_dbfs,
+                    snr_db=levels.snr_db,
+                )
+            )
+            return None
+        self.utterance = self._utterance_left()
+        return Judged(verdict, levels)
+
+    def speech_started(self, event: SpeechStarted, now: int) -> None:
+        """A segment started (after any barge-in): heard if we listen, else ignored."""
+        if not self.listening:
+            self.runner.add(SpeechIgnored(now, self.runner.state_name, round(event.start_s, 3)))
             return
-        self._open_start, self._utterance, self._utt_end, self._heard = None, [], None, []
-        self._dispatch(verdict, now, out, **piece_details(pieces))
+        self._hear(event.frame, max(event.frame, self.current_window.start), now)
 
-    def _barge_in(self, now: int, out: list[EngineAction]) -> None:
-        """If the prompt playing allows barge-in, cut it at `now` and listen from there."""
-        if self._cue_playing:  # the still-listening prompt: the utterance goes on
-            out.append(StopPrompt(now))
-            self._record(BargeIn, now)
-            self._cue_finished(now)
-        elif self.barge_in_possible():
-            out.append(StopPrompt(now))
-            self._record(BargeIn, now)
-            self._queue.clear()
-            self._start_listening(now)
-
-    def _speech_started(self, event: SpeechStarted, now: int, out: list[EngineAction]) -> None:
-        self._barge_in(now, out)
-        if self._phase != "listening":
-            self._record(SpeechIgnored, now, speech_start_s=round(event.start_s, 3))
-            return
-        self._hear(event.frame, max(event.frame, self._listen_start), now)
-
-    def _hear(self, start: int, heard_from: int, now: int, **details: Any) -> None:
+    def _hear(self, start: int, heard_from: int, now: int, began_s: float | None = None) -> None:
         """Count the speech segment that started at `start` from frame `heard_from` on: a new
         segment (`speech_started`), or one going on as we start to listen (`speech_continues`,
         with `began_s` where it began)."""
-        if self._utt_end is None and not self._utterance:
-            self._utt_start = heard_from
-            self._cue_said = False
-        self._open_start = start
-        self._heard_from = heard_from
-        self._utt_end = None
-        kind = SpeechContinues if heard_from > start else SpeechStartedRecord
-        self._record(kind, now, speech_start_s=round(frames_to_seconds(heard_from), 3), **details)
+        utt = self.utterance
+        if not utt.started:
+            utt.start = heard_from
+            utt.cue_said = False
+        utt.open_start, utt.heard_from, utt.end = start, heard_from, None
+        start_s = round(frames_to_seconds(heard_from), 3)
+        state = self.runner.state_name
+        if heard_from > start:
+            self.runner.add(SpeechContinues(now, state, speech_start_s=start_s, began_s=began_s))
+        else:
+            self.runner.add(SpeechStartedRecord(now, state, speech_start_s=start_s))
 
-    def _speech_ended(self, event: SpeechEnded, now: int, out: list[EngineAction]) -> None:
-        segment = event.segment
-        open_start = self._open_start
-        if self._phase != "listening" or open_start is None:
-            return
+    def speech_ended(self, event: SpeechEnded, now: int) -> Judged | None:
+        """A segment ended: a piece of the utterance if it was counted and is a word."""
+        segment, utt = event.segment, self.utterance
+        if self.detected.start == segment.start:
+            self.detected.start, self.detected.measured = None, None
+        open_start = utt.open_start
+        if not self.listening or open_start is None:
+            return None
         if not segment.start <= open_start < max(segment.end, segment.start + 1):
-            return  # not the segment the open speech is part of
-        assert self._listen is not None
-        self._open_start = None
-        if segment.end - self._heard_from < self._min_speech:
+            return None  # not the segment the open speech is part of
+        window = self.current_window
+        utt.open_start = None
+        if segment.end - utt.heard_from < self.min_speech:
             # what was heard of speech begun under our prompt is shorter than a word
-            self._record(
-                SpeechIgnored,
-                now,
-                speech_start_s=round(segment.start_s, 3),
-                speech_end_s=round(segment.end_s, 3),
-                heard_s=round(frames_to_seconds(max(0, segment.end - self._heard_from)), 3),
+            heard_s = round(frames_to_seconds(max(0, segment.end - utt.heard_from)), 3)
+            self.runner.add(
+                SpeechIgnored(
+                    now,
+                    self.runner.state_name,
+                    speech_start_s=round(segment.start_s, 3),
+                    speech_end_s=round(segment.end_s, 3),
+                    heard_s=heard_s,
+                )
             )
-            if not self._utterance and now >= self._deadline:
-                self._dispatch("noinput", now, out)
-            return
-        self._utterance.append(segment)
-        self._utt_end = max(segment.end + duration_frames(self._listen.end_of_speech_s), now)
-        self._record(
-            SpeechEndedRecord,
-            now,
-            speech_end_s=round(segment.end_s, 3),
-            level_dbfs=segment.level_dbfs,
-            snr_db=segment.snr_db,
+            if not utt.pieces and now >= window.deadline:
+                return Judged(DialogEvent.NOINPUT)
+            return None
+        utt.pieces.append(segment)
+        utt.end = max(segment.end + window.end_of_speech_frames, now)
+        self.runner.add(
+            SpeechEndedRecord(
+                now,
+                self.runner.state_name,
+                speech_end_s=round(segment.end_s, 3),
+                level_dbfs=segment.level_dbfs,
+                snr_db=segment.snr_db,
+            )
         )
+        return None
 
-    def _resolve_utterance(self, now: int, out: list[EngineAction]) -> None:
-        segments, self._utterance, self._utt_end = self._utterance, [], None
-        heard, self._heard = self._heard, []
-        event = utterance_event(segments, self.floor_dbfs, self.gain_db, self.settings)
-        if event == "speech":
-            event = self._understood(heard)
-        details = piece_details(segments)
-        if event is None or event == "noise":
+    def resolve_utterance(self, now: int) -> Judged | None:
+        """The utterance's end of speech passed: its dialog event, or None when it is not an
+        answer (too faint, or noise) and the window goes on."""
+        utt, window = self.utterance, self.current_window
+        self.utterance = self._utterance_left()
+        segments, gain_db = utt.pieces, self.runner.gain_db
+        event: str | None = utterance_event(segments, self.floor_dbfs, gain_db, self.settings)
+        if event == DialogEvent.SPEECH:
+            event = self.understood(utt.heard)
+        levels = piece_levels(segments)
+        if event is None or event == DialogEvent.NOISE:
             # Too faint to count, or not clear of the noise: not an answer. The window goes on
             # to its deadline (the callee may still speak up); noise heard in it makes the
             # window's verdict `noise` (the standard's 杂音太大 is judged on the window).
-            self._noise_heard = self._noise_heard or event == "noise"
-            self._record(UtteranceIgnored, now, heard=event or "too faint", **details)
-            if now >= self._deadline:
-                self._dispatch("noise" if self._noise_heard else "noinput", now, out)
-            return
-        self._dispatch(event, now, out, **details)
+            window.noise_heard = window.noise_heard or event == DialogEvent.NOISE
+            self.runner.add(
+                UtteranceIgnored(
+                    now,
+                    self.runner.state_name,
+                    heard=event or "too faint",
+                    pieces=levels.pieces,
+                    level_dbfs=levels.level_dbfs,
+                    snr_db=levels.snr_db,
+                )
+            )
+            if now >= window.deadline:
+                return Judged(DialogEvent.NOISE if window.noise_heard else DialogEvent.NOINPUT)
+            return None
+        return Judged(event, levels)

@@ -10,7 +10,8 @@ carrier's announcement, and answering-machine detection before the script starts
   hangs up as `machine`, or with `leave_message` waits for the greeting's beep (up to
   `beep_timeout_s`) and then enters that state.
 
-The state lives in the Engine (ivr.engine.engine), which this class is a part of.
+It moves the `ScriptRunner`'s `Phase` (screening, awaiting_beep) and enters the script's
+state, or ends the call with an `Outcome`; the engine then runs the actions queued.
 """
 
 from __future__ import annotations
@@ -18,68 +19,72 @@ from __future__ import annotations
 from ivr.audio.format import duration_frames, frames_to_seconds
 from ivr.detect.line_tones import NETWORK_TONES
 from ivr.engine.actions import EngineAction
+from ivr.engine.dialog import CARRIER_INTENT, ScriptRunner
+from ivr.engine.state import Phase
 from ivr.events import MachineVerdict, ToneHeard
 from ivr.timeline import LineTone, MachineDetected
+from ivr.vocabulary import Outcome
 
-LINE_OUTCOMES = ("network_tone", "carrier_announcement", "machine")
-"""Outcomes of calls that never reached a person."""
-
-CARRIER_INTENT = "carrier_announcement"
-"""The intent under which a script's carrier_phrases are listened for."""
+__all__ = ["CARRIER_INTENT", "LineInputs"]
 
 
 class LineInputs:
-    """The Engine's handling of tones and of the answering-machine verdict.
+    """Tones and the answering-machine verdict, for the call `runner` performs."""
 
-    A part of `Engine`, which holds the phase and provides `_record`, `_enter`, `_run` and
-    `_hang_up`.
-    """
+    def __init__(self, runner: ScriptRunner) -> None:
+        self.runner = runner
+        self.beep_until = 0
+        """While awaiting the beep: the frame we stop waiting for it."""
 
     def on_tone(self, event: ToneHeard) -> list[EngineAction]:
-        """A line tone, at its decided frame (advance to that frame first)."""
+        """A line tone, at its decided frame (advance to that frame first); the engine runs
+        the actions of a state entered."""
         out: list[EngineAction] = []
-        if self._phase == "done":
+        runner = self.runner
+        if runner.phase is Phase.DONE:
             return out
         now = event.decided_frame
         start_s = round(frames_to_seconds(event.frame), 3)
-        self._record(
-            LineTone, now, tone=event.kind, tone_start_s=start_s, frequency_hz=event.frequency_hz
+        runner.add(
+            LineTone(now, runner.state_name, event.kind, start_s, frequency_hz=event.frequency_hz)
         )
         if event.kind in NETWORK_TONES:
-            self._hang_up(now, "network_tone", f"{event.kind} tone from {start_s:g} s", out)
+            runner.hang_up(now, Outcome.NETWORK_TONE, f"{event.kind} tone from {start_s:g} s", out)
         elif event.kind == "sit":
             reason = f"special information tone from {start_s:g} s"
-            self._hang_up(now, "carrier_announcement", reason, out)
-        elif event.kind == "beep" and self._phase == "awaiting_beep":
-            amd = self.script.amd
+            runner.hang_up(now, Outcome.CARRIER_ANNOUNCEMENT, reason, out)
+        elif event.kind == "beep" and runner.phase is Phase.AWAITING_BEEP:
+            amd = runner.script.amd
             assert amd is not None and amd.leave_message is not None
-            self._phase = "idle"
-            self._enter(amd.leave_message, now)
-            self._run(now, out)
+            runner.phase = Phase.IDLE
+            runner.enter(amd.leave_message, now)
         return out
 
     def on_machine_verdict(self, event: MachineVerdict) -> list[EngineAction]:
-        """Answering-machine detection's verdict, at its decided frame."""
+        """Answering-machine detection's verdict, at its decided frame; the engine runs the
+        actions of a state entered."""
         out: list[EngineAction] = []
-        amd = self.script.amd
-        if amd is None or self._phase != "screening":
+        runner = self.runner
+        amd = runner.script.amd
+        if amd is None or runner.phase is not Phase.SCREENING:
             return out
         now = event.decided_frame
-        self._record(MachineDetected, now, verdict=event.verdict, cause=event.cause)
+        verdict, cause = event.verdict, event.cause
+        runner.add(MachineDetected(now, runner.state_name, verdict=verdict, cause=cause))
         if event.verdict != "machine":
-            self._phase = "idle"
-            self._enter(self.script.start, now)
-            self._run(now, out)
+            runner.phase = Phase.IDLE
+            runner.enter(runner.script.start, now)
         elif amd.leave_message is None:
-            self._hang_up(now, "machine", f"answering machine ({event.cause})", out)
+            runner.hang_up(now, Outcome.MACHINE, f"answering machine ({event.cause})", out)
         else:
-            self._phase = "awaiting_beep"
-            self._beep_until = now + duration_frames(amd.beep_timeout_s)
-            self._reason = f"answering machine ({event.cause})"
+            runner.phase = Phase.AWAITING_BEEP
+            self.beep_until = now + duration_frames(amd.beep_timeout_s)
+            runner.reason = f"answering machine ({event.cause})"
         return out
 
-    def _beep_timed_out(self, due: int, out: list[EngineAction]) -> None:
+    def beep_timed_out(self, due: int, out: list[EngineAction]) -> None:
         """No beep came after the machine's greeting: hang up as `machine`."""
-        amd = self.script.amd
+        runner = self.runner
+        amd = runner.script.amd
         assert amd is not None
-        self._hang_up(due, "machine", f"no beep within {amd.beep_timeout_s:g} s", out)
+        runner.hang_up(due, Outcome.MACHINE, f"no beep within {amd.beep_timeout_s:g} s", out)

@@ -4,9 +4,11 @@ the dialog event it makes in a state (an intent, `unmatched`, `nomatch` or plain
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from ivr.script.model import State
+from ivr.timeline import Recognized
+from ivr.vocabulary import DialogEvent
 
 
 class RecognitionLike(Protocol):
@@ -18,22 +20,25 @@ class RecognitionLike(Protocol):
     rejected: bool
 
 
-def recognition_details(result: RecognitionLike) -> dict[str, Any]:
-    """The `recognized` timeline record's fields: text, intent, confidence, rejection and its
-    reason, the words with their call times (s) and confidences, the free transcript."""
+def recognized_record(frame: int, state: str | None, result: RecognitionLike) -> Recognized:
+    """The `recognized` timeline record of `result` at `frame` in `state`: text, intent,
+    confidence, rejection and its reason, the words with their call times (s) and confidences,
+    the free transcript."""
     words = [
         [w.word, round(w.start_s, 3), round(w.end_s, 3), round(w.conf, 3)]
         for w in getattr(result, "words", ())
     ]
-    return {
-        "text": result.text,
-        "intent": result.intent,
-        "confidence": round(result.confidence, 3),
-        "rejected": result.rejected,
-        "reason": getattr(result, "reason", ""),
-        "words": words,
-        "free_text": getattr(result, "free_text", ""),
-    }
+    return Recognized(
+        frame,
+        state,
+        text=result.text,
+        intent=result.intent,
+        confidence=round(result.confidence, 3),
+        rejected=result.rejected,
+        reason=getattr(result, "reason", ""),
+        words=words,
+        free_text=getattr(result, "free_text", ""),
+    )
 
 
 def understood_event(
@@ -45,10 +50,10 @@ def understood_event(
     if carrier and any(r.intent == carrier and not r.rejected for r in heard):
         return carrier
     if not recognizes or not state.intents:
-        return "speech"
+        return DialogEvent.SPEECH
     for result in heard:
         if result.intent is not None and not result.rejected:
-            return result.intent if result.intent in state.handlers else "speech"
+            return result.intent if result.intent in state.handlers else DialogEvent.SPEECH
     if any(not r.rejected and r.text for r in heard):
         return state.unmatched
-    return "nomatch"
+    return DialogEvent.NOMATCH

@@ -9,14 +9,15 @@ its small energy threshold, which is what makes this a fair model of a gain stag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import NamedTuple
 
+from ivr.call_settings import ClassifySettings
 from ivr.detect.classify import Situation, classify_window, is_clear
-from ivr.detect.settings import ClassifySettings
 from ivr.events import Segment
 from ivr.script.model import SetInputGain, State
+from ivr.vocabulary import DialogEvent
 
 
 def with_gain(segments: Sequence[Segment], gain_db: float) -> list[Segment]:
@@ -44,7 +45,7 @@ def is_choppy(segments: Sequence[Segment], settings: ClassifySettings) -> bool:
 
 def utterance_event(
     segments: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: ClassifySettings
-) -> str | None:
+) -> DialogEvent | None:
     """The dialog event for an utterance (speech, low_volume, noise, choppy), or None when
     it was too faint to count (a blip on a quiet line: keep waiting)."""
     heard = with_gain(segments, gain_db)
@@ -65,29 +66,37 @@ def utterance_event(
     clear = [s for s in heard if is_clear(s, floor_dbfs + gain_db, settings)]
     judged = situation is Situation.SPEECH and audible_as_is and quiet_line
     if judged and is_choppy(clear, settings):
-        return "choppy"
-    return str(situation)
+        return DialogEvent.CHOPPY
+    return DialogEvent(str(situation))
 
 
-def piece_details(segments: Sequence[Segment]) -> dict[str, Any]:
-    """What the timeline says of an utterance's pieces: their count, loudest level and SNR."""
-    return {
-        "pieces": len(segments),
-        "level_dbfs": max(s.level_dbfs for s in segments),
-        "snr_db": max(s.snr_db for s in segments),
-    }
+class PieceLevels(NamedTuple):
+    """What the timeline says of an utterance's pieces: their count, loudest level (dBFS) and
+    best signal-to-noise ratio (dB)."""
+
+    pieces: int
+    level_dbfs: float
+    snr_db: float
+
+
+def piece_levels(segments: Sequence[Segment]) -> PieceLevels:
+    """The levels of an utterance's pieces (`segments`, at least one)."""
+    return PieceLevels(
+        len(segments), max(s.level_dbfs for s in segments), max(s.snr_db for s in segments)
+    )
 
 
 def max_speech_event(
     pieces: Sequence[Segment], floor_dbfs: float, gain_db: float, settings: ClassifySettings
-) -> str:
+) -> DialogEvent:
     """The event for an utterance cut off at max_speech, judged by its pieces so far (the open
     one as measured last): as any utterance, except that sound too faint to count is `noise`
     on a noisy line and otherwise `speech` (someone has been talking for max_speech_s)."""
     event = utterance_event(pieces, floor_dbfs, gain_db, settings)
     if event is not None:
         return event
-    return "noise" if window_event(floor_dbfs, settings) == "noise" else "speech"
+    noisy = window_event(floor_dbfs, settings) is DialogEvent.NOISE
+    return DialogEvent.NOISE if noisy else DialogEvent.SPEECH
 
 
 def deadline_verdict(
@@ -96,36 +105,48 @@ def deadline_verdict(
     gain_db: float,
     noise_heard: bool,
     settings: ClassifySettings,
-) -> str | None:
+) -> DialogEvent | None:
     """At the no-input deadline while sound goes on: None when it is speech to us (clear, too
     quiet or choppy: the window stays open until the utterance ends), else the window's event,
     `noise` (the sound, an earlier utterance of the window or the floor is noise) or
     `noinput` (sound too faint to count on a quiet line)."""
     event = utterance_event(pieces, floor_dbfs, gain_db, settings)
-    if event in ("speech", "choppy", "low_volume"):
+    if event in (DialogEvent.SPEECH, DialogEvent.CHOPPY, DialogEvent.LOW_VOLUME):
         return None
-    noisy = event == "noise" or noise_heard
-    return "noise" if noisy or window_event(floor_dbfs, settings) == "noise" else "noinput"
+    noisy = event is DialogEvent.NOISE or noise_heard
+    if noisy or window_event(floor_dbfs, settings) is DialogEvent.NOISE:
+        return DialogEvent.NOISE
+    return DialogEvent.NOINPUT
 
 
-def window_event(floor_dbfs: float, settings: ClassifySettings) -> str:
+def window_event(floor_dbfs: float, settings: ClassifySettings) -> DialogEvent:
     """The event when a listening window times out with no utterance: noise or noinput.
 
     The line's floor is judged as it came, without our input gain: turning ourselves down
     after noise (seed 000's 调低音量) makes the noise quieter to us, not the line less noisy,
     and babble or a television heard through it stays noise."""
     situation = classify_window([], floor_dbfs, settings)
-    return "noise" if situation is Situation.NOISE else "noinput"
+    return DialogEvent.NOISE if situation is Situation.NOISE else DialogEvent.NOINPUT
+
+
+def timed_out_event(
+    floor_dbfs: float, noise_heard: bool, handlers: Mapping[str, object], settings: ClassifySettings
+) -> DialogEvent:
+    """The event when a listening window times out with no utterance in progress: `noise` when
+    the floor is noise or an utterance of the window was, else `noinput`; `noinput` too in a
+    state without noise handlers (the window ended with no answer it takes; else it re-fires)."""
+    event = DialogEvent.NOISE if noise_heard else window_event(floor_dbfs, settings)
+    return event if event in handlers else DialogEvent.NOINPUT
 
 
 def low_volume_answers(state: State) -> int | None:
     """How many too-quiet answers a state hears before its low_volume handlers close the call
     (the count of its last handler), or None when they never do."""
-    handlers = state.handlers.get("low_volume", ())
+    handlers = state.handlers.get(DialogEvent.LOW_VOLUME, ())
     return max(h.count for h in handlers) if handlers else None
 
 
-def input_gain_steps(state: State, event: str = "low_volume") -> tuple[float, ...]:
+def input_gain_steps(state: State, event: str = DialogEvent.LOW_VOLUME) -> tuple[float, ...]:
     """The input gains (dB, absolute) a state's `event` handlers set, in the order of their
     counts: the steps by which a script turns a quiet callee up (seed 000 二、2 01)."""
     return tuple(

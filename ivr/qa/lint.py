@@ -41,7 +41,7 @@ from ivr.qa.phrases import (
     plain_template,
 )
 from ivr.script.loader import PROMPTS_DIR, SUFFIXES, compose_script, load_script, script_path
-from ivr.script.model import Action, Goto, Hangup, Pause, Say, Script
+from ivr.script.model import Action, Goto, HangupAction, Pause, Say, Script
 from ivr.script.parse import parse_document
 from ivr.script.placeholders import placeholder_names
 from ivr.script.source import Source
@@ -295,7 +295,7 @@ def _check_closings(script: Script, source: Source) -> list[LintProblem]:
     out = []
     for run in runs:
         for index, action in enumerate(run.actions):
-            if not isinstance(action, Hangup):
+            if not isinstance(action, HangupAction):
                 continue
             verdicts = _verdicts(script, entries, run.actions[:index], run.owner, frozenset())
             messages = dict.fromkeys(
@@ -342,7 +342,7 @@ def _verdicts(
     return out
 
 
-def _closing_message(hangup: Hangup, verdict: _Verdict) -> str | None:
+def _closing_message(hangup: HangupAction, verdict: _Verdict) -> str | None:
     if verdict.closing and verdict.pause:
         return None
     missing = []

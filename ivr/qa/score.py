@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.qa.phrases import CLOSING_WORD, GREETINGS, ForbiddenPhrase, find_forbidden, plain_template
 from ivr.timeline import CallTimeline, TimelineRecord
+from ivr.vocabulary import NOBODY_REACHED
 
 if TYPE_CHECKING:
     from ivr.script.model import Script
@@ -60,11 +61,33 @@ class QaSettings:
             raise ValueError(f"max_reprompts must be in 0..20, got {self.max_reprompts}")
 
 
-NOBODY_REACHED = frozenset(
-    {"network_tone", "carrier_announcement", "machine", "busy", "no_answer", "unreachable",
-     "call_failed"}
-)  # fmt: skip
-"""Outcomes of a call that reached no one, when nothing was said in it: it owes no closing."""
+@dataclass(frozen=True)
+class QaScore:
+    """The QA of one call. Kept in the call log and shown in the report as `to_dict()`."""
+
+    items: dict[str, bool | None]
+    """Item name -> passed (True), failed (False) or does not apply (None), in the order above."""
+    score: float
+    """The share of the items that apply which pass (0 to 100, one decimal)."""
+    reprompts: int
+    """Re-prompts after silence."""
+    answer_ms: int | None
+    """The slowest answer to the callee's speech (ms), or None."""
+
+    @property
+    def failed(self) -> list[str]:
+        """The items that failed, in order."""
+        return [item for item, verdict in self.items.items() if verdict is False]
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"items": {...}, "score": ..., "reprompts": ..., "answer_ms": ...}: the form the
+        call log and the report keep."""
+        return {
+            "items": dict(self.items),
+            "score": self.score,
+            "reprompts": self.reprompts,
+            "answer_ms": self.answer_ms,
+        }
 
 
 def score_call(
@@ -72,9 +95,9 @@ def score_call(
     prompt_texts: Mapping[str, str],
     forbidden: Sequence[ForbiddenPhrase],
     settings: QaSettings | None = None,
-) -> dict[str, Any]:
-    """QA of one call: {"items": {name: True | False | None}, "score": 0..100, "reprompts":
-    re-prompts after silence, "answer_ms": the slowest answer to the callee (ms) or None}.
+) -> QaScore:
+    """QA of one call: each item's verdict, the score, the re-prompts after silence, the
+    slowest answer to the callee.
 
     `prompt_texts` maps prompt ids to their texts as written (`Script.templates`: a
     placeholder's value, such as the number called, is not a phrase the script chose)."""
@@ -85,7 +108,7 @@ def score_call(
     hangup = call.hangup
     items: dict[str, bool | None] = {}
     items["greeting"] = plain_template(texts[0]).startswith(GREETINGS) if texts else None
-    if hangup is None or hangup.outcome in ("aborted", "device_error"):
+    if hangup is None or hangup.outcome in ("aborted", "device_error", "media_error"):
         items["closing"] = None
     elif not said and hangup.outcome in NOBODY_REACHED:
         items["closing"] = None  # no one to say goodbye to: the network or a machine answered
@@ -106,7 +129,7 @@ def score_call(
     applicable = [v for v in items.values() if v is not None]
     score = 100.0 * sum(applicable) / len(applicable) if applicable else 0.0
     slowest = round(max(delays)) if delays else None
-    return {"items": items, "score": round(score, 1), "reprompts": reprompts, "answer_ms": slowest}
+    return QaScore(items, round(score, 1), reprompts, slowest)
 
 
 def _is_closing(text: str) -> bool:

@@ -30,8 +30,8 @@ import numpy as np
 from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_S, FULL_SCALE, SAMPLE_RATE
 from ivr.audio.framing import Framer
+from ivr.call_settings import CallSettings, FrontEndSettings
 from ivr.detect.frontend import Detectors
-from ivr.detect.settings import CallSettings, FrontEndSettings
 from ivr.timeline import CALLEE_SPEECH, CallTimeline, TimelineRecord
 
 WIDTH_PX = 1400

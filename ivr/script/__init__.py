@@ -8,11 +8,10 @@ the file, the line and the rule broken.
 from ivr.script.loader import PROMPTS_DIR, list_scripts, load_script, script_path
 from ivr.script.model import (
     EVENTS,
-    NO_PROGRESS_EVENTS,
     Action,
     Goto,
     Handler,
-    Hangup,
+    HangupAction,
     Listen,
     Pause,
     Say,
@@ -21,6 +20,7 @@ from ivr.script.model import (
     SetOutputVolume,
     State,
 )
+from ivr.vocabulary import NO_PROGRESS_EVENTS
 
 __all__ = [
     "EVENTS",
@@ -29,7 +29,7 @@ __all__ = [
     "Action",
     "Goto",
     "Handler",
-    "Hangup",
+    "HangupAction",
     "Listen",
     "Pause",
     "Say",

@@ -13,16 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-EVENTS = ("noinput", "speech", "low_volume", "noise", "choppy", "nomatch", "dtmf")
-"""Dialog events a listening state can handle:
-noinput: the no-input timeout passed with nothing heard;
-speech: the callee said something clear enough to answer;
-low_volume: the callee spoke, but too quietly (below the detector's low_volume_dbfs);
-noise: the line is too noisy to hear (high floor, or speech too close to the noise);
-choppy: the callee's speech cut in and out (many short pieces with gaps);
-nomatch: speech was heard but not understood by recognition;
-dtmf: the callee pressed a telephone key (the key is on the event's timeline record; a handler
-with `key:` answers that key only)."""
+from ivr.vocabulary import DialogEvent
+
+EVENTS: tuple[DialogEvent, ...] = tuple(DialogEvent)
+"""Dialog events a listening state can handle besides its intents (ivr.vocabulary.DialogEvent:
+noinput, speech, low_volume, noise, choppy, nomatch, dtmf)."""
 
 DTMF_KEYS = "0123456789*#ABCD"
 """The keys of a telephone keypad (A-D: the fourth column some keypads have)."""
@@ -44,10 +39,6 @@ QA_LIMITS = {"max_reprompts": (0, 20), "answer_within_ms": (1, 60_000)}
 
 QA_NOINPUT_MAX_S = 60.0
 """Largest bound `qa: noinput_s` may give (s): the longest noinput_timeout_s a state may have."""
-
-NO_PROGRESS_EVENTS = ("noinput", "low_volume", "noise", "choppy", "nomatch")
-"""Events a line can produce forever without the callee ever answering; an escalation chain
-of these must end in a hang-up."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,8 @@ class Pause:
 
 @dataclass(frozen=True)
 class SetInputGain:
-    """Set the gain applied to the callee's audio before the detectors (dB, absolute)."""
+    """Set the input gain (dB, absolute): it applies to the callee's measured levels (speech
+    and noise floor), not to the audio the detectors hear (ivr.engine.utterance)."""
 
     db: float
 
@@ -103,8 +95,10 @@ class Goto:
 
 
 @dataclass(frozen=True)
-class Hangup:
-    """End the call with an outcome label (e.g. answered, no_answer, low_volume)."""
+class HangupAction:
+    """The script's `hangup:` action: end the call with an outcome label (e.g. answered,
+    no_answer, low_volume). The engine carries it out as its `HangUp` action
+    (ivr.engine.actions); the timeline records it as `HungUp` (ivr.timeline)."""
 
     outcome: str
 
@@ -124,7 +118,7 @@ class Hold:
     callback: str | None = None
 
 
-Action = Say | Pause | SetInputGain | SetOutputVolume | Goto | Hangup | Hold
+Action = Say | Pause | SetInputGain | SetOutputVolume | Goto | HangupAction | Hold
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,16 @@ def is_null(node: Node) -> bool:
 
 
 class NodeReader:
-    """Reads typed values from the nodes of one file; every fault raises a `ScriptError`."""
+    """Reads typed values from the nodes of one file; every fault raises the `ScriptError` of
+    `src`, the file's `Source`, at the node's line.
 
-    def __init__(self, path: str) -> None:
-        self.src = Source(path)
-        self.constructor = SafeConstructor()
+    Each part of the script parser (ivr.script.parse and its parse_* modules) is given the
+    file's one `Source`, notes the lines of what it reads there, and reads values through a
+    NodeReader of it."""
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self._constructor = SafeConstructor()
 
     def fail(self, where: Node | int, rule: str, message: str) -> NoReturn:
         """Raise `rule`'s one-line error at a node's line (or at a line number)."""
@@ -113,9 +118,9 @@ class NodeReader:
     def number(self, node: Node, what: str) -> float:
         """An int or float (not true/false)."""
         if isinstance(node, ScalarNode) and node.tag == INT:
-            return float(self.constructor.construct_yaml_int(node))
+            return float(self._constructor.construct_yaml_int(node))
         if isinstance(node, ScalarNode) and node.tag == FLOAT:
-            return float(self.constructor.construct_yaml_float(node))
+            return float(self._constructor.construct_yaml_float(node))
         self.fail(node, "schema", f"{what} must be a number, got {kind(node)}")
 
     def seconds(self, node: Node, what: str) -> float:
@@ -145,13 +150,31 @@ class NodeReader:
     def flag(self, node: Node, what: str) -> bool:
         """true or false."""
         if isinstance(node, ScalarNode) and node.tag == BOOL:
-            return bool(self.constructor.construct_yaml_bool(node))
+            return bool(self._constructor.construct_yaml_bool(node))
         self.fail(node, "schema", f"{what} must be true or false, got {kind(node)}")
+
+    def phrase(self, node: Node, what: str) -> str:
+        """One phrase: its words separated by single spaces; not empty."""
+        if is_null(node):
+            words = []
+        elif isinstance(node, ScalarNode) and node.tag in (STR, INT, FLOAT, BOOL):
+            words = str(node.value).split()  # as written: YAML 1.1 would make `yes` true
+        else:
+            self.fail(
+                node, "schema", f"{what} must be text (words separated by spaces), got {kind(node)}"
+            )
+        if not words:
+            self.fail(
+                node,
+                "schema",
+                f"{what} is empty; a phrase is one or more words separated by spaces",
+            )
+        return " ".join(words)
 
     def count(self, node: Node) -> int:
         """A handler count: a whole number of 1 or more."""
         if isinstance(node, ScalarNode) and node.tag == INT:
-            value = int(self.constructor.construct_yaml_int(node))
+            value = int(self._constructor.construct_yaml_int(node))
             if value >= 1:
                 return value
         got = repr(node.value) if isinstance(node, ScalarNode) else kind(node)

@@ -8,102 +8,103 @@ import re
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ivr.script.model import EVENTS
-from ivr.script.nodes import BOOL, FLOAT, INT, STR, NodeReader, is_null, kind, kind_or_empty, line
+from ivr.script.nodes import STR, NodeReader, kind, kind_or_empty, line
+from ivr.script.source import Source
 
 INTENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """An intent name: an identifier such as cannot_hear."""
 UNMATCHED = ("nomatch", "speech")
 """The events recognized speech that matches no intent may raise."""
 
+Owners = dict[str, tuple[str, str, int]]
+"""A phrase without its spaces -> (intent, phrase, line) of its first use: the same characters
+split into words another way still say the same thing."""
 
-class IntentReader(NodeReader):
-    """The part of the script parser that reads `intents:` and `unmatched:`."""
+
+class IntentReader:
+    """The part of the script parser that reads `intents:` and `unmatched:`; notes the line of
+    every phrase in `src`."""
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.read = NodeReader(src)
 
     def intents(self, state: str, node: Node) -> dict[str, tuple[str, ...]]:
         """A state's `intents:`: intent name -> its phrases (in file order, spaces collapsed)."""
         what = f"state {state!r}: intents"
-        entries = self.mapping(node, what, None)
+        entries = self.read.mapping(node, what, None)
         if not entries:
-            self.fail(
+            self.read.fail(
                 node,
                 "schema",
                 f"{what} must hold at least one intent (name: [phrases]), "
                 f"got {kind_or_empty(node)}",
             )
         out: dict[str, tuple[str, ...]] = {}
-        # A phrase without its spaces -> (intent, phrase, line) of its first use: the same
-        # characters split into words another way still say the same thing.
-        owner: dict[str, tuple[str, str, int]] = {}
+        owner: Owners = {}
         for intent, (key, value) in entries.items():
-            if not INTENT.fullmatch(intent):
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: intent name {intent!r} must be an identifier of letters, digits "
-                    "and _ (e.g. cannot_hear)",
-                )
-            if intent in EVENTS:
-                self.fail(
-                    key,
-                    "schema",
-                    f"{what}: intent name {intent!r} clashes with the fixed event {intent!r} "
-                    f"(fixed events: {', '.join(EVENTS)}); give the intent another name",
-                )
+            self._check_name(what, intent, key)
             if not isinstance(value, SequenceNode) or not value.value:
-                self.fail(
+                self.read.fail(
                     key,
                     "schema",
                     f"{what}: {intent} must be a non-empty list of phrases (words separated "
                     f"by spaces), got {kind_or_empty(value)}",
                 )
-            phrases: list[str] = []
-            for index, item in enumerate(value.value):
-                self.src.phrases[(state, intent, index)] = line(item)
-                phrase = self.phrase(item, f"{what}: {intent}: phrase {index + 1}")
-                if phrase in phrases:
-                    first = self.src.phrases[(state, intent, phrases.index(phrase))]
-                    self.fail(
-                        item,
-                        "schema",
-                        f"{what}: {intent}: phrase {phrase!r} given twice (first at line {first})",
-                    )
-                joined = "".join(phrase.split())
-                if joined in owner and owner[joined][0] != intent:
-                    other, written, first = owner[joined]
-                    spelled = f"as {written!r}, " if written != phrase else ""
-                    self.fail(
-                        item,
-                        "schema",
-                        f"{what}: phrase {phrase!r} is under both {other!r} ({spelled}line "
-                        f"{first}) and {intent!r}; a phrase must express one intent",
-                    )
-                owner.setdefault(joined, (intent, phrase, line(item)))
-                phrases.append(phrase)
-            out[intent] = tuple(phrases)
+            out[intent] = self._phrases(state, intent, value.value, owner)
         return out
 
-    def phrase(self, node: Node, what: str) -> str:
-        """One intent phrase: its words separated by single spaces; not empty."""
-        if is_null(node):
-            words = []
-        elif isinstance(node, ScalarNode) and node.tag in (STR, INT, FLOAT, BOOL):
-            words = str(node.value).split()  # as written: YAML 1.1 would make `yes` true
-        else:
-            self.fail(
-                node, "schema", f"{what} must be text (words separated by spaces), got {kind(node)}"
-            )
-        if not words:
-            self.fail(
-                node,
+    def _check_name(self, what: str, intent: str, key: Node) -> None:
+        """An intent's name: an identifier, not one of the fixed events."""
+        if not INTENT.fullmatch(intent):
+            self.read.fail(
+                key,
                 "schema",
-                f"{what} is empty; a phrase is one or more words separated by spaces",
+                f"{what}: intent name {intent!r} must be an identifier of letters, digits "
+                "and _ (e.g. cannot_hear)",
             )
-        return " ".join(words)
+        if intent in EVENTS:
+            self.read.fail(
+                key,
+                "schema",
+                f"{what}: intent name {intent!r} clashes with the fixed event {intent!r} "
+                f"(fixed events: {', '.join(EVENTS)}); give the intent another name",
+            )
+
+    def _phrases(
+        self, state: str, intent: str, items: list[Node], owner: Owners
+    ) -> tuple[str, ...]:
+        """One intent's phrases; none twice, none (spaces aside) under another intent."""
+        what = f"state {state!r}: intents"
+        phrases: list[str] = []
+        for index, item in enumerate(items):
+            self.src.phrases[(state, intent, index)] = line(item)
+            phrase = self.read.phrase(item, f"{what}: {intent}: phrase {index + 1}")
+            if phrase in phrases:
+                first = self.src.phrases[(state, intent, phrases.index(phrase))]
+                self.read.fail(
+                    item,
+                    "schema",
+                    f"{what}: {intent}: phrase {phrase!r} given twice (first at line {first})",
+                )
+            joined = "".join(phrase.split())
+            if joined in owner and owner[joined][0] != intent:
+                other, written, first = owner[joined]
+                spelled = f"as {written!r}, " if written != phrase else ""
+                self.read.fail(
+                    item,
+                    "schema",
+                    f"{what}: phrase {phrase!r} is under both {other!r} ({spelled}line "
+                    f"{first}) and {intent!r}; a phrase must express one intent",
+                )
+            owner.setdefault(joined, (intent, phrase, line(item)))
+            phrases.append(phrase)
+        return tuple(phrases)
 
     def unmatched(self, state: str, node: Node) -> str:
         """A state's `unmatched:`: nomatch or speech."""
         if not (isinstance(node, ScalarNode) and node.tag == STR and node.value in UNMATCHED):
-            self.fail(
+            self.read.fail(
                 node,
                 "schema",
                 f"state {state!r}: unmatched must be nomatch (ask again) or speech (take the "

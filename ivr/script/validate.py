@@ -22,11 +22,10 @@ from collections.abc import Iterable, Iterator
 
 from ivr.script.model import (
     HOLD_PROMPTS,
-    NO_PROGRESS_EVENTS,
     STILL_LISTENING_PROMPT,
     Action,
     Goto,
-    Hangup,
+    HangupAction,
     Hold,
     Pause,
     Say,
@@ -36,6 +35,7 @@ from ivr.script.model import (
     State,
 )
 from ivr.script.source import Source
+from ivr.vocabulary import NO_PROGRESS_EVENTS
 
 ActionList = tuple[State, str | None, int, tuple[Action, ...]]
 """(state, event or None for its `do:`, handler count or 0, actions)."""
@@ -171,14 +171,14 @@ def _check_states(script: Script, src: Source) -> None:
 def _check_exits(script: Script, src: Source) -> None:
     for state, event, count, actions in _action_lists(script):
         for index, action in enumerate(actions[:-1]):
-            if isinstance(action, Goto | Hangup):
+            if isinstance(action, Goto | HangupAction):
                 src.fail(
                     src.actions[(state.name, event, count, index + 1)],
                     "no-exit",
                     f"{_where(state, event, count)}: {_describe(actions[index + 1])} after "
                     f"{_describe(action)} never runs",
                 )
-        if event is None and not (actions and isinstance(actions[-1], Goto | Hangup)):
+        if event is None and not (actions and isinstance(actions[-1], Goto | HangupAction)):
             line = (
                 src.actions[(state.name, None, 0, len(actions) - 1)]
                 if actions
@@ -239,7 +239,7 @@ def _check_loops(script: Script, src: Source) -> None:
                     )
                 continue
             last = handlers[-1]
-            if not (last.actions and isinstance(last.actions[-1], Goto | Hangup)):
+            if not (last.actions and isinstance(last.actions[-1], Goto | HangupAction)):
                 forever = f"{event} repeating forever keeps the call here"
                 if event in state.intents:
                     example = state.intents[event][0]

@@ -3,8 +3,11 @@ a call that reports to its `SipCall` (state, responses, media, and the telephone
 side sends as RFC 4733 telephone-events or SIP INFO), an account that hands incoming calls to
 its agent.
 
-Their callbacks never raise: a failure inside one is kept in `errors` (an exception escaping a
-pjsua2 callback would keep the call alive past the endpoint and crash the process at exit).
+Their callbacks never raise (an exception escaping a pjsua2 callback would keep the call alive
+past the endpoint and crash the process at exit): a failure inside the audio port's or a
+call's callback is reported to its call (`FramePort.fail`, `SipCall.fail`), which then ends as
+`media_error` with the reason. The account's `errors` keeps the failures of incoming calls that
+never became a call.
 
 A call object is dropped in the callback that reports its end (pjsua2's own rule: "delete this"
 in onCallState when DISCONNECTED). pjsua2's `Call` destructor hangs up whatever call holds its
@@ -40,7 +43,6 @@ def classes(pj: Any) -> tuple[type, type, type]:
         def __init__(self, frames: FramePort, name: str) -> None:
             super().__init__()
             self.frames = frames
-            self.errors: list[str] = []
             fmt = pj.MediaFormatAudio()
             fmt.type = pj.PJMEDIA_TYPE_AUDIO
             fmt.clockRate = SAMPLE_RATE
@@ -54,15 +56,15 @@ def classes(pj: Any) -> tuple[type, type, type]:
                 frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
                 frame.buf = pj.ByteVector(self.frames.next_frame())
                 frame.size = FRAME_BYTES
-            except BaseException as exc:  # never out of a callback
-                self.errors.append(repr(exc))
+            except BaseException as exc:  # never out of a callback: to the call
+                self.frames.fail(f"sending audio: {exc!r}")
 
         def onFrameReceived(self, frame: Any) -> None:
             try:
                 audio = frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size
                 self.frames.take_frame(_vector_bytes(frame.buf) if audio else None)
             except BaseException as exc:
-                self.errors.append(repr(exc))
+                self.frames.fail(f"receiving audio: {exc!r}")
 
     class PjCall(pj.Call):
         def __init__(self, account: Any, owner: Any, call_id: int | None = None) -> None:
@@ -79,7 +81,7 @@ def classes(pj: Any) -> tuple[type, type, type]:
                 if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
                     self.owner.detach()  # now, while its call slot is still this call's
             except BaseException as exc:
-                self.owner.errors.append(repr(exc))
+                self.owner.fail(f"onCallState: {exc!r}")
 
         def onCallTsxState(self, prm: Any) -> None:
             try:
@@ -90,13 +92,13 @@ def classes(pj: Any) -> tuple[type, type, type]:
                     if received and state.tsx.role == pj.PJSIP_ROLE_UAC:
                         self.owner.on_response(state.tsx.method, state.tsx.statusCode)
             except BaseException as exc:
-                self.owner.errors.append(repr(exc))
+                self.owner.fail(f"onCallTsxState: {exc!r}")
 
         def onDtmfDigit(self, prm: Any) -> None:
             try:
                 self.owner.on_key(str(prm.digit))
             except BaseException as exc:
-                self.owner.errors.append(repr(exc))
+                self.owner.fail(f"onDtmfDigit: {exc!r}")
 
         def onCallMediaState(self, prm: Any) -> None:
             try:
@@ -106,7 +108,7 @@ def classes(pj: Any) -> tuple[type, type, type]:
                     if media.type == pj.PJMEDIA_TYPE_AUDIO and active:
                         self.owner.connect(self.getAudioMedia(media.index))
             except BaseException as exc:
-                self.owner.errors.append(repr(exc))
+                self.owner.fail(f"onCallMediaState: {exc!r}")
 
     class PjAccount(pj.Account):
         def __init__(self, agent: Any) -> None:

@@ -38,7 +38,6 @@ class SipCall:
         self.agent = agent
         self.uri = uri
         self.frames = FramePort(timing)
-        self.errors: list[str] = []
         self.state = "calling" if uri is not None else "incoming"
         """calling | ringing | incoming | connected | ended"""
         self.status: int | None = None
@@ -142,6 +141,11 @@ class SipCall:
             self.state = "ringing"
         self.frames.nudge()
 
+    def fail(self, reason: str) -> None:
+        """One of the call's pjsua2 callbacks failed (`reason`; SIP thread): the call ends as
+        `media_error` with it (its session reads `frames.failure`)."""
+        self.frames.fail(reason)
+
     def on_key(self, digit: str) -> None:
         """The other side sent telephone key `digit` out of band (SIP thread)."""
         self.frames.key(digit.upper())
@@ -171,7 +175,7 @@ class SipCall:
                     self._call.hangup(prm)
 
         if self.state != "ended":
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(DeviceError):  # the agent has stopped: nothing is up
                 self.agent.run(hang_up)
 
     def detach(self) -> None:

@@ -1,5 +1,11 @@
 """A SIP call's audio, both ways, in 20 ms frames: what pjsua2's media clock hands us and takes
-from us, and the call's clock (the frames received since the answer)."""
+from us, and the call's clock (the frames received since the answer).
+
+Thread rules: `next_frame` and `take_frame` run on PJSIP's media clock thread every 20 ms and
+only copy under the lock; everything the call's thread reads or takes of this shared state, it
+reads or takes under the same lock (`take`, `timings`, the properties). A failure on the SIP or
+media thread is kept with `fail` and ends the call (`media_error`) at its next block.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import time
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.transports.base import PlayoutBuffer
 
 FRAME_BYTES = FRAME_SAMPLES * 2
 """Bytes of one 20 ms frame of 16 kHz int16 audio."""
@@ -18,59 +25,67 @@ FRAME_BYTES = FRAME_SAMPLES * 2
 class FramePort:
     """A call's audio, both ways, in 20 ms frames (fed by the media clock thread).
 
-    `received` holds the callee's frames (int16) in order, a silent frame where none came;
-    `keys` the telephone keys sent out of band, each with the frame count it came at;
-    `handed` counts our frames given to the line so far. On the call's clock (frames received),
-    `started_at` is the frame the prompt's first 20 ms went out in and `finished_at` the frame
-    its last 20 ms ended at (or where it was cut); None until then. With `timing`, `arrivals`
-    holds each received frame's arrival (s, `time.monotonic`) and `sent` each prompt's first
-    frame on the call's clock with the time it was handed to the line (s, monotonic)."""
+    The callee's frames (int16) are kept in order, a silent frame where none came, with the
+    telephone keys sent out of band, each at the frame count it came at (`take` hands them
+    over); `handed` counts our frames given to the line so far. Our prompt goes out through
+    `playout`, on the call's clock (frames received): `started_at` is the frame the prompt's
+    first 20 ms went out in and `finished_at` the frame its last 20 ms ended at (or where it
+    was cut); None until then. With `timing`, each received frame's arrival (s,
+    `time.monotonic`) and each prompt's first frame on the call's clock with the time it was
+    handed to the line (s, monotonic) are kept (`timings`)."""
 
     def __init__(self, timing: bool = False) -> None:
         self.received: collections.deque[np.ndarray] = collections.deque()
         self.keys: collections.deque[tuple[str, int]] = collections.deque()
         self.frames_received = 0
         self.handed = 0
-        self.finished_at: int | None = None
-        self.started_at: int | None = None
-        self.arrivals: list[float] | None = [] if timing else None
-        self.sent: list[tuple[int, float]] = []
+        self.timing = timing
+        self.failure: str | None = None
+        """What failed on the SIP or media thread, once something did."""
+        self.playout = PlayoutBuffer()
+        self._arrivals: list[float] = []
+        self._sent: list[tuple[int, float]] = []
         self._lock = threading.Lock()
         self._news = threading.Condition(self._lock)
-        self._samples = np.zeros(0, np.int16)
-        self._pos = 0
+        self._out = np.zeros(FRAME_SAMPLES, np.int16)  # the media thread's frame, reused
         self._silence = bytes(FRAME_BYTES)
+
+    def marks(self) -> tuple[int | None, int | None]:
+        """(`started_at`, `finished_at`), read at once."""
+        started, finished = self.playout.marks()
+        return (
+            None if started is None else round(started),
+            None if finished is None else round(finished),
+        )
+
+    @property
+    def started_at(self) -> int | None:
+        return self.marks()[0]
+
+    @property
+    def finished_at(self) -> int | None:
+        return self.marks()[1]
 
     def play(self, samples: np.ndarray) -> None:
         """Hand `samples` (int16, whole frames) to the line from the next frame on."""
-        with self._lock:
-            self._samples = np.ascontiguousarray(samples, dtype=np.int16)
-            self._pos = 0
-            self.started_at = self.finished_at = None
+        self.playout.play(samples)
 
     def stop(self) -> None:
         """Stop handing over the prompt (barge-in)."""
         with self._lock:
-            if self._pos < self._samples.size:
-                self.finished_at = self.frames_received
-            self._samples = np.zeros(0, np.int16)
-            self._pos = 0
+            now = self.frames_received
+        self.playout.stop(now)
 
     def next_frame(self) -> bytes:
         """Our next 20 ms for the line (media thread)."""
         with self._lock:
             self.handed += 1
-            if self._pos >= self._samples.size:
-                return self._silence
-            if self._pos == 0:
-                self.started_at = self.frames_received
-                if self.arrivals is not None:
-                    self.sent.append((self.frames_received, time.monotonic()))
-            chunk = self._samples[self._pos : self._pos + FRAME_SAMPLES]
-            self._pos += FRAME_SAMPLES
-            if self._pos >= self._samples.size:
-                self.finished_at = self.frames_received + 1
-            return chunk.tobytes()
+            now = self.frames_received
+        n, first = self.playout.pull(self._out, now, 1 / FRAME_SAMPLES)
+        if first and self.timing:
+            with self._lock:
+                self._sent.append((now, time.monotonic()))
+        return self._out.tobytes() if n else self._silence
 
     def take_frame(self, data: bytes | None) -> None:
         """The callee's next 20 ms (media thread); None: nothing came (silence)."""
@@ -81,8 +96,8 @@ class FramePort:
         with self._lock:
             self.received.append(frame)
             self.frames_received += 1
-            if self.arrivals is not None:
-                self.arrivals.append(time.monotonic())
+            if self.timing:
+                self._arrivals.append(time.monotonic())
             self._news.notify_all()
 
     def key(self, digit: str) -> None:
@@ -91,6 +106,37 @@ class FramePort:
             self.keys.append((digit, self.frames_received))
             self._news.notify_all()
 
+    def fail(self, reason: str) -> None:
+        """Something failed on the SIP or media thread (`reason`): the call ends with it (the
+        first failure is kept)."""
+        with self._lock:
+            self.failure = self.failure or reason
+            self._news.notify_all()
+
+    def take(self) -> tuple[list[np.ndarray], float | None]:
+        """The callee's frames received since last taken, and the arrival of the first of them
+        (s, monotonic; None without timing or frames)."""
+        with self._lock:
+            frames = list(self.received)
+            self.received.clear()
+            first = len(self._arrivals) - len(frames) if frames else -1
+            arrival = self._arrivals[first] if self.timing and first >= 0 else None
+        return frames, arrival
+
+    def take_keys(self, frames: int) -> list[tuple[str, int]]:
+        """The out-of-band keys that came by frame count `frames`, taken out: (key, count)."""
+        out = []
+        with self._lock:
+            while self.keys and self.keys[0][1] <= frames:
+                out.append(self.keys.popleft())
+        return out
+
+    def timings(self) -> tuple[list[float], list[tuple[int, float]]]:
+        """Copies of the arrivals of the frames received and of the prompts' first frames sent
+        (with timing; empty without)."""
+        with self._lock:
+            return list(self._arrivals), list(self._sent)
+
     def restart(self) -> None:
         """The call was answered: its clock starts at frame 0 now (keys sent while it rang
         are dropped)."""
@@ -98,13 +144,12 @@ class FramePort:
             self.received.clear()
             self.keys.clear()
             self.frames_received = 0
-            if self.arrivals is not None:
-                self.arrivals.clear()
+            self._arrivals.clear()
 
     def wait(self, timeout_s: float) -> None:
         """Wait up to `timeout_s` (s) for a frame or `nudge` (a thread other than the agent's)."""
         with self._lock:
-            if not self.received:
+            if not self.received and self.failure is None:
                 self._news.wait(timeout_s)
 
     def nudge(self) -> None:

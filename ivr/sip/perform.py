@@ -13,7 +13,7 @@ import numpy as np
 from ivr.call.replay import CallResult, keep_call
 from ivr.call.session import CallSession
 from ivr.sip.frames import FramePort
-from ivr.sip.line import ANSWER_TIMEOUT_S, SipCallee, SipSpeaker
+from ivr.transports.sip import ANSWER_TIMEOUT_S, SipCallee, SipSpeaker
 
 if TYPE_CHECKING:
     from ivr.app.setup import CallSetup
@@ -64,7 +64,8 @@ def perform_call(
     timeline = recording.with_suffix(".timeline.jsonl")
     result = keep_call(session, recording, timeline, show_numbers)
     latencies = start_latencies(result, call.frames)
-    stray, late = frame_lateness(list(call.frames.arrivals or []), list(callee.taken))
+    arrivals, _ = call.frames.timings()
+    stray, late = frame_lateness(arrivals, list(callee.taken))
     return SipCallResult(result, call.status, call.answered, callee.late_s, stray, late, latencies)
 
 
@@ -91,11 +92,11 @@ def start_latencies(result: CallResult, frames: FramePort) -> tuple[float, ...]:
     frames up to the one the engine asked for it at (the arrival of frame F-1, F the prompt's
     frame: a timer due at F is due once F frames are heard) to its first frame handed to the
     line (needs `FramePort(timing=True)`)."""
-    arrivals = frames.arrivals
+    arrivals, sent = frames.timings()
     if not arrivals:
         return ()
     asked = [r.frame for r in result.timeline if r.event == "prompt_started" and r.frame > 0]
-    sent = sorted(frames.sent)
+    sent.sort()
     latencies = []
     for frame in asked:
         first = next((t for at, t in sent if at >= frame), None)

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from ivr.sip.agent import SipAgent
-from ivr.sip.line import POLL_MS, SipCallee
+from ivr.transports.sip import POLL_MS, SipCallee
 
 T = TypeVar("T")
 Tag = TypeVar("Tag")

@@ -3,6 +3,7 @@
 `corpus` builds and writes calls from explicit `CallSpec`s; `manifest` reads the labels back.
 """
 
+from ivr.corpus.manifest import Manifest, ManifestError, load_manifest
 from ivr.synth.corpus import (
     CallSpec,
     RenderedCall,
@@ -14,7 +15,6 @@ from ivr.synth.corpus import (
     write_corpus,
 )
 from ivr.synth.levels import active_level_dbfs, rms_dbfs
-from ivr.synth.manifest import Manifest, ManifestError, load_manifest
 from ivr.synth.speech import RecordingsMissingError
 
 __all__ = [

@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES
-from ivr.synth.channel import CODINGS, dropout_mask
-from ivr.synth.impulses import Sound, check_sound, place_sounds
-from ivr.synth.levels import active_frames, scale_to_active_level, scale_unclipped, to_int16
-from ivr.synth.manifest import (
+from ivr.corpus.manifest import (
     EXPECTED_CLASSIFICATION,
     NOISE_TYPES,
     SIDES,
     SITUATIONS,
     SPEECHLESS_SITUATIONS,
 )
+from ivr.synth.channel import CODINGS, dropout_mask
+from ivr.synth.impulses import Sound, check_sound, place_sounds
+from ivr.synth.levels import active_frames, scale_to_active_level, scale_unclipped, to_int16
 from ivr.synth.noise import make_noise
 from ivr.synth.speech import load_phrase
 
@@ -57,7 +57,7 @@ class CallSpec:
     name: str
     """File stem: letters, digits, `_`, `-`, `.`."""
     situation: str
-    """One of ivr.synth.manifest.SITUATIONS (answers_at_once, never_answers, clicks, ...)."""
+    """One of ivr.corpus.manifest.SITUATIONS (answers_at_once, never_answers, clicks, ...)."""
     duration_s: float
     """Length of the call (s), rounded to whole 20 ms frames."""
     utterances: tuple[Utterance, ...] = ()
@@ -104,7 +104,7 @@ class RenderedCall:
     noise: np.ndarray
     """The noise alone: 16 kHz mono float64 in int16 units."""
     entry: dict[str, Any] = field(repr=False)
-    """The call's manifest entry (see ivr.synth.manifest)."""
+    """The call's manifest entry (see ivr.corpus.manifest)."""
     sounds: np.ndarray | None = field(default=None, repr=False)
     """The non-speech sounds alone (16 kHz float64, int16 units); None without any."""
     agent: np.ndarray | None = field(default=None, repr=False)

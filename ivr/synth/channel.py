@@ -19,8 +19,8 @@ import soundfile as sf
 import soxr
 
 from ivr.audio.format import FRAME_MS, FULL_SCALE, SAMPLE_RATE
+from ivr.corpus.manifest import CHANNEL_CODING
 from ivr.synth.levels import to_int16
-from ivr.synth.manifest import CHANNEL_CODING
 
 TELEPHONE_RATE = CHANNEL_CODING["telephone"][0]
 """Sample rate of telephone files (Hz)."""

@@ -1,7 +1,7 @@
 """Corpora of labelled calls: the fixed sample corpus, seeded random corpora, and writing them.
 
 `write_corpus` renders each `CallSpec`, writes `<name>.wav` coded for its channel and then
-`manifest.yaml` (see ivr.synth.manifest), every file atomically.
+`manifest.yaml` (see ivr.corpus.manifest), every file atomically.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 
 from ivr.atomic import atomic_path, write_text_atomic
 from ivr.audio.format import FRAME_S
+from ivr.corpus.manifest import BASIC_SITUATIONS
+from ivr.corpus.write import manifest_yaml
 from ivr.synth.calls import CallSpec, RenderedCall, Utterance, render_call
 from ivr.synth.channel import CHANNELS, write_wav
-from ivr.synth.manifest import BASIC_SITUATIONS
-from ivr.synth.manifest_write import manifest_yaml
 from ivr.synth.speech import CALLEE_PHRASES, HUMAN_PHRASES, load_phrase
 
 __all__ = [

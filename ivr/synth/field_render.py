@@ -27,12 +27,12 @@ import numpy as np
 import soundfile as sf
 
 from ivr.audio.format import FRAME_S, SAMPLE_RATE
+from ivr.corpus.write import manifest_yaml
 from ivr.synth import field_audio as fa
 from ivr.synth.calls import CallSpec, render_call
 from ivr.synth.channel import CODINGS
 from ivr.synth.corpus import MANIFEST_NAME
 from ivr.synth.levels import active_level_dbfs, to_int16
-from ivr.synth.manifest_write import manifest_yaml
 from ivr.synth.speech import load_phrase
 
 ERASED_BURST_MS = (100, 300)

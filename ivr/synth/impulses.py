@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.audio.format import FULL_SCALE, SAMPLE_RATE
+from ivr.corpus.situations import LINE_SOUND_KINDS, SOUND_KINDS
 from ivr.synth.channel import band_pass
 from ivr.synth.levels import scale_to_rms
 from ivr.synth.line_signals import DURATION_MS as LINE_DURATION_MS
 from ivr.synth.line_signals import check_line_key, render_line_sound
-from ivr.synth.situations import LINE_SOUND_KINDS, SOUND_KINDS
 
 IMPULSE_KINDS = ("click", "pop", "knock")
 """Sounds given by their peak sample level."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ivr.audio.format import FRAME_S
-from ivr.detect.settings import AmdSettings
+from ivr.call_settings import AmdSettings
 from ivr.script.model import Hold, Script
 from ivr.synth.calls import CallSpec, Utterance
 from ivr.synth.impulses import Sound
@@ -111,11 +111,11 @@ def line_call_specs(
 
 def _key_outcome(script: Script, key: str) -> str | None:
     """The outcome key `key` pressed in the start state leads to, if it hangs up there."""
-    from ivr.script.model import Hangup
+    from ivr.script.model import HangupAction
 
     handler = script.states[script.start].handler_for("dtmf", 1, key=key)
     actions = handler.actions if handler else ()
-    return next((a.outcome for a in actions if isinstance(a, Hangup)), None)
+    return next((a.outcome for a in actions if isinstance(a, HangupAction)), None)
 
 
 def _on_hold(script: Script, prompt_frames: PromptFrames, key_at: float):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.audio.format import SAMPLE_RATE
+from ivr.corpus.manifest import NOISE_TYPES
 from ivr.synth.levels import scale_to_active_level, scale_to_rms
-from ivr.synth.manifest import NOISE_TYPES
 from ivr.synth.recordings import ALLISON_LONG, ALSA_VOICE, JUNE_LONG
 from ivr.synth.speech import BABBLE_HUMAN_PHRASES, BABBLE_TTS_PHRASES, load_phrase
 

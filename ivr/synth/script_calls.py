@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ivr.audio.format import FRAME_S, ms_to_frames
-from ivr.script.model import Goto, Hangup, Pause, Say, Script, SetInputGain, SetOutputVolume
+from ivr.script.model import Goto, HangupAction, Pause, Say, Script, SetInputGain, SetOutputVolume
 from ivr.synth.calls import CallSpec, Utterance
 
 PromptFrames = Callable[[str], int]
@@ -42,7 +42,7 @@ def silent_line_events(script: Script, prompt_frames: PromptFrames) -> list[dict
                 t += prompt_frames(action.prompt)
             elif isinstance(action, Pause):
                 t += _frames(action.seconds)
-            elif isinstance(action, Hangup):
+            elif isinstance(action, HangupAction):
                 events.append({"event": "hangup", "outcome": action.outcome, "t": t})
                 return [{**e, "t": round(e["t"] * FRAME_S, 3)} for e in events]
             elif isinstance(action, Goto):
@@ -75,7 +75,7 @@ def chain_outcome(script: Script, state_name: str, event: str, count: int = 1) -
         if not actions:
             return None
         action = actions.pop(0)
-        if isinstance(action, Hangup):
+        if isinstance(action, HangupAction):
             return action.outcome
         if isinstance(action, Goto):
             target = script.states[action.state]
@@ -99,7 +99,7 @@ def chain(script: Script, event: str) -> tuple[list[str], str | None]:
             action = actions.pop(0)
             if isinstance(action, Say):
                 prompts.append(action.prompt)
-            elif isinstance(action, Hangup):
+            elif isinstance(action, HangupAction):
                 return prompts, action.outcome
             elif isinstance(action, Goto):
                 target = script.states[action.state]

@@ -1,8 +1,9 @@
 """A call's timeline: typed records in the order they happened (`records`), the JSON-lines
 file they are kept in (`files`), and the measures derived from them (`measures`).
 
-The engine and the sessions write records; QA, reports, the call log, expectations and the
-tuner read them by attribute. JSON appears only where a timeline is written or read.
+The engine and the session write records through one `Timeline` recorder (`recorder`) that
+both are given; QA, reports, the call log, expectations and the tuner read them by attribute.
+JSON appears only where a timeline is written or read.
 """
 
 from ivr.timeline.files import (
@@ -20,16 +21,17 @@ from ivr.timeline.line_records import (
     StillListening,
 )
 from ivr.timeline.measures import CallTimeline, ListenWindow, PromptWindow
+from ivr.timeline.recorder import Timeline
 from ivr.timeline.records import (
     CALLEE_SPEECH,
     KINDS,
     RECORD_CLASSES,
     BargeIn,
     CallStarted,
-    DialogEvent,
+    DialogEventRecord,
     EchoIgnored,
     EngineRecord,
-    Hangup,
+    HungUp,
     InputGain,
     InputIgnored,
     ListenStarted,
@@ -63,12 +65,12 @@ __all__ = [
     "BargeIn",
     "CallStarted",
     "CallTimeline",
-    "DialogEvent",
+    "DialogEventRecord",
     "EchoIgnored",
     "EngineRecord",
-    "Hangup",
     "HoldEnded",
     "HoldStarted",
+    "HungUp",
     "InputGain",
     "InputIgnored",
     "LineTone",
@@ -93,6 +95,7 @@ __all__ = [
     "StateEntered",
     "StillListening",
     "Streams",
+    "Timeline",
     "TimelineFormatError",
     "TimelineRecord",
     "UtteranceIgnored",

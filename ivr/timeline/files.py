@@ -19,7 +19,7 @@ from typing import Any
 from ivr.atomic import atomic_path
 from ivr.errors import IvrError
 from ivr.privacy import mask_value
-from ivr.timeline.records import KINDS, RECORD_CLASSES, DialogEvent, TimelineRecord
+from ivr.timeline.records import KINDS, RECORD_CLASSES, DialogEventRecord, TimelineRecord
 
 
 class TimelineFormatError(IvrError, ValueError):
@@ -66,11 +66,11 @@ def record_from_json(data: Mapping[str, Any]) -> TimelineRecord:
     event = data.get("event")
     if not isinstance(event, str):
         raise TimelineFormatError(f"timeline record without an event name: {dict(data)!r}")
-    cls = DialogEvent if "count" in data else KINDS.get(event)
+    cls = DialogEventRecord if "count" in data else KINDS.get(event)
     if cls is None:
         raise TimelineFormatError(f"unknown timeline record kind {event!r}")
     names = {"frame", *(name for name, _ in _PLANS[cls])}
-    if cls is DialogEvent:
+    if cls is DialogEventRecord:
         names.add("event")
     extra = set(data) - names - {"t", "event"}
     if extra:
@@ -79,7 +79,7 @@ def record_from_json(data: Mapping[str, Any]) -> TimelineRecord:
     if missing:
         raise TimelineFormatError(f"{event!r} record without {', '.join(sorted(missing))}")
     values = {name: data.get(name) for name, _ in _PLANS[cls]}
-    if cls is DialogEvent:
+    if cls is DialogEventRecord:
         values["event"] = event
     return cls(frame=data["frame"], **values)
 

@@ -20,8 +20,8 @@ from ivr.timeline.line_records import StillListening
 from ivr.timeline.records import (
     CALLEE_SPEECH,
     BargeIn,
-    DialogEvent,
-    Hangup,
+    DialogEventRecord,
+    HungUp,
     ListenStarted,
     PauseStarted,
     PromptFinished,
@@ -35,7 +35,7 @@ from ivr.timeline.records import (
     VadStart,
 )
 
-LISTEN_ENDS = (PromptStarted, Hangup, ListenStarted, StateEntered, DialogEvent)
+LISTEN_ENDS = (PromptStarted, HungUp, ListenStarted, StateEntered, DialogEventRecord)
 """Records that end a listening window before its deadline."""
 
 
@@ -103,10 +103,10 @@ class CallTimeline:
         self.records = records
 
     @cached_property
-    def hangup(self) -> Hangup | None:
+    def hangup(self) -> HungUp | None:
         """The hang-up (a call has at most one), or None when the timeline has none."""
         for r in reversed(self.records):  # at the end, or just before the session's last notes
-            if type(r) is Hangup:
+            if type(r) is HungUp:
                 return r
         return None
 
@@ -116,7 +116,7 @@ class CallTimeline:
         return [r for r in self.records if isinstance(r, PromptStarted)]
 
     @cached_property
-    def dialog_events(self) -> list[DialogEvent]:
+    def dialog_events(self) -> list[DialogEventRecord]:
         """Every event the script handled, in order."""
         return [r for r in self.records if r.is_dialog_event]
 
@@ -134,7 +134,7 @@ class CallTimeline:
         """Each prompt's playout (see PromptWindow)."""
         windows, current = [], None
         for r in self.records:
-            if current is not None and isinstance(r, PromptFinished | BargeIn | Hangup):
+            if current is not None and isinstance(r, PromptFinished | BargeIn | HungUp):
                 windows.append(PromptWindow(current.prompt, current.frame, r.frame))
                 current = None
             if isinstance(r, PromptStarted):
@@ -163,7 +163,7 @@ class CallTimeline:
             for later in records[i + 1 :]:
                 if later.frame > deadline:
                     break
-                if isinstance(later, DialogEvent) and later.event == "noinput":
+                if isinstance(later, DialogEventRecord) and later.event == "noinput":
                     end, fired = later.frame, True
                     break
                 if isinstance(later, LISTEN_ENDS):
@@ -236,7 +236,7 @@ class CallTimeline:
             r
             for before, r in itertools.pairwise(records)
             if isinstance(r, PromptStarted)
-            and isinstance(before, DialogEvent)
+            and isinstance(before, DialogEventRecord)
             and before.event == "noinput"
             and before.frame == r.frame
         ]
@@ -266,7 +266,7 @@ class CallTimeline:
             match r:
                 case SpeechEnded():
                     last_end = r.speech_end_s
-                case DialogEvent() if r.event != "noinput" and last_end is not None:
+                case DialogEventRecord() if r.event != "noinput" and last_end is not None:
                     waiting = r.frame
                 case StillListening() if last_end is not None:
                     # "我在听" answers the pause; what follows answers later speech only
@@ -279,16 +279,16 @@ class CallTimeline:
         return delays
 
     @cached_property
-    def prompts_after_events(self) -> list[tuple[DialogEvent, PromptStarted]]:
+    def prompts_after_events(self) -> list[tuple[DialogEventRecord, PromptStarted]]:
         """Each dialog event whose handler went on to speak, with the first prompt it started
         (before listening again, hanging up or the next dialog event)."""
         pairs = []
-        trigger: DialogEvent | None = None  # the dialog event the next prompt answers
+        trigger: DialogEventRecord | None = None  # the dialog event the next prompt answers
         for r in self.records:  # run for every call of every setting a tuner tries: lean
             kind = type(r)
-            if kind is DialogEvent:
+            if kind is DialogEventRecord:
                 trigger = r
-            elif kind is ListenStarted or kind is Hangup:
+            elif kind is ListenStarted or kind is HungUp:
                 trigger = None
             elif kind is PromptStarted and trigger is not None:
                 pairs.append((trigger, r))

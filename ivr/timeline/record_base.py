@@ -22,7 +22,7 @@ class _Record:
         return round(frames_to_seconds(self.frame), 3)
 
     is_dialog_event: ClassVar[bool] = False
-    """Whether this is an event the script handles (a `DialogEvent`, which has a count): the
+    """Whether this is an event the script handles (a `DialogEventRecord`, which has a count): the
     one place that says so."""
 
 

@@ -100,8 +100,9 @@ class ListenStarted(_EngineRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class Hangup(_EngineRecord):
-    """The call hung up."""
+class HungUp(_EngineRecord):
+    """The call hung up: the record of the engine's `HangUp` action (ivr.engine.actions), which
+    carries out the script's `HangupAction` or ends the call from outside."""
 
     kind: ClassVar[str] = "hangup"
     outcome: str
@@ -219,18 +220,21 @@ class UtteranceIgnored(_EngineRecord):
 @dataclass(frozen=True, slots=True)
 class InputIgnored(_EngineRecord):
     """A non-speech input (a telephone key: `dtmf`) that came while we spoke (and barge-in was
-    off), or while we paused: not counted."""
+    off), or while we paused: not counted; or the event of a detector the engine has no use for
+    (ivr.detect.detector), at any time."""
 
     kind: ClassVar[str] = "input_ignored"
     input: str
-    """The dialog event it would have been (`dtmf`)."""
+    """The dialog event it would have been (`dtmf`), or the detector event's kind (its class
+    name in snake case, ivr.codec.kind_of)."""
     key: str | None = None
     """For a key: which (0-9, *, #, A-D)."""
 
 
 @dataclass(frozen=True, slots=True)
-class DialogEvent(_Record):
-    """An event the script handles (`noinput`, `noise`, `speech`, `low_volume`, `choppy`,
+class DialogEventRecord(_Record):
+    """The record of a dialog event (ivr.vocabulary.DialogEvent, or an intent): an event the
+    script handles (`noinput`, `noise`, `speech`, `low_volume`, `choppy`,
     `nomatch`, `unmatched`, `dtmf` or an intent of the state), with its count in the state."""
 
     kind: ClassVar[str] = "dialog"
@@ -356,7 +360,7 @@ EngineRecord = (
     | InputGain
     | OutputVolume
     | ListenStarted
-    | Hangup
+    | HungUp
     | Recognized
     | MaxSpeech
     | SpeakingAtDeadline
@@ -367,7 +371,7 @@ EngineRecord = (
     | SpeechEnded
     | UtteranceIgnored
     | InputIgnored
-    | DialogEvent
+    | DialogEventRecord
     | LineTone
     | MachineDetected
     | HoldStarted
@@ -383,8 +387,8 @@ TimelineRecord = EngineRecord | SessionRecord
 """Any record of a timeline."""
 
 RECORD_CLASSES: tuple[type, ...] = (*EngineRecord.__args__, *SessionRecord.__args__)
-"""Every record class, DialogEvent included."""
+"""Every record class, DialogEventRecord included."""
 
-KINDS: dict[str, type] = {cls.kind: cls for cls in RECORD_CLASSES if cls is not DialogEvent}
+KINDS: dict[str, type] = {cls.kind: cls for cls in RECORD_CLASSES if cls is not DialogEventRecord}
 """The record class of each fixed kind (`event` in the file); dialog events are told by their
 `count`."""

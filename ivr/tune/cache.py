@@ -6,15 +6,21 @@ answering-machine verdict, and the noise floor of every frame — depend only on
 the detector settings that change them. They are computed
 over the file and then the silence that follows it up to the script's `max_call_s` (what replay
 feeds), and stored under a key made of the file's content hash, the channel read, those
-settings (FrontEndSettings) and a digest of the code that reads and measures audio (the
-`ivr.audio` and `ivr.detect` sources): outputs kept by another version are never taken.
+settings (FrontEndSettings) and a digest of the code that makes and keeps them: every `ivr`
+module the front end, the file reader, the events and this module import, found from their
+import statements (`detector_modules`), and the modules of any detector a settings group
+adds. Outputs kept by another version are never taken. The events are kept as rows of one
+codec (ivr.codec); a row of a kind it does not know is an error, never read as another.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
+import importlib.util
 import json
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,20 +30,13 @@ import numpy as np
 from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 from ivr.audio.source import FileSource
+from ivr.call_settings import FrontEndSettings
+from ivr.codec import Codec
+from ivr.detect.detector import added_detectors, added_event_classes
 from ivr.detect.frontend import Detectors
-from ivr.detect.settings import FrontEndSettings
-from ivr.events import (
-    InputEvent,
-    KeyPressed,
-    MachineVerdict,
-    Segment,
-    SpeechEnded,
-    SpeechProgress,
-    SpeechStarted,
-    ToneHeard,
-)
+from ivr.events import InputEvent, Segment
 
-FORMAT = "ivr-detector-cache/3"
+FORMAT = "ivr-detector-cache/4"
 """Part of every key: change it when the detectors or this format change."""
 
 
@@ -65,26 +64,83 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sources_digest(folders: list[Path]) -> str:
-    """SHA-256 over the names and contents of the Python files in `folders`."""
+ROOT_MODULES = ("ivr.detect.frontend", "ivr.audio.source", "ivr.events", __name__)
+"""The modules whose code makes the outputs kept (with all they import from `ivr`)."""
+
+
+def detector_modules(roots: tuple[str, ...] = ROOT_MODULES) -> list[str]:
+    """`roots` and every `ivr` module they import, directly or not (also inside functions),
+    with the packages they are in, sorted: read from their import statements."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if _source(name) is None:
+            continue  # a namespace package: no code of its own
+        parts = name.split(".")
+        todo += [".".join(parts[:n]) for n in range(1, len(parts)) if parts[0] == "ivr"]
+        todo += _imported(name)
+    return sorted(seen)
+
+
+def _imported(name: str) -> list[str]:
+    """The `ivr` modules (and packages) that module `name` imports."""
+    path = _source(name)
+    tree = ast.parse(path.read_bytes(), str(path))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+            found += [f"{node.module}.{a.name}" for a in node.names]
+    return [m for m in found if m.split(".")[0] == "ivr" and _is_module(m)]
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False  # `from ivr.x import name`: a name, not a module
+
+
+def _source(name: str) -> Path | None:
+    """The source file of module `name`; None for a namespace package."""
+    module = sys.modules.get(name)
+    origin = getattr(module, "__file__", None)
+    if origin is None:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None and spec.has_location else None
+    return Path(origin) if origin is not None else None
+
+
+def sources_digest(modules: list[str]) -> str:
+    """SHA-256 over the names and sources of `modules`."""
     digest = hashlib.sha256()
-    for folder in folders:
-        for source in sorted(folder.glob("*.py")):
-            digest.update(f"{folder.name}/{source.name}\0".encode())
-            digest.update(source.read_bytes())
+    for name in modules:
+        source = _source(name)
+        digest.update(f"{name}\0".encode())
+        digest.update(source.read_bytes() if source is not None else b"")
     return digest.hexdigest()
 
 
 @functools.cache
-def detector_code() -> str:
-    """A digest of the sources of `ivr.audio` and `ivr.detect`, which make the outputs kept,
-    and of the learned stage's model (its wheel, version and model file)."""
-    import ivr.audio
-    import ivr.detect
+def detector_code(added: tuple[str, ...] = ()) -> str:
+    """A digest of the code that makes and keeps the outputs (`detector_modules`, with the
+    modules of the `added` detectors), and of the learned stage's model (its wheel, version
+    and model file)."""
     from ivr.detect.learned import model_identity
 
-    sources = sources_digest([Path(p.__file__).parent for p in (ivr.audio, ivr.detect)])
+    sources = sources_digest(detector_modules((*ROOT_MODULES, *added)))
     return hashlib.sha256(f"{sources}\0{model_identity()}".encode()).hexdigest()
+
+
+def event_codec(settings: FrontEndSettings) -> Codec:
+    """The codec of the events kept under `settings`: ivr.events' and the added detectors'."""
+    return Codec((*InputEvent.__args__, Segment, *added_event_classes(settings)))
 
 
 def detector_part(settings: FrontEndSettings) -> dict:
@@ -136,42 +192,12 @@ def _at_rest(detectors: Detectors, result, frames: int) -> bool:
     )
 
 
-def _encode(events) -> str:
-    rows = []
-    for e in events:
-        if isinstance(e, SpeechStarted):
-            rows.append(["s", e.frame, e.decided_frame])
-        elif isinstance(e, KeyPressed):
-            rows.append(["k", e.key, e.frame, e.decided_frame])
-        elif isinstance(e, ToneHeard):
-            rows.append(["t", e.kind, e.frame, e.decided_frame, e.frequency_hz])
-        elif isinstance(e, MachineVerdict):
-            rows.append(["m", e.verdict, e.cause, e.decided_frame])
-        else:
-            s = e.segment
-            rows.append(
-                ["e" if isinstance(e, SpeechEnded) else "p", s.start, s.end, s.level_dbfs,
-                 s.snr_db, s.floor_dbfs, s.voiced_frames, s.gaps, e.decided_frame,
-                 s.peak_snr_db]
-            )  # fmt: skip
-    return json.dumps(rows)
+def _encode(events, codec: Codec) -> str:
+    return json.dumps([codec.encode(e) for e in events])
 
 
-def _decode(text: str) -> tuple:
-    out = []
-    for row in json.loads(text):
-        if row[0] == "s":
-            out.append(SpeechStarted(row[1], row[2]))
-        elif row[0] == "k":
-            out.append(KeyPressed(*row[1:]))
-        elif row[0] == "t":
-            out.append(ToneHeard(*row[1:]))
-        elif row[0] == "m":
-            out.append(MachineVerdict(*row[1:]))
-        else:
-            kind = SpeechEnded if row[0] == "e" else SpeechProgress
-            out.append(kind(Segment(*row[1:8], peak_snr_db=row[9]), row[8]))
-    return tuple(out)
+def _decode(text: str, codec: Codec) -> tuple:
+    return tuple(codec.decode(row) for row in json.loads(text))
 
 
 class DetectorCache:
@@ -189,7 +215,8 @@ class DetectorCache:
     ) -> str:
         """The cache key of a file's content read as `channel` under the settings, for a call
         length, by this version's detectors."""
-        spec = [FORMAT, detector_code(), content_hash, channel, detector_part(settings)]
+        added = tuple(type(group).detector.__module__ for group in added_detectors(settings))
+        spec = [FORMAT, detector_code(added), content_hash, channel, detector_part(settings)]
         return hashlib.sha256(json.dumps([*spec, total_frames]).encode()).hexdigest()
 
     def get(
@@ -210,12 +237,17 @@ class DetectorCache:
                         Path(path).name,
                         int(data["frames"]),
                         data["floor"],
-                        _decode(str(data["events"])),
+                        _decode(str(data["events"]), event_codec(settings)),
                     )
             except (OSError, ValueError, KeyError):
                 pass  # unreadable: computed again and replaced
         call = analyze_call(Path(path), settings, total_frames, channel)
         self.directory.mkdir(parents=True, exist_ok=True)
         with atomic_path(stored) as tmp, open(tmp, "wb") as f:
-            np.savez(f, frames=call.frames, floor=call.floor_dbfs, events=_encode(call.events))
+            np.savez(
+                f,
+                frames=call.frames,
+                floor=call.floor_dbfs,
+                events=_encode(call.events, event_codec(settings)),
+            )
         return call

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ivr.audio.format import ms_to_frames
-from ivr.call.ports import PromptLengths
 from ivr.call.runner import CallRunner, InputWatcher
 from ivr.call.watchers import DetectorNotes, NoEchoReference
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.engine import Engine
 from ivr.script.model import Script
+from ivr.timeline import Timeline
+from ivr.transports.replay import PromptLengths
 from ivr.tune.cache import CachedCall
 from ivr.tune.metrics import CallRun
+from ivr.vocabulary import Outcome
 
 
 def call_frames(script: Script) -> int:
@@ -44,10 +46,15 @@ class CachedSession:
         them out: the dialog is the same without them."""
         settings = settings or CallSettings()
         self.cached = cached
-        self.engine = Engine(script, settings.classify, onset_ms=settings.front_end.vad.onset_ms)
-        watchers: list[InputWatcher] = [DetectorNotes(self.engine)] if detector_notes else []
+        timeline = Timeline()
+        self.engine = Engine(
+            script, settings.classify, onset_ms=settings.front_end.vad.onset_ms, timeline=timeline
+        )
+        watchers: list[InputWatcher] = []
+        if detector_notes:
+            watchers.append(DetectorNotes(self.engine, timeline))
         if script.allows_barge_in:
-            watchers.append(NoEchoReference(self.engine))
+            watchers.append(NoEchoReference(self.engine, timeline))
         self.runner = CallRunner(self.engine, PromptLengths(prompt_frames), watchers)
 
     @property
@@ -61,6 +68,6 @@ class CachedSession:
         self.runner.start(0)
         self.runner.step(0, cached.frames, cached.ordered_events, cached.floor_dbfs, ordered=True)
         if not engine.done:  # the cache ends before the script's max_call_s: end it there
-            self.runner.end(cached.frames, "max_duration", "end of cached audio")
+            self.runner.end(cached.frames, Outcome.MAX_DURATION, "end of cached audio")
         assert engine.result is not None
         return CallRun(cached.file, engine.result.outcome, engine.result.frame, tuple(engine.log))

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ivr.detect.settings import CallSettings, FrontEndSettings
+from ivr.call_settings import CallSettings, FrontEndSettings
 from ivr.script.overrides import SCRIPT_PARAMS
 
 MAX_COMBINATIONS = 100_000

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.audio.format import frames_to_seconds
-from ivr.synth.manifest_labels import load_labels
+from ivr.corpus.labels import load_labels
 from ivr.timeline import CallTimeline, TimelineRecord
+from ivr.vocabulary import NO_PROGRESS_EVENTS
 
 OUTCOME_BY_SITUATION = {
     "answers_at_once": "answered",
@@ -33,9 +34,6 @@ OUTCOME_BY_SITUATION = {
     "cut_in_out": "choppy_line",
 }
 """The outcome a call must reach when its label gives a situation but no outcome."""
-
-NON_ANSWER_EVENTS = frozenset({"noinput", "low_volume", "noise", "choppy", "nomatch"})
-"""Dialog events that are not an answer understood from the callee."""
 
 REPROMPT_LEAD_S = 0.1
 """A re-prompt counts as premature for speech starting up to this long before it (s): the
@@ -82,7 +80,7 @@ class CallLabel:
 def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
     """The labelled calls of a manifest, by file name.
 
-    Reads the manifest leniently (ivr.synth.manifest_labels): of each entry of `calls:` only
+    Reads the manifest leniently (ivr.corpus.labels): of each entry of `calls:` only
     `file`, `situation`, `speech[].start_s/end_s` (s) and `expect.outcome` are used, and
     entries or fields of the wrong shape are skipped. A call with neither an `expect.outcome`
     nor a situation that gives one is unlabelled and left out (compare the keys with the calls
@@ -162,7 +160,7 @@ def call_metrics(run: CallRun, label: CallLabel, answer_window_s: float = 2.0) -
                 t - REPROMPT_LEAD_S < s <= t + answer_window_s for s in starts
             ):
                 premature_reprompts += 1
-        elif trigger.event not in NON_ANSWER_EVENTS:
+        elif trigger.event not in NO_PROGRESS_EVENTS:  # not an answer understood
             ends = [end for _, end in label.speech if end <= t]
             if ends:
                 responses.append(round(t - max(ends), 6))

@@ -26,7 +26,7 @@ import yaml
 from rich.table import Table
 
 from ivr.atomic import atomic_path
-from ivr.detect.settings import CallSettings
+from ivr.call_settings import CallSettings
 from ivr.tune.metrics import Summary, cost_or_zero
 
 SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(Summary))

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ivr.detect.settings import CallSettings, FrontEndSettings
+from ivr.call_settings import CallSettings, FrontEndSettings
 from ivr.errors import IvrError
 from ivr.lifeline import die_with_parent
 from ivr.script.model import Script

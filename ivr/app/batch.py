@@ -1,5 +1,5 @@
 """Running an `ivr replay` batch: the calls in this process or in worker processes, each kept
-(judged, logged, printed) as soon as it ends, and a batch that goes on past any one failure.
+(judged, logged, a line said) as soon as it ends, and a batch that goes on past any one failure.
 
 A file that cannot be read, a worker process that dies (its call fails, a new worker takes
 its place), a call log that refuses a row (the call's files stay, the summary names it): each
@@ -13,32 +13,27 @@ the table and the report list the calls in the files' order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from ivr.app.keep import log_call
+from ivr.app.keeping import CallKeeper, EndedCall
 from ivr.app.pool import BatchPool, Done
+from ivr.app.replay import ReplayedFile, judge, remarks
 from ivr.atomic import remove_stale
-from ivr.cli.replay_outcomes import Outcome, judge, remarks
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
-from ivr.qa.phrases import ForbiddenPhrase
-from ivr.script.model import Script
 
 if TYPE_CHECKING:
     from ivr.records.calllog import CallLog
+    from ivr.script.model import Script
 
 Work = tuple[str, str]
 """One file of a batch: (its path, the stem of its outputs)."""
 
-
-def say(console: Console, text: str, style: str = "") -> None:
-    """Print `text` as one line (never wrapped, however long its paths), no markup."""
-    console.print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
+Say = Callable[[str, str], None]
+"""Says one line: (text, style: '' or a colour such as red, yellow)."""
 
 
 def outputs_of(out: Path, stem: str) -> tuple[Path, Path]:
@@ -65,49 +60,52 @@ def clean_folders(folders: Sequence[Path | None]) -> int:
 
 
 @dataclass
-class Keeper:
-    """Keeps each call of a batch as it ends: judged, logged (`log`; None with --no-db), one
-    line printed (phone numbers masked unless `show_numbers`)."""
+class BatchKeeper:
+    """Keeps each call of a batch as it ends, through the command's `calls` keeper: scored,
+    judged against its expectation, logged, one line said (phone numbers masked unless the
+    keeper shows them)."""
 
-    console: Console
+    calls: CallKeeper
     script: Script
     values: Mapping[str, str]
-    forbidden: Sequence[ForbiddenPhrase]
-    answer_within_ms: int | None
     expectations: dict[str, Any]
     recognizes: bool
-    log: CallLog | None
-    callee: str | None
-    show_numbers: bool
+    say: Say
     not_logged: list[tuple[str, str]] = field(default_factory=list)
     """(file, why) of each call the log refused; its recording and timeline stay."""
 
+    @property
+    def show_numbers(self) -> bool:
+        """Whether phone numbers are shown unmasked."""
+        return self.calls.options.show_numbers
+
     def shown(self, text: str) -> str:
-        """`text` as printed: phone numbers masked unless show_numbers."""
+        """`text` as said: phone numbers masked unless show_numbers."""
         return text if self.show_numbers else mask_number(text)
 
-    def keep(self, o: Outcome) -> Outcome:
-        """Judge, log and print one call (or its error); the outcome judged."""
-        o = judge(o, self.script, self.forbidden, self.answer_within_ms, self.expectations,
-                  self.recognizes)  # fmt: skip
-        if o.result is None:
+    def keep(self, o: ReplayedFile) -> ReplayedFile:
+        """Judge, log and say one call (or its error); the file judged."""
+        ended = None
+        if o.result is not None:
+            ended = EndedCall(o.result, self.script, self.values, o.started, "replay")
+        qa = self.calls.score(ended) if ended is not None else None
+        o = judge(o, qa, self.expectations, self.recognizes)
+        if ended is None:
             self._line(f"error: {o.error}", "red")
             return o
         for note in o.notes:
             self._line(f"warning: {o.file}: {note}", "yellow")
-        if self.log is not None:
-            try:
-                log_call(self.log, o.result, self.script, self.values, "replay", o.qa, o.started,
-                         self.callee, remarks(o))  # fmt: skip
-            except IvrError as exc:
-                self.not_logged.append((o.file, str(exc)))
-                self._line(f"error: {o.file}: not logged: {exc} (its recording and timeline "
-                           "are kept)", "red")  # fmt: skip
-        say(self.console, self.shown(o.result.summary()))
+        try:
+            self.calls.add_to_log(replace(ended, remarks=remarks(o)), o.qa)
+        except IvrError as exc:
+            self.not_logged.append((o.file, str(exc)))
+            self._line(f"error: {o.file}: not logged: {exc} (its recording and timeline "
+                       "are kept)", "red")  # fmt: skip
+        self.say(self.shown(o.result.summary()), "")
         return o
 
     def _line(self, text: str, style: str) -> None:
-        say(self.console, self.shown(text), style)
+        self.say(self.shown(text), style)
 
 
 @dataclass
@@ -115,7 +113,7 @@ class Batch:
     """What a batch did: each call's outcome in the files' order, and why it stopped early
     ('' when it did not) with how many files it left."""
 
-    outcomes: list[Outcome]
+    outcomes: list[ReplayedFile]
     stopped: str = ""
     not_run: int = 0
 
@@ -123,21 +121,21 @@ class Batch:
 def run_batch(
     work: Sequence[Work],
     jobs: int,
-    replay_here: Callable[[Work], Outcome],
+    replay_here: Callable[[Work], ReplayedFile],
     pool: Callable[[], BatchPool],
-    keeper: Keeper,
+    keeper: BatchKeeper,
     folders: Sequence[Path | None],
     advance: Callable[[], None],
 ) -> Batch:
     """Replay `work`: with `jobs` 1 here (`replay_here`), else in the worker processes of
     `pool()`; each call kept by `keeper` as it ends, then `advance()`. `folders`: where the
     outputs go, cleaned of a dead worker's temporary files."""
-    kept: dict[int, Outcome] = {}
+    kept: dict[int, ReplayedFile] = {}
     stopped = ""
     with _ends(work, jobs, replay_here, pool) as (ends, batch_pool):
         for done in ends:
-            o = done.result if isinstance(done.result, Outcome) else _failed(done)
-            if not isinstance(done.result, Outcome):
+            o = done.result if isinstance(done.result, ReplayedFile) else _failed(done)
+            if not isinstance(done.result, ReplayedFile):
                 clean_folders(folders)  # a dead worker's temporary files
             o = keeper.keep(o)
             kept[done.index] = o
@@ -171,7 +169,8 @@ class _ends:
             self.pool.close()
 
 
-def _failed(done: Done) -> Outcome:
+def _failed(done: Done) -> ReplayedFile:
     """The outcome of a call whose worker died or whose work raised (one line, no traceback)."""
     path, _ = done.item
-    return Outcome(file=path, started=datetime.now().astimezone(), error=f"{path}: {done.result}")
+    error = f"{path}: {done.result}"
+    return ReplayedFile(file=path, started=datetime.now().astimezone(), error=error)

@@ -1,6 +1,6 @@
 """The manifest of a labelled call corpus (`manifest.yaml`): schema and loading.
 
-ivr.synth.manifest_write writes it; ivr.synth.manifest_labels reads the parts replay, reference
+ivr.corpus.write writes it; ivr.corpus.labels reads the parts replay, reference
 recognition and tuning use, also of a manifest written by hand.
 
 Times are seconds from the start of the file; levels are dBFS (0 dBFS = RMS of a full-scale
@@ -57,15 +57,15 @@ from typing import Any
 
 import yaml
 
+from ivr.corpus.situations import BASIC_SITUATIONS as BASIC_SITUATIONS
+from ivr.corpus.situations import CLASSIFICATIONS as CLASSIFICATIONS
+from ivr.corpus.situations import EXPECTED_CLASSIFICATION as EXPECTED_CLASSIFICATION
+from ivr.corpus.situations import LINE_SITUATIONS as LINE_SITUATIONS
+from ivr.corpus.situations import REALISTIC_SITUATIONS as REALISTIC_SITUATIONS
+from ivr.corpus.situations import SITUATIONS as SITUATIONS
+from ivr.corpus.situations import SOUND_KINDS as SOUND_KINDS
+from ivr.corpus.situations import SPEECHLESS_SITUATIONS as SPEECHLESS_SITUATIONS
 from ivr.errors import IvrError
-from ivr.synth.situations import BASIC_SITUATIONS as BASIC_SITUATIONS
-from ivr.synth.situations import CLASSIFICATIONS as CLASSIFICATIONS
-from ivr.synth.situations import EXPECTED_CLASSIFICATION as EXPECTED_CLASSIFICATION
-from ivr.synth.situations import LINE_SITUATIONS as LINE_SITUATIONS
-from ivr.synth.situations import REALISTIC_SITUATIONS as REALISTIC_SITUATIONS
-from ivr.synth.situations import SITUATIONS as SITUATIONS
-from ivr.synth.situations import SOUND_KINDS as SOUND_KINDS
-from ivr.synth.situations import SPEECHLESS_SITUATIONS as SPEECHLESS_SITUATIONS
 from ivr.yamlfile import YamlLimitError, load_yaml
 
 VERSION = 1

@@ -1,4 +1,4 @@
-"""Writing a corpus manifest (`manifest.yaml`; the schema is in ivr.synth.manifest)."""
+"""Writing a corpus manifest (`manifest.yaml`; the schema is in ivr.corpus.manifest)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from ivr.synth.manifest import GENERATOR, VERSION
+from ivr.corpus.manifest import GENERATOR, VERSION
 
 
 class _FlowDict(dict):

@@ -1,4 +1,5 @@
-"""A SIP call as the two audio ports of a call session.
+"""A SIP call as a call's transport: the two audio ports of a session on a call of our SIP
+user agent (ivr.sip).
 
 The call's clock is the callee's frames as the line delivers them, 20 ms each, counted from the
 answer; a frame that did not come (lost RTP) counts as silence, so timers keep line time. Our
@@ -11,25 +12,29 @@ and as `call_failed` ("no ACK") when we answered and its caller never confirmed.
 callee sends out of band (RFC 4733 telephone-events, SIP INFO) come with the block of frames
 they arrived during, at the frame they arrived at. What the network plays before the answer
 (early media) is listened to for the tones that say the call will not get through
-(`EarlyMedia`). Whatever ends it, our side hangs up (BYE or CANCEL) when the session stops.
+(`EarlyMedia`). A failure on the SIP or media thread (a pjsua2 callback that raised) ends it as
+`media_error` with the reason. Whatever ends it, our side hangs up (BYE or CANCEL) when the
+session stops.
 """
 
 from __future__ import annotations
 
-import collections
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ivr.call.mixer import Mixer
-from ivr.call.ports import CalleeBlock, PromptSource, prompt_at_volume
-from ivr.engine import PlayPrompt
+from ivr.engine.actions import PlayPrompt
 from ivr.errors import LineEnded
 from ivr.events import KeyPressed, ToneHeard
-from ivr.sip.agent import SipAgent
-from ivr.sip.call import SipCall
 from ivr.sip.limits import TRANSACTION_TIMEOUT_S
+from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
+
+if TYPE_CHECKING:
+    from ivr.sip.agent import SipAgent
+    from ivr.sip.call import SipCall
+    from ivr.sip.frames import FramePort
 
 ANSWER_TIMEOUT_S = 30.0
 """How long (s, wall clock) a call may ring before we give up (`no_answer`, SIP 487)."""
@@ -67,14 +72,17 @@ def incoming_ended(call: SipCall, how: str) -> LineEnded:
     return LineEnded("no_answer", f"the caller hung up before the answer {how}")
 
 
-def _keys_until(keys: collections.deque[tuple[str, int]], frames: int) -> tuple[KeyPressed, ...]:
+def _keys_until(port: FramePort, frames: int) -> tuple[KeyPressed, ...]:
     """The out-of-band keys that came by frame `frames` (the end of the block taken), taken out
-    of `keys`: each at the frame count it came at, decided then."""
-    out = []
-    while keys and keys[0][1] <= frames:
-        digit, at = keys.popleft()
-        out.append(KeyPressed(digit, max(at - 1, 0), at))
-    return tuple(out)
+    of `port`: each at the frame count it came at, decided then."""
+    return tuple(KeyPressed(digit, max(at - 1, 0), at) for digit, at in port.take_keys(frames))
+
+
+def media_failed(port: FramePort) -> LineEnded | None:
+    """How a call whose SIP or media thread failed ends (`media_error`, the reason), if it did."""
+    if port.failure is None:
+        return None
+    return LineEnded("media_error", f"the SIP media failed: {port.failure}")
 
 
 class EarlyMedia:
@@ -84,18 +92,16 @@ class EarlyMedia:
     until the answer timeout; ringback is what ringing sounds like and goes on."""
 
     def __init__(self) -> None:
+        from ivr.call_settings import FrontEndSettings, LearnedSettings
         from ivr.detect.frontend import Detectors
-        from ivr.detect.settings import FrontEndSettings, LearnedSettings
 
         # only its tones are listened to: no learned stage to load for it
         self.detectors = Detectors(FrontEndSettings(learned=LearnedSettings(enabled=0)))
 
-    def hear(self, received: collections.deque[np.ndarray]) -> LineEnded | None:
+    def hear(self, port: FramePort) -> LineEnded | None:
         """Take the frames received so far (the call's clock starts again at the answer): the
         end the network announced in them, if any."""
-        frames = []
-        while received:
-            frames.append(received.popleft())
+        frames, _ = port.take()
         if not frames:
             return None
         for event in self.detectors.process(np.stack(frames)).line_events:
@@ -139,7 +145,7 @@ class SipCallee:
         give_up, unreachable = now + self.answer_timeout_s, now + NO_RESPONSE_S
         early = EarlyMedia()
         while call.state in ("calling", "ringing", "incoming"):
-            ended = early.hear(call.frames.received)
+            ended = media_failed(call.frames) or early.hear(call.frames)
             if ended is not None:
                 call.hang_up()  # CANCEL: the network told us the call will not get through
                 raise ended
@@ -170,20 +176,20 @@ class SipCallee:
         try:
             self._wait_for_answer()
             port = self.call.frames
-            received, arrivals = port.received, port.arrivals
             taken = 0
             while True:
                 self._wait()
-                frames = []
-                while received:
-                    frames.append(received.popleft())
+                failed = media_failed(port)
+                if failed is not None:
+                    raise failed
+                frames, arrival = port.take()
                 if frames:
                     taken += len(frames)
-                    if arrivals is not None and len(arrivals) >= taken:
+                    if arrival is not None:
                         now = time.monotonic()
-                        self.late_s = max(self.late_s, now - arrivals[taken - len(frames)])
+                        self.late_s = max(self.late_s, now - arrival)
                         self.taken.append((taken, now))
-                    yield CalleeBlock(np.stack(frames), _keys_until(port.keys, taken))
+                    yield CalleeBlock(np.stack(frames), _keys_until(port, taken))
                 elif self.call.state == "ended":
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"
                     raise LineEnded("callee_hangup", reason.strip())
@@ -196,25 +202,38 @@ class SipSpeaker:
 
     def __init__(self, call: SipCall, prompts: PromptSource) -> None:
         self.frames, self.prompts = call.frames, prompts
-        self.mixer = Mixer()
         self._samples: np.ndarray | None = None  # the prompt handed over, not yet started
         self._playing = False
+        self._stopped = False
+        self._started: tuple[int, np.ndarray] | None = None
+        self._cut: int | None = None
 
     def play(self, prompt: PlayPrompt) -> None:
         samples = prompt_at_volume(self.prompts, prompt)
-        self._samples, self._playing = samples, True
+        self._samples, self._playing, self._stopped = samples, True, False
         self.frames.play(samples)
 
     def stop(self, frame: int) -> None:
+        self._stopped = True
         self.frames.stop()
 
     def finished(self) -> int | None:
         frames = self.frames
-        if self._samples is not None and frames.started_at is not None:
-            self.mixer.play(frames.started_at, self._samples, 0.0)
+        started_at, finished_at = frames.marks()
+        if self._samples is not None and started_at is not None:
+            self._started = (started_at, self._samples)
             self._samples = None
-        if self._playing and frames.finished_at is not None:
+        if self._playing and finished_at is not None:
             self._playing = False
-            self.mixer.stop(frames.finished_at)
-            return frames.finished_at
+            if self._stopped:
+                self._cut = finished_at
+            return finished_at
         return None
+
+    def started(self) -> tuple[int, np.ndarray] | None:
+        started, self._started = self._started, None
+        return started
+
+    def cut(self) -> int | None:
+        cut, self._cut = self._cut, None
+        return cut

@@ -6,6 +6,10 @@ thresholds on those outputs: quiet, noisy, choppy) and `EchoSettings` (barge-in 
 own echo). `CallSettings` holds the three and reads them from config files, `--set` options
 and tuning grids by their dotted names (`vad.aggressiveness`, `noise.window_ms`,
 `low_volume_dbfs`). A bad value raises `ValueError` naming the parameter and its allowed range.
+
+Plain dataclasses over the standard library alone, below every layer that reads them: the
+detectors (ivr.detect), the engine (ivr.engine), the script's `amd:` check (ivr.script) and the
+call layers all import them from here.
 """
 
 from __future__ import annotations
@@ -142,16 +146,14 @@ class FrontEndSettings:
     _ranges: ClassVar[dict[str, tuple[float, float]]] = {"choppy_gap_ms": (20, 300)}
 
     def __post_init__(self) -> None:
-        _check_ranges(self.vad, "vad.")
-        _check_ranges(self.noise, "noise.")
-        _check_ranges(self.amd, "amd.")
-        _check_ranges(self.learned, "learned.")
+        for name, group in _groups(self):
+            _check_ranges(group, f"{name}.")
         _check_ranges(self, "")
 
     @classmethod
     def names(cls) -> list[str]:
         """Every dotted name of a front-end setting (`vad.*`, `noise.*`, `amd.*`,
-        `learned.*`, `choppy_gap_ms`)."""
+        `learned.*`, `choppy_gap_ms`): a group's name is its field's."""
         return sorted(_flatten(cls()))
 
     def as_dict(self) -> dict[str, Any]:
@@ -229,45 +231,21 @@ class CallSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """Flat dict of dotted names to values."""
-        return {
-            **self.front_end.as_dict(),
-            **dataclasses.asdict(self.classify),
-            **dataclasses.asdict(self.echo),
-        }
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            out.update(_flatten(getattr(self, f.name)))
+        return out
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> CallSettings:
         """A copy with dotted names replaced, e.g. {"vad.aggressiveness": 3}."""
-        parts = {
-            "vad": dataclasses.asdict(self.front_end.vad),
-            "noise": dataclasses.asdict(self.front_end.noise),
-            "amd": dataclasses.asdict(self.front_end.amd),
-            "learned": dataclasses.asdict(self.front_end.learned),
-            "front_end": {"choppy_gap_ms": self.front_end.choppy_gap_ms},
-            "classify": dataclasses.asdict(self.classify),
-            "echo": dataclasses.asdict(self.echo),
-        }
-        top_level = (parts["front_end"], parts["classify"], parts["echo"])
+        values = self.as_dict()
         for name, value in overrides.items():
-            group, _, key = name.rpartition(".")
-            if group in ("vad", "noise", "amd", "learned"):
-                target = parts[group]
-            else:
-                target = None if group else next((p for p in top_level if key in p), None)
-            if target is None or key not in target:
+            if name not in values:
                 raise ValueError(
-                    f"unknown detector setting {name!r}; valid: {', '.join(self.names())}"
+                    f"unknown detector setting {name!r}; valid: {', '.join(sorted(values))}"
                 )
-            target[key] = _coerce(name, value, target[key])
-        front_end = FrontEndSettings(
-            VadSettings(**parts["vad"]),
-            NoiseSettings(**parts["noise"]),
-            AmdSettings(**parts["amd"]),
-            LearnedSettings(**parts["learned"]),
-            **parts["front_end"],
-        )
-        return CallSettings(
-            front_end, ClassifySettings(**parts["classify"]), EchoSettings(**parts["echo"])
-        )
+            values[name] = _coerce(name, value, values[name])
+        return _rebuild(self, values, audience=True)
 
     def with_script_amd(self, values: Mapping[str, float]) -> CallSettings:
         """A copy with a script's `amd:` values (by name, without `amd.`) where these settings
@@ -293,13 +271,40 @@ class CallSettings:
         return cls().with_overrides(flat)
 
 
-def _flatten(settings: FrontEndSettings) -> dict[str, Any]:
-    out = {f"vad.{k}": v for k, v in dataclasses.asdict(settings.vad).items()}
-    out.update({f"noise.{k}": v for k, v in dataclasses.asdict(settings.noise).items()})
-    out.update({f"amd.{k}": v for k, v in dataclasses.asdict(settings.amd).items()})
-    out.update({f"learned.{k}": v for k, v in dataclasses.asdict(settings.learned).items()})
-    out["choppy_gap_ms"] = settings.choppy_gap_ms
+def _groups(settings: Any) -> list[tuple[str, Any]]:
+    """The groups of a settings object: its fields that are settings objects themselves (the
+    front end's `vad`, `noise`, `amd`, `learned`, ...), by field name."""
+    fields = ((f.name, getattr(settings, f.name)) for f in dataclasses.fields(settings))
+    return [(name, value) for name, value in fields if dataclasses.is_dataclass(value)]
+
+
+def _flatten(settings: Any) -> dict[str, Any]:
+    """Dotted name -> value of a settings object: a group's settings under its field's name."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update({f"{f.name}.{k}": v for k, v in _flatten(value).items()})
+        else:
+            out[f.name] = value
     return out
+
+
+def _rebuild(settings: Any, values: Mapping[str, Any], audience: bool = False) -> Any:
+    """A settings object of the same classes as `settings` with the dotted `values` (as
+    `_flatten` names them); an audience's fields (CallSettings') add no prefix."""
+    changes = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if audience:
+            changes[f.name] = _rebuild(value, values)
+        elif dataclasses.is_dataclass(value):
+            prefix = f"{f.name}."
+            inner = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+            changes[f.name] = _rebuild(value, inner)
+        else:
+            changes[f.name] = values[f.name]
+    return type(settings)(**changes)
 
 
 def _coerce(name: str, value: Any, current: Any) -> Any:
@@ -318,7 +323,7 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
 
 
 def _check_ranges(obj: Any, prefix: str) -> None:
-    for key, (low, high) in obj._ranges.items():
+    for key, (low, high) in getattr(obj, "_ranges", {}).items():
         value = getattr(obj, key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{prefix}{key} must be a number in {low}..{high}, got {value!r}")

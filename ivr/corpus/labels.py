@@ -1,6 +1,6 @@
 """What replay, reference recognition and tuning read of a manifest, generated or hand-written.
 
-The generator's manifest (ivr.synth.manifest) gives every field; one written by hand may give
+The generator's manifest (ivr.corpus.manifest) gives every field; one written by hand may give
 only what a reader needs, e.g. a `file:` and an `expect: {outcome: ...}` per call:
 
     calls:
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.audio.format import FRAME_S
-from ivr.synth.manifest import ManifestError, read_manifest_data
+from ivr.corpus.manifest import ManifestError, read_manifest_data
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""The two audio ports of a call: where the callee's audio comes from, where ours goes.
+
+A call runner (ivr.call.runner) does not care whether the callee is a file, a microphone or a
+telephone line: it reads blocks of callee frames from a `CalleeAudio` port and hands our
+prompts to an `OurAudio` port, which reports back the frame each prompt finished playing out
+(the no-input timer starts there, never while we speak). Frames are 20 ms frame boundaries
+counted from the start of the call's audio.
+
+A transport is one module of this package: its two ports. Our side of it is a `Speaker`: it
+plays each prompt as `prompt_at_volume` renders it (int16 at the prompt's volume, as the line
+plays it) and tells the session when it started playing out and where it was cut, so the
+session places exactly what was played in its mixer (the recording, the echo check). A
+transport whose audio goes out on another thread (a sound card's callback, a media clock)
+hands it over through a `PlayoutBuffer`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ivr.engine.actions import PlayPrompt
+from ivr.events import InputEvent
+
+
+@dataclass(frozen=True, slots=True)
+class CalleeBlock:
+    """Callee frames in order: `samples` (n, 320) int16, following the previous block; and the
+    inputs that did not come from this audio (a DTMF key sent out of band), each with its own
+    frame inside or before the block."""
+
+    samples: np.ndarray
+    inputs: tuple[InputEvent, ...] = ()
+
+
+class CalleeAudio(Protocol):
+    """The callee's side: blocks of frames in order, until the call ends (the runner stops
+    reading). Raising DeviceError ends the call as `device_error`, LineEnded with the line's
+    outcome (`media_error` when the line's media thread failed), KeyboardInterrupt as
+    `aborted`."""
+
+    name: str
+    """The call's name in summaries."""
+
+    def blocks(self) -> Iterator[CalleeBlock]: ...
+
+
+class PromptAudioLike(Protocol):
+    """A rendered prompt: int16 samples padded to whole frames, and their count of frames."""
+
+    samples: np.ndarray
+    frames: int
+
+
+class PromptSource(Protocol):
+    """Where prompt audio comes from (the prompt cache)."""
+
+    def get(self, text: str) -> PromptAudioLike: ...
+
+
+def prompt_at_volume(prompts: PromptSource, prompt: PlayPrompt) -> np.ndarray:
+    """`prompt` rendered, at its volume (`volume_db` relative to the rendering, dB), as the
+    int16 samples a real line plays (clipped)."""
+    audio = prompts.get(prompt.text)
+    gain = np.float32(10 ** (prompt.volume_db / 20))
+    return np.clip(np.rint(audio.samples * gain), -32768, 32767).astype(np.int16)
+
+
+class OurAudio(Protocol):
+    """Our side: prompts out, and the frame each finished playing out, once known."""
+
+    def play(self, prompt: PlayPrompt) -> None:
+        """Start playing `prompt` (its text rendered) at its frame, at its volume."""
+
+    def stop(self, frame: int) -> None:
+        """Cut the prompt playing at `frame` (barge-in)."""
+
+    def finished(self) -> int | None:
+        """The frame the prompt last played finished playing out, once known (None while it
+        plays, or when none plays); reported once per prompt."""
+
+
+class Speaker(OurAudio, Protocol):
+    """Our side of a transport, as a session uses it: besides `OurAudio`, what it learned of
+    the prompt's playout in its last call (`play`, `stop` or `finished`), each reported once."""
+
+    def started(self) -> tuple[int, np.ndarray] | None:
+        """The frame the prompt began to play out at and its samples as played (int16, at its
+        volume: `prompt_at_volume`), once known."""
+
+    def cut(self) -> int | None:
+        """The frame a prompt that was stopped stopped playing out at, once known."""
+
+
+class PlayoutBuffer:
+    """One prompt handed to the thread that plays it out (a sound card's callback, a SIP media
+    clock), a block at a time, with the device's clock times of its first sample and of the
+    end of its last one (stream seconds, or frames of the call: whatever `at` the device
+    passes to `pull`).
+
+    Thread rules: `pull` runs on the device's thread and only copies samples under the lock
+    (no allocation, no waiting); `play`, `stop` and `marks` run on the call's thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._samples = np.zeros(0, dtype=np.int16)
+        self._pos = 0
+        self._started: float | None = None
+        self._finished: float | None = None
+
+    def play(self, samples: np.ndarray) -> None:
+        """Start playing `samples` (int16, mono) at the next `pull`."""
+        with self._lock:
+            self._samples = np.ascontiguousarray(samples, dtype=np.int16)
+            self._pos = 0
+            self._started = self._finished = None
+
+    def stop(self, at: float) -> None:
+        """Cut the prompt at clock time `at`: a prompt not wholly played out finishes there."""
+        with self._lock:
+            if self._pos < self._samples.size:
+                self._finished = at
+            self._samples = np.zeros(0, dtype=np.int16)
+            self._pos = 0
+
+    def pull(self, out: np.ndarray, at: float, sample_time: float) -> tuple[int, bool]:
+        """Fill `out` (int16) with the next samples of the prompt, silence after it (device
+        thread); `at` is the clock time `out[0]` plays at, `sample_time` one sample's length on
+        that clock. How many prompt samples went out, and whether the first of them did now."""
+        with self._lock:
+            n = min(out.size, max(self._samples.size - self._pos, 0))
+            first = n > 0 and self._pos == 0
+            if n > 0:
+                if first:
+                    self._started = at
+                out[:n] = self._samples[self._pos : self._pos + n]
+                self._pos += n
+                if self._pos >= self._samples.size:
+                    self._finished = at + n * sample_time
+        out[n:] = 0
+        return n, first
+
+    def marks(self) -> tuple[float | None, float | None]:
+        """The clock times the prompt's first sample went out and its playout ended (at its
+        last sample's end, or where it was cut); None until then."""
+        with self._lock:
+            return self._started, self._finished
