@@ -40,6 +40,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check ivr tests tools
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -62,6 +62,21 @@ def pytest_configure(config):
         )
 
 
+LINE_TEST_FILES = frozenset({
+    "test_kamailio.py", "test_live_call.py", "test_live_ports.py", "test_one_keeper.py",
+    "test_sip_call.py", "test_sip_campaign.py", "test_sip_guard.py", "test_sip_keys.py",
+    "test_sip_serve.py",
+})  # fmt: skip
+"""Test files whose calls run in real time over a sound server or SIP on 127.0.0.1: marked
+`line`, so `pytest -m "not line"` runs everything else as a quick loop."""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in LINE_TEST_FILES:
+            item.add_marker(pytest.mark.line)
+
+
 OUTBOUND_VALUES = {"agent_id": "1001", "number": "13812345678"}
 """Placeholder values of the sample outbound calls (the number is the callee's)."""
 

@@ -10,11 +10,12 @@ import numpy as np
 from realcall import bundled, prompt_frames
 
 from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.playout import PlayoutBuffer
 from ivr.call.replay import keep_call
 from ivr.call.session import CallSession
 from ivr.call_settings import CallSettings
 from ivr.engine.actions import PlayPrompt
-from ivr.transports.base import CalleeBlock, PlayoutBuffer, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
 from ivr.transports.replay import VirtualSpeaker
 from ivr.tts import PromptCache
 

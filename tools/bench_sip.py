@@ -60,7 +60,7 @@ def _children_cpu_s() -> float:
 
 def run_calls(folder: Path, uris: list[str], count: int, per_worker: int) -> dict[str, float]:
     """`count` calls at once to `uris` (round robin); the measures of the run."""
-    from ivr.sip.workers import CallRecipe, WorkerPool
+    from ivr.service.workers import CallRecipe, WorkerPool
 
     script = folder / "bench_sip.yaml"
     script.write_text(SCRIPT, encoding="utf-8")

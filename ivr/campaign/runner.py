@@ -1,7 +1,7 @@
 """Running a campaign: the rows its plan says are due, dialed over SIP, at most `concurrency`
 at once, inside the calling hours, each call kept (and so logged) before the plan moves on.
 
-The calls run in worker processes (ivr.sip.workers); this loop keeps the plan and the call
+The calls run in worker processes (ivr.service.workers); this loop keeps the plan and the call
 log. The call log is the campaign's memory: a row's attempt is logged once the
 call has ended, so a campaign stopped at any point (Ctrl-C, SIGTERM, even SIGKILL) and started
 again places exactly the calls that were not logged.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ivr.app.keeping import CallKeeper
     from ivr.app.line import StopRequest
     from ivr.campaign.setup import OpenCampaign
-    from ivr.sip.workers import JobDone, WorkerPool
+    from ivr.service.workers import JobDone, WorkerPool
 
 IDLE_POLL_MS = 100
 """How long each wait for a call's end lasts while no call is due (ms)."""

@@ -16,7 +16,7 @@ from ivr.campaign.names import CampaignNames
 from ivr.campaign.plan import CampaignPlan, RetryPolicy, attempts_from_log
 from ivr.campaign.runner import CampaignOptions
 from ivr.errors import IvrError
-from ivr.sip.workers import CallRecipe
+from ivr.service.workers import CallRecipe
 
 if TYPE_CHECKING:
     from ivr.app.recognition import Recognition

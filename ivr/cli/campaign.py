@@ -132,7 +132,7 @@ def campaign_command(
         options = campaign.options(
             trunk, concurrency, wait, answer_timeout_s, out, parse_shard(shard)
         )
-        from ivr.sip.workers import WorkerPool
+        from ivr.service.workers import WorkerPool
 
         pool = WorkerPool(campaign.recipe((host, port), proxy, options, show_numbers), concurrency)
         pool.start()

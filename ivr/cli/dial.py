@@ -86,8 +86,8 @@ def dial_command(
     setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
+    from ivr.service.perform import perform_call
     from ivr.sip.call import SipCall
-    from ivr.sip.perform import perform_call
 
     stamp = time_stamp()
     recording = record or Path("calls") / f"dial-{stamp}.wav"

@@ -39,16 +39,16 @@ from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import call_line_printer
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
+from ivr.service.workers import CALLS_PER_WORKER
 from ivr.sip.guard import BAD_REQUEST
-from ivr.sip.workers import CALLS_PER_WORKER
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from ivr.app.setup import CallSetup
+    from ivr.service.perform import SipCallResult
     from ivr.sip.agent import SipAgent
     from ivr.sip.call import SipCall
-    from ivr.sip.perform import SipCallResult
 
 BUSY = 486
 """The SIP status a call gets when every call thread is taken (486 Busy Here)."""
@@ -137,7 +137,7 @@ class Server:
         concurrency: int,
         max_calls: int | None,
     ) -> None:
-        from ivr.sip.threads import CallThreads
+        from ivr.service.threads import CallThreads
 
         self.agent, self.setup, self.values, self.keeper = agent, setup, values, keeper
         self.out, self.max_calls = out, max_calls
@@ -183,7 +183,7 @@ class Server:
             self.agent.close()
 
     def _take_calls(self) -> None:
-        from ivr.sip.perform import perform_call
+        from ivr.service.perform import perform_call
 
         agent, threads = self.agent, self.threads
         while agent.incoming:
@@ -212,7 +212,7 @@ class Server:
             threads.start((call, started), job)
 
     def _keep(self, finished: list[tuple[tuple[SipCall, datetime], Future]]) -> None:
-        from ivr.sip.threads import result_of
+        from ivr.service.threads import result_of
 
         for (call, started), future in finished:
             done = result_of(future)

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
-from ivr.transports.base import PlayoutBuffer
+from ivr.audio.playout import PlayoutBuffer
 
 FRAME_BYTES = FRAME_SAMPLES * 2
 """Bytes of one 20 ms frame of 16 kHz int16 audio."""

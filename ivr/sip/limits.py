@@ -3,7 +3,7 @@ symbols: how many calls one agent may hold at once, and how long a SIP transacti
 a response before it fails.
 
 The wheel is built with `PJSUA_MAX_CALLS` 4: one endpoint (one process) holds at most 4 calls,
-so more at once need more processes (ivr.sip.workers). An INVITE nobody answers would hold its
+so more at once need more processes (ivr.service.workers). An INVITE nobody answers would hold its
 call slot for pjsip's Timer B, 32 s (64 x T1); `shorten_transaction_timeout` sets the
 transaction timeout (`pjsip_cfg()->tsx.td`, which pjsip reads when its transaction layer starts)
 before the endpoint is initialized. It changes the value only where it finds pjsip's default

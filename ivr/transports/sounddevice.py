@@ -29,10 +29,11 @@ import numpy as np
 
 from ivr.audio.devices import resolve_device, sounddevice_module
 from ivr.audio.format import FRAME_S, FRAME_SAMPLES, SAMPLE_RATE
+from ivr.audio.playout import PlayoutBuffer
 from ivr.engine.actions import PlayPrompt
 from ivr.errors import DeviceError
 from ivr.timeline import PromptOut, Timeline
-from ivr.transports.base import CalleeBlock, PlayoutBuffer, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
 
 BLOCK_SAMPLES = FRAME_SAMPLES // 2
 """Samples per callback (10 ms): small blocks let a prompt start sooner; the callback only

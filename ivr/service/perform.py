@@ -1,5 +1,5 @@
 """Performing a script on one SIP call, placed or taken: the call's session with its recording
-and timeline, on whichever thread runs it (see ivr.sip.threads for several at once)."""
+and timeline, on whichever thread runs it (see ivr.service.threads for several at once)."""
 
 from __future__ import annotations
 

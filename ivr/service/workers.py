@@ -3,7 +3,7 @@
 One pjsua2 agent per process holds at most `SipAgent.max_calls` calls (4 with the wheel's
 build), and fewer keep their frames on time (CALLS_PER_PROCESS), so a command that wants more
 at once (`ivr campaign --concurrency 10`) starts several worker processes, each with its own
-agent on its own port and its calls on threads of its own (ivr.sip.threads). The parent keeps
+agent on its own port and its calls on threads of its own (ivr.service.threads). The parent keeps
 the plan, the call log and the screen; it hands each worker `CallJob`s and gets back
 `JobDone`s. A worker sets up each call itself (the script with the job's placeholder values,
 its prompts rendered) from the run's `CallRecipe`.
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ivr.lifeline import die_with_parent
 
 if TYPE_CHECKING:
-    from ivr.sip.perform import SipCallResult
+    from ivr.service.perform import SipCallResult
 
 CALLS_PER_WORKER = 4
 """Calls one worker can hold at most (the wheel's PJSUA_MAX_CALLS)."""
@@ -91,8 +91,8 @@ class JobDone:
 
 def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: CallJob) -> Any:
     from ivr.app.setup import CallSetup, load_call_script
+    from ivr.service.perform import perform_call
     from ivr.sip.call import SipCall
-    from ivr.sip.perform import perform_call
 
     settings, prompts, recognition = setup
     script = load_call_script(recipe.script, dict(job.values), recipe.config)
@@ -120,12 +120,12 @@ def worker_main(
         import ivr.app.setup
         import ivr.call.session
         import ivr.script.loader
-        import ivr.sip.perform  # noqa: F401 (imported before any call: not during one)
+        import ivr.service.perform  # noqa: F401 (imported before any call: not during one)
         from ivr.app.config import call_settings
         from ivr.app.recognition import set_up_recognition
         from ivr.detect.learned import preload
+        from ivr.service.threads import CallThreads, result_of
         from ivr.sip.agent import SipAgent
-        from ivr.sip.threads import CallThreads, result_of
         from ivr.tts.prompt_cache import PromptCache
 
         settings = call_settings(recipe.config, list(recipe.overrides))
