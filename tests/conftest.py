@@ -1,4 +1,6 @@
-"""Shared test helpers: real WAV files written into a temporary folder, seeded signals."""
+"""The root conftest: deterministic hypothesis, fresh caches and call log, the `line` marker on
+everything under tests/line/, and the fixtures many tests use. Helper modules are in
+tests/helpers/ (on sys.path: `from shared import human_speech`), never imported from here."""
 
 from __future__ import annotations
 
@@ -17,26 +19,11 @@ from hypothesis import settings
 settings.register_profile("ivr", derandomize=True, database=None)
 settings.load_profile("ivr")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/null_sink.py
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS.parent / "tools"))  # tools/null_sink.py
+sys.path.insert(0, str(TESTS / "helpers"))  # shared.py, realcall.py, baresip_callee.py, ...
 
-TESTDATA = Path("/usr/share/pocketsphinx/test/data")
-"""Real human recordings shipped by Debian's pocketsphinx-testdata (16 kHz mono)."""
-
-HUMAN_WAVS = sorted(TESTDATA.glob("*/*.wav"))
-
-
-def tone(freq_hz: float, seconds: float, dbfs: float, rate: int = 16000) -> np.ndarray:
-    """A sine whose RMS is `dbfs` (0 dBFS = RMS of a full-scale square wave), int16."""
-    t = np.arange(int(seconds * rate)) / rate
-    amplitude = 10 ** (dbfs / 20) * np.sqrt(2) * 32768
-    return np.rint(amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.int16)
-
-
-def human_speech(index: int = 0) -> np.ndarray:
-    """One real human recording as int16 at 16 kHz."""
-    data, rate = sf.read(HUMAN_WAVS[index], dtype="int16")
-    assert rate == 16000
-    return data
+from shared import HUMAN_WAVS, OUTBOUND_VALUES, TESTDATA  # noqa: E402
 
 
 @pytest.fixture
@@ -62,23 +49,15 @@ def pytest_configure(config):
         )
 
 
-LINE_TEST_FILES = frozenset({
-    "test_kamailio.py", "test_live_call.py", "test_live_ports.py", "test_one_keeper.py",
-    "test_sip_call.py", "test_sip_campaign.py", "test_sip_guard.py", "test_sip_keys.py",
-    "test_sip_serve.py",
-})  # fmt: skip
-"""Test files whose calls run in real time over a sound server or SIP on 127.0.0.1: marked
-`line`, so `pytest -m "not line"` runs everything else as a quick loop."""
+LINE = TESTS / "line"
+"""Tests whose calls run in real time over a sound server or SIP on 127.0.0.1: everything under
+tests/line/ is marked `line`, so `pytest -m "not line"` runs everything else as a quick loop."""
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.path.name in LINE_TEST_FILES:
+        if item.path.is_relative_to(LINE):
             item.add_marker(pytest.mark.line)
-
-
-OUTBOUND_VALUES = {"agent_id": "1001", "number": "13812345678"}
-"""Placeholder values of the sample outbound calls (the number is the callee's)."""
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,106 @@
+"""What many test files need: the repository's root, real human recordings and seeded tones, the
+test values of the bundled scripts, the `ivr` command line, a text file in a temporary folder,
+the frames of a timeline's events, and the prompts of a script rendered to frames.
+
+tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared import ...`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soundfile as sf
+
+if TYPE_CHECKING:  # ivr is imported by the tests, after conftest has set its environment
+    from ivr.script import Script
+    from ivr.tts import PromptCache
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository: the shipped scripts, prompts, tools and README."""
+
+HELPERS = Path(__file__).resolve().parent
+"""tests/helpers/: these modules, and the ones tests run as programs (early_media_network.py)."""
+
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+"""Real human recordings shipped by Debian's pocketsphinx-testdata (16 kHz mono)."""
+
+HUMAN_WAVS = sorted(TESTDATA.glob("*/*.wav"))
+
+OUTBOUND_VALUES = {"agent_id": "1001", "number": "13812345678"}
+"""Placeholder values of the bundled scripts' test calls (the number is the callee's)."""
+
+
+def tone(freq_hz: float, seconds: float, dbfs: float, rate: int = 16000) -> np.ndarray:
+    """A sine whose RMS is `dbfs` (0 dBFS = RMS of a full-scale square wave), int16."""
+    t = np.arange(int(seconds * rate)) / rate
+    amplitude = 10 ** (dbfs / 20) * np.sqrt(2) * 32768
+    return np.rint(amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.int16)
+
+
+def human_speech(index: int = 0) -> np.ndarray:
+    """One real human recording as int16 at 16 kHz."""
+    data, rate = sf.read(HUMAN_WAVS[index], dtype="int16")
+    assert rate == 16000
+    return data
+
+
+def ivr(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`ivr ARGS...` as a user runs it (this interpreter's `python -m ivr`), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "ivr", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def text_writer(default_name: str) -> Callable[..., Path]:
+    """write(folder, text, name=default_name, encoding="utf-8"): the text as a file in folder."""
+
+    def write(folder: Path, text: str, name: str = default_name, encoding: str = "utf-8") -> Path:
+        path = folder / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return write
+
+
+def frames_of(result, event: str, **match) -> list[int]:
+    """The frame of each `event` record (whose fields equal `match`) of a call's timeline;
+    `result` is a call result (its `.timeline`) or a timeline's records."""
+    records = getattr(result, "timeline", result)
+    return [
+        r.frame
+        for r in records
+        if r.event == event and all(getattr(r, k, None) == v for k, v in match.items())
+    ]
+
+
+def script_frames(script: Script, cache: PromptCache | None = None) -> dict[str, int]:
+    """Each prompt of `script` rendered (by `cache`, else a fresh default cache): id -> frames."""
+    from ivr.tts import PromptCache
+
+    audio = (cache or PromptCache()).render_all(script.prompts)
+    return {p: a.frames for p, a in audio.items()}
+
+
+class ManifestCalls:
+    """The calls of a written corpus by situation, and their audio; needs `self.manifest`."""
+
+    manifest: object
+
+    def calls(self, situation: str, channel: str | None = None) -> list:
+        return [
+            c
+            for c in self.manifest.calls
+            if c.situation == situation and channel in (None, c.channel)
+        ]
+
+    def read(self, call) -> tuple[np.ndarray, int]:
+        return sf.read(self.manifest.audio_path(call), dtype="int16")
