@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the baresip callee the SIP tests use
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))  # the baresip callee the SIP tests use
 
 CALLEES = 4
 """baresip processes answering the calls (round robin)."""

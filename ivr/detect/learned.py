@@ -69,7 +69,7 @@ TARGET_LEVEL_DBFS = -20.0
 with to this level (dBFS): Silero's probability depends on level (a Mandarin answer at -53 dBFS
 peaks at 0.2-0.6 as it came, at 0.95-1.0 with 20 dB more), and a quiet callee is a callee
 (the script asks them to speak up). The gain does not make sounds speech: chimes, static bursts
-and filtered clicks at -40 to -10 dBFS stay silent (tests/test_speech_stage.py)."""
+and filtered clicks at -40 to -10 dBFS stay silent (tests/unit/detect/test_speech_stage.py)."""
 
 MAX_GAIN_DB = 30.0
 """Most gain given to a stream (dB); no stream is attenuated."""

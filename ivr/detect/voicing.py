@@ -6,7 +6,7 @@ webrtcvad calls them voiced and they stand above the floor. The measure is the n
 autocorrelation of 40 ms (the frame and the one before it) at its strongest lag between 2 ms
 and 20 ms, corrected for the overlap shrinking with the lag: 0.6-0.8 on vowels of real and
 synthesized speech (telephone band and office babble included), 0.1-0.3 on breath and white
-noise (tests/test_detect_voicing.py). It is computed only for the frames of an onset
+noise (tests/unit/detect/test_detect_voicing.py). It is computed only for the frames of an onset
 candidate, so it costs nothing while speech goes on.
 """
 
