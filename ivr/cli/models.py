@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +26,10 @@ from ivr.asr.models import (
 from ivr.cli.common import fail_line, make_console
 from ivr.errors import IvrError, ModelNotFoundError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
 
 def _status(problems: list[str]) -> str:
     return "ok" if not problems else "; ".join(problems)
@@ -33,9 +37,6 @@ def _status(problems: list[str]) -> str:
 
 def list_command() -> None:
     """Show the official models and every model on this machine; mark the one used by default."""
-    from rich.table import Table
-    from rich.text import Text
-
     console = make_console()
     root = models_dir()
     chosen_error: str | None = None
@@ -43,6 +44,15 @@ def list_command() -> None:
         chosen = find_model()
     except ModelNotFoundError as exc:
         chosen, chosen_error = None, str(exc)
+    console.print(_official_table(root))
+    console.print(_local_table(root, chosen))
+    _print_default(console, chosen, chosen_error)
+
+
+def _official_table(root: Path) -> Table:
+    """The official models, with whether each is installed in `root` (and sound)."""
+    from rich.table import Table
+    from rich.text import Text
 
     official = Table(title=f"official Vosk models ({MODEL_BASE_URL})", title_justify="left")
     official.add_column("name")
@@ -60,7 +70,13 @@ def list_command() -> None:
         official.add_row(
             Text(known.name), known.language, str(known.size_mb), installed, Text(known.note)
         )
-    console.print(official)
+    return official
+
+
+def _local_table(root: Path, chosen: ModelLocation | None) -> Table:
+    """The models on this machine ($IVR_VOSK_MODEL first, then those in `root`); `chosen` marked."""
+    from rich.table import Table
+    from rich.text import Text
 
     found: list[ModelLocation] = []
     env_spec = os.environ.get(MODEL_ENV)
@@ -86,7 +102,14 @@ def list_command() -> None:
         )
     if not found:
         local.add_row("", "none", "", "", "", Text(f"nothing in {root}"))
-    console.print(local)
+    return local
+
+
+def _print_default(
+    console: Console, chosen: ModelLocation | None, chosen_error: str | None
+) -> None:
+    """Which model recognition uses by default, why none is usable, or how to get one."""
+    from rich.text import Text
 
     if chosen_error is not None:
         console.print(Text(f"not usable: {chosen_error}"), soft_wrap=True)

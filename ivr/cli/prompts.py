@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ivr.cli.common import fail_line, make_console
 from ivr.errors import IvrError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ivr.script.model import Script
+    from ivr.tts.prompt_cache import PromptCache, VoiceSettings
 
 
 def render_command(
@@ -34,11 +40,6 @@ def render_command(
     ] = None,
 ) -> None:
     """Render every prompt of the scripts into the cache; show each one's duration."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from ivr.privacy import mask_number
-    from ivr.script.loader import PROMPTS_DIR, list_scripts, load_script
     from ivr.tts.prompt_cache import PromptCache, VoiceSettings
 
     try:
@@ -50,17 +51,46 @@ def render_command(
         for name, value in (("org", org), ("agent_id", agent_id), ("number", number))
         if value is not None
     }
+    loaded = _load_scripts(scripts, values)
+    cache = PromptCache(cache_dir, settings)
+    table, rendered = _render_prompts(loaded, cache, settings)
+    console = make_console()
+    console.print(table)
+    total = sum(len(script.prompts) for script in loaded)
+    console.print(
+        f"{total} prompt{'' if total == 1 else 's'}: {rendered} rendered, "
+        f"{total - rendered} already cached in {cache.directory}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _load_scripts(scripts: list[str] | None, values: dict[str, str]) -> list[Script]:
+    """The scripts named (default: every script in prompts/) with their placeholder values;
+    exits with an error line when there is none or one cannot be read."""
+    from ivr.script.loader import PROMPTS_DIR, list_scripts, load_script
+
     try:
         names = list(scripts) if scripts else list_scripts()
         if not names:
             fail_line(f"no call scripts in {PROMPTS_DIR}; name one with --script", code=1)
-        loaded = [load_script(name, values) for name in names]
+        return [load_script(name, values) for name in names]
     except IvrError as exc:
         fail_line(str(exc), code=1)
     except OSError as exc:
         fail_line(f"{exc.filename or 'script'}: {exc.strerror or exc}", code=1)
 
-    cache = PromptCache(cache_dir, settings)
+
+def _render_prompts(
+    loaded: list[Script], cache: PromptCache, settings: VoiceSettings
+) -> tuple[Table, int]:
+    """Render (or find in `cache`, made with `settings`) every prompt of the scripts: the
+    table of them and how many were rendered now; exits with an error line when one cannot be."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ivr.privacy import mask_number
+
     table = Table(title=f"prompts: {settings.voice}, {settings.rate} wpm, volume {settings.volume}")
     table.add_column("script")
     table.add_column("prompt")
@@ -88,15 +118,7 @@ def render_command(
                 "cached" if cached else "rendered",
                 Text(mask_number(text)),
             )
-    console = make_console()
-    console.print(table)
-    total = sum(len(script.prompts) for script in loaded)
-    console.print(
-        f"{total} prompt{'' if total == 1 else 's'}: {rendered} rendered, "
-        f"{total - rendered} already cached in {cache.directory}",
-        markup=False,
-        highlight=False,
-    )
+    return table, rendered
 
 
 def register(app: typer.Typer) -> None:

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ivr.app.config import call_settings, placeholder_values
 from ivr.app.options import AgentIdOption, OrgOption, PromptCacheOption
-from ivr.app.recordings import expand
-from ivr.app.setup import load_call_script, set_up_call
-from ivr.atomic import write_text_atomic
 from ivr.cli.common import fail_line, make_console
 from ivr.errors import IvrError
-from ivr.script.overrides import SCRIPT_PARAMS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ivr.app.tuning import TuningPlan, TuningResult
+    from ivr.tune.metrics import CallLabel
 
 
-def _default_cache() -> Path:
-    root = os.environ.get("IVR_CACHE_DIR")
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "ivr") / "detectors"
+_PROGRESS_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    TextColumn("{task.completed}/{task.total} calls"),
+    TimeRemainingColumn(),
+)
 
 
 def tune_command(
@@ -49,96 +52,89 @@ def tune_command(
     prompt_cache: PromptCacheOption = None,
 ) -> None:
     """Evaluate every grid combination on every labelled call; recommend the best setting."""
-    from ivr.tune.grid import combinations, parse_axis
-    from ivr.tune.metrics import labels_from_manifest, missing_details
-    from ivr.tune.report import (
-        format_seconds,
-        overlay_yaml,
-        pareto_front,
-        plot_png,
-        recommend,
-        results_table,
-        write_csv,
-    )
-    from ivr.tune.standard import noinput_warnings
-    from ivr.tune.sweep import SweepJob, sweep
+    from ivr.app.tuning import labelled_calls, plan_tuning, save_results
+    from ivr.tune.sweep import sweep
 
     console = make_console()
     if jobs < 1:
         fail_line(f"--jobs must be >= 1, got {jobs}")
-    folder = corpus if corpus.is_dir() else corpus.parent
-    labels_path = manifest or (corpus if corpus.is_file() else corpus / "manifest.yaml")
     try:
-        axes = [parse_axis(g) for g in grid]
-        combos = combinations(axes)
-        labels = labels_from_manifest(labels_path)
-        values = placeholder_values(config, org, agent_id, number)
-        loaded = load_call_script(script, values, config)
-        setup = set_up_call(loaded, call_settings(config, []), prompt_cache)
-        job = SweepJob.plan(
-            script=loaded,
-            settings=setup.settings,
-            prompt_frames=setup.prompt_frames(),
-            combos=combos,
-            cache_dir=cache_dir or _default_cache(),
+        plan = plan_tuning(
+            corpus,
+            grid,
+            script=script,
+            manifest=manifest,
+            config=config,
+            values_from=(org, agent_id, number),
             channel=channel,
+            cache_dir=cache_dir,
+            prompt_cache=prompt_cache,
         )
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
-    params = [name for name, _ in axes]
-    files = expand([folder])
-    calls = [(f, labels[f.name]) for f in files if f.name in labels]
-    skipped = [f.name for f in files if f.name not in labels]
+    calls, skipped = labelled_calls(plan)
     for name in skipped:
-        console.print(f"skipped {name}: no label in {labels_path}", style="yellow", markup=False)
+        console.print(
+            f"skipped {name}: no label in {plan.labels_path}", style="yellow", markup=False
+        )
     if not calls:
-        fail_line(f"no labelled calls in {folder}")
+        fail_line(f"no labelled calls in {plan.folder}")
     console.print(
-        f"{len(calls)} calls x {len(combos)} combinations = {len(calls) * len(combos)} "
+        f"{len(calls)} calls x {len(plan.combos)} combinations = {len(calls) * len(plan.combos)} "
         f"evaluations, {jobs} process(es)",
         markup=False,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} calls"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*_PROGRESS_COLUMNS, console=console, transient=True) as progress:
         task = progress.add_task("tuning", total=len(calls))
-        rows, outcomes = sweep(job, calls, jobs, lambda _: progress.advance(task))
+        rows, outcomes = sweep(plan.job, calls, jobs, lambda _: progress.advance(task))
     failed = [o for o in outcomes if o.error]
     for o in failed:
         console.print(f"error: {o.error} (left out)", style="red", markup=False)
     if len(failed) == len(outcomes):
         fail_line("every call failed: nothing to recommend", code=1)
-    front = pareto_front(rows)
-    best = recommend(rows, params)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "results.csv", rows, params)
-    script_params = [p for p in params if p in SCRIPT_PARAMS]
-    warnings = noinput_warnings(loaded, rows[best])
-    overlay = overlay_yaml(rows[best], script_params, warnings)
-    write_text_atomic(out / "recommended.yaml", overlay)
-    plot_png(out / "tune.png", rows, params, front)
-    console.print(results_table(rows, params, best, front))
+    result = save_results(out, rows, plan)
     good = {o.file for o in outcomes if not o.error}
-    for note in missing_details(label for path, label in calls if path.name in good):
-        console.print(f"n/a: {note}", style="yellow", markup=False, soft_wrap=True)
-    chosen = ", ".join(f"{p}={rows[best][p]:g}" for p in params)
-    cost = format_seconds(rows[best]["cost_s"])
-    console.print(
-        f"recommended: {chosen} (accuracy {rows[best]['accuracy']:.1%}, "
-        f"cost {cost}{'' if cost == 'n/a' else ' s'}) over {len(outcomes) - len(failed)} calls",
-        markup=False,
+    _print_results(
+        console,
+        rows,
+        plan,
+        result,
+        [label for path, label in calls if path.name in good],
+        len(outcomes) - len(failed),
     )
-    for warning in warnings:
-        console.print(f"warning: {warning}", style="yellow", markup=False, soft_wrap=True)
     console.print(
         f"results {out / 'results.csv'}, overlay {out / 'recommended.yaml'} "
         f"(ivr replay/call --config), picture {out / 'tune.png'}",
         markup=False,
     )
+
+
+def _print_results(
+    console: Console,
+    rows: list[dict[str, Any]],
+    plan: TuningPlan,
+    result: TuningResult,
+    good_labels: list[CallLabel],
+    evaluated: int,
+) -> None:
+    """The results table, what the labels cannot tell (of the `good_labels` calls), the
+    recommendation (over `evaluated` calls) and its warnings."""
+    from ivr.tune.metrics import missing_details
+    from ivr.tune.report import format_seconds, results_table
+
+    params, best = plan.params, result.best
+    console.print(results_table(rows, params, best, result.front))
+    for note in missing_details(good_labels):
+        console.print(f"n/a: {note}", style="yellow", markup=False, soft_wrap=True)
+    chosen = ", ".join(f"{p}={rows[best][p]:g}" for p in params)
+    cost = format_seconds(rows[best]["cost_s"])
+    console.print(
+        f"recommended: {chosen} (accuracy {rows[best]['accuracy']:.1%}, "
+        f"cost {cost}{'' if cost == 'n/a' else ' s'}) over {evaluated} calls",
+        markup=False,
+    )
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -183,29 +183,9 @@ def draw_timeline(
         gridspec_kw={"height_ratios": [1.1, 1.1, 1.5]},
     )
     try:
-        _draw_side(ours, stereo[:, 0], "ours", "#1f5fa8")
-        for span in prompt_spans(call, end_s):
-            ours.axvspan(span.start_s, span.end_s, ymin=0.88, ymax=0.98, color="#1f5fa8", alpha=0.8)
-            ours.text(span.start_s + 0.1, 0.83, span.label, fontsize=8, va="top", color="#123")
-        for span in pause_spans(call):
-            ours.axvspan(
-                span.start_s, span.end_s, ymin=0.88, ymax=0.98, fill=False, hatch="///",
-                edgecolor="#777",
-            )  # fmt: skip
-
-        _draw_side(callee, stereo[:, 1], "callee", "#2b8a3e")
-        for span in speech_spans(call):
-            color = "#2b8a3e" if span.label in CALLEE_SPEECH else "#868e96"
-            callee.axvspan(span.start_s, span.end_s, color=color, alpha=0.15, lw=0)
-            if span.label != "speech":
-                callee.text(span.start_s + 0.1, 0.9, span.label, fontsize=7, va="top", color=color)
+        _draw_ours(ours, stereo[:, 0], call, end_s)
         frames_t = np.arange(tracks.frames) * FRAME_S
-        callee.fill_between(
-            frames_t, -1.0, -0.88, where=tracks.voiced, step="post", color="#e67700",
-            lw=0, label="VAD voiced",
-        )  # fmt: skip
-        callee.legend(loc="upper right", fontsize=7, frameon=False)
-
+        _draw_callee(callee, stereo[:, 1], call, frames_t, tracks)
         _draw_levels(level, frames_t, tracks, settings, call)
         if hangup is not None:
             for axis in (ours, callee, level):
@@ -237,6 +217,37 @@ def _font_families() -> list[str]:
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return ["DejaVu Sans", *(name for name in CJK_FONTS if name in installed)]
+
+
+def _draw_ours(ours, samples: np.ndarray, call: CallTimeline, end_s: float) -> None:
+    """Our side: the waveform, the prompts played (bars with their text) and the pauses."""
+    _draw_side(ours, samples, "ours", "#1f5fa8")
+    for span in prompt_spans(call, end_s):
+        ours.axvspan(span.start_s, span.end_s, ymin=0.88, ymax=0.98, color="#1f5fa8", alpha=0.8)
+        ours.text(span.start_s + 0.1, 0.83, span.label, fontsize=8, va="top", color="#123")
+    for span in pause_spans(call):
+        ours.axvspan(
+            span.start_s, span.end_s, ymin=0.88, ymax=0.98, fill=False, hatch="///",
+            edgecolor="#777",
+        )  # fmt: skip
+
+
+def _draw_callee(
+    callee, samples: np.ndarray, call: CallTimeline, frames_t: np.ndarray, tracks: Tracks
+) -> None:
+    """The callee's side: the waveform, the speech spans (labelled) and the VAD's voiced
+    frames."""
+    _draw_side(callee, samples, "callee", "#2b8a3e")
+    for span in speech_spans(call):
+        color = "#2b8a3e" if span.label in CALLEE_SPEECH else "#868e96"
+        callee.axvspan(span.start_s, span.end_s, color=color, alpha=0.15, lw=0)
+        if span.label != "speech":
+            callee.text(span.start_s + 0.1, 0.9, span.label, fontsize=7, va="top", color=color)
+    callee.fill_between(
+        frames_t, -1.0, -0.88, where=tracks.voiced, step="post", color="#e67700",
+        lw=0, label="VAD voiced",
+    )  # fmt: skip
+    callee.legend(loc="upper right", fontsize=7, frameon=False)
 
 
 def _draw_side(axis, samples: np.ndarray, name: str, color: str) -> None:

@@ -117,26 +117,7 @@ def worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        import ivr.app.setup
-        import ivr.call.session
-        import ivr.script.loader
-        import ivr.service.perform  # noqa: F401 (imported before any call: not during one)
-        from ivr.app.config import call_settings
-        from ivr.app.recognition import set_up_recognition
-        from ivr.detect.learned import preload
-        from ivr.service.threads import CallThreads, result_of
-        from ivr.sip.agent import SipAgent
-        from ivr.tts.prompt_cache import PromptCache
-
-        settings = call_settings(recipe.config, list(recipe.overrides))
-        setup = (
-            settings,
-            PromptCache(recipe.cache_dir),
-            set_up_recognition(recipe.asr, recipe.model, None),
-        )
-        port = recipe.first_port + index if recipe.first_port else 0
-        agent = SipAgent(recipe.host, port, proxy=recipe.proxy, answers=False)
-        preload(settings.front_end.learned.enabled, min(capacity, agent.max_calls))
+        agent, setup = _start_agent(index, capacity, recipe)
     except Exception as exc:  # reported, not raised: the parent says which worker failed
         name = f"worker {index + 1}"
         if recipe.first_port:
@@ -145,32 +126,49 @@ def worker_main(
         return
     capacity = min(capacity, agent.max_calls)
     results.put(("ready", index, capacity, agent.address))
+    _serve(agent, index, capacity, recipe, setup, jobs, results)
+
+
+def _start_agent(index: int, capacity: int, recipe: CallRecipe) -> tuple[Any, Any]:
+    """Worker `index`'s SIP agent and what its calls share: (settings, prompt cache,
+    recognition); the learned detector preloaded for its calls."""
+    import ivr.app.setup
+    import ivr.call.session
+    import ivr.script.loader
+    import ivr.service.perform
+    import ivr.service.threads  # noqa: F401 (imported before any call: not during one)
+    from ivr.app.config import call_settings
+    from ivr.app.recognition import set_up_recognition
+    from ivr.detect.learned import preload
+    from ivr.sip.agent import SipAgent
+    from ivr.tts.prompt_cache import PromptCache
+
+    settings = call_settings(recipe.config, list(recipe.overrides))
+    setup = (
+        settings,
+        PromptCache(recipe.cache_dir),
+        set_up_recognition(recipe.asr, recipe.model, None),
+    )
+    port = recipe.first_port + index if recipe.first_port else 0
+    agent = SipAgent(recipe.host, port, proxy=recipe.proxy, answers=False)
+    preload(settings.front_end.learned.enabled, min(capacity, agent.max_calls))
+    return agent, setup
+
+
+def _serve(
+    agent: Any, index: int, capacity: int, recipe: CallRecipe, setup: Any, jobs: Any, results: Any
+) -> None:
+    """Place the jobs as call slots free up and report each one's end, until told to stop and
+    every call has ended; then close the agent and say so."""
+    from ivr.service.threads import CallThreads
+
     threads: Any = CallThreads(agent, capacity)
     waiting: collections.deque[CallJob] = collections.deque()
     stopping = False
     try:
         while not (stopping and not threads.running):
-            for job_id, future in threads.poll(POLL_MS):
-                done = result_of(future)
-                if isinstance(done, BaseException):
-                    results.put(JobDone(job_id, index, None, _one_line(done)))
-                else:
-                    results.put(JobDone(job_id, index, done))
-            while True:
-                try:
-                    message = jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if message == _STOP:
-                    stopping = True
-                    threads.interrupt()
-                    for job in waiting:
-                        results.put(
-                            JobDone(job.job_id, index, None, "stopped before it was placed")
-                        )
-                    waiting.clear()
-                else:
-                    waiting.append(message)
+            _report_ended(threads, index, results)
+            stopping = _take_jobs(jobs, waiting, threads, index, results) or stopping
             slots = agent.max_calls  # pjsua slots, held by our calls and the lingering ones
             while waiting and threads.free > 0 and threads.running + agent.lingering < slots:
                 job = waiting.popleft()
@@ -181,6 +179,39 @@ def worker_main(
         threads.close()
         agent.close()
         results.put(("stopped", index))
+
+
+def _report_ended(threads: Any, index: int, results: Any) -> None:
+    """Wait up to POLL_MS for calls to end; a `JobDone` for each that did."""
+    from ivr.service.threads import result_of
+
+    for job_id, future in threads.poll(POLL_MS):
+        done = result_of(future)
+        if isinstance(done, BaseException):
+            results.put(JobDone(job_id, index, None, _one_line(done)))
+        else:
+            results.put(JobDone(job_id, index, done))
+
+
+def _take_jobs(
+    jobs: Any, waiting: collections.deque[CallJob], threads: Any, index: int, results: Any
+) -> bool:
+    """Queue the jobs sent so far in `waiting`; whether one of the messages said stop (the
+    calls then are interrupted and the jobs waiting end unplaced)."""
+    stopping = False
+    while True:
+        try:
+            message = jobs.get_nowait()
+        except queue.Empty:
+            return stopping
+        if message == _STOP:
+            stopping = True
+            threads.interrupt()
+            for job in waiting:
+                results.put(JobDone(job.job_id, index, None, "stopped before it was placed"))
+            waiting.clear()
+        else:
+            waiting.append(message)
 
 
 def _one_line(exc: BaseException) -> str:

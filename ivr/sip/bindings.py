@@ -38,6 +38,11 @@ def _vector_bytes(vector: Any) -> bytes:
 @functools.cache
 def classes(pj: Any) -> tuple[type, type, type]:
     """(MediaPort, PjCall, PjAccount) for the pjsua2 module `pj`."""
+    return _media_port_class(pj), _call_class(pj), _account_class(pj)
+
+
+def _media_port_class(pj: Any) -> type:
+    """Our audio port: frames to send taken from, and frames received given to, a FramePort."""
 
     class MediaPort(pj.AudioMediaPort):
         def __init__(self, frames: FramePort, name: str) -> None:
@@ -65,6 +70,12 @@ def classes(pj: Any) -> tuple[type, type, type]:
                 self.frames.take_frame(_vector_bytes(frame.buf) if audio else None)
             except BaseException as exc:
                 self.frames.fail(f"receiving audio: {exc!r}")
+
+    return MediaPort
+
+
+def _call_class(pj: Any) -> type:
+    """A call that reports its state, responses, media and telephone keys to its owner."""
 
     class PjCall(pj.Call):
         def __init__(self, account: Any, owner: Any, call_id: int | None = None) -> None:
@@ -110,6 +121,12 @@ def classes(pj: Any) -> tuple[type, type, type]:
             except BaseException as exc:
                 self.owner.fail(f"onCallMediaState: {exc!r}")
 
+    return PjCall
+
+
+def _account_class(pj: Any) -> type:
+    """An account that hands incoming calls to its agent."""
+
     class PjAccount(pj.Account):
         def __init__(self, agent: Any) -> None:
             super().__init__()
@@ -126,4 +143,4 @@ def classes(pj: Any) -> tuple[type, type, type]:
             except BaseException as exc:
                 self.errors.append(repr(exc))
 
-    return MediaPort, PjCall, PjAccount
+    return PjAccount

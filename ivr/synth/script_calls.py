@@ -137,7 +137,7 @@ def intent_call_specs(
     t0 = prompts_s(state.say, prompt_frames)
     eos = state.listen.end_of_speech_s
     answer = "confirm" if "confirm" in state.intents else "speech"
-    rows = []
+    rows: list[tuple[str, tuple[Utterance, ...], dict[str, Any]]] = []
     if "deny" in state.intents:
         rows.append(
             (
@@ -173,6 +173,16 @@ def intent_call_specs(
                 {"outcome": chain_outcome(script, script.start, "nomatch", 2)},
             )
         )
+    return _intent_calls(script, rows, seed)
+
+
+def _intent_calls(
+    script: Script, rows: list[tuple[str, tuple[Utterance, ...], dict[str, Any]]], seed: int
+) -> list[tuple[CallSpec, dict[str, Any]]]:
+    """`intent_call_specs`'s calls from its (intent, utterances, expect) rows: answered at once,
+    30 s past the last utterance, numbered from 20."""
+    from ivr.synth.speech import load_phrase
+
     out = []
     for i, (intent, utterances, expect) in enumerate(rows):
         end = utterances[-1].start_s + load_phrase(utterances[-1].phrase).duration_s
@@ -194,6 +204,33 @@ def script_call_specs(
     script: Script, prompt_frames: PromptFrames, seed: int = 7
 ) -> list[tuple[CallSpec, dict[str, Any]]]:
     """Calls covering the script's main paths, each with its `expect:` additions."""
+    rows = _main_path_rows(script, prompt_frames)
+    out = []
+    for i, (situation, channel, duration, utterances, noise, noise_dbfs, drop, expect) in enumerate(
+        rows
+    ):
+        spec = CallSpec(
+            name=f"{script.name}_{i + 1:02d}_{situation}_{channel}",
+            situation=situation,
+            duration_s=round(duration, 2),
+            utterances=utterances,
+            channel=channel,
+            noise=noise,
+            noise_dbfs=noise_dbfs,
+            dropouts=drop,
+            seed=seed * 1000 + i,
+        )
+        out.append((spec, expect))
+    return out + intent_call_specs(script, prompt_frames, seed)
+
+
+_Row = tuple[str, str, float, tuple[Utterance, ...], str, float | None, bool, dict]
+"""A main path's call: situation, channel, duration (s), utterances, noise, noise level (dBFS),
+dropouts, its `expect:` additions."""
+
+
+def _main_path_rows(script: Script, prompt_frames: PromptFrames) -> list[_Row]:
+    """`script_call_specs`'s calls, one row each, timed by the start state's prompts."""
     state = script.states[script.start]
     assert state.listen is not None
     opening_s = prompts_s(state.say, prompt_frames)
@@ -204,7 +241,6 @@ def script_call_specs(
         for a in (first_noinput.actions if first_noinput else ())
         if isinstance(a, Say)
     )
-    name = script.name
     silent = silent_line_events(script, prompt_frames)
     U = Utterance
     t0 = round(opening_s, 2)
@@ -221,7 +257,7 @@ def script_call_specs(
         )
         for i in range(6)
     )
-    rows: list[tuple[str, str, float, tuple[Utterance, ...], str, float | None, bool, dict]] = [
+    rows: list[_Row] = [
         ("answers_at_once", "clean", t0 + 8, (U(t0 + 0.6, "是的,我是"),), "pink", -65.0, False,
          {"outcome": "answered"}),
         ("answers_late", "telephone", t0 + 10, (U(t0 + timeout - 0.5, "是的,我是"),), "white",
@@ -242,23 +278,7 @@ def script_call_specs(
         ("cut_in_out", "clean", choppy[-1].start_s + 8, choppy, "pink", -60.0, True,
          {"outcome": "choppy_line"}),
     ]  # fmt: skip
-    out = []
-    for i, (situation, channel, duration, utterances, noise, noise_dbfs, drop, expect) in enumerate(
-        rows
-    ):
-        spec = CallSpec(
-            name=f"{name}_{i + 1:02d}_{situation}_{channel}",
-            situation=situation,
-            duration_s=round(duration, 2),
-            utterances=utterances,
-            channel=channel,
-            noise=noise,
-            noise_dbfs=noise_dbfs,
-            dropouts=drop,
-            seed=seed * 1000 + i,
-        )
-        out.append((spec, expect))
-    return out + intent_call_specs(script, prompt_frames, seed)
+    return rows
 
 
 class ScriptPlan:
