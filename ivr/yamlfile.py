@@ -48,6 +48,16 @@ class FileTooLargeError(IvrError):
         held = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
         super().__init__(f"{path}: the file holds {held}; at most {limit:,} bytes are read")
 
+    def said_of(self, what: str) -> str:
+        """What is wrong, said of a `what` (a script, a config file): its size against the
+        limit, in bytes and in KiB or MiB (`262,144 bytes (256 KiB)`)."""
+        mib = 1024 * 1024
+        unit = f"{self.limit // mib} MiB" if self.limit % mib == 0 else f"{self.limit // 1024} KiB"
+        limit = f"{self.limit:,} bytes ({unit})"
+        if self.size is not None:
+            return f"the file holds {self.size:,} bytes; a {what} may hold at most {limit}"
+        return f"the file holds more than the {limit} a {what} may hold"
+
 
 class BoundedLoader(yaml.SafeLoader):
     """`yaml.SafeLoader` that raises `YamlLimitError` beyond `MAX_DEPTH` or `MAX_INT_CHARS`."""
@@ -113,13 +123,7 @@ def read_yaml(path: str | Path, what: str, compose: bool = False) -> Any:
     except FileNotFoundError:
         raise IvrError(f"{path}: no such {what}") from None
     except FileTooLargeError as exc:
-        limit = f"{MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES // 1024 // 1024} MiB)"
-        message = (
-            f"the file holds {exc.size:,} bytes; a {what} may hold at most {limit}"
-            if exc.size is not None
-            else f"the file holds more than the {limit} a {what} may hold"
-        )
-        raise IvrError(f"{path}: {message}") from None
+        raise IvrError(f"{path}: {exc.said_of(what)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise IvrError(f"{path}: cannot read {what}: {exc}") from None
     try:

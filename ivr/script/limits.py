@@ -35,13 +35,7 @@ def read_script_bytes(path: Path) -> bytes:
     try:
         return read_bytes(path, MAX_SCRIPT_BYTES)
     except FileTooLargeError as exc:
-        limit = f"{MAX_SCRIPT_BYTES:,} bytes ({MAX_SCRIPT_BYTES // 1024} KiB)"
-        message = (
-            f"the file holds {exc.size:,} bytes; a script may hold at most {limit}"
-            if exc.size is not None
-            else f"the file holds more than the {limit} a script may hold"
-        )
-        raise script_error(str(path), None, "limit", message) from None
+        raise script_error(str(path), None, "limit", exc.said_of("script")) from None
 
 
 def check_prompts(root: Node | None, path: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from shared import stop_process
 
 RATE = 8000
 """baresip's aufile plays 8 kHz mono WAVs only."""
@@ -171,9 +172,4 @@ snd_path {records}
             time.sleep(0.02)
         yield Callee(f"sip:{user}@127.0.0.1:{sip}", records, process, ctrl, cons)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

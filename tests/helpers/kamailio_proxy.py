@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from baresip_callee import free_port
+from shared import stop_process
 
 CONFIG = Path(__file__).resolve().parents[2] / "tools" / "kamailio" / "config.py"
 """The repository's config generator, loaded from its file (tools/ is not a package)."""
@@ -106,9 +107,4 @@ def kamailio(
                 raise RuntimeError(f"kamailio did not start: {log.read_text()[-2000:]}")
         yield Proxy(port, log, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

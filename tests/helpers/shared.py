@@ -60,6 +60,17 @@ def ivr(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess
     )
 
 
+def stop_process(process: subprocess.Popen, wait_s: float = 5.0) -> None:
+    """End a helper process a fixture started: SIGTERM, and SIGKILL if it is still there after
+    `wait_s` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def text_writer(default_name: str) -> Callable[..., Path]:
     """write(folder, text, name=default_name, encoding="utf-8"): the text as a file in folder."""
 
