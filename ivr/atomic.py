@@ -36,8 +36,9 @@ _NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
 
-    On failure the temporary file is removed and the error raised again, as an OutputError
-    (`no_space` set) when the disk is full."""
+    The file gets the mode `open()` would give it (FILE_MODE less the umask), not mkstemp's
+    0600. On failure the temporary file is removed and the error raised again, as an
+    OutputError (`no_space` set) when the disk is full."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -48,9 +49,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         if exc.errno in _NO_SPACE_ERRNOS:
             raise no_space_error(target) from None
         raise
-    os.close(fd)
     tmp_path = Path(tmp)
     try:
+        try:
+            os.fchmod(fd, FILE_MODE & ~current_umask())  # mkstemp made it 0600
+        finally:
+            os.close(fd)
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException as exc:
@@ -59,6 +63,26 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         if full:
             raise no_space_error(target) from None
         raise
+
+
+FILE_MODE = 0o666
+"""Mode of a written file before the umask takes its bits off, as `open()` creates files: with
+umask 022 a report or recording is 0644, readable by others; with 077 it is 0600."""
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux says it (/proc/self/status);
+    elsewhere set and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(target: str | Path, text: str) -> None:
@@ -152,9 +176,11 @@ def _alive(pid: int) -> bool:
 
 
 __all__ = [
+    "FILE_MODE",
     "LOW_SPACE_BYTES",
     "TMP_SUFFIX",
     "atomic_path",
+    "current_umask",
     "free_bytes",
     "mount_point",
     "no_space_error",

@@ -29,9 +29,13 @@ tune: a sweep of 200 generated calls x 500 combinations (noinput x end_of_speech
 low_volume_dbfs) with `-j 2`: the time, evaluations per second, and the ratio to re-running the
 full replay for each combination (a sample of the naive path, measured and extrapolated).
 Targets: under 30 s, at least 100x faster than naive.
-sip: calls at once through the SIP stack (tools/bench_sip.py): frames late, CPU per call, and
-the prompt start latency to the first RTP packet. Targets: no frame late by more than 20 ms,
-median start latency under 50 ms.
+sip: calls at once through the SIP stack with SIPp as the far end (tools/bench_sip.py), for
+1, 4, 8, 16, 32 and 48 calls (`--only sip --calls 1,4,8` for fewer): frame lateness (worst,
+p99), RTP frames lost, our CPU and SIPp's, memory per call, the prompt start latency to the
+first RTP packet; `ivr serve`'s highest call rate without a failed call; `--soak SECONDS`: 32
+calls at once for that long, memory end / start. Targets: no frame later than 20 ms, none lost,
+our CPU at most 2 % of a core per call, start latency p95 under 50 ms, >= 10 calls/s, soak
+memory ratio at most 1.1.
 outcomes: the realistic and field corpora of both scripts replayed without recognition
 (tools/bench_outcomes.py): the share of right outcomes per script and corpus part, a
 confusion table, with the learned speech stage on and off, and each way's replay speed.
@@ -341,11 +345,19 @@ def main() -> None:
     )
     parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
     parser.add_argument("--live-calls", type=int, default=10, help="calls for the live benchmark")
-    parser.add_argument("--calls", type=int, default=54, help="calls for the replay benchmark")
     parser.add_argument(
-        "--sip-calls", default="1,4,8,16", help="calls at once for the SIP benchmark (a list)"
+        "--calls",
+        help="calls for the replay benchmark (default 54); with --only sip, the calls at once "
+        "for the SIP benchmark, a list (default 1,4,8,16,32,48; 0: none)",
     )
+    parser.add_argument("--sip-calls", help="calls at once for the SIP benchmark (a list)")
     parser.add_argument("--sip-per-worker", type=int, default=2, help="SIP calls per process")
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="SIP: 32 calls at once for this long"
+    )
+    parser.add_argument(
+        "--no-serve-rate", action="store_true", help="SIP: skip `ivr serve`'s call rate"
+    )
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
@@ -355,10 +367,11 @@ def main() -> None:
         bench_frontend(args.minutes)
     if args.only in (None, "memory"):
         bench_memory()
+    calls = 54 if args.calls is None or args.only == "sip" else int(args.calls)
     if args.only in (None, "replay"):
-        bench_replay(args.calls)
+        bench_replay(calls)
     if args.only in (None, "records"):
-        bench_records(args.calls)
+        bench_records(calls)
     if args.only in (None, "live"):
         bench_live(args.live_calls)
     if args.only in (None, "tune"):
@@ -366,7 +379,9 @@ def main() -> None:
     if args.only in (None, "sip"):
         from bench_sip import bench_sip
 
-        bench_sip([int(n) for n in args.sip_calls.split(",")], args.sip_per_worker)
+        sip_calls = args.sip_calls or (args.calls if args.only == "sip" else None)
+        counts = [int(n) for n in (sip_calls or "1,4,8,16,32,48").split(",") if int(n) > 0]
+        bench_sip(counts, args.sip_per_worker, args.soak, not args.no_serve_rate)
     if args.only in (None, "outcomes"):
         from bench_outcomes import bench_outcomes
 

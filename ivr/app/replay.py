@@ -4,7 +4,7 @@ replayed call is judged against its expectation and shown in the report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from ivr.app.setup import CallSetup, set_up_call
 from ivr.errors import IvrError, OutputError
 
 if TYPE_CHECKING:
+    from ivr.audio.source import RawFormat
     from ivr.call.result import CallResult
     from ivr.call_settings import CallSettings
     from ivr.qa.score import QaScore
@@ -77,14 +78,17 @@ class ReplayJob:
     show_numbers: bool = False
     pictures: Path | None = None
     """Folder for each call's timeline picture (for --report), or None."""
+    raw: RawFormat | None = None
+    """How to read headerless raw recordings (--raw-rate, ...), or None."""
 
     def set_up(self) -> ReplayWorker:
         """The call set-up and the callee channels this job's calls run with."""
         from ivr.call.expect import callee_channels
 
         setup = set_up_call(
-            self.script, self.settings, self.cache_dir, self.asr, self.model, self.reference
-        )
+            self.script, self.settings, self.cache_dir, self.asr, self.model, self.reference,
+            can_reference=True,
+        )  # fmt: skip
         channels = callee_channels(self.reference) if self.channel is None else {}
         return ReplayWorker(self, setup, channels)
 
@@ -117,6 +121,7 @@ class ReplayWorker:
                 setup.recognition.backend_for(Path(path)),
                 job.show_numbers,
                 stem,
+                job.raw,
             )
         except OutputError as exc:
             return ReplayedFile(file=path, started=started, error=str(exc), no_space=exc.no_space)
@@ -220,6 +225,8 @@ class ReplayOptions:
     model: str | None
     keep: KeepOptions
     resume: bool
+    raw: RawFormat | None = None
+    """How to read headerless raw recordings (--raw-rate, --raw-encoding, --raw-channels)."""
 
 
 @dataclass
@@ -234,6 +241,8 @@ class ReplayRun:
     work: list[tuple[str, str]]
     expectations: dict[str, Any]
     calls: CallKeeper
+    not_listed: list[str] = field(default_factory=list)
+    """Names of the files replayed that the --expect manifest does not list (not judged)."""
 
     @property
     def out(self) -> Path | None:
@@ -285,11 +294,21 @@ def open_replay(options: ReplayOptions, command: str = "ivr replay") -> ReplayRu
         call_settings(options.config, options.overrides),
         options.channel, out, options.cache_dir, options.asr, options.model, options.expect,
         keep.show_numbers, keep.report / "pictures" if keep.report is not None else None,
+        options.raw,
     )  # fmt: skip
     worker = job.set_up()  # renders every prompt and loads the recognizer, before any call
     QaSettings.for_script(worker.setup.script, keep.answer_within_ms)
     expect = options.expect
     expectations = load_expectations(expect) if expect is not None else {}
+    not_listed = not_in_manifest(expect, files) if expect is not None else []
     calls = CallKeeper(keep, load_forbidden(), command)
     work = list(zip(map(str, files), output_stems(files, keep.show_numbers), strict=True))
-    return ReplayRun(options, job, worker, values, work, expectations, calls)
+    return ReplayRun(options, job, worker, values, work, expectations, calls, not_listed)
+
+
+def not_in_manifest(manifest: Path, files: list[Path]) -> list[str]:
+    """The names of `files` that `manifest` does not list (in the order given)."""
+    from ivr.corpus.labels import load_labels
+
+    listed = {call.name for call in load_labels(manifest)}
+    return [path.name for path in files if path.name not in listed]

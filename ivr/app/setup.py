@@ -70,13 +70,16 @@ def set_up_call(
     asr: str = "none",
     model: str | None = None,
     reference: Path | None = None,
+    can_reference: bool = False,
 ) -> CallSetup:
     """Render the prompts of `script` into `prompt_cache` and set up recognition (`--asr`, one
-    of ivr.app.recognition.ASR_MODES; `--model`; the manifest of reference transcripts)."""
+    of ivr.app.recognition.ASR_MODES; `--model`; the manifest of reference transcripts;
+    `can_reference`: whether the command takes `--asr reference`, for the notice's hint)."""
     from ivr.tts.prompt_cache import PromptCache
 
     cache = PromptCache(prompt_cache)
-    return CallSetup.rendered(script, settings, cache, set_up_recognition(asr, model, reference))
+    recognition = set_up_recognition(asr, model, reference, can_reference)
+    return CallSetup.rendered(script, settings, cache, recognition)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,13 @@ from ivr.engine import Engine
 from ivr.script.model import Script
 from ivr.timeline import Streams, Timeline
 from ivr.transports.base import PromptSource
-from ivr.transports.sounddevice import DuplexLine, LineCallee, LineClock, LineSpeaker
+from ivr.transports.sounddevice import (
+    DuplexLine,
+    LineCallee,
+    LineClock,
+    LineSpeaker,
+    StreamCounters,
+)
 
 Observer = Callable[["LiveCall"], None]
 """Called on the main thread after every block, for a live view."""
@@ -77,6 +83,11 @@ class LiveCall:
     def last_result(self) -> BlockResult | None:
         """What the detectors saw in the last block."""
         return self.session.last_result
+
+    @property
+    def stream_counters(self) -> StreamCounters:
+        """The sound card's input overflows and output underruns so far (callbacks)."""
+        return self.line.buffers.counters
 
     @property
     def latencies_ms(self) -> list[float]:

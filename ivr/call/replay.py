@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.audio.source import FileSource
+from ivr.audio.source import FileSource, RawFormat
 from ivr.call.recognition import AsrBackend
 from ivr.call.result import CallResult
 from ivr.call.session import CallSession
@@ -87,18 +87,19 @@ def replay_file(
     asr: AsrBackend | None = None,
     show_numbers: bool = False,
     out_stem: str | None = None,
+    raw: RawFormat | None = None,
 ) -> CallResult:
     """Replay one recording; with `out_dir`, write `<stem>.call.wav` and `<stem>.timeline.jsonl`
     (phone numbers masked in it unless `show_numbers`); `stem` is `out_stem`, else the
-    recording's own.
+    recording's own. `raw`: how to read a headerless file.
 
     Without `asr` the call runs in detector-only mode: speech counts as an answer. A file that
     cannot be read raises AudioFormatError, an output that cannot be written OutputError (both
     IvrError, one line naming the file); what is odd but readable is in the result's `notes`."""
     if script.allows_barge_in:
-        source = FileSource(path, channel=channel, block_frames=BARGE_IN_BLOCK_FRAMES)
+        source = FileSource(path, channel=channel, raw=raw, block_frames=BARGE_IN_BLOCK_FRAMES)
     else:
-        source = FileSource(path, channel=channel)
+        source = FileSource(path, channel=channel, raw=raw)
     session = replay_call(source, script, prompts, settings, asr)
     recording = timeline = None
     if out_dir is not None:

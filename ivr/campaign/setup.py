@@ -168,8 +168,31 @@ def open_campaign(
         raise IvrError(f"{call_list}: no row to call")
     first = campaign.prepare(calls.rows[0])
     campaign.script_name = first.script.name
+    _check_retry_on(outcomes, first.script)
     if campaign.recognition.notice:
         campaign.notices.append(campaign.recognition.notice)
     if hours is None and days is None:
         campaign.notices.append("no --hours: calling at any time of day")
     return campaign
+
+
+def _check_retry_on(outcomes: frozenset[str], script: Script) -> None:
+    """ValueError when --retry-on names an outcome no call of `script` can end with (one the
+    program decides, or a label of the script's `hangup:` actions)."""
+    from ivr.script.model import HangupAction
+    from ivr.vocabulary import Outcome
+
+    actions = [a for state in script.states.values() for a in state.actions]
+    actions += [
+        a
+        for state in script.states.values()
+        for handlers in state.handlers.values()
+        for handler in handlers
+        for a in handler.actions
+    ]
+    known = {str(o) for o in Outcome} | {a.outcome for a in actions if isinstance(a, HangupAction)}
+    if unknown := sorted(outcomes - known):
+        raise ValueError(
+            f"invalid --retry-on {','.join(unknown)!r}: a call of script {script.name} ends "
+            f"with one of {', '.join(sorted(known))}"
+        )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import metadata
+from typing import Annotated
+
 import typer
 
 from ivr.cli import (
+    audit,
     call,
     calls,
     campaign,
@@ -18,6 +22,7 @@ from ivr.cli import (
     synth,
     tune,
 )
+from ivr.cli.group import IvrGroup
 
 app = typer.Typer(
     name="ivr",
@@ -27,7 +32,32 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=IvrGroup,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        try:
+            version = metadata.version("ivr")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed: pip install -e .)"
+        typer.echo(f"ivr {version}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print ivr's version."
+        ),
+    ] = False,
+) -> None:
+    """Options before the command."""
+
+
 detect.register(app)
 synth.register(app)
 replay.register(app)
@@ -40,6 +70,7 @@ campaign.register(app)
 tune.register(app)
 lint.register(app)
 calls.register(app)
+audit.register(app)
 
 
 def main() -> None:

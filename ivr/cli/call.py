@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ivr.app.keeping import EndedCall, KeepOptions
 from ivr.app.line import LineOptions, check_line_asr, open_line_calls
 from ivr.app.options import (
+    OUT_FILE,
     AgentIdOption,
     AnswerWithinOption,
     CalleeOption,
@@ -31,6 +31,7 @@ from ivr.app.recordings import time_stamp
 from ivr.app.setup import CallSetup
 from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import EXIT_CODES, keep_one_call
+from ivr.cli.tables import CliTable, print_table
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -42,15 +43,15 @@ def _list_devices() -> None:
         devices = list_devices()
     except DeviceError as exc:
         fail_line(str(exc), code=1)
-    table = Table(title="audio devices (give --input-device / --output-device by index or name)")
+    table = CliTable("audio devices (give --input-device / --output-device by index or name)")
     for name in ("index", "name", "host API", "inputs", "outputs", "default rate Hz"):
-        table.add_column(name)
+        table.column(name, keep=name == "name")
     for d in devices:
         table.add_row(
             str(d["index"]), d["name"], d["hostapi"], str(d["inputs"]), str(d["outputs"]),
             f"{d['rate']:.0f}",
         )  # fmt: skip
-    make_console().print(table)
+    print_table(make_console(), table)
 
 
 def open_line(input_device: str | None, output_device: str | None):
@@ -92,7 +93,9 @@ def call_command(
     ] = False,
     record: Annotated[
         Path | None,
-        typer.Option(help="Stereo recording of the call (default calls/call-<time>.wav)."),
+        typer.Option(
+            help="Stereo recording of the call (default calls/call-<time>.wav).", **OUT_FILE
+        ),
     ] = None,
     config: LineConfigOption = None,
     settings_overrides: SetOption = None,
@@ -137,9 +140,9 @@ def call_command(
     view = LiveView(console, show_numbers)
     session = live_session(line, setup, view, recording.name)
     started = datetime.now().astimezone()
-    with view:
+    with view:  # the panel is stopped once, on leaving, with the call's last state drawn
         result = session.run(recording, timeline, show_numbers)
-    view.finish(session)
+        view.finish(session)
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
     if session.latencies_ms:
@@ -156,4 +159,4 @@ def call_command(
 
 def register(app: typer.Typer) -> None:
     """Add `call` to the CLI."""
-    app.command("call")(call_command)
+    app.command("call", short_help="Run a demo call live: speaker and microphone.")(call_command)

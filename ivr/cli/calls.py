@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import re
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from ivr.app.options import OUT_FILE
 from ivr.cli.common import DbOption, fail_line, make_console
+from ivr.cli.tables import CliTable, print_table
 from ivr.errors import IvrError
 
 calls_app = typer.Typer(
@@ -76,7 +78,21 @@ def _qa_text(score: float | None) -> str:
     return "-" if score is None else f"{score:.0f}"
 
 
-@calls_app.command("list")
+def _no_calls(outcome: str | None, since: str | None, logged: dict[str, int]) -> str:
+    """Why `calls list` shows nothing: an empty log, filters that match nothing, or an outcome
+    no call has (with the closest one and every outcome in the log, `logged`: outcome ->
+    calls)."""
+    if not logged:
+        return "no calls logged yet"
+    if outcome is None or outcome in logged:
+        return "no calls match"
+    close = difflib.get_close_matches(outcome, list(logged), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    known = ", ".join(f"{name} ({count})" for name, count in logged.items())
+    return f"no calls with outcome {outcome!r}{hint}; outcomes in the log: {known}"
+
+
+@calls_app.command("list", short_help="List the calls, newest last.")
 def list_command(
     outcome: Annotated[str | None, typer.Option(help="Only calls with this outcome.")] = None,
     since: Annotated[
@@ -100,6 +116,7 @@ def list_command(
     with _open(db, show_numbers) as log:
         try:
             records = log.list(outcome=outcome, since=since_at, limit=limit)
+            logged = log.outcomes() if not records else {}
         except (IvrError, ValueError) as exc:
             fail_line(str(exc))
     if as_json:
@@ -111,11 +128,15 @@ def list_command(
         return
     console = make_console()
     if not records:
-        console.print("no calls" + (" match" if outcome or since else " logged yet"))
+        console.print(_no_calls(outcome, since, logged), markup=False, highlight=False)
         return
-    table = Table(title=f"{len(records)} call{'s' if len(records) != 1 else ''}")
+    table = CliTable(f"{len(records)} call{'s' if len(records) != 1 else ''}")
     for name in ("id", "started", "dir", "number", "script", "outcome", "s", "QA", "result"):
-        table.add_column(name, justify="right" if name in ("id", "s", "QA") else "left")
+        table.column(
+            name,
+            keep=name in ("number", "outcome"),
+            justify="right" if name in ("id", "s", "QA") else "left",
+        )
     for r in records:
         table.add_row(
             str(r.id),
@@ -128,10 +149,10 @@ def list_command(
             _qa_text(r.qa_score),
             shown(r.result),
         )
-    console.print(table)
+    print_table(console, table)
 
 
-@calls_app.command("show")
+@calls_app.command("show", short_help="Everything logged of one call.")
 def show_command(
     call_id: Annotated[int, typer.Argument(help="The call's id (ivr calls list).")],
     db: DbOption = None,
@@ -170,28 +191,32 @@ def show_command(
     out.write(f"call {record.id}\n")
     for name, value, private in fields:
         out.write(f"  {name:<13}{shown(value) if private else value}\n")
-    for item, verdict in (record.qa.get("items") or {}).items():
+    from ivr.qa.checks import QA_TITLES, qa_order
+
+    for item, verdict in qa_order(record.qa.get("items") or {}):
         mark = {True: "pass", False: "FAIL", None: "n/a"}.get(verdict, str(verdict))
-        out.write(f"    {item:<26}{mark}\n")
+        out.write(f"    {item:<26}{mark:<6}{QA_TITLES.get(item, '')}".rstrip() + "\n")
     sys.stdout.write(out.getvalue())
 
 
-@calls_app.command("export")
+@calls_app.command("export", short_help="Every call as CSV.")
 def export_command(
-    csv_format: Annotated[bool, typer.Option("--csv", help="Comma-separated values.")] = False,
+    csv_format: Annotated[
+        bool, typer.Option("--csv", help="Comma-separated values (the default; the only format).")
+    ] = True,
     out: Annotated[
-        Path | None, typer.Option(help="Write to this file (atomically); default: stdout.")
+        Path | None,
+        typer.Option(help="Write to this file (atomically); default: stdout.", **OUT_FILE),
     ] = None,
     db: DbOption = None,
     show_numbers: ShowNumbers = False,
 ) -> None:
-    """Every call, with every field (lists and QA as JSON), oldest first: UTF-8 with a
+    """Every call as CSV, with every field (lists and QA as JSON), oldest first: UTF-8 with a
     byte-order mark (Excel then reads Chinese right), text cells that would start a formula
-    behind a `'`."""
+    behind a `'`. `--csv` may be given; CSV is the only format."""
     from ivr.atomic import write_text_atomic
 
-    if not csv_format:
-        fail_line("give an export format: --csv")
+    del csv_format  # accepted for the command lines that name the format
     buffer = io.StringIO(newline="")
     buffer.write(BOM)
     with _open(db, show_numbers) as log:
@@ -210,4 +235,4 @@ def export_command(
 
 def register(app: typer.Typer) -> None:
     """Add `calls` to the CLI."""
-    app.add_typer(calls_app, name="calls")
+    app.add_typer(calls_app, name="calls", short_help="The call log: list, show, export calls.")

@@ -17,6 +17,8 @@ import typer
 from ivr.app.keeping import CallKeeper, KeepOptions
 from ivr.app.line import check_line_asr, parse_listen, stop_on_signals
 from ivr.app.options import (
+    IN_FILE,
+    OUT_DIR,
     AgentIdOption,
     AnswerWithinOption,
     DbOption,
@@ -33,6 +35,7 @@ from ivr.app.options import (
 from ivr.cli.campaign_view import CampaignView, summary_table
 from ivr.cli.common import fail_line, make_console
 from ivr.cli.keeping import call_line_printer
+from ivr.cli.tables import print_table
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
@@ -51,7 +54,9 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def campaign_command(
-    call_list: Annotated[Path, typer.Argument(help="The call list (CSV with a number column).")],
+    call_list: Annotated[
+        Path, typer.Argument(help="The call list (CSV with a number column).", **IN_FILE)
+    ],
     script: ScriptOption = "outbound",
     trunk: Annotated[
         str | None,
@@ -87,7 +92,8 @@ def campaign_command(
         bool, typer.Option(help="Wait for the calling hours and for retries due later.")
     ] = True,
     dnc: Annotated[
-        Path | None, typer.Option(help="Do-not-call list: one number per line, or a CSV.")
+        Path | None,
+        typer.Option(help="Do-not-call list: one number per line, or a CSV.", **IN_FILE),
     ] = None,
     name: Annotated[
         str | None, typer.Option(help="The campaign's name in the call log (default: file stem).")
@@ -98,9 +104,9 @@ def campaign_command(
     answer_timeout_s: Annotated[
         float, typer.Option(help="How long a call may ring before we give up (s).")
     ] = 30.0,
-    out: Annotated[Path, typer.Option(help="Folder of the recordings (one folder per name).")] = (
-        Path("calls")
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder of the recordings (one folder per name).", **OUT_DIR)
+    ] = Path("calls"),
     org: OrgOption = None,
     agent_id: AgentIdOption = None,
     config: LineConfigOption = None,
@@ -160,7 +166,7 @@ def campaign_command(
     for problem in run.problems:
         shown = problem if show_numbers else mask_number(problem)
         console.print(f"error: {shown}", style="red", markup=False, highlight=False)
-    console.print(summary_table(campaign.plan, run, options))
+    print_table(console, summary_table(campaign.plan, run, options))
     if stopped:
         raise typer.Exit(130)
     if run.stopped_for:
@@ -171,4 +177,6 @@ def campaign_command(
 
 def register(app: typer.Typer) -> None:
     """Add `campaign` to the CLI."""
-    app.command("campaign")(campaign_command)
+    app.command("campaign", short_help="Dial a call list over SIP; run again to go on.")(
+        campaign_command
+    )

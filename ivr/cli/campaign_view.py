@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ivr.campaign.plan import PENDING, SKIPPED
 from ivr.campaign.runner import shard_keys
+from ivr.cli.tables import CliTable
 
 if TYPE_CHECKING:
     from ivr.campaign.calllist import CallRow
@@ -57,11 +57,11 @@ class CampaignView:
         self.progress.stop()
 
 
-def summary_table(plan: CampaignPlan, run: Campaign, options: CampaignOptions) -> Table:
+def summary_table(plan: CampaignPlan, run: Campaign, options: CampaignOptions) -> CliTable:
     """Rows by where they stand (final outcome, pending, skipped), and this run's calls."""
-    table = Table(title=f"campaign {options.name}: {len(plan.rows)} rows")
-    table.add_column("rows")
-    table.add_column("count", justify="right")
+    table = CliTable(f"campaign {options.name}: {len(plan.rows)} rows")
+    table.column("rows", keep=True)
+    table.column("count", justify="right")
     counts = plan.counts()
     for outcome, count in counts.items():
         if outcome not in (PENDING, SKIPPED):

@@ -8,15 +8,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ivr.app.config import call_settings
+from ivr.app.options import (
+    IN_FILE,
+    CalleeChannel,
+    RawChannelsOption,
+    RawEncodingOption,
+    RawRateOption,
+    channel_option,
+)
 from ivr.audio.format import ms_to_frames
-from ivr.audio.source import CHANNELS, RAW_ENCODINGS, FileSource, RawFormat
+from ivr.audio.source import CHANNELS, FileSource, RawFormat
 from ivr.call.expect import callee_channels
-from ivr.cli.common import fail_line, make_console
+from ivr.cli.common import fail_line, make_console, say
+from ivr.cli.tables import print_table
 from ivr.detect import Analysis, analyze
+from ivr.detect.analysis import AMD_ASSUMES
 from ivr.errors import IvrError
 
 
@@ -77,15 +88,9 @@ class ScriptGains:
         return v["classification"]
 
 
-def _segment_table(analysis: Analysis, gains: ScriptGains | None = None) -> Table:
-    title = (
-        f"{escape(analysis.name)}: [bold]{analysis.classification}[/bold]  "
-        f"{analysis.duration_s:.2f} s, noise floor {analysis.floor_dbfs:.1f} dBFS "
-        f"(max {analysis.floor_max_dbfs:.1f})"
-    )
-    if gains is not None:
-        title += f"; through {escape(gains.name)}: {gains.describe(analysis)}"
-    table = Table(title=title, title_justify="left", show_edge=False)
+def _segment_table(analysis: Analysis) -> Table:
+    """The speech segments of one recording (its heading and line are printed around it)."""
+    table = Table(show_edge=False)
     for name in ("#", "start s", "end s", "length s", "level dBFS", "SNR dB"):
         table.add_column(name, justify="right")
     for i, s in enumerate(analysis.segments, 1):
@@ -99,13 +104,25 @@ def _segment_table(analysis: Analysis, gains: ScriptGains | None = None) -> Tabl
         )
     if not analysis.segments:
         table.add_row("-", "no speech", "", "", "", "")
-    table.caption = _line_caption(analysis)
-    table.caption_justify = "left"
     return table
 
 
-def _line_caption(analysis: Analysis) -> str:
-    """The line besides speech: keys, tones and the answering-machine verdict, one line."""
+def _heading(analysis: Analysis, gains: ScriptGains | None) -> list[str]:
+    """The phrases of a file's heading: its name and classification, its length (s), its
+    noise floor (dBFS) and what the script's gain steps make of it."""
+    phrases = [
+        f"{analysis.name}: {analysis.classification}",
+        f"{analysis.duration_s:.2f} s long",
+        f"noise floor {analysis.floor_dbfs:.1f} dBFS (max {analysis.floor_max_dbfs:.1f})",
+    ]
+    if gains is not None:
+        phrases.append(f"through {gains.name}: {gains.describe(analysis)}")
+    return phrases
+
+
+def _line_phrases(analysis: Analysis, amd: bool) -> list[str]:
+    """The line besides speech: keys, tones, with `amd` the answering-machine verdict, and what
+    a call would meet first on the line (without `amd`: only when a tone decides it)."""
     from ivr.audio.format import frames_to_seconds
     from ivr.events import KeyPressed
 
@@ -115,18 +132,53 @@ def _line_caption(analysis: Analysis) -> str:
         if isinstance(e, KeyPressed)
     )
     tones = ", ".join(f"{t.kind} at {frames_to_seconds(t.frame):.2f} s" for t in analysis.tones)
-    verdict = analysis.machine_verdict
-    amd = f"{verdict.verdict} ({verdict.cause})" if verdict is not None else "-"
-    return (
-        f"keys: {keys or '-'}; tones: {tones or '-'}; answering machine: {amd}; "
-        f"line: {_line(analysis)}"
-    )
+    phrases = [f"keys: {keys or '-'}", f"tones: {tones or '-'}"]
+    if amd:
+        verdict = analysis.machine_verdict
+        shown = f"{verdict.verdict} ({verdict.cause})" if verdict is not None else "-"
+        phrases.append(f"answering machine: {shown}")
+    line = _line(analysis, amd)
+    if amd or line != "-":
+        phrases.append(f"line: {line}")
+    return phrases
 
 
-def _line(analysis: Analysis) -> str:
+def _fit(phrases: list[str], width: int, sep: str) -> list[str]:
+    """`phrases` joined by `sep` into lines of at most `width` characters, broken only between
+    phrases (a longer phrase keeps a line of its own); later lines indented by two spaces."""
+    lines: list[str] = []
+    for phrase in phrases:
+        if lines and len(lines[-1]) + len(sep) + len(phrase) <= width:
+            lines[-1] += sep + phrase
+        elif lines:
+            lines[-1] += sep.rstrip()
+            lines.append("  " + phrase)
+        else:
+            lines.append(phrase)
+    return lines
+
+
+def _print_file(console: Console, analysis: Analysis, gains: ScriptGains | None, amd: bool) -> None:
+    """One recording: its heading, its speech segments, its line; never broken mid-phrase."""
+    from rich.text import Text
+
+    for i, line in enumerate(_fit(_heading(analysis, gains), console.width, ", ")):
+        text = Text(line)
+        if i == 0:  # the classification after the file's name, in bold
+            start = len(analysis.name) + 2
+            text.stylize("bold", start, start + len(str(analysis.classification)))
+        console.print(text, highlight=False)
+    print_table(console, _segment_table(analysis))
+    for line in _fit(_line_phrases(analysis, amd), console.width, "; "):
+        console.print(Text(line), highlight=False)
+
+
+def _line(analysis: Analysis, amd: bool = True) -> str:
     """What a call on this line would meet first: a network tone, a carrier's announcement, a
     machine, a person (answering-machine detection: human or not sure), or `-` (nothing
-    decided)."""
+    decided). Without `amd`, from the tones alone."""
+    if not amd:
+        return analysis.tone_outcome or "-"
     if analysis.line_outcome is not None:
         return analysis.line_outcome
     verdict = analysis.machine_verdict
@@ -136,14 +188,18 @@ def _line(analysis: Analysis) -> str:
 
 
 def _summary_table(
-    rows: list[tuple[str, Analysis | None, str | None, str]], gains: ScriptGains | None = None
+    rows: list[tuple[str, Analysis | None, str | None, str]],
+    gains: ScriptGains | None = None,
+    amd: bool = False,
 ) -> Table:
+    """A row per file; the AMD column only with `amd`."""
     with_expect = any(expected is not None for _, _, expected, _ in rows)
     table = Table(title="Summary", title_justify="left")
     for name in ("file", "classification", "speech s", "segments", "floor dBFS", "keys"):
         table.add_column(name, justify="left" if name in ("file", "classification") else "right")
     table.add_column("tones")
-    table.add_column("AMD")
+    if amd:
+        table.add_column("AMD")
     table.add_column("line")
     if gains is not None:
         table.add_column(f"through {escape(gains.name)}")
@@ -152,7 +208,7 @@ def _summary_table(
         table.add_column("result")
     for file, analysis, expected, _error in rows:
         if analysis is None:
-            cells = [escape(file), "[red]error[/red]", "", "", "", "", "", "", ""]
+            cells = [escape(file), "[red]error[/red]", *[""] * (7 if amd else 6)]
         else:
             verdict = analysis.machine_verdict
             cells = [
@@ -163,8 +219,8 @@ def _summary_table(
                 f"{analysis.floor_dbfs:.1f}",
                 escape(analysis.keys) or "-",
                 ", ".join(t.kind for t in analysis.tones) or "-",
-                verdict.verdict if verdict is not None else "-",
-                _line(analysis),
+                *([verdict.verdict if verdict is not None else "-"] if amd else []),
+                _line(analysis, amd),
             ]
         if gains is not None:
             cells.append(gains.describe(analysis) if analysis is not None else "")
@@ -188,23 +244,19 @@ def _expectations(manifest: Path | None) -> dict[str, str]:
 def detect_command(
     files: Annotated[list[Path], typer.Argument(help="Recordings to analyse.", show_default=False)],
     channel: Annotated[
-        str | None,
-        typer.Option(
-            help="Stereo files: which side is the callee (left, right, mix). Default: as the "
-            "--expect manifest says for each file (`callee_channel`), else mix.",
-            show_default=False,
+        CalleeChannel | None,
+        channel_option(
+            "Stereo files: which side is the callee (left, right, mix). Default: as the "
+            "--expect manifest says for each file (`callee_channel`), else mix."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    raw_rate: Annotated[
-        int | None, typer.Option(help="Headerless raw audio: sample rate (Hz).")
-    ] = None,
-    raw_encoding: Annotated[
-        str, typer.Option(help=f"Headerless raw audio: {', '.join(RAW_ENCODINGS)}.")
-    ] = "s16le",
-    raw_channels: Annotated[int, typer.Option(help="Headerless raw audio: channels.")] = 1,
+    raw_rate: RawRateOption = None,
+    raw_encoding: RawEncodingOption = "s16le",
+    raw_channels: RawChannelsOption = 1,
     config: Annotated[
-        Path | None, typer.Option(help="YAML file with detector settings (a `detect:` section).")
+        Path | None,
+        typer.Option(help="YAML file with detector settings (a `detect:` section).", **IN_FILE),
     ] = None,
     settings_overrides: Annotated[
         list[str] | None,
@@ -212,7 +264,7 @@ def detect_command(
     ] = None,
     expect: Annotated[
         Path | None,
-        typer.Option(help="Manifest with the expected classification of each file."),
+        typer.Option(help="Manifest with the expected classification of each file.", **IN_FILE),
     ] = None,
     script: Annotated[
         str | None,
@@ -221,9 +273,17 @@ def detect_command(
             "steps (outbound: +6, +12 dB): a bundled name or a path."
         ),
     ] = None,
+    amd: Annotated[
+        bool,
+        typer.Option(
+            "--amd",
+            help="Also judge each recording as a telephone line just answered: the "
+            "answering-machine verdict (AMD), from the recording's start.",
+        ),
+    ] = False,
 ) -> None:
     """Show what the detectors see: speech segments, levels, noise floor, SNR, classification,
-    telephone keys (DTMF), line tones and the answering-machine verdict."""
+    telephone keys (DTMF), line tones and, with --amd, the answering-machine verdict."""
     if channel is not None and channel not in CHANNELS:
         fail_line(f"invalid --channel {channel!r}: use left, right or mix")
     try:
@@ -236,6 +296,8 @@ def detect_command(
         fail_line(str(exc))
     console = make_console()
     errors = make_console(stderr=True)
+    if amd and not as_json:
+        say(console, f"--amd: assuming {AMD_ASSUMES}")
     rows: list[tuple[str, Analysis | None, str | None, str]] = []
     results: list[dict] = []
     failed = False
@@ -252,16 +314,16 @@ def detect_command(
             results.append({"file": str(path), "error": str(exc)})
             continue
         rows.append((path.name, analysis, expected.get(path.name), ""))
-        results.append(analysis.to_dict())
+        results.append(analysis.to_dict(amd))
         if gains is not None:
             results[-1]["through_script"] = gains.verdict(analysis)
         if not as_json:
-            console.print(_segment_table(analysis, gains))
+            _print_file(console, analysis, gains, amd)
             console.print()
     if as_json:
         sys.stdout.write(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     elif len(rows) > 1 or expected:
-        console.print(_summary_table(rows, gains))
+        print_table(console, _summary_table(rows, gains, amd), keep=("file", "classification"))
     mismatched = any(
         exp is not None and (a is None or str(a.classification) != exp) for _, a, exp, _ in rows
     )
@@ -271,4 +333,4 @@ def detect_command(
 
 def register(app: typer.Typer) -> None:
     """Add `detect` to the CLI."""
-    app.command("detect")(detect_command)
+    app.command("detect", short_help="Show what the detectors hear in recordings.")(detect_command)

@@ -11,6 +11,7 @@ import typer
 from ivr.app.keeping import EndedCall, KeepOptions
 from ivr.app.line import LineOptions, check_line_asr, open_agent, open_line_calls
 from ivr.app.options import (
+    OUT_FILE,
     AgentIdOption,
     AnswerWithinOption,
     CalleeOption,
@@ -33,8 +34,6 @@ from ivr.cli.keeping import EXIT_CODES, keep_one_call
 from ivr.errors import DeviceError, IvrError
 from ivr.privacy import mask_number
 
-"""sip:USER@HOST[:PORT]"""
-
 
 def dial_command(
     uri: Annotated[str, typer.Argument(help="Whom to call: sip:USER@HOST[:PORT].")],
@@ -50,7 +49,9 @@ def dial_command(
     ] = 30.0,
     record: Annotated[
         Path | None,
-        typer.Option(help="Stereo recording of the call (default calls/dial-<time>.wav)."),
+        typer.Option(
+            help="Stereo recording of the call (default calls/dial-<time>.wav).", **OUT_FILE
+        ),
     ] = None,
     config: LineConfigOption = None,
     settings_overrides: SetOption = None,
@@ -86,15 +87,22 @@ def dial_command(
     setup = prepared.call
     if setup.recognition.notice:
         console.print(f"note: {setup.recognition.notice}", style="yellow", markup=False)
+    from ivr.cli.dial_view import DialView
     from ivr.service.perform import perform_call
     from ivr.sip.call import SipCall
 
     stamp = time_stamp()
     recording = record or Path("calls") / f"dial-{stamp}.wav"
     started = datetime.now().astimezone()
+    view = DialView(console, uri, answer_timeout_s, show_numbers)
     try:
-        call = SipCall(agent, uri)
-        done = perform_call(agent, call, setup, recording, show_numbers, answer_timeout_s)
+        with view:
+            call = SipCall(agent, uri)
+            done = perform_call(
+                agent, call, setup, recording, show_numbers, answer_timeout_s,
+                observers=[view], on_ring=view.ringing,
+            )  # fmt: skip
+            view.end(done.result.outcome)
     except DeviceError as exc:
         fail_line(str(exc), code=1)
     finally:
@@ -111,4 +119,4 @@ def dial_command(
 
 def register(app: typer.Typer) -> None:
     """Add `dial` to the CLI."""
-    app.command("dial")(dial_command)
+    app.command("dial", short_help="Place one SIP call and perform the script.")(dial_command)

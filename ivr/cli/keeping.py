@@ -10,6 +10,7 @@ from ivr.app.records import calls_command
 from ivr.call_settings import CallSettings
 from ivr.errors import IvrError
 from ivr.privacy import mask_number
+from ivr.qa.checks import qa_named
 from ivr.qa.score import QaScore
 from ivr.vocabulary import Outcome
 
@@ -47,7 +48,7 @@ def keep_one_call(
     if qa is None:
         console.print(f"{NO_QA}: the call never got through", markup=False)
     else:
-        failed = f" (failed: {', '.join(qa.failed)})" if qa.failed else ""
+        failed = f" (failed: {'; '.join(map(qa_named, qa.failed))})" if qa.failed else ""
         console.print(f"QA score {qa.score:.0f}/100{failed}", markup=False)
     if kept.call_id is not None and keeper.log is not None:
         log, call_id = keeper.log, kept.call_id

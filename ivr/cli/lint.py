@@ -37,7 +37,7 @@ def lint_command(
     loader's own rules for a script it rejects)."""
     from ivr.qa.lint import lint_script, script_files
     from ivr.qa.phrases import load_forbidden
-    from ivr.script.loader import PROMPTS_DIR
+    from ivr.script.loader import PROMPTS_DIR, bundled_hint
 
     try:
         phrases = load_forbidden(forbidden)
@@ -47,6 +47,11 @@ def lint_command(
     files = script_files(given)
     if not files:
         fail_line(f"no call scripts in {', '.join(given)}", code=1)
+    for item in given:
+        if not Path(item).exists() and not script_files([item])[0].exists():
+            fail_line(
+                f"{item}: no such script file, folder or bundled script name" + bundled_hint(item)
+            )
     problems = []
     for path in files:
         problems.extend(lint_script(path, phrases))
@@ -76,4 +81,4 @@ def _shown(path: Path) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add `lint` to the CLI."""
-    app.command("lint")(lint_command)
+    app.command("lint", short_help="Check call scripts against the service standard.")(lint_command)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -12,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ivr.audio.format import frames_to_seconds
+from ivr.cli.terminal import HeldStderr, NoControlEcho
 from ivr.privacy import mask_number
 from ivr.timeline import (
     EngineRecord,
@@ -36,6 +40,13 @@ SHOWN_EVENTS = 12
 
 QUIET = (VadStart, VadEnd, VadOpen, PromptOut, Streams)
 """Timeline records that are detector or device detail, not dialog events."""
+
+
+def alsa_message(line: str) -> str:
+    """An ALSA library line without its source position: `ALSA lib pcm.c:8570:(snd_pcm_recover)
+    underrun occurred` -> `underrun occurred (snd_pcm_recover)`."""
+    match = re.match(r"ALSA lib [^:]*:\d+:\((\w+)\) (.*)", line)
+    return f"{match[2]} ({match[1]})" if match else line.removeprefix("ALSA lib ")
 
 
 def describe(record: TimelineRecord, show_numbers: bool = False) -> str:
@@ -68,25 +79,49 @@ def meter(level_dbfs: float, floor_dbfs: float, voiced: bool, width: int = 40) -
 
 
 class LiveView:
-    """Follows a live session: a rich panel when `console` is a terminal, else event lines."""
+    """Follows a live session: a rich panel when `console` is a terminal, else event lines.
+
+    While the panel is up, what would break it is held back (ivr.cli.terminal): the sound
+    card's library writing to standard error, the terminal echoing Ctrl-C. Leaving the view
+    stops the panel once, drawn as last updated (call `finish` inside it for the last state),
+    then says what the sound card's library reported meanwhile, in one line per message."""
 
     def __init__(self, console: Console, show_numbers: bool = False) -> None:
         self.console = console
         self.show_numbers = show_numbers
         self.interactive = console.is_terminal
         self._live: Live | None = None
+        self._held: ExitStack | None = None
+        self._stderr: HeldStderr | None = None
         self._printed = 0
         self._drawn = 0.0
 
     def __enter__(self) -> LiveView:
         if self.interactive:
+            self._held = ExitStack()
+            self._held.enter_context(NoControlEcho(self.console.file))
+            self._stderr = self._held.enter_context(HeldStderr())
             self._live = Live(console=self.console, auto_refresh=False, transient=False)
             self._live.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._live is not None:
-            self._live.__exit__(*exc)
+        live, self._live = self._live, None
+        held, self._held = self._held, None
+        try:
+            if live is not None:
+                live.__exit__(*exc)
+        finally:
+            if held is not None:
+                held.close()
+        if self._stderr is not None:
+            for message, count in Counter(alsa_message(x) for x in self._stderr.alsa_lines).items():
+                times = f" ({count} times)" if count > 1 else ""
+                self.console.print(
+                    f"note: the sound card (ALSA) reported: {message}{times}",
+                    style="yellow", markup=False, highlight=False,
+                )  # fmt: skip
+            self._stderr = None
 
     def __call__(self, session: LiveCall) -> None:
         log = session.engine.log
@@ -102,15 +137,16 @@ class LiveView:
         if now - self._drawn < REFRESH_S and not session.engine.done:
             return
         self._drawn = now
-        assert self._live is not None
-        self._live.update(self.render(session), refresh=True)
+        if self._live is not None:  # (not after the view: the panel is stopped)
+            self._live.update(self.render(session), refresh=True)
 
     def finish(self, session: LiveCall) -> None:
-        """Print what remains (the last events) once the call is over."""
-        if self.interactive and self._live is not None:
-            self._live.update(self.render(session), refresh=True)
-        else:
+        """Show the call's last state (its last events): the panel's last draw, inside the
+        view; else the event lines not printed yet."""
+        if not self.interactive:
             self(session)
+        elif self._live is not None:  # (after the view, the panel is drawn already)
+            self._live.update(self.render(session), refresh=True)
 
     def render(self, session: LiveCall) -> Panel:
         engine = session.engine
@@ -137,6 +173,9 @@ class LiveView:
         head.add_row("state", state, "time", f"{frames_to_seconds(session.frames):.1f} s")
         head.add_row("listening", "yes" if engine.listening else "no", "timeout in", countdown)
         head.add_row("heard", transcript or "-", "prompts", ", ".join(engine.prompts_said) or "-")
+        counters = getattr(session, "stream_counters", None)  # a sound card's line only
+        if counters is not None:
+            head.add_row("underruns", str(counters.underruns), "overflows", str(counters.overflows))
         events = [r for r in engine.log if not isinstance(r, QUIET)][-SHOWN_EVENTS:]
         lines = Text("\n".join(describe(r, self.show_numbers) for r in events))
         body = Group(head, meter(session.level_dbfs, floor, voiced), lines)

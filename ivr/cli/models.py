@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ivr.app.options import OUT_DIR
 from ivr.asr.fetch import DOWNLOAD_TIMEOUT_S, check_model_name, fetch_model
 from ivr.asr.model_check import check_model, describe_model
 from ivr.asr.model_load import load_model
@@ -18,17 +19,19 @@ from ivr.asr.models import (
     MODEL_BASE_URL,
     MODEL_ENV,
     ModelLocation,
-    find_model,
     local_models,
     locate,
     models_dir,
 )
 from ivr.cli.common import fail_line, make_console
+from ivr.cli.tables import print_table
 from ivr.errors import IvrError, ModelNotFoundError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+    from ivr.app.recognition import ModelChoice
 
 
 def _status(problems: list[str]) -> str:
@@ -36,17 +39,21 @@ def _status(problems: list[str]) -> str:
 
 
 def list_command() -> None:
-    """Show the official models and every model on this machine; mark the one used by default."""
+    """Show the official models and every model on this machine; mark the one calls use (with
+    no --model) for ivr's Mandarin scripts."""
+    from ivr.app.recognition import ModelChoice, choose_model
+
     console = make_console()
     root = models_dir()
     chosen_error: str | None = None
     try:
-        chosen = find_model()
+        choice = choose_model(None)
     except ModelNotFoundError as exc:
-        chosen, chosen_error = None, str(exc)
-    console.print(_official_table(root))
-    console.print(_local_table(root, chosen))
-    _print_default(console, chosen, chosen_error)
+        choice, chosen_error = ModelChoice(None), str(exc)
+    chosen = choice.used
+    print_table(console, _official_table(root), keep=("name",))
+    print_table(console, _local_table(root, chosen), keep=("name", "status"))
+    _print_default(console, choice, chosen_error)
 
 
 def _official_table(root: Path) -> Table:
@@ -105,12 +112,14 @@ def _local_table(root: Path, chosen: ModelLocation | None) -> Table:
     return local
 
 
-def _print_default(
-    console: Console, chosen: ModelLocation | None, chosen_error: str | None
-) -> None:
-    """Which model recognition uses by default, why none is usable, or how to get one."""
+def _print_default(console: Console, choice: ModelChoice, chosen_error: str | None) -> None:
+    """Which model recognition uses by default (as replay, call and dial choose it), why none
+    is usable, and how to get one."""
     from rich.text import Text
 
+    from ivr.app.recognition import model_advice, no_model_found
+
+    chosen = choice.used
     if chosen_error is not None:
         console.print(Text(f"not usable: {chosen_error}"), soft_wrap=True)
     elif chosen is not None:
@@ -121,8 +130,8 @@ def _print_default(
     else:
         console.print(
             Text(
-                "no usable model: recognition stays off (detector-only); "
-                f"`ivr models fetch {DEFAULT_MODEL}` installs the default"
+                f"{no_model_found(choice.passed_over)}: recognition stays off (detector-only); "
+                f"{model_advice(can_model=False)}"
             ),
             soft_wrap=True,
         )
@@ -132,7 +141,7 @@ def fetch_command(
     name: Annotated[str, typer.Argument(help=f"Official model name, e.g. {DEFAULT_MODEL}.")],
     dest: Annotated[
         Path | None,
-        typer.Option("--dest", help="Folder to install into (default: audio_models/)."),
+        typer.Option("--dest", help="Folder to install into (default: audio_models/).", **OUT_DIR),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Network timeout in seconds.", min=0.1)
@@ -221,7 +230,7 @@ def register(app: typer.Typer) -> None:
         help="Vosk speech models: list them, fetch an official one, check a model folder.",
         no_args_is_help=True,
     )
-    models_app.command("list")(list_command)
-    models_app.command("fetch")(fetch_command)
-    models_app.command("check")(check_command)
-    app.add_typer(models_app, name="models")
+    models_app.command("list", short_help="Official models and the ones here.")(list_command)
+    models_app.command("fetch", short_help="Download and unpack an official model.")(fetch_command)
+    models_app.command("check", short_help="Check a model folder.")(check_command)
+    app.add_typer(models_app, name="models", short_help="Vosk speech models: list, fetch, check.")

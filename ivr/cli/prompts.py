@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ivr.app.options import OUT_DIR
 from ivr.cli.common import fail_line, make_console
+from ivr.cli.tables import print_table
 from ivr.errors import IvrError
 
 if TYPE_CHECKING:
@@ -35,7 +37,9 @@ def render_command(
     cache_dir: Annotated[
         Path | None,
         typer.Option(
-            "--cache-dir", help="Prompt cache directory (default: $IVR_CACHE_DIR/prompts)."
+            "--cache-dir",
+            help="Prompt cache directory (default: $IVR_CACHE_DIR/prompts).",
+            **OUT_DIR,
         ),
     ] = None,
 ) -> None:
@@ -55,7 +59,7 @@ def render_command(
     cache = PromptCache(cache_dir, settings)
     table, rendered = _render_prompts(loaded, cache, settings)
     console = make_console()
-    console.print(table)
+    print_table(console, table, keep=("script", "prompt"))
     total = sum(len(script.prompts) for script in loaded)
     console.print(
         f"{total} prompt{'' if total == 1 else 's'}: {rendered} rendered, "
@@ -76,7 +80,7 @@ def _load_scripts(scripts: list[str] | None, values: dict[str, str]) -> list[Scr
             fail_line(f"no call scripts in {PROMPTS_DIR}; name one with --script", code=1)
         return [load_script(name, values) for name in names]
     except IvrError as exc:
-        fail_line(str(exc), code=1)
+        fail_line(str(exc))  # a --script that is not one, as for replay: exit 2
     except OSError as exc:
         fail_line(f"{exc.filename or 'script'}: {exc.strerror or exc}", code=1)
 
@@ -128,5 +132,5 @@ def register(app: typer.Typer) -> None:
         help="Render call scripts' prompts into the prompt cache.",
         no_args_is_help=True,
     )
-    prompts_app.command("render")(render_command)
-    app.add_typer(prompts_app, name="prompts")
+    prompts_app.command("render", short_help="Render prompts into the cache.")(render_command)
+    app.add_typer(prompts_app, name="prompts", short_help="Render call scripts' prompts.")

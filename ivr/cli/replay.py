@@ -9,6 +9,7 @@ it; 2 before any call (a bad option, script or manifest, a call log that cannot 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,19 +20,27 @@ from rich.progress import Progress
 from ivr.app.batch import Batch, BatchKeeper, clean_folders, finished, run_batch
 from ivr.app.keeping import KeepOptions
 from ivr.app.options import (
+    IN_FILE,
+    OUT_DIR,
     AgentIdOption,
     AnswerWithinOption,
+    CalleeChannel,
     CalleeOption,
     DbOption,
     NoDbOption,
     PromptCacheOption,
+    RawChannelsOption,
+    RawEncodingOption,
+    RawRateOption,
     ReportOption,
     ScriptOption,
     SetOption,
+    channel_option,
 )
 from ivr.app.pool import BatchPool
 from ivr.app.records import calls_command
 from ivr.app.replay import (
+    ReplayedFile,
     ReplayOptions,
     ReplayRun,
     init_worker,
@@ -40,34 +49,38 @@ from ivr.app.replay import (
     report_call,
     use_worker,
 )
+from ivr.audio.source import RawFormat
 from ivr.cli.common import fail_line, make_console, say
-from ivr.cli.replay_outcomes import expectation_table
+from ivr.cli.replay_outcomes import expectation_table, judged_counts
+from ivr.cli.tables import print_table
 from ivr.errors import IvrError
+from ivr.privacy import mask_number
 
 
 def replay_command(
-    paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Recordings, or folders of them.", exists=True)
+    ],
     script: ScriptOption = "outbound",
     channel: Annotated[
-        str | None,
-        typer.Option(
-            help="Stereo files: the callee's side (left, right, mix). Default: as the --expect "
-            "manifest says for each file (`callee_channel`), else mix.",
-            show_default=False,
+        CalleeChannel | None,
+        channel_option(
+            "Stereo files: the callee's side (left, right, mix). Default: as the --expect "
+            "manifest says for each file (`callee_channel`), else mix."
         ),
     ] = None,
     expect: Annotated[
-        Path | None, typer.Option(help="Manifest of expected outcomes and event times.")
+        Path | None, typer.Option(help="Manifest of expected outcomes and event times.", **IN_FILE)
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for each call's recording and timeline.")
+        Path | None, typer.Option(help="Folder for each call's recording and timeline.", **OUT_DIR)
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Calls replayed in parallel.")] = 1,
     org: Annotated[str | None, typer.Option(help="Value of {org} in the prompts.")] = None,
     agent_id: AgentIdOption = None,
     number: Annotated[str | None, typer.Option(help="Value of {number} (the callee).")] = None,
     config: Annotated[
-        Path | None, typer.Option(help="YAML with `values:` and `detect:` settings.")
+        Path | None, typer.Option(help="YAML with `values:` and `detect:` settings.", **IN_FILE)
     ] = None,
     settings_overrides: SetOption = None,
     cache_dir: PromptCacheOption = None,
@@ -93,6 +106,9 @@ def replay_command(
             "--out and (unless --no-db) their call is in the call log.",
         ),
     ] = False,
+    raw_rate: RawRateOption = None,
+    raw_encoding: RawEncodingOption = "s16le",
+    raw_channels: RawChannelsOption = 1,
 ) -> None:
     """Replay recordings as calls: outcome, duration, prompts said and why it hung up. Every
     call is scored (QA) and logged; with --expect, judged; with --report, shown in a page.
@@ -104,6 +120,8 @@ def replay_command(
         KeepOptions(db, no_db, report, show_numbers, callee, answer_within_ms), resume,
     )  # fmt: skip
     try:
+        if raw_rate is not None:  # headerless recordings
+            options = replace(options, raw=RawFormat(raw_rate, raw_encoding, raw_channels))
         run = open_replay(options)
     except (IvrError, ValueError) as exc:
         fail_line(str(exc))
@@ -140,6 +158,11 @@ def _notices(console: Console, run: ReplayRun) -> None:
         say(console, f"speech model {where.name} ({where.source})")
     if cleaned := clean_folders(run.folders):
         say(console, f"note: removed {cleaned} temporary file(s) left by a killed run", "yellow")
+    if run.not_listed:
+        names = ", ".join(run.not_listed)
+        names = names if run.options.keep.show_numbers else mask_number(names)
+        say(make_console(stderr=True), f"warning: {len(run.not_listed)} file(s) not in the "
+            f"manifest {run.options.expect}, not judged: {names}", "yellow")  # fmt: skip
     if run.options.resume:
         assert run.out is not None
         total = len(run.work)
@@ -149,6 +172,25 @@ def _notices(console: Console, run: ReplayRun) -> None:
                      f"{len(run.work)} to replay")  # fmt: skip
 
 
+def _judged(
+    console: Console, run: ReplayRun, outcomes: list[ReplayedFile], show_numbers: bool
+) -> None:
+    """With --expect: the table of expected outcomes and the count by verdict, or why there is
+    no table (the manifest expects no outcome)."""
+    manifest = run.options.expect
+    if manifest is None:
+        return
+    if not run.expectations:
+        say(console, f"note: {manifest}: no call has an expected outcome (`expect: outcome:`), "
+                     "so none is judged; a corpus made with `ivr synth --count` has "
+                     "classifications only, for `ivr detect --expect`", "yellow")  # fmt: skip
+        return
+    unlisted = set(run.not_listed)
+    table = expectation_table(outcomes, run.expectations, show_numbers, unlisted)
+    print_table(console, table)
+    say(console, judged_counts(outcomes, unlisted))
+
+
 def _summary(console: Console, batch: Batch, keeper: BatchKeeper, run: ReplayRun) -> None:
     """The table, the report, where things are, what failed; then exit with the batch's
     status (see the module's docstring)."""
@@ -156,12 +198,12 @@ def _summary(console: Console, batch: Batch, keeper: BatchKeeper, run: ReplayRun
     expectations, out, log = run.expectations, run.out, run.calls.log
     script_name = run.worker.setup.script.name
     failed = any(o.error or o.verdict == "fail" for o in outcomes) or bool(keeper.not_logged)
-    if expectations:
-        console.print(expectation_table(outcomes, expectations, show_numbers))
+    _judged(console, run, outcomes, show_numbers)
     if out is not None:
         say(console, f"recordings and timelines in {out}{os.sep}")
     if run.options.keep.report is not None:
-        subtitle = f"script {script_name} · {len(outcomes)} calls"
+        recognition = run.worker.setup.recognition.summary
+        subtitle = f"script {script_name} · {len(outcomes)} calls · {recognition}"
         calls = [report_call(o, expectations) for o in outcomes]
         try:
             page = run.calls.write_report(subtitle, calls)
@@ -190,4 +232,6 @@ def _summary(console: Console, batch: Batch, keeper: BatchKeeper, run: ReplayRun
 
 def register(app: typer.Typer) -> None:
     """Add `replay` to the CLI."""
-    app.command("replay")(replay_command)
+    app.command("replay", short_help="Replay recordings as calls; score and log them.")(
+        replay_command
+    )

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ivr.app.options import OUT_DIR, PromptCacheOption
 from ivr.cli.common import fail_line
-from ivr.errors import IvrError
+from ivr.errors import IvrError, ScriptError
 
 PROGRESS_FROM = 50
 """Corpora of at least this many calls show a progress bar."""
@@ -16,7 +17,8 @@ PROGRESS_FROM = 50
 
 def synth_command(
     out: Annotated[
-        Path, typer.Option("--out", help="Directory for the WAV files and manifest.yaml.")
+        Path,
+        typer.Option("--out", help="Directory for the WAV files and manifest.yaml.", **OUT_DIR),
     ],
     sample: Annotated[
         bool, typer.Option("--sample", help="Write the fixed sample corpus (the default).")
@@ -58,7 +60,7 @@ def synth_command(
     org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
     number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Prompt audio cache folder.")] = None,
+    cache_dir: PromptCacheOption = None,
 ) -> None:
     """Generate labelled callee-side test calls: speech, noise, telephone channel, ground truth."""
     if sample and count is not None:
@@ -71,14 +73,19 @@ def synth_command(
     if realistic + line + field > 1:
         fail_line("--realistic, --line and --field exclude each other")
     from ivr.synth.corpus import generate
+    from ivr.synth.stale import listed_files
 
+    before = listed_files(out)  # the calls of an earlier corpus there: stale unless re-written
     if script is not None:
         values = {k: v for k, v in (("org", org), ("agent_id", agent_id), ("number", number)) if v}
         try:
             manifest = _script_corpus(script, values, out, seed, cache_dir, realistic, line, field)
+        except ScriptError as exc:  # a --script that is not one: nothing written
+            fail_line(str(exc))
         except (IvrError, ValueError) as exc:
             fail_line(str(exc), code=1)
         typer.echo(f"manifest {manifest}")
+        _remove_stale(out, before)
         return
 
     def report(path: Path, entry: dict[str, Any]) -> None:
@@ -109,6 +116,22 @@ def synth_command(
         where = exc.filename if exc.filename else out
         fail_line(f"{where}: {exc.strerror or exc}", code=1)
     typer.echo(f"manifest {manifest}")
+    _remove_stale(out, before)
+
+
+def _remove_stale(out: Path, before: frozenset[str]) -> None:
+    """Remove the calls of the earlier corpus in `out` (`before`: the files its manifest
+    listed) that the new manifest does not list, and say which."""
+    from ivr.synth.stale import remove_stale
+
+    try:
+        removed = remove_stale(out, before)
+    except OSError as exc:
+        fail_line(f"{exc.filename or out}: cannot remove a stale call: {exc.strerror}", code=1)
+    if removed:
+        names = ", ".join(path.name for path in removed)
+        typer.echo(f"removed {len(removed)} call(s) of the earlier corpus, not in the new "
+                   f"manifest: {names}")  # fmt: skip
 
 
 def _script_corpus(
@@ -166,4 +189,4 @@ def _reporter():
 
 def register(app: typer.Typer) -> None:
     """Add `synth` to the CLI."""
-    app.command("synth")(synth_command)
+    app.command("synth", short_help="Write labelled test calls and their manifest.")(synth_command)

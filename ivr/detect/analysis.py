@@ -17,6 +17,10 @@ from ivr.detect.line_tones import NETWORK_TONES
 from ivr.detect.noise import FloorSummary
 from ivr.events import KeyPressed, LineEvent, MachineVerdict, Segment, SpeechEnded, ToneHeard
 
+AMD_ASSUMES = "the recording starts when the line is answered"
+"""What answering-machine detection takes a recording for: it times the greeting and the
+silences from the answer, as Asterisk's AMD() does on a call."""
+
 
 @dataclass(frozen=True)
 class FrameTrack:
@@ -80,6 +84,18 @@ class Analysis:
         return None
 
     @property
+    def tone_outcome(self) -> str | None:
+        """How the line's tones alone end a call on this recording (answering-machine
+        detection left out): `network_tone` or `carrier_announcement`, whichever comes first;
+        None without either."""
+        for tone in self.tones:
+            if tone.kind in NETWORK_TONES:
+                return "network_tone"
+            if tone.kind == "sit":
+                return "carrier_announcement"
+        return None
+
+    @property
     def duration_s(self) -> float:
         """Length (s)."""
         return frames_to_seconds(self.frames)
@@ -96,8 +112,9 @@ class Analysis:
             mask[s.start : s.end] = True
         return mask
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary."""
+    def to_dict(self, amd: bool = True) -> dict[str, Any]:
+        """A JSON-ready summary; without `amd`, no answering-machine verdict (`amd` None) and
+        the line outcome from the tones alone."""
         return {
             "file": self.name,
             "duration_s": round(self.duration_s, 3),
@@ -123,14 +140,15 @@ class Analysis:
                 }
                 for e in self.tones
             ],
-            "line_outcome": self.line_outcome,
+            "line_outcome": self.line_outcome if amd else self.tone_outcome,
             "amd": (
                 {
                     "verdict": v.verdict,
                     "cause": v.cause,
                     "decided_s": round(frames_to_seconds(v.decided_frame), 3),
+                    "assumes": AMD_ASSUMES,
                 }
-                if (v := self.machine_verdict) is not None
+                if amd and (v := self.machine_verdict) is not None
                 else None
             ),
             "segments": [

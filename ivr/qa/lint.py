@@ -33,14 +33,19 @@ import yaml
 from ivr.errors import ScriptError
 from ivr.qa.phrases import (
     CLOSING_WORD,
-    FORBIDDEN_PATH,
     GREETINGS,
     ForbiddenPhrase,
     find_forbidden,
     load_forbidden,
     plain_template,
 )
-from ivr.script.loader import PROMPTS_DIR, SUFFIXES, compose_script, load_script, script_path
+from ivr.script.loader import (
+    PROMPTS_DIR,
+    compose_script,
+    is_call_script_file,
+    load_script,
+    script_path,
+)
 from ivr.script.model import Action, Goto, HangupAction, Pause, Say, Script
 from ivr.script.parse import parse_document
 from ivr.script.placeholders import placeholder_names
@@ -98,9 +103,7 @@ def script_files(paths: Iterable[str | Path]) -> list[Path]:
                 sorted(
                     child
                     for child in path.iterdir()
-                    if child.suffix in SUFFIXES
-                    and child.is_file()
-                    and child.name != FORBIDDEN_PATH.name
+                    if is_call_script_file(child) and child.is_file()
                 )
             )
         elif path.exists():

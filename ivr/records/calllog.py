@@ -66,6 +66,21 @@ def default_db_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
+def _is_sqlite(path: Path, empty_ok: bool) -> bool:
+    """Whether `path` starts like an SQLite database, or is missing or (`empty_ok`) empty; an
+    unreadable file is left to SQLite to refuse."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return True
+    return head == SQLITE_HEADER or (empty_ok and not head)
+
+
 def _to_row(record: CallRecord) -> dict[str, Any]:
     row = asdict(record)
     del row["id"]
@@ -93,6 +108,8 @@ class CallLog:
         self.show_numbers = show_numbers
         if not create and not self.path.is_file():
             raise IvrError(f"{self.path}: no call log here")
+        if not _is_sqlite(self.path, empty_ok=create):  # SQLite would make it one, losing it
+            raise IvrError(f"{self.path}: cannot open call log: file is not a database")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if create:
@@ -189,6 +206,13 @@ class CallLog:
             sql += " LIMIT ?"
             args.append(limit)
         return [_from_row(row) for row in reversed(self._query(sql, args).fetchall())]
+
+    def outcomes(self) -> dict[str, int]:
+        """Every outcome in the log with its number of calls, most calls first."""
+        rows = self._query(
+            "SELECT outcome, COUNT(*) FROM calls GROUP BY outcome ORDER BY COUNT(*) DESC, outcome"
+        )
+        return {row[0]: row[1] for row in rows.fetchall()}
 
     def recordings(self, source: str) -> set[str]:
         """The recording paths of the calls from `source` (replay, live, sip), as stored."""

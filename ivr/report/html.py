@@ -22,20 +22,10 @@ from urllib.parse import quote
 
 from ivr.atomic import write_text_atomic
 from ivr.privacy import mask_number
+from ivr.qa.checks import qa_title
 
 PAGE = "index.html"
 """The report's page inside its folder."""
-
-QA_LABELS = {
-    "greeting": "greeting used",
-    "closing": "closing before the hang-up",
-    "no_forbidden_phrase": "no forbidden phrase",
-    "no_hangup_while_speaking": "no hang-up while the callee spoke",
-    "no_talking_over": "no prompt over the callee's speech",
-    "answered_in_time": "answered the callee in time",
-    "reprompts_within_limit": "re-prompts within the standard",
-}
-"""Readable names of the QA items (ivr.qa.score)."""
 
 
 @dataclass(frozen=True)
@@ -128,20 +118,39 @@ def _qa_detail(item: str, qa: dict[str, Any]) -> str:
     return ""
 
 
+def summary_cards(calls: Sequence[ReportCall]) -> list[tuple[str, int | str]]:
+    """The summary's cards as (label, value): the calls; their QA (`QA passed`: every check
+    that applies passed, `QA failed`: one failed; a call that never got through has neither);
+    the mean QA score; only when some call has an expectation, the verdicts against it
+    (`expectation met`, `expectation failed`, `not judged`: it needs recognition the replay
+    lacked, `no expectation`); the files that could not be replayed."""
+    done = [c for c in calls if not c.error]
+    scored = [c for c in done if c.qa.get("items")]
+    qa_failed = sum(1 for c in scored if False in c.qa["items"].values())
+    scores = [s for c in done if (s := _qa_score(c)) is not None]
+    cards: list[tuple[str, int | str]] = [
+        ("calls", len(calls)),
+        ("QA passed", len(scored) - qa_failed),
+        ("QA failed", qa_failed),
+        ("mean QA score", f"{sum(scores) / len(scores):.1f}" if scores else "-"),
+    ]
+    expecting = [c for c in done if c.expected is not None]
+    if expecting:
+        judged = [c for c in expecting if c.passed is not None]
+        cards += [
+            ("expectation met", sum(1 for c in judged if c.passed)),
+            ("expectation failed", sum(1 for c in judged if c.passed is False)),
+            ("not judged", len(expecting) - len(judged)),
+        ]
+        if len(expecting) < len(done):
+            cards.append(("no expectation", len(done) - len(expecting)))
+    cards.append(("errors", len(calls) - len(done)))
+    return cards
+
+
 def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
     done = [c for c in calls if not c.error]
-    judged = [c for c in done if c.passed is not None]
-    failed = sum(1 for c in judged if c.passed is False)
-    scores = [s for c in done if (s := _qa_score(c)) is not None]
-    mean = f"{sum(scores) / len(scores):.1f}" if scores else "-"
-    cards = [
-        ("calls", len(calls)),
-        ("passed", sum(1 for c in judged if c.passed)),
-        ("failed", failed),  # against their expectation
-        ("not judged", len(done) - len(judged)),
-        ("errors", len(calls) - len(done)),
-        ("mean QA score", mean),
-    ]
+    cards = summary_cards(calls)
     page.add('<div class="cards">')
     for label, value in cards:
         page.add(f'<div class="card"><b>{page.text(value)}</b>{page.text(label)}</div>')
@@ -166,7 +175,7 @@ def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
             failed_calls = len(verdicts) - sum(verdicts)
             css = ' class="num fail"' if failed_calls else ' class="num"'
             page.add(
-                f"<tr><td>{page.text(QA_LABELS.get(item, item))}</td>"
+                f"<tr><td>{page.text(qa_title(item))} <code>{page.text(item)}</code></td>"
                 f'<td class="num">{sum(verdicts)}</td><td{css}>{failed_calls}</td>'
                 f'<td class="num">{len(verdicts)}</td></tr>'
             )
@@ -223,8 +232,9 @@ def _section(page: _Page, index: int, call: ReportCall, folder: Path) -> None:
         for item, verdict in items.items():
             mark = {True: "pass", False: "FAIL", None: "n/a"}[verdict]
             css = {True: "pass", False: "fail", None: "na"}[verdict]
-            label = page.text(QA_LABELS.get(item, item) + _qa_detail(item, call.qa))
-            page.add(f'<li><span class="{css}">{mark}</span> {label}</li>')
+            label = page.text(qa_title(item) + _qa_detail(item, call.qa))
+            code = f" <code>{page.text(item)}</code>" if qa_title(item) != item else ""
+            page.add(f'<li><span class="{css}">{mark}</span> {label}{code}</li>')
         page.add("</ul>")
     if call.picture is not None:
         alt = page.text(f"timeline of {call.name}")

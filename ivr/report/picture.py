@@ -4,7 +4,8 @@ engine made of it, on one time axis (s).
 Three panels share the time axis:
 - ours: our side's waveform (the recording's left channel), each prompt as a labelled bar from
   its first sample to the end of its playout, each pause as a hatched bar;
-- callee: the callee's waveform (right channel), the webrtcvad decision per frame as a strip
+- callee: the callee's waveform (right channel) on a fixed scale (-60..0 dBFS, labelled: a
+  silent line looks silent, a loud one loud), the webrtcvad decision per frame as a strip
   under it, and the speech segments the segmenter made of it as shaded spans: green where the
   engine hears the callee (`speech`, `low_volume`), grey where it hears the line (`noise`,
   `silence`), labelled by how it hears them;
@@ -93,6 +94,23 @@ def envelope(samples: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple[np.n
     shaped = padded.reshape(-1, per)
     times = (np.arange(shaped.shape[0]) * per + per / 2) / SAMPLE_RATE
     return times, shaped.min(axis=1), shaped.max(axis=1)
+
+
+CALLEE_SCALE_DBFS = -60.0
+"""The callee's waveform is drawn on a fixed scale from this level (dBFS, the panel's middle)
+to 0 dBFS (its top and bottom edges), so that a silent line looks silent and a loud one loud."""
+
+
+def peak_heights(
+    samples: np.ndarray, columns: int = ENVELOPE_COLUMNS, bottom_dbfs: float = CALLEE_SCALE_DBFS
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times s, heights 0..1) of `samples` (int16 at 16 kHz) over at most `columns` columns:
+    each column's peak in dBFS placed on the fixed scale `bottom_dbfs` (0) .. 0 dBFS (1)."""
+    times, low, high = envelope(samples, columns)
+    peak = np.maximum(np.abs(low), np.abs(high))
+    with np.errstate(divide="ignore"):
+        dbfs = 20 * np.log10(np.maximum(peak, 1e-9))
+    return times, np.clip((dbfs - bottom_dbfs) / -bottom_dbfs, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -235,9 +253,9 @@ def _draw_ours(ours, samples: np.ndarray, call: CallTimeline, end_s: float) -> N
 def _draw_callee(
     callee, samples: np.ndarray, call: CallTimeline, frames_t: np.ndarray, tracks: Tracks
 ) -> None:
-    """The callee's side: the waveform, the speech spans (labelled) and the VAD's voiced
-    frames."""
-    _draw_side(callee, samples, "callee", "#2b8a3e")
+    """The callee's side: the waveform on the fixed dBFS scale, the speech spans (labelled) and
+    the VAD's voiced frames."""
+    _draw_callee_level(callee, samples)
     for span in speech_spans(call):
         color = "#2b8a3e" if span.label in CALLEE_SPEECH else "#868e96"
         callee.axvspan(span.start_s, span.end_s, color=color, alpha=0.15, lw=0)
@@ -263,6 +281,25 @@ def _draw_side(axis, samples: np.ndarray, name: str, color: str) -> None:
     axis.text(
         0.995, 0.02, f"scaled to peak {round(peak_dbfs)} dBFS" if peak > 0 else "silent",
         transform=axis.transAxes, fontsize=7, ha="right", va="bottom", color="#555",
+    )  # fmt: skip
+
+
+def _draw_callee_level(axis, samples: np.ndarray) -> None:
+    """The callee's waveform as its peak level on the fixed scale CALLEE_SCALE_DBFS..0 dBFS,
+    drawn both ways from the middle, the scale on the axis and said in the panel."""
+    times, heights = peak_heights(samples)
+    axis.fill_between(times, -heights, heights, color="#2b8a3e", lw=0, alpha=0.9)
+    axis.set_ylim(-1.05, 1.05)
+    bottom = CALLEE_SCALE_DBFS
+    ticks = [0.0, 1 / 3, 2 / 3, 1.0]
+    axis.set_yticks(ticks, [f"{round(bottom * (1 - t)) + 0}" for t in ticks], fontsize=7)
+    axis.set_ylabel("callee\ndBFS")
+    peak = float(np.abs(samples).max(initial=0)) / FULL_SCALE
+    said = f"peak {round(20 * np.log10(peak))} dBFS" if peak > 0 else "silent"
+    axis.text(
+        0.005, 0.96, f"fixed scale {bottom:.0f}..0 dBFS ({said})", transform=axis.transAxes,
+        fontsize=8, ha="left", va="top", color="#222",
+        bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1},
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ before parsing), `schema`, `timeout`, `placeholder` (checked while parsing), the
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -44,9 +45,47 @@ def script_path(name: str | Path) -> Path:
     return PROMPTS_DIR / f"{text}.yaml"
 
 
+NOT_CALL_SCRIPTS = frozenset({"forbidden.yaml"})
+"""Files beside the scripts that are data, not call scripts: the forbidden-phrase list
+(`ivr.qa.phrases`)."""
+
+
+def is_call_script_file(path: Path) -> bool:
+    """Whether `path` may be a call script by its name: *.yaml or *.yml, and not one of
+    `NOT_CALL_SCRIPTS`."""
+    return path.suffix in SUFFIXES and path.name not in NOT_CALL_SCRIPTS
+
+
 def list_scripts() -> list[str]:
-    """The names of the bundled scripts, sorted."""
-    return sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml") if path.is_file())
+    """The names of the bundled call scripts (not the forbidden-phrase list), sorted: what a
+    bare `--script NAME` can be."""
+    return sorted(
+        path.stem
+        for path in PROMPTS_DIR.glob("*.yaml")
+        if path.is_file() and is_call_script_file(path)
+    )
+
+
+def _is_bundled(path: Path) -> bool:
+    """Whether `path` is in the bundled scripts' folder."""
+    return path.parent.resolve() == PROMPTS_DIR.resolve()
+
+
+def bundled_hint(name: str) -> str:
+    """What to say of a script `name` that is none: the closest bundled name, if one is close,
+    and every bundled name, e.g. ` (did you mean 'outbound'?); bundled scripts: inbound, ...`."""
+    names = list_scripts()
+    close = difflib.get_close_matches(Path(name).stem, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{hint}; bundled scripts: {', '.join(names) or 'none'}"
+
+
+def unknown_script(path: Path) -> ScriptError:
+    """The error for a script file `path` that does not exist; one in the bundled folder
+    suggests the closest bundled name and lists them all."""
+    if not _is_bundled(path):
+        return ScriptError(f"{path}: no such script file")
+    return ScriptError(f"{path}: no such script file{bundled_hint(path.stem)}")
 
 
 def load_script(
@@ -63,7 +102,7 @@ def load_script(
     """
     path = script_path(path_or_name)
     shown = str(path)
-    parsed = parse_document(compose_script(path, is_bundled=path != Path(path_or_name)), shown)
+    parsed = parse_document(compose_script(path), shown)
     validate(parsed.script, parsed.source)
     given = {
         name.replace("-", "_"): str(value)
@@ -96,20 +135,25 @@ def load_script_structure(path_or_name: str | Path) -> Script:
     """Load and validate a script for its states and handlers only: its prompts keep their
     `{placeholders}` unfilled (for tools that judge audio against a script's rules)."""
     path = script_path(path_or_name)
-    parsed = parse_document(compose_script(path, is_bundled=path != Path(path_or_name)), str(path))
+    parsed = parse_document(compose_script(path), str(path))
     validate(parsed.script, parsed.source)
     return parsed.script
 
 
-def compose_script(path: Path, is_bundled: bool = False) -> yaml.Node | None:
+def compose_script(path: Path) -> yaml.Node | None:
     """The composed YAML document of script file `path` (nodes keep their lines); ScriptError
-    if it is unreadable, not YAML (`yaml`) or beyond a limit of `ivr.script.limits` or
-    `ivr.yamlfile` (`limit`), the file's size checked before it is read."""
+    if it does not exist (see `unknown_script`), is the bundled forbidden-phrase list, is
+    unreadable, not YAML (`yaml`) or beyond a limit of `ivr.script.limits` or `ivr.yamlfile`
+    (`limit`), the file's size checked before it is read."""
+    if _is_bundled(path) and path.name in NOT_CALL_SCRIPTS:
+        raise ScriptError(
+            f"{path}: not a call script (the forbidden-phrase list); bundled scripts: "
+            f"{', '.join(list_scripts())}"
+        )
     try:
         data = read_script_bytes(path)
     except FileNotFoundError:
-        known = f" (bundled scripts: {', '.join(list_scripts())})" if is_bundled else ""
-        raise ScriptError(f"{path}: no such script file{known}") from None
+        raise unknown_script(path) from None
     except OSError as exc:
         raise ScriptError(f"{path}: cannot read the script: {exc.strerror or exc}") from None
     try:

@@ -3,7 +3,7 @@ and timeline, on whichever thread runs it (see ivr.service.threads for several a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ivr.call.replay import CallResult, keep_call
-from ivr.call.session import CallSession
+from ivr.call.session import BlockObserver, CallSession
 from ivr.sip.frames import FramePort
 from ivr.transports.sip import ANSWER_TIMEOUT_S, SipCallee, SipSpeaker
 
 if TYPE_CHECKING:
     from ivr.app.setup import CallSetup
     from ivr.sip.agent import SipAgent
-    from ivr.sip.call import SipCall
+    from ivr.sip.call import RtpReceived, SipCall
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,12 @@ class SipCallResult:
     start_latencies_s: tuple[float, ...] = ()
     """For each prompt after the first (with timing): from the arrival of the frame it was
     asked for at to the moment its first 20 ms went to the RTP stream (s)."""
+    rtp: RtpReceived | None = None
+    """What the call's RTP stream received (lost: gaps in its sequence numbers), once it has
+    ended; None if the call had no audio stream or it had not ended yet."""
+    frame_lates_ms: tuple[float, ...] = ()
+    """Each received frame's lateness (ms, with timing), as `frame_late_s` measures the
+    worst: from its place on the media clock's schedule to its session taking it."""
 
 
 def perform_call(
@@ -51,40 +57,54 @@ def perform_call(
     show_numbers: bool = False,
     answer_timeout_s: float = ANSWER_TIMEOUT_S,
     on_callee: Callable[[SipCallee], None] | None = None,
+    observers: Sequence[BlockObserver] = (),
+    on_ring: Callable[[SipCall], None] | None = None,
 ) -> SipCallResult:
     """Perform `setup`'s script on `call` until either side hangs up; the stereo recording at
     `recording`, its timeline beside it (numbers masked unless `show_numbers`). `on_callee`
-    sees the callee's port first (to `interrupt` it from another thread)."""
-    callee = SipCallee(agent, call, recording.name, answer_timeout_s)
+    sees the callee's port first (to `interrupt` it from another thread); `on_ring` sees the
+    call while it rings and `observers` every block of the answered call (a live view)."""
+    callee = SipCallee(agent, call, recording.name, answer_timeout_s, on_ring)
     if on_callee is not None:
         on_callee(callee)
     speaker = SipSpeaker(call, setup.prompts)
-    session = CallSession(callee, speaker, setup.script, setup.settings, setup.recognition.vosk)
+    session = CallSession(
+        callee, speaker, setup.script, setup.settings, setup.recognition.vosk,
+        observers=observers,
+    )  # fmt: skip
     session.record(recording, line_can_fail=True)
     timeline = recording.with_suffix(".timeline.jsonl")
     result = keep_call(session, recording, timeline, show_numbers)
     latencies = start_latencies(result, call.frames)
     arrivals, _ = call.frames.timings()
-    stray, late = frame_lateness(arrivals, list(callee.taken))
-    return SipCallResult(result, call.status, call.answered, callee.late_s, stray, late, latencies)
+    stray, lates = frame_lateness(arrivals, list(callee.taken))
+    late = float(lates.max()) if lates.size else 0.0
+    return SipCallResult(
+        result, call.status, call.answered, callee.late_s, stray, late, latencies, call.rtp,
+        tuple(np.round(lates * 1000, 2).tolist()),
+    )  # fmt: skip
 
 
-def frame_lateness(arrivals: list[float], taken: list[tuple[int, float]]) -> tuple[float, float]:
-    """(arrival stray, worst lateness) in s: see SipCallResult.arrival_late_s, .frame_late_s.
-    `arrivals`: each frame's arrival (s); `taken`: (frames taken so far, when, s) per block."""
+def frame_lateness(
+    arrivals: list[float], taken: list[tuple[int, float]]
+) -> tuple[float, np.ndarray]:
+    """(arrival stray in s, each frame's lateness in s): see SipCallResult.arrival_late_s and
+    .frame_lates_s. `arrivals`: each frame's arrival (s); `taken`: (frames taken so far,
+    when, s) per block."""
     times = np.array(arrivals[: len(arrivals)])  # a copy: the line may still be delivering
     if times.size < 3:
-        return 0.0, 0.0
+        return 0.0, np.zeros(0)
     index = np.arange(times.size)
     slope, start = np.polyfit(index, times, 1)  # the media clock's own pace
     on_time = start + slope * index + np.min(times - (start + slope * index))
     stray = float(np.max(times - on_time))
-    late, first = 0.0, 0
+    when_taken = np.full(times.size, np.nan)
+    first = 0
     for count, when in taken:
-        if first < count:
-            late = max(late, when - float(on_time[min(first, len(on_time) - 1)]))
-        first = count
-    return stray, late
+        when_taken[first : min(count, times.size)] = when
+        first = max(first, count)
+    lates = when_taken - on_time
+    return stray, lates[~np.isnan(lates)]
 
 
 def start_latencies(result: CallResult, frames: FramePort) -> tuple[float, ...]:

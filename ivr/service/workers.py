@@ -8,6 +8,9 @@ the plan, the call log and the screen; it hands each worker `CallJob`s and gets 
 `JobDone`s. A worker sets up each call itself (the script with the job's placeholder values,
 its prompts rendered) from the run's `CallRecipe`.
 
+With IVR_PROFILE_DIR set (tools/bench_sip.py), each call's thread and each worker's main
+thread write a cProfile of their work (in CPU time) there (`call-PID-JOB.prof`, `worker-PID.prof`).
+
 Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent decides,
 and `stop` interrupts their calls, which end as `aborted` and come back like any other. A
 worker dies with its parent however early the parent dies (ivr.lifeline: the kernel's
@@ -47,6 +50,9 @@ POLL_MS = 10
 """How long each wait for SIP events or results lasts (ms)."""
 
 _STOP = "stop"
+
+PROFILE_DIR = "IVR_PROFILE_DIR"
+"""An environment variable: a folder each call thread and worker writes its cProfile to."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,29 @@ class JobDone:
     error: str = ""
 
 
+def _profiled(name: str, work: Any) -> Any:
+    """`work()`, under cProfile written to $IVR_PROFILE_DIR/NAME.prof if that is set."""
+    folder = os.environ.get(PROFILE_DIR)
+    if not folder:
+        return work()
+    import cProfile
+    import time
+
+    profile = cProfile.Profile(time.thread_time)  # CPU time: waits and other threads left out
+    try:
+        return profile.runcall(work)
+    finally:
+        profile.dump_stats(Path(folder) / f"{name}.prof")
+
+
 def _run_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: CallJob) -> Any:
+    return _profiled(
+        f"call-{os.getpid()}-{job.job_id}",
+        lambda: _perform_job(agent, threads, recipe, setup, job),
+    )
+
+
+def _perform_job(agent: Any, threads: Any, recipe: CallRecipe, setup: Any, job: CallJob) -> Any:
     from ivr.app.setup import CallSetup, load_call_script
     from ivr.service.perform import perform_call
     from ivr.sip.call import SipCall
@@ -126,7 +154,10 @@ def worker_main(
         return
     capacity = min(capacity, agent.max_calls)
     results.put(("ready", index, capacity, agent.address))
-    _serve(agent, index, capacity, recipe, setup, jobs, results)
+    _profiled(
+        f"worker-{os.getpid()}",
+        lambda: _serve(agent, index, capacity, recipe, setup, jobs, results),
+    )
 
 
 def _start_agent(index: int, capacity: int, recipe: CallRecipe) -> tuple[Any, Any]:

@@ -38,6 +38,7 @@ from ivr.sip.bindings import classes
 from ivr.sip.frames import FRAME_BYTES, FramePort, IdlePort
 from ivr.sip.guard import Gate
 from ivr.sip.limits import max_calls, shorten_transaction_timeout
+from ivr.sip.states import CallState
 
 if TYPE_CHECKING:
     from ivr.sip.call import SipCall
@@ -121,6 +122,9 @@ class SipAgent:
         self.incoming: collections.deque[SipCall] = collections.deque()
         """Calls that came in and wait to be taken (by `ivr serve`)."""
         self.calls: list[SipCall] = []
+        self.failed_incoming: list[str] = []
+        """Why each incoming call that failed before it became a call failed (in order)."""
+        self._failures_lock = threading.Lock()
         self._ports: list[Any] = []  # audio ports no call uses now
         self._port_count = 0
         self.short_timeout = shorten_transaction_timeout(pj)
@@ -210,7 +214,8 @@ class SipAgent:
         done = [
             c
             for c in self.calls
-            if c.forgotten is not None and (c.state == "ended" or now - c.forgotten > LINGER_S)
+            if c.forgotten is not None
+            and (c.state == CallState.ENDED or now - c.forgotten > LINGER_S)
         ]
         for call in done:
             self.calls.remove(call)
@@ -256,6 +261,12 @@ class SipAgent:
             self.refuse(call, REFUSED)
         else:
             self.incoming.append(call)
+
+    def incoming_failed(self, reason: str) -> None:
+        """Taking an incoming call in failed (SIP thread) for `reason`: it never became a
+        call. Kept for whoever serves (`failed_incoming`); never raises."""
+        with self._failures_lock:
+            self.failed_incoming.append(reason)
 
     def refuse(self, call: SipCall, status: int) -> None:
         """Refuse an incoming call with `status` (486, 400) once it has kept its call slot for

@@ -1,13 +1,13 @@
 """pjsua2's classes, subclassed at first use (pjsua2 is imported only then): our audio port,
-a call that reports to its `SipCall` (state, responses, media, and the telephone keys the other
-side sends as RFC 4733 telephone-events or SIP INFO), an account that hands incoming calls to
-its agent.
+a call that reports to its `SipCall` (state, responses, media, the telephone keys the other
+side sends as RFC 4733 telephone-events or SIP INFO, and its RTP stream's counts at its end),
+an account that hands incoming calls to its agent.
 
 Their callbacks never raise (an exception escaping a pjsua2 callback would keep the call alive
 past the endpoint and crash the process at exit): a failure inside the audio port's or a
 call's callback is reported to its call (`FramePort.fail`, `SipCall.fail`), which then ends as
-`media_error` with the reason. The account's `errors` keeps the failures of incoming calls that
-never became a call.
+`media_error` with the reason. A failure while an incoming call is taken in goes to the agent
+(`SipAgent.incoming_failed`): `ivr serve` counts it and names the first reason.
 
 A call object is dropped in the callback that reports its end (pjsua2's own rule: "delete this"
 in onCallState when DISCONNECTED). pjsua2's `Call` destructor hangs up whatever call holds its
@@ -111,6 +111,13 @@ def _call_class(pj: Any) -> type:
             except BaseException as exc:
                 self.owner.fail(f"onDtmfDigit: {exc!r}")
 
+        def onStreamDestroyed(self, prm: Any) -> None:
+            try:  # the stream's counts, read while it still exists
+                stat = self.getStreamStat(prm.streamIdx)
+                self.owner.on_stream_end(stat.rtcp.rxStat, stat.jbuf)
+            except BaseException as exc:  # the call is ending: it goes on without the counts
+                self.owner.rtp_failure = f"onStreamDestroyed: {exc!r}"
+
         def onCallMediaState(self, prm: Any) -> None:
             try:
                 info = self.getInfo()  # kept: iterating a temporary's media reads freed memory
@@ -131,7 +138,6 @@ def _account_class(pj: Any) -> type:
         def __init__(self, agent: Any) -> None:
             super().__init__()
             self.agent = agent
-            self.errors: list[str] = []
 
         def onIncomingCall(self, prm: Any) -> None:
             try:
@@ -141,6 +147,6 @@ def _account_class(pj: Any) -> type:
                     message = ""
                 self.agent.incoming_call(prm.callId, prm.rdata.srcAddress, message)
             except BaseException as exc:
-                self.errors.append(repr(exc))
+                self.agent.incoming_failed(f"onIncomingCall: {exc!r}")
 
     return PjAccount

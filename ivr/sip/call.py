@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ivr.errors import DeviceError
 from ivr.sip.agent import SipAgent
 from ivr.sip.bindings import classes
 from ivr.sip.frames import FramePort
+from ivr.sip.states import CallState
 
 PJ_ETOOMANY = 70010
 """pjlib's status for "too many objects": no call slot is free."""
@@ -29,6 +31,24 @@ REFUSED = 486
 pjsua's own default there is 603 Decline)."""
 
 
+@dataclass(frozen=True)
+class RtpReceived:
+    """What a call's RTP stream received, counted by pjmedia when the stream ended (its RTCP
+    receive statistics and its jitter buffer's)."""
+
+    packets: int
+    """RTP packets received."""
+    lost: int
+    """Packets never received: gaps in the RTP sequence numbers."""
+    discarded: int
+    """Packets received but thrown away: too late, or the jitter buffer full (the larger of
+    the stream's and its jitter buffer's counts, which count the same packets)."""
+    filled: int
+    """Frames the jitter buffer had none for when the media clock asked (empty or lost)."""
+    jitter_max_ms: float
+    """The largest interarrival jitter (RFC 3550) seen (ms)."""
+
+
 class SipCall:
     """A call from `agent` to `uri` (made with `SipCall(agent, uri)`; an incoming call with
     `SipCall.incoming`); its audio is `frames`."""
@@ -38,8 +58,8 @@ class SipCall:
         self.agent = agent
         self.uri = uri
         self.frames = FramePort(timing)
-        self.state = "calling" if uri is not None else "incoming"
-        """calling | ringing | incoming | connected | ended"""
+        self.state = CallState.CALLING if uri is not None else CallState.INCOMING
+        """Where the call stands."""
         self.status: int | None = None
         """The last SIP status code (200, 486, 408, 487 ...)."""
         self.reason = ""
@@ -57,6 +77,10 @@ class SipCall:
         """Where an incoming call came from (HOST:PORT)."""
         self.remote = ""
         """The other party's SIP URI (From of an incoming call, To of ours)."""
+        self.rtp: RtpReceived | None = None
+        """The RTP stream's counts, once its audio stream has ended (None before, or if it
+        never had one, or they could not be read: `rtp_failure` says why)."""
+        self.rtp_failure = ""
         self._media: Any = None
         self._port: Any = None
         self._call: Any = None
@@ -106,7 +130,7 @@ class SipCall:
                 self.agent.return_port(self._port)
                 self._port = None
                 return False
-            self.state, self.status = "ended", None  # exc.status is pjlib's, not SIP's
+            self.state, self.status = CallState.ENDED, None  # exc.status is pjlib's, not SIP's
             self.reason = exc.reason or exc.info()
         return True
 
@@ -115,7 +139,7 @@ class SipCall:
         response was sent (not if the call has ended, e.g. its caller cancelled it)."""
 
         def answer() -> bool:
-            if self.state == "ended" or self._call is None:
+            if self.state == CallState.ENDED or self._call is None:
                 return False
             prm = self.pj.CallOpParam(True)
             prm.statusCode = status
@@ -134,11 +158,11 @@ class SipCall:
         pj = self.pj
         self.status, self.reason = status or None, reason  # 0: no response yet
         if state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.state, self._media = "ended", None
+            self.state, self._media = CallState.ENDED, None
         elif state == pj.PJSIP_INV_STATE_CONFIRMED:
-            self.state, self.answered = "connected", True
-        elif state == pj.PJSIP_INV_STATE_EARLY and self.state == "calling":
-            self.state = "ringing"
+            self.state, self.answered = CallState.CONNECTED, True
+        elif state == pj.PJSIP_INV_STATE_EARLY and self.state == CallState.CALLING:
+            self.state = CallState.RINGING
         self.frames.nudge()
 
     def fail(self, reason: str) -> None:
@@ -149,6 +173,17 @@ class SipCall:
     def on_key(self, digit: str) -> None:
         """The other side sent telephone key `digit` out of band (SIP thread)."""
         self.frames.key(digit.upper())
+
+    def on_stream_end(self, received: Any, jitter_buffer: Any) -> None:
+        """The call's audio stream is ending (SIP thread): keep its counts (pjsua2's
+        RtcpStreamStat and JbufState)."""
+        self.rtp = RtpReceived(
+            packets=int(received.pkt),
+            lost=int(received.loss),
+            discarded=max(int(received.discard), int(jitter_buffer.discard)),
+            filled=int(jitter_buffer.empty) + int(jitter_buffer.lost),
+            jitter_max_ms=received.jitterUsec.max / 1000,
+        )
 
     def on_response(self, method: str, status: int) -> None:
         """A response to one of our requests came in from the network (SIP thread)."""
@@ -167,14 +202,14 @@ class SipCall:
         is still up (from any thread)."""
 
         def hang_up() -> None:
-            if self.state != "ended" and self._call is not None:
+            if self.state != CallState.ENDED and self._call is not None:
                 prm = self.pj.CallOpParam(True)
                 if self.uri is None and not self.accepted:
                     prm.statusCode = REFUSED
                 with contextlib.suppress(self.pj.Error):
                     self._call.hangup(prm)
 
-        if self.state != "ended":
+        if self.state != CallState.ENDED:
             with contextlib.suppress(DeviceError):  # the agent has stopped: nothing is up
                 self.agent.run(hang_up)
 

@@ -213,13 +213,14 @@ def _render_utterances(
                 f"{where} starts its speech at {(first + segments[0][0]) * FRAME_S:.2f} s, "
                 f"before the previous {what}'s speech ends"
             )
-        for start, end in segments:
+        texts = fragment_texts(phrase.text, segments)
+        for (start, end), text in zip(segments, texts, strict=True):
             labels.append(
                 {
                     "start_s": _seconds(first + start),
                     "end_s": _seconds(first + end),
                     "level_dbfs": round(float(utterance.level_dbfs), 2),
-                    "text": phrase.text,
+                    "text": text,
                     "source": phrase.source,
                 }
             )
@@ -227,6 +228,28 @@ def _render_utterances(
             speech_end = first + segments[-1][1]
         speech[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES] += audio
     return speech, labels
+
+
+def fragment_texts(text: str | None, segments: list[tuple[int, int]]) -> list[str | None]:
+    """What each segment of one utterance says: its share of `text`'s words, in order.
+
+    An utterance broken into several segments (pauses, a choppy line's dropouts) says its
+    words once across them, not its whole text in each: word i of n goes to the segment in
+    which the share (i + 0.5) / n of the utterance's speech time (frames in segments) falls,
+    an estimate from the pace of speech. Words are the whitespace-separated ones of a text
+    that has spaces, else its characters (Mandarin). A segment given no word gets ""; None
+    (no transcription) stays None for every segment."""
+    if text is None or len(segments) <= 1:
+        return [text] * len(segments)
+    spaced = any(ch.isspace() for ch in text.strip())
+    words = text.split() if spaced else [ch for ch in text if not ch.isspace()]
+    lengths = np.array([end - start for start, end in segments], dtype=float)
+    bounds = np.cumsum(lengths) / lengths.sum()
+    parts: list[list[str]] = [[] for _ in segments]
+    for i, word in enumerate(words):
+        at = int(np.searchsorted(bounds, (i + 0.5) / len(words)))
+        parts[min(at, len(segments) - 1)].append(word)
+    return [(" " if spaced else "").join(part) for part in parts]
 
 
 def _segments(audio: np.ndarray) -> list[tuple[int, int]]:

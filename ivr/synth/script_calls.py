@@ -16,6 +16,15 @@ from ivr.audio.format import FRAME_S, ms_to_frames
 from ivr.script.model import Goto, HangupAction, Pause, Say, Script, SetInputGain, SetOutputVolume
 from ivr.synth.calls import CallSpec, Utterance
 
+CHOPPY_SENTENCES = (
+    "我这边信号不太好，你刚才说的我没听清楚，能再说一遍吗？",
+    "喂，你好，我在外面，信号很差，你讲的哪个事情？",
+    "我现在在外面，你们上次打过电话，我还在考虑。",
+)
+"""What the callee of the choppy line says (Mandarin, synthesized like every other callee of
+these calls), in turn: each takes 5.5-7 s, less than the 8 s between utterances, and none
+says an intent's words (the line's choppiness, not an answer, must end the call)."""
+
 PromptFrames = Callable[[str], int]
 """Prompt id -> its length in 20 ms frames."""
 
@@ -250,11 +259,7 @@ def _main_path_rows(script: Script, prompt_frames: PromptFrames) -> list[_Row]:
         for i in range(14)
     )
     choppy = tuple(
-        U(
-            round(t0 + 0.5 + 8.0 * i, 2),
-            "human:librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
-            -20.0,
-        )
+        U(round(t0 + 0.5 + 8.0 * i, 2), CHOPPY_SENTENCES[i % len(CHOPPY_SENTENCES)], -20.0)
         for i in range(6)
     )
     rows: list[_Row] = [

@@ -20,7 +20,7 @@ session stops.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +29,7 @@ from ivr.engine.actions import PlayPrompt
 from ivr.errors import LineEnded
 from ivr.events import KeyPressed, ToneHeard
 from ivr.sip.limits import TRANSACTION_TIMEOUT_S
+from ivr.sip.states import WAITING, CallState
 from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
 
 if TYPE_CHECKING:
@@ -120,7 +121,12 @@ class SipCallee:
     `interrupt` (from any thread) ends the call as Ctrl-C does."""
 
     def __init__(
-        self, agent: SipAgent, call: SipCall, name: str, answer_timeout_s: float = ANSWER_TIMEOUT_S
+        self,
+        agent: SipAgent,
+        call: SipCall,
+        name: str,
+        answer_timeout_s: float = ANSWER_TIMEOUT_S,
+        on_ring: Callable[[SipCall], None] | None = None,
     ) -> None:
         self.agent, self.call, self.name = agent, call, name
         self.answer_timeout_s = answer_timeout_s
@@ -129,6 +135,9 @@ class SipCallee:
         """The longest a received frame waited before the session took it (s; with timing)."""
         self.taken: list[tuple[int, float]] = []
         """With timing: (frames taken so far, when: s, monotonic) for each block taken."""
+        self.on_ring = on_ring
+        """Sees the call every POLL_MS while it rings (state `calling` or `ringing`), on the
+        thread that waits for the answer: a live view's hook; it must return at once."""
 
     def interrupt(self) -> None:
         """End the call from our side as an interrupted one (`aborted`)."""
@@ -144,24 +153,30 @@ class SipCallee:
         call, now = self.call, time.monotonic()
         give_up, unreachable = now + self.answer_timeout_s, now + NO_RESPONSE_S
         early = EarlyMedia()
-        while call.state in ("calling", "ringing", "incoming"):
+        while call.state in WAITING:
             ended = media_failed(call.frames) or early.hear(call.frames)
             if ended is not None:
                 call.hang_up()  # CANCEL: the network told us the call will not get through
                 raise ended
-            if call.state == "calling" and not call.responded and time.monotonic() > unreachable:
+            if (
+                call.state == CallState.CALLING
+                and not call.responded
+                and time.monotonic() > unreachable
+            ):
                 call.hang_up()  # pjsip ends it once its own timer runs out
                 raise LineEnded("unreachable", f"no response to the call in {NO_RESPONSE_S:g} s")
             if time.monotonic() > give_up:
                 call.hang_up()  # CANCEL: 487 ends it, unless the other side never confirms
                 confirm_by = time.monotonic() + TRANSACTION_TIMEOUT_S
-                while call.state != "ended" and time.monotonic() < confirm_by:
+                while call.state != CallState.ENDED and time.monotonic() < confirm_by:
                     self._wait()
                 if call.uri is None:
                     raise incoming_ended(call, f"in {self.answer_timeout_s:g} s")
                 raise LineEnded("no_answer", f"not answered in {self.answer_timeout_s:g} s")
+            if self.on_ring is not None:
+                self.on_ring(call)
             self._wait()
-        if call.state == "ended" and not call.answered:  # answered: it ended right after
+        if call.state == CallState.ENDED and not call.answered:  # answered: it ended right after
             if call.uri is None:
                 raise incoming_ended(call, f"(SIP {call.status} {call.reason})".strip())
             if call.status is None:
@@ -190,7 +205,7 @@ class SipCallee:
                         self.late_s = max(self.late_s, now - arrival)
                         self.taken.append((taken, now))
                     yield CalleeBlock(np.stack(frames), _keys_until(port, taken))
-                elif self.call.state == "ended":
+                elif self.call.state == CallState.ENDED:
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"
                     raise LineEnded("callee_hangup", reason.strip())
         finally:

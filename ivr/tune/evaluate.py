@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ivr.audio.format import ms_to_frames
+import numpy as np
+
+from ivr.audio.format import FRAME_SAMPLES, ms_to_frames
+from ivr.call.recognition import AsrBackend, AudioRing
 from ivr.call.runner import CallRunner, InputWatcher
-from ivr.call.watchers import DetectorNotes, NoEchoReference
+from ivr.call.watchers import DetectorNotes, NoEchoReference, RecognitionFeed
 from ivr.call_settings import CallSettings
 from ivr.engine import Engine
 from ivr.script.model import Script
@@ -30,6 +33,28 @@ def call_frames(script: Script) -> int:
     return ms_to_frames(script.max_call_s * 1000) + 1
 
 
+class SilentRing(AudioRing):
+    """An audio ring for recognition without the audio: `frames` frames of silence, all held.
+    Reference transcripts (ivr.call.recognition.ReferenceBackend) need only the frame numbers
+    of what they are fed, so the tuner can run them on cached detector outputs."""
+
+    def __init__(self, frames: int) -> None:
+        super().__init__()
+        self.frames = frames
+
+    @property
+    def start(self) -> int:
+        return 0
+
+    @property
+    def end(self) -> int:
+        return self.frames
+
+    def get(self, first: int, stop: int) -> np.ndarray:
+        first, stop = max(first, 0), min(stop, self.frames)
+        return np.zeros((max(stop - first, 0), FRAME_SAMPLES), dtype=np.int16)
+
+
 class CachedSession:
     """One call replayed from cached detector outputs."""
 
@@ -40,19 +65,27 @@ class CachedSession:
         prompt_frames: Mapping[str, int],
         settings: CallSettings | None = None,
         detector_notes: bool = True,
+        asr: AsrBackend | None = None,
     ) -> None:
         """`prompt_frames`: prompt text -> rendered length (frames). `detector_notes`: whether
         the timeline gets the detector readings (`vad_*` records) as in replay; a sweep leaves
-        them out: the dialog is the same without them."""
+        them out: the dialog is the same without them. `asr`: a recognition that needs no
+        audio (reference transcripts), or None for detector-only calls."""
         settings = settings or CallSettings()
         self.cached = cached
         timeline = Timeline()
         self.engine = Engine(
-            script, settings.classify, onset_ms=settings.front_end.vad.onset_ms, timeline=timeline
+            script,
+            settings.classify,
+            recognizes=asr is not None,
+            onset_ms=settings.front_end.vad.onset_ms,
+            timeline=timeline,
         )
         watchers: list[InputWatcher] = []
         if detector_notes:
             watchers.append(DetectorNotes(self.engine, timeline))
+        if asr is not None:
+            watchers.append(RecognitionFeed(self.engine, SilentRing(cached.frames), asr))
         if script.allows_barge_in:
             watchers.append(NoEchoReference(self.engine, timeline))
         self.runner = CallRunner(self.engine, PromptLengths(prompt_frames), watchers)

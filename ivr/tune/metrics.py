@@ -58,6 +58,9 @@ class CallLabel:
     callee never speaks) or the situation never_answers. False for a label without either (an
     outcomes-only manifest): its `speech` is empty because it is unknown, so premature
     re-prompts and hang-ups cannot be told on the call."""
+    needs_recognition: bool = False
+    """The call's outcome depends on what the callee said (`expect.needs_recognition`): it
+    cannot be scored when the sweep runs without recognition."""
 
     @property
     def expected_outcome(self) -> str | None:
@@ -81,7 +84,8 @@ def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
     """The labelled calls of a manifest, by file name.
 
     Reads the manifest leniently (ivr.corpus.labels): of each entry of `calls:` only
-    `file`, `situation`, `speech[].start_s/end_s` (s) and `expect.outcome` are used, and
+    `file`, `situation`, `speech[].start_s/end_s` (s), `expect.outcome` and
+    `expect.needs_recognition` are used, and
     entries or fields of the wrong shape are skipped. A call with neither an `expect.outcome`
     nor a situation that gives one is unlabelled and left out (compare the keys with the calls
     to report them). A call without a `speech:` list (`speech:` with nothing after it is none)
@@ -94,7 +98,8 @@ def labels_from_manifest(path: str | Path) -> dict[str, CallLabel]:
             continue
         speech = tuple(sorted((s.start_s, s.end_s) for s in call.speech or ()))
         labelled = call.speech is not None or call.situation == "never_answers"
-        label = CallLabel(call.name, call.situation, call.outcome, speech, labelled)
+        needs = call.expectation is not None and call.expectation.needs_recognition
+        label = CallLabel(call.name, call.situation, call.outcome, speech, labelled, needs)
         if label.expected_outcome is not None:
             labels[label.file] = label
     return labels

@@ -10,8 +10,9 @@ dead_line_s, no labelled speech for response_s and the premature rates, no too-q
 missed_quiet_rate, no noisy line for noise_as_answer_rate) is shown as "n/a" in the table and
 the overlay's header, left empty in the CSV, and not drawn in the picture. The cost adds only
 the parts that are known; a cost that is n/a (neither part known) ranks as 0 s, so settings
-then compete on accuracy and the parameter order alone. The rates never enter the ranking (nor
-the Pareto front): a rate that is n/a changes no recommendation, as if it were 0.
+then compete on accuracy, error rates and the parameter order alone. The recommendation ranks
+accuracy, then the error rates, then the cost (ivr.tune.ranking); a rate that is n/a ranks as
+0. The Pareto front is over accuracy and cost only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rich.table import Table
 from ivr.atomic import atomic_path
 from ivr.call_settings import CallSettings
 from ivr.tune.metrics import Summary, cost_or_zero
+from ivr.tune.ranking import rank_key
 
 SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(Summary))
 """The Summary fields, in the order the CSV and the table give them."""
@@ -64,12 +66,9 @@ def _param_key(value: Any) -> tuple[int, float, str]:
 
 
 def _rank_key(row: Mapping[str, Any], params: Sequence[str]) -> tuple:
-    """Best first: most accurate, then cheapest, then smaller parameter values in order."""
-    return (
-        -round(float(row["accuracy"]), 9),
-        round(cost_or_zero(row["cost_s"]), 9),
-        *(_param_key(row.get(p)) for p in params),
-    )
+    """Best first (ivr.tune.ranking): most accurate, then fewest errors, then cheapest, then
+    smaller parameter values in order."""
+    return rank_key(row, [_param_key(row.get(p)) for p in params])
 
 
 def pareto_front(
@@ -99,9 +98,10 @@ def pareto_front(
 
 
 def recommend(rows: Sequence[Mapping], params: Sequence[str]) -> int:
-    """Index of the recommended row: the most accurate; among equals the lowest cost_s; then
-    the smaller values of `params`, in order (less waiting); then the first. ValueError if
-    there are no rows."""
+    """Index of the recommended row: the most accurate; among equals the fewest errors (the
+    rates of ivr.tune.ranking.ERROR_RATES, in order, within RATE_TOLERANCE); then the lowest
+    cost_s; then the smaller values of `params`, in order (less waiting); then the first.
+    ValueError if there are no rows."""
     if not rows:
         raise ValueError("no settings to recommend from")
     return min(range(len(rows)), key=lambda i: (*_rank_key(rows[i], params), i))

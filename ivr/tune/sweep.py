@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ivr.call.recognition import ReferenceBackend
 from ivr.call_settings import CallSettings, FrontEndSettings
 from ivr.errors import IvrError
 from ivr.lifeline import die_with_parent
@@ -75,6 +76,9 @@ class SweepJob:
     prompt_frames: dict[str, int]
     cache_dir: Path
     channel: str = "mix"
+    reference: Mapping[str, Sequence[tuple[float, float, str]]] | None = None
+    """Reference transcripts by file name (start_s, end_s, text) to recognize the callee's
+    speech with (`--asr reference`); None: detector-only calls, as replay without a model."""
 
     @classmethod
     def plan(
@@ -85,10 +89,11 @@ class SweepJob:
         combos: list[dict[str, float]],
         cache_dir: Path,
         channel: str = "mix",
+        reference: Mapping[str, Sequence[tuple[float, float, str]]] | None = None,
     ) -> SweepJob:
         """The job of every combination over `script` and `settings`."""
         variants = plan_variants(script, settings, combos)
-        return cls(combos, variants, prompt_frames, cache_dir, channel)
+        return cls(combos, variants, prompt_frames, cache_dir, channel, reference)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
     cache = DetectorCache(job.cache_dir)
     detector_outputs: dict[tuple[FrontEndSettings, int], CachedCall] = {}
     metrics = []
+    transcripts = None if job.reference is None else job.reference.get(path.name, [])
     try:
         content = file_hash(path)
         for variant in job.variants:
@@ -120,6 +126,7 @@ def evaluate_call(job: SweepJob, path: Path, label: CallLabel) -> CallOutcome:
                 job.prompt_frames,
                 variant.settings,
                 detector_notes=False,
+                asr=None if transcripts is None else ReferenceBackend(transcripts),
             )
             metrics.append(call_metrics(run.evaluate(), label))
     except (IvrError, OSError, ValueError) as exc:

@@ -13,6 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from ivr.sip.agent import SipAgent
+from ivr.sip.states import CallState
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
                 call.frames.play(np.asarray(tone))
                 playing.append((call, time.monotonic() + tone.size / rate))
             for call, until in list(playing):
-                if time.monotonic() > until or call.state == "ended":
+                if time.monotonic() > until or call.state == CallState.ENDED:
                     call.answer(480)
                     agent.forget(call)
                     playing.remove((call, until))

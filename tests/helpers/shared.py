@@ -115,3 +115,38 @@ class ManifestCalls:
 
     def read(self, call) -> tuple[np.ndarray, int]:
         return sf.read(self.manifest.audio_path(call), dtype="int16")
+
+
+KOREAN_SCRIPT = """\
+script: korean
+start: ask
+prompts:
+  ask: "您好!请问您是机主吗?"
+  again: "对不起,我没听清楚您的讲话,您能再重复一遍吗?谢谢!"
+  bye: "好的,谢谢您的接听,祝您生活愉快,再见!"
+  sorry: "对不起,打扰您了,祝您生活愉快,再见!"
+defaults:
+  listen: {noinput_timeout_s: 3.0, end_of_speech_s: 0.8, max_speech_s: 10.0}
+states:
+  ask:
+    say: [ask]
+    listen: {}
+    intents:
+      yes: [네]
+      no: [아니요]
+    "on":
+      yes: [{count: 1, do: [{goto: done}]}]
+      no: [{count: 1, do: [{say: sorry}, {pause: 2}, {hangup: declined}]}]
+      speech: [{count: 1, do: [{goto: done}]}]
+      nomatch:
+        - {count: 1, do: [{say: again}]}
+        - {count: 2, do: [{say: sorry}, {pause: 2}, {hangup: nomatch}]}
+      noinput:
+        - {count: 1, do: [{say: again}]}
+        - {count: 2, do: [{say: sorry}, {pause: 2}, {hangup: no_answer}]}
+  done:
+    say: [bye]
+    do: [{pause: 2}, {hangup: answered}]
+"""
+"""A script whose intents are Korean words, for the real (Korean) Vosk model the tests run:
+replay and a SIP call recognize the callee with it."""

@@ -31,6 +31,7 @@ from ivr.call.replay import CallResult, keep_call
 from ivr.call.session import CallSession
 from ivr.call_settings import CallSettings
 from ivr.records.calllog import CallLog
+from ivr.sip.states import CallState
 from ivr.tts import PromptCache
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def connect(agent, uri: str, until: str = "connected") -> tuple[str, SipCall]:
         agent.poll(10)
     reached = call.state
     call.hang_up()
-    while call.state != "ended" and time.monotonic() < give_up:
+    while call.state != CallState.ENDED and time.monotonic() < give_up:
         agent.poll(10)
     agent.forget(call)
     return reached, call
@@ -237,7 +238,7 @@ def test_a_call_from_outside_cancelled_while_it_rings_is_cancelled_at_the_worker
             rang = log.read_text(errors="replace")
     finally:
         agent.close()
-    assert reached == "ringing" and call.state == "ended" and call.status == 487
+    assert reached == "ringing" and call.state == CallState.ENDED and call.status == 487
     assert "Incoming call" in rang and "session closed" in rang, rang[-2000:]
     assert "answering call" not in rang
 

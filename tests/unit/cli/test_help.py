@@ -1,0 +1,97 @@
+"""Help speaks the user's words and fits (issue 25, item 12, help and packaging): no Python type
+names (`<list[Path]>`, `<bool>`, `{files}`) in any command's help, each command's summary one
+line in an 80-column help, `ivr --version`, `ivr calls export` CSV without `--csv`, and the SPDX
+license string setuptools asks for."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from ivr.cli import app
+from ivr.records.calllog import CallLog, CallRecord
+
+ROOT = Path(__file__).resolve().parents[3]
+PYTHON_TYPES = re.compile(r"<(?:str|int|float|bool|path|file|dir|list\[[^>]*\]|[a-z]+ range)>")
+BRACED_ARGUMENT = re.compile(r"\{[a-z_]+\}")
+
+
+def command_paths(command=None, prefix=()) -> list[tuple[str, ...]]:
+    """Every command and sub-command of `ivr`, as the words that run it."""
+    command = command or typer.main.get_command(app)
+    paths = [prefix]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += command_paths(sub, (*prefix, name))
+    return paths
+
+
+def help_of(*words: str) -> str:
+    result = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("words", command_paths(), ids=lambda words: " ".join(words) or "ivr")
+def test_help_shows_no_python_types(words):
+    text = help_of(*words)
+    assert not PYTHON_TYPES.findall(text), PYTHON_TYPES.findall(text)
+    usage = next(line for line in text.splitlines() if "Usage:" in line)
+    assert not BRACED_ARGUMENT.search(usage), usage
+
+
+@pytest.mark.parametrize("words", [(), ("calls",), ("models",), ("prompts",)], ids=str)
+def test_each_command_summary_is_one_line(words):
+    text = help_of(*words)
+    panel = text[text.index("Commands") :].split("╰")[0].splitlines()[1:]
+    names = [line.split()[1] for line in panel if line.startswith("│ ") and line[2] != " "]
+    assert len(panel) == len(names), "\n".join(panel)  # no line wrapped onto the next
+
+
+def test_version_prints_the_installed_version():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"ivr {metadata.version('ivr')}\n"
+
+
+def test_calls_export_is_csv_without_asking(tmp_path):
+    db = tmp_path / "calls.db"
+    with CallLog(db) as log:
+        log.add(CallRecord(
+            started_at="2026-12-01T10:15:00+08:00", direction="outbound", number="13812345678",
+            script="outbound", outcome="answered", duration_s=3.0, source="replay", file="a.wav",
+        ))  # fmt: skip
+    plain = CliRunner().invoke(app, ["calls", "export", "--db", str(db)])
+    named = CliRunner().invoke(app, ["calls", "export", "--csv", "--db", str(db)])
+    assert plain.exit_code == 0 and named.exit_code == 0, plain.output + named.output
+    assert plain.stdout == named.stdout and plain.stdout.startswith("\ufeffid,")
+    assert "138****5678" in plain.stdout and "13812345678" not in plain.stdout
+
+
+def test_the_license_is_an_spdx_string_setuptools_understands():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    [setuptools] = [r for r in project["build-system"]["requires"] if r.startswith("setuptools")]
+    assert setuptools == "setuptools>=77"  # the first to read `license = "<SPDX>"`
+
+
+@pytest.mark.parametrize("command", ["call", "dial", "serve"])
+def test_the_line_commands_group_their_shared_options_alike(command):
+    """call, dial and serve declare their shared options once (ivr.app.options): the same
+    groups in their help, each with the same options."""
+    shown = help_of(command)
+    panels = {
+        "Script and values": ("--script", "--org", "--agent-id", "--config", "--set"),
+        "Recognition": ("--asr", "--model"),
+        "Keeping the call": ("--db", "--no-db", "--report", "--answer-within-ms"),
+    }
+    for panel, options in panels.items():
+        assert f"─ {panel} " in shown, (command, panel)
+        body = shown.split(f"─ {panel} ", 1)[1].split("╰", 1)[0]
+        for option in options:
+            assert option in body, (command, panel, option)
