@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks: speed and memory of the audio front end, as ratios measured in one run.
 
-    python tools/bench.py [--minutes 10] [--only frontend|memory|...|outcomes]
+    python tools/bench.py [--minutes 10] [--only frontend|memory|...|outcomes|audit]
 
 frontend: frames per second of (a) bare `webrtcvad.Vad.is_speech` over pre-cut 20 ms frames and
 (b) the webrtcvad stage of the front end (decode, resample, frame, high-pass, speech band, VAD,
@@ -41,6 +41,10 @@ outcomes: the realistic and field corpora of both scripts replayed without recog
 confusion table, with the learned speech stage on and off, and each way's replay speed.
 Targets: >= 97 % right outcomes on both scripts with the learned stage on; the realistic
 corpus (continuous talkers) replayed at >= 300x real time.
+audit: `ivr synth --audit`'s labelled corpus (60 calls, `--calls N`) scored by `ivr audit`
+without recognition (tools/bench_audit.py): per-item precision and recall of the failing
+moments on the held-out part and the tuning part, and the speed per core. Targets: >= 0.95
+each for items 1-5 and 7 on the held-out part; >= 1,000x real time per core.
 """
 
 from __future__ import annotations
@@ -340,7 +344,17 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed test")
     parser.add_argument(
         "--only",
-        choices=["frontend", "memory", "replay", "records", "live", "tune", "sip", "outcomes"],
+        choices=[
+            "frontend",
+            "memory",
+            "replay",
+            "records",
+            "live",
+            "tune",
+            "sip",
+            "outcomes",
+            "audit",
+        ],
         help="one benchmark",
     )
     parser.add_argument("--tune-calls", type=int, default=200, help="calls for the tune benchmark")
@@ -386,6 +400,13 @@ def main() -> None:
         from bench_outcomes import bench_outcomes
 
         bench_outcomes()
+    if args.only in (None, "audit"):
+        # In a fresh process, pinned to one core before numpy and soxr start their thread
+        # pools: threads started for two cores and then pinned to one spin on it and double
+        # the CPU time measured.
+        audit_calls = "60" if args.calls is None or args.only != "audit" else args.calls
+        script = str(ROOT / "tools" / "bench_audit.py")
+        subprocess.run([sys.executable, script, "--calls", audit_calls], check=True)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ivr.app.config import call_settings, parse_assignment
-from ivr.app.options import IN_FILE
-from ivr.audit import ITEMS, AuditSettings, Outcome, Verdict
-from ivr.cli.common import fail_line, make_console
+from ivr.app.options import IN_FILE, DbOption, NoDbOption
+from ivr.audit import ITEMS, AuditSettings, Outcome, Recording, Verdict
+from ivr.cli.common import fail_line, make_console, say
 from ivr.cli.tables import CliTable, print_table
 from ivr.errors import IvrError
+
+if TYPE_CHECKING:
+    from ivr.app.audit import AuditJob
+    from ivr.audit.expect import ItemCheck
+    from ivr.corpus.audit_labels import AuditLabels
+    from ivr.records.calllog import CallLog
 
 AgentSide = Literal["left", "right"]
 
@@ -73,15 +81,20 @@ def _settings_table(settings: AuditSettings) -> CliTable:
     return table
 
 
-def _print_batch(
-    console: Console, outcomes: list[Outcome], settings: AuditSettings, as_json: bool
-) -> None:
-    """After the calls: their JSON scorecards, or the batch's table and the settings'."""
+def _print_batch(console: Console, batch: _Batch, settings: AuditSettings, as_json: bool) -> None:
+    """After the calls: their JSON scorecards (with `call_id`, the call log's id, when logged),
+    or the batch's table and the settings'."""
+    outcomes = batch.outcomes
     if as_json:
         cards = [
             o.scorecard.to_dict() if o.scorecard else {"file": o.name, "error": o.error}
             for o in outcomes
         ]
+        for index, call_id in batch.call_ids.items():
+            cards[index]["call_id"] = call_id
+        for card, calls in zip(cards, batch.checks, strict=False):
+            if calls:
+                card["expectations"] = [asdict(c) | {"met": c.met} for c in calls]
         sys.stdout.write(json.dumps(cards, ensure_ascii=False, indent=2) + "\n")
         return
     console.print()
@@ -101,12 +114,14 @@ def audit_command(
         ),
     ],
     agent: Annotated[
-        AgentSide,
+        AgentSide | None,
         typer.Option(
-            help="Stereo files: the agent's side; the customer is on the other.",
+            help="Stereo files: the agent's side; the customer is on the other. Default: as "
+            "the --expect labels say for each file (`agent`), else left.",
             case_sensitive=False,
+            show_default=False,
         ),
-    ] = "left",
+    ] = None,
     script: Annotated[
         str,
         typer.Option(help="Script whose silent-line rules apply: inbound, outbound or a path."),
@@ -124,31 +139,116 @@ def audit_command(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON scorecards.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Recordings scored in parallel.")] = 1,
+    db: DbOption = None,
+    no_db: NoDbOption = False,
+    expect: Annotated[
+        Path | None,
+        typer.Option(help="Labels: each file's expected verdict per item (YAML).", **IN_FILE),
+    ] = None,
 ) -> None:
     """Score recorded calls of human agents against the service standard: the items measured
     from the audio of both sides, each pass, fail (with the moments, s into the call) or n/a.
-    Exit 1 when a recording cannot be read (the others are still scored)."""
-    from ivr.audit import audit_batch, load_audit_settings, recording, silent_line_rules
+    Each scorecard is logged in the call log (source audit) unless --no-db; with --expect,
+    judged against its labels. Exit 1 when a recording cannot be read or logged (the others
+    are still scored) or a label is not met."""
+    from ivr.app.audit import audit_job
+    from ivr.app.records import open_call_log
+    from ivr.audit import load_audit_settings
+    from ivr.corpus.audit_labels import load_audit_labels
 
+    if jobs < 1:
+        fail_line(f"invalid --jobs {jobs}: must be >= 1")
     try:
         audit_overrides, detect_overrides = _split_overrides(overrides or [])
         settings = load_audit_settings(config, audit_overrides)
-        detect = call_settings(config, detect_overrides)
-        rules = silent_line_rules(script, settings)
-        specs = [recording(r, agent) for r in recordings]
+        job = audit_job(script, settings, call_settings(config, detect_overrides))
+        labels = load_audit_labels(expect, [i.key for i in ITEMS]) if expect else None
+        specs = [_recording(r, agent, labels) for r in recordings]
+        log = None if no_db else open_call_log(db)
     except (ValueError, IvrError) as exc:
         fail_line(str(exc))
     console = make_console()
-    outcomes: list[Outcome] = []
-    for outcome in audit_batch(specs, settings, rules, detect):
-        outcomes.append(outcome)
-        if outcome.error is not None:
-            sys.stderr.write(f"error: {outcome.error}\n")
-        elif not as_json and outcome.scorecard is not None:
-            console.print(outcome.scorecard.line(), markup=False, highlight=False)
-    _print_batch(console, outcomes, settings, as_json)
-    if any(o.error is not None for o in outcomes):
+    try:
+        batch = _run(console, specs, job, jobs, log, as_json)
+    except IvrError as exc:  # the worker processes could not be set up
+        fail_line(str(exc), code=1)
+    finally:
+        if log is not None:
+            log.close()
+    if labels is not None:
+        batch.judge(labels)
+    _print_batch(console, batch, settings, as_json)
+    if labels is not None and not as_json:
+        from ivr.cli.audit_view import print_expectations, warn_unlabelled
+
+        warn_unlabelled(batch.outcomes, labels)
+        print_expectations(console, batch.outcomes, batch.checks)
+    if log is not None and batch.call_ids and not as_json:
+        from ivr.app.records import calls_command
+
+        listing = calls_command(log, "list") + " --source audit"
+        say(console, f"scorecards logged in {log.path} ({listing})")
+    if batch.failed:
         raise typer.Exit(1)
+
+
+@dataclass
+class _Batch:
+    """What a batch gave: each recording's outcome in order, the call log's id of each logged
+    one (by its place in the batch), and whether a recording failed or was not logged."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    call_ids: dict[int, int] = field(default_factory=dict)
+    failed: bool = False
+    checks: list[list[ItemCheck]] = field(default_factory=list)
+    """With labels: each recording's labelled items, judged (none for one not labelled)."""
+
+    def judge(self, labels: AuditLabels) -> None:
+        """Judge each outcome against `labels`; a label not met fails the batch."""
+        from ivr.cli.audit_view import judge_batch
+
+        self.checks = judge_batch(self.outcomes, labels)
+        if any(not c.met for calls in self.checks for c in calls):
+            self.failed = True
+
+
+def _recording(spec: str, agent: str | None, labels: AuditLabels | None) -> Recording:
+    """The recording `spec` names, the agent on the side --agent gives, else the one its
+    labels give, else left."""
+    from ivr.audit import recording
+
+    rec = recording(spec, agent or "left")
+    call = labels.find(rec.name) if labels is not None and agent is None else None
+    if call is not None and call.agent is not None:
+        rec = recording(spec, call.agent)
+    return rec
+
+
+def _run(
+    console: Console, specs: list[Recording], job: AuditJob, jobs: int, log: CallLog | None,
+    as_json: bool,
+) -> _Batch:  # fmt: skip
+    """Score the recordings, log each scorecard and say its line, in the recordings' order."""
+    from ivr.app.audit import audit_outcomes, audit_record
+
+    batch = _Batch()
+    for rec, outcome in zip(specs, audit_outcomes(specs, job, jobs), strict=True):
+        batch.outcomes.append(outcome)
+        if outcome.scorecard is None:
+            sys.stderr.write(f"error: {outcome.error}\n")
+            batch.failed = True
+            continue
+        if log is not None:
+            try:
+                record = audit_record(outcome.scorecard, rec, job, datetime.now())
+                batch.call_ids[len(batch.outcomes) - 1] = log.add(record)
+            except IvrError as exc:
+                sys.stderr.write(f"error: {outcome.name}: not logged: {exc}\n")
+                batch.failed = True
+        if not as_json:
+            console.print(outcome.scorecard.line(), markup=False, highlight=False)
+    return batch
 
 
 def register(app: typer.Typer) -> None:

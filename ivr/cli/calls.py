@@ -9,7 +9,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,9 +18,12 @@ from ivr.cli.common import DbOption, fail_line, make_console
 from ivr.cli.tables import CliTable, print_table
 from ivr.errors import IvrError
 
+if TYPE_CHECKING:
+    from ivr.records.calllog import CallRecord
+
 calls_app = typer.Typer(
-    help="The call log: every replayed or live call (SQLite; --db, $IVR_CALL_DB or "
-    "calls/calls.db).",
+    help="The call log: every replayed, live, SIP or audited call (SQLite; --db, $IVR_CALL_DB "
+    "or calls/calls.db).",
     no_args_is_help=True,
 )
 
@@ -100,6 +103,9 @@ def list_command(
         typer.Option(help="Only calls from then on: ISO date/time, or 30m, 12h, 7d, 2w back."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Only the latest N calls.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only calls from replay, live, sip or audit.")
+    ] = None,
     db: DbOption = None,
     show_numbers: ShowNumbers = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one call each.")] = False,
@@ -110,12 +116,16 @@ def list_command(
         since_at = parse_since(since) if since is not None else None
         if limit is not None and limit < 0:
             raise ValueError(f"invalid --limit {limit}: must be >= 0")
+        from ivr.records.calllog import SOURCES
+
+        if source is not None and source not in SOURCES:
+            raise ValueError(f"invalid --source {source!r}: one of {', '.join(SOURCES)}")
     except ValueError as exc:
         fail_line(str(exc))
     shown = _shown(show_numbers)
     with _open(db, show_numbers) as log:
         try:
-            records = log.list(outcome=outcome, since=since_at, limit=limit)
+            records = log.list(outcome=outcome, since=since_at, limit=limit, source=source)
             logged = log.outcomes() if not records else {}
         except (IvrError, ValueError) as exc:
             fail_line(str(exc))
@@ -196,7 +206,24 @@ def show_command(
     for item, verdict in qa_order(record.qa.get("items") or {}):
         mark = {True: "pass", False: "FAIL", None: "n/a"}.get(verdict, str(verdict))
         out.write(f"    {item:<26}{mark:<6}{QA_TITLES.get(item, '')}".rstrip() + "\n")
+    _audit_items(out, record)
     sys.stdout.write(out.getvalue())
+
+
+def _audit_items(out: io.StringIO, record: CallRecord) -> None:
+    """An audited call's items: key, verdict, title and the moments that failed it (s)."""
+    if not record.audit:
+        return
+    from ivr.audit.scorecard import ITEM_BY_KEY
+
+    out.write("  audit items\n")
+    for item in record.audit:
+        known = ITEM_BY_KEY.get(item.key)
+        title = f"{known.number} {known.title}" if known else ""
+        mark = "FAIL" if item.verdict == "fail" else item.verdict
+        times = ", ".join(f"{m:.2f}" for m in item.moments_s)
+        at = f" at {times} s" if times else ""
+        out.write(f"    {item.key:<26}{mark:<6}{title}{at}".rstrip() + "\n")
 
 
 @calls_app.command("export", short_help="Every call as CSV.")

@@ -57,6 +57,15 @@ def synth_command(
             "a third of it held out.",
         ),
     ] = False,
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit",
+            help="Agents' recorded calls for `ivr audit` (stereo 8 kHz mu-law, agent left) with "
+            "labelled violations in audit_labels.yaml, about a third held out; --count calls "
+            "(default two of each kind).",
+        ),
+    ] = False,
     org: Annotated[str | None, typer.Option(help="With --script: value of {org}.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="With --script: {agent_id}.")] = None,
     number: Annotated[str | None, typer.Option(help="With --script: {number}.")] = None,
@@ -65,6 +74,11 @@ def synth_command(
     """Generate labelled callee-side test calls: speech, noise, telephone channel, ground truth."""
     if sample and count is not None:
         fail_line("--sample and --count exclude each other")
+    if audit:
+        if sample or script is not None:
+            fail_line("--audit makes its own calls: drop --sample and --script")
+        _audit_corpus(out, count, seed)
+        return
     if script is not None and (sample or count is not None):
         fail_line("--script makes its own calls: drop --sample and --count")
     if (realistic or line or field) and script is None:
@@ -173,6 +187,26 @@ def _script_corpus(
         on_written=_reporter(),
         expect_extra={spec.name: extra for spec, extra in pairs},
     )
+
+
+def _audit_corpus(out: Path, count: int | None, seed: int) -> None:
+    """Write the audit corpus (ivr.synth.audit_corpus) and say what was written."""
+    from ivr.synth.audit_corpus import write_audit_corpus
+
+    def report(path: Path, call: Any) -> None:
+        failing = [k for k, v in call.scene.labels().items() if v["verdict"] == "fail"]
+        typer.echo(
+            f"wrote {path}  {call.scene.duration_s:.1f} s, {call.part}, "
+            f"expect {', '.join(failing) or 'no violation'}"
+        )
+
+    try:
+        labels = write_audit_corpus(out, count, seed, on_written=report)
+    except (IvrError, ValueError) as exc:
+        fail_line(str(exc), code=1)
+    except OSError as exc:
+        fail_line(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
+    typer.echo(f"labels {labels}")
 
 
 def _reporter():

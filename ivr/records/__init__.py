@@ -1,4 +1,4 @@
-"""Records of calls: the call log (SQLite), one row per replayed, live or SIP call."""
+"""Records of calls: the call log (SQLite), one row per replayed, live, SIP or audited call."""
 
 from ivr.records.calllog import (
     COLUMNS,
@@ -6,6 +6,7 @@ from ivr.records.calllog import (
     DEFAULT_DB,
     SCHEMA_VERSION,
     SOURCES,
+    AuditItem,
     CallLog,
     CallRecord,
     default_db_path,
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_DB",
     "SCHEMA_VERSION",
     "SOURCES",
+    "AuditItem",
     "CallLog",
     "CallRecord",
     "default_db_path",

@@ -5,7 +5,8 @@ The record sheet's columns, adapted to a bot: 来电时间 -> `started_at`; 来�
 记录人(处理人) -> `handler`; 处理结果 -> `outcome` and `result`; 备注 -> `remarks`. Added for
 a bot: the recording, the timeline, the QA items and score, and where the call came from;
 for a SIP call its last SIP status, and for a campaign's call the campaign, the call-list row
-and which attempt at that row it was.
+and which attempt at that row it was. A recorded call of a human agent scored by `ivr audit`
+is a row too (source `audit`), with its scorecard's items.
 
 Phone numbers are masked before anything is written (`show_numbers=False`, the default), in
 every field but the time and the paths of the recording and timeline (which must lead to the
@@ -39,8 +40,10 @@ from ivr.records.record import (
     COLUMNS,
     SIP_STATUS_RANGE,
     SOURCES,
+    AuditItem,
     CallRecord,
     EndedCall,
+    audit_item_dict,
     mask_record,
     parse_instant,
     record_dict,
@@ -89,6 +92,7 @@ def _to_row(record: CallRecord) -> dict[str, Any]:
         row["qa"] = json.dumps(record.qa, ensure_ascii=False, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"qa is not JSON-able: {exc}") from None
+    row["audit"] = json.dumps([audit_item_dict(i) for i in record.audit])
     row["started_utc"] = parse_instant(record.started_at, "started_at").timestamp()
     return row
 
@@ -97,7 +101,12 @@ def _from_row(row: sqlite3.Row) -> CallRecord:
     values = {name: row[name] for name in COLUMNS}
     values["prompts_said"] = tuple(json.loads(row["prompts_said"]))
     values["qa"] = json.loads(row["qa"])
+    values["audit"] = tuple(AuditItem(**item) for item in json.loads(row["audit"]))
     return CallRecord(**values, id=row["id"])
+
+
+AUDIT_COLUMN_PREFIX = "audit_"
+"""An export's column of one audit item is `audit_<key>` (audit_interrupting, ...)."""
 
 
 class CallLog:
@@ -186,14 +195,23 @@ class CallLog:
         return _from_row(row) if row is not None else None
 
     def list(
-        self, outcome: str | None = None, since: str | None = None, limit: int | None = None
+        self,
+        outcome: str | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+        source: str | None = None,
     ) -> list[CallRecord]:
         """Calls oldest first; only `outcome`, only from `since` (an ISO date or time, local
-        unless it has an offset), only the latest `limit`."""
+        unless it has an offset), only the latest `limit`, only from `source` (SOURCES)."""
         where, args = [], []
         if outcome is not None:
             where.append("outcome = ?")
             args.append(outcome)
+        if source is not None:
+            if source not in SOURCES:
+                raise ValueError(f"invalid source: {source!r} ({', '.join(SOURCES)})")
+            where.append("source = ?")
+            args.append(source)
         if since is not None:
             start = parse_instant(since, "since")
             where.append("started_utc >= ?")
@@ -227,14 +245,25 @@ class CallLog:
         rows = self._query("SELECT * FROM calls WHERE campaign = ? ORDER BY id", (campaign,))
         return [_from_row(row) for row in rows.fetchall()]
 
+    def audit_keys(self) -> list[str]:
+        """The item keys of the audited calls, in their scorecards' order."""
+        keys: dict[str, None] = {}
+        for row in self._query("SELECT audit FROM calls WHERE source = 'audit' ORDER BY id"):
+            keys.update((item["key"], None) for item in json.loads(row[0]))
+        return list(keys)
+
     def export_csv(self, out: TextIO, mask: bool | None = None) -> int:
-        """Every call as CSV (header `id` then COLUMNS; lists and QA as JSON; a text cell that
-        would start a formula gets a leading ', see ivr.records.cells); the count.
+        """Every call as CSV (header `id` then COLUMNS; lists, QA and audit items as JSON; a
+        text cell that would start a formula gets a leading ', see ivr.records.cells); the
+        count. When audited calls are logged, a column per audit item follows, `audit_<key>`:
+        an audited call's verdict there, `pass`, `n/a` or `fail: 1.3, 4.2` (the moments that
+        failed it, s into the call); empty for other calls.
 
         Numbers are masked unless the log was opened with show_numbers (or `mask=False`)."""
         mask = not self.show_numbers if mask is None else mask
+        keys = self.audit_keys()
         writer = csv.writer(out)
-        writer.writerow(["id", *COLUMNS])
+        writer.writerow(["id", *COLUMNS, *(AUDIT_COLUMN_PREFIX + key for key in keys)])
         count = 0
         for row in self._query("SELECT * FROM calls ORDER BY started_utc, id"):
             record = _from_row(row)
@@ -243,7 +272,12 @@ class CallLog:
             values = asdict(record)
             values["prompts_said"] = json.dumps(list(record.prompts_said), ensure_ascii=False)
             values["qa"] = json.dumps(record.qa, ensure_ascii=False) if record.qa else ""
-            writer.writerow([record.id, *(spreadsheet_cell(values[c]) for c in COLUMNS)])
+            items = {item.key: item for item in record.audit}
+            audit = [audit_item_dict(i) for i in record.audit]
+            values["audit"] = json.dumps(audit) if audit else ""
+            cells = [values[c] for c in COLUMNS]
+            cells += [items[k].cell() if k in items else None for k in keys]
+            writer.writerow([record.id, *(spreadsheet_cell(c) for c in cells)])
             count += 1
         return count
 
@@ -255,6 +289,7 @@ class CallLog:
 
 
 __all__ = [
+    "AUDIT_COLUMN_PREFIX",
     "BUSY_TIMEOUT_MS",
     "COLUMNS",
     "DB_ENV",
@@ -262,6 +297,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SIP_STATUS_RANGE",
     "SOURCES",
+    "AuditItem",
     "CallLog",
     "CallRecord",
     "EndedCall",

@@ -13,8 +13,12 @@ from ivr.privacy import mask_value
 from ivr.script.model import DIRECTIONS
 from ivr.timeline import Recognized, TimelineRecord
 
-SOURCES = ("replay", "live", "sip")
-"""Where a call came from: a replayed recording, the sound card, or a SIP line."""
+SOURCES = ("replay", "live", "sip", "audit")
+"""Where a call came from: a replayed recording, the sound card, a SIP line, or a recorded
+call of a human agent scored by `ivr audit`."""
+
+AUDIT_VERDICTS = ("pass", "fail", "n/a")
+"""An audit item's verdicts (ivr.audit.scorecard.Verdict's values)."""
 
 SIP_STATUS_RANGE = range(100, 700)
 """The SIP status codes a record may carry (1xx to 6xx)."""
@@ -26,6 +30,33 @@ def parse_instant(text: str, name: str) -> datetime:
         return datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"invalid {name}: {text!r} (expected ISO 8601)") from None
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    """One item of an audited call's scorecard, as the call log keeps it: the item's `key`
+    (ivr.audit.scorecard.ITEMS), its verdict (pass, fail, n/a) and the moments that failed it
+    (s into the call)."""
+
+    key: str
+    verdict: str
+    moments_s: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not self.key:
+            raise ValueError(f"invalid audit item key: {self.key!r}")
+        if self.verdict not in AUDIT_VERDICTS:
+            raise ValueError(f"invalid audit verdict: {self.verdict!r} (pass, fail or n/a)")
+        moments = tuple(float(m) for m in self.moments_s)
+        if not all(m >= 0 for m in moments):
+            raise ValueError(f"invalid audit moments: {self.moments_s!r} (s, >= 0)")
+        object.__setattr__(self, "moments_s", moments)
+
+    def cell(self) -> str:
+        """As an export cell: `pass`, `n/a`, or `fail` with the moments (s), `fail: 1.3, 4.2`."""
+        if self.verdict != "fail" or not self.moments_s:
+            return self.verdict
+        return "fail: " + ", ".join(f"{m:g}" for m in self.moments_s)
 
 
 @dataclass(frozen=True)
@@ -42,7 +73,8 @@ class CallRecord:
     be empty. `sip_status`: the last SIP status code of a SIP call (200, 486, 487, ...).
     `campaign`: the campaign's name; `row_key`: the call-list row the call was for; `attempt`:
     1 for the row's first try, 2 for its first retry, ... (the three come together or not at
-    all).
+    all). `audit`: an audited call's items (source `audit` only; `outcome` is then its
+    scorecard's verdict, pass or fail).
     """
 
     started_at: str
@@ -66,13 +98,14 @@ class CallRecord:
     campaign: str | None = None
     row_key: str | None = None
     attempt: int | None = None
+    audit: tuple[AuditItem, ...] = ()
     id: int | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
             raise ValueError(f"invalid direction: {self.direction!r} (outbound or inbound)")
         if self.source not in SOURCES:
-            raise ValueError(f"invalid source: {self.source!r} (replay, live or sip)")
+            raise ValueError(f"invalid source: {self.source!r} ({', '.join(SOURCES)})")
         if parse_instant(self.started_at, "started_at").tzinfo is None:
             raise ValueError(f"started_at must carry a UTC offset: {self.started_at!r}")
         if not self.duration_s >= 0:
@@ -80,6 +113,10 @@ class CallRecord:
         if not isinstance(self.qa, dict):
             raise TypeError(f"qa must be a dict, got {type(self.qa).__name__}")
         self._check_sip_and_campaign()
+        audit = tuple(i if isinstance(i, AuditItem) else AuditItem(**i) for i in self.audit)
+        if audit and self.source != "audit":
+            raise ValueError(f"audit items belong to source audit, not {self.source!r}")
+        object.__setattr__(self, "audit", audit)
         object.__setattr__(self, "prompts_said", tuple(self.prompts_said))
         object.__setattr__(self, "duration_s", float(self.duration_s))
         if not self.handler:
@@ -116,11 +153,12 @@ COLUMNS = tuple(f.name for f in fields(CallRecord) if f.name != "id")
 
 _UNMASKED = {
     "started_at", "direction", "source", "duration_s", "id", "recording_path", "timeline_path",
-    "sip_status", "campaign", "row_key", "attempt",
+    "sip_status", "campaign", "row_key", "attempt", "audit",
 }  # fmt: skip
 """Fields kept as they are: those that cannot hold a phone number, the paths of the call's
 files, which must lead to them (replay names its outputs with numbers masked), and the campaign
-and row key, which name a campaign and its call-list row (`line 12` must stay `line 12`)."""
+and row key, which name a campaign and its call-list row (`line 12` must stay `line 12`), and
+an audit's items (keys, verdicts and times)."""
 
 
 def mask_record(record: CallRecord) -> CallRecord:
@@ -137,7 +175,13 @@ def record_dict(record: CallRecord) -> dict[str, Any]:
     """The record as plain JSON-able values (`prompts_said` a list), `id` first."""
     values = asdict(record)
     values["prompts_said"] = list(record.prompts_said)
+    values["audit"] = [audit_item_dict(i) for i in record.audit]
     return {"id": values.pop("id"), **values}
+
+
+def audit_item_dict(item: AuditItem) -> dict[str, Any]:
+    """An audit item as plain JSON-able values."""
+    return {"key": item.key, "verdict": item.verdict, "moments_s": list(item.moments_s)}
 
 
 def transcript_of(timeline: Sequence[TimelineRecord]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ivr.errors import IvrError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The `PRAGMA user_version` this code writes; a newer file is refused."""
 
 _SCHEMA_V1 = """CREATE TABLE calls (
@@ -57,7 +57,33 @@ are not concerned); the index also finds a campaign's calls."""
 
 
 def _rebuild_v2(conn: sqlite3.Connection) -> None:
-    """Version 2: the SIP status and the campaign fields, and `sip` as a source.
+    """Version 2: the SIP status and the campaign fields, and `sip` as a source."""
+    _rebuild(conn, _CALLS_V2, "calls_v2", _V1_COLUMNS)
+
+
+_CALLS_V3 = """CREATE TABLE calls_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, started_utc REAL NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')), number TEXT NOT NULL,
+    callee_name TEXT, script TEXT NOT NULL, outcome TEXT NOT NULL, duration_s REAL NOT NULL,
+    transcript TEXT NOT NULL, prompts_said TEXT NOT NULL, handler TEXT NOT NULL,
+    result TEXT NOT NULL, remarks TEXT NOT NULL, recording_path TEXT, timeline_path TEXT,
+    qa TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('replay', 'live', 'sip', 'audit')),
+    file TEXT NOT NULL, sip_status INTEGER, campaign TEXT, row_key TEXT,
+    attempt INTEGER CHECK (attempt >= 1), audit TEXT NOT NULL DEFAULT '[]')"""
+"""Version 3's table: `audit` as a source, and an audited call's items (`audit`: a JSON list
+of {key, verdict, moments_s}; `[]` for every other call)."""
+
+_V2_COLUMNS = _V1_COLUMNS + ", sip_status, campaign, row_key, attempt"
+
+
+def _rebuild_v3(conn: sqlite3.Connection) -> None:
+    """Version 3: `audit` as a source, and the `audit` column of an audited call's items."""
+    _rebuild(conn, _CALLS_V3, "calls_v3", _V2_COLUMNS)
+
+
+def _rebuild(conn: sqlite3.Connection, create: str, temporary: str, copied: str) -> None:
+    """Rebuild `calls` as the table `create` makes (named `temporary` until filled), with the
+    old table's `copied` columns.
 
     SQLite cannot change a CHECK constraint, so the table is rebuilt: a new table, the rows
     copied with their ids, the old one dropped, the new one renamed, the indexes recreated. The
@@ -65,10 +91,10 @@ def _rebuild_v2(conn: sqlite3.Connection) -> None:
     (sequence,) = conn.execute(
         "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'calls'"
     ).fetchone()
-    conn.execute(_CALLS_V2)
-    conn.execute(f"INSERT INTO calls_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM calls")
+    conn.execute(create)
+    conn.execute(f"INSERT INTO {temporary} ({copied}) SELECT {copied} FROM calls")
     conn.execute("DROP TABLE calls")
-    conn.execute("ALTER TABLE calls_v2 RENAME TO calls")
+    conn.execute(f"ALTER TABLE {temporary} RENAME TO calls")
     conn.execute("DELETE FROM sqlite_sequence WHERE name = 'calls'")
     conn.execute(
         "INSERT INTO sqlite_sequence (name, seq) "
@@ -79,7 +105,7 @@ def _rebuild_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS = {1: _create_v1, 2: _rebuild_v2}
+MIGRATIONS = {1: _create_v1, 2: _rebuild_v2, 3: _rebuild_v3}
 """Schema version -> the step that brings the previous version to it."""
 
 

@@ -7,9 +7,11 @@ tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared im
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,3 +152,15 @@ states:
 """
 """A script whose intents are Korean words, for the real (Korean) Vosk model the tests run:
 replay and a SIP call recognize the callee with it."""
+
+
+@contextlib.contextmanager
+def ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """Children started within get Ctrl-C's default action (SIGINT ends them), as in a
+    terminal, whatever this process has: a test run started in the background of a shell
+    (`make test &`, nohup) ignores SIGINT, and its children would inherit that."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -161,15 +161,18 @@ def test_ctrl_c_hangs_up_ivr_dial_and_keeps_everything(tmp_path):
     import subprocess
     import sys
 
+    from shared import ctrl_c_as_at_a_terminal
+
     from ivr.records.calllog import CallLog
 
     with baresip(tmp_path / "callee", np.zeros(RATE * 60, np.int16)) as callee:
         args = [sys.executable, "-m", "ivr", "dial", callee.uri, "--agent-id", "1"]
         args += ["--number", "13812345678", "--record", str(tmp_path / "call.wav"), "--asr", "none"]
         args += ["--db", str(tmp_path / "calls.db")]
-        dialing = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
-        )
+        with ctrl_c_as_at_a_terminal():
+            dialing = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
+            )
         give_up = time.monotonic() + 60
         while not list(callee.record_dir.glob("dump-*-dec.wav")) or (
             next(callee.record_dir.glob("dump-*-dec.wav")).stat().st_size < RATE * 2

@@ -194,7 +194,7 @@ def test_file_is_in_wal_mode_with_the_schema_version(tmp_path):
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert migrate(conn, path) == SCHEMA_VERSION
     finally:
         conn.close()
@@ -210,7 +210,7 @@ def test_newer_schema_is_refused_naming_the_file(tmp_path):
     conn.close()
     with pytest.raises(IvrError) as error:
         CallLog(path)
-    assert str(error.value).startswith(f"{path}: call log schema version 3 is newer")
+    assert str(error.value).startswith(f"{path}: call log schema version 4 is newer")
 
 
 def test_sqlite_file_of_other_tables_is_refused_and_left_unchanged(tmp_path):
@@ -387,13 +387,14 @@ def test_a_version_1_log_migrates_with_its_calls_and_ids(tmp_path):
         assert all(c.sip_status is None and c.campaign is None for c in calls)
         assert log.add(record(source="sip", sip_status=486)) == 7  # no id given out twice
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     schema = schema_of(path)
     indexes = {"calls_started", "calls_outcome", "calls_attempt"}
     assert set(schema) == {"calls", "sqlite_sequence", *indexes}
-    assert "'sip'" in schema["calls"] and "UNIQUE" in schema["calls_attempt"]
+    assert "'sip'" in schema["calls"] and "'audit'" in schema["calls"]
+    assert "UNIQUE" in schema["calls_attempt"]
 
 
 def test_a_new_log_has_the_same_schema_as_a_migrated_one(tmp_path):
@@ -429,7 +430,7 @@ def test_sip_and_campaign_fields_round_trip_unmasked(tmp_path):
     assert stored[0].sip_status == 486 and stored[0].attempt == 2
     assert stored[1].row_key == "客户 1234567"
     assert mask_record(call).row_key == "line 12"
-    assert COLUMNS[-4:] == ("sip_status", "campaign", "row_key", "attempt")
+    assert COLUMNS[-5:] == ("sip_status", "campaign", "row_key", "attempt", "audit")
 
 
 def test_a_campaign_rows_attempt_is_logged_once(tmp_path):
@@ -453,7 +454,7 @@ def test_a_campaign_rows_attempt_is_logged_once(tmp_path):
             "INSERT INTO calls SELECT NULL, started_at, started_utc, direction, number,"
             " callee_name, script, outcome, duration_s, transcript, prompts_said, handler,"
             " result, remarks, recording_path, timeline_path, qa, source, file, sip_status,"
-            " campaign, row_key, attempt FROM calls WHERE id = 1"
+            " campaign, row_key, attempt, audit FROM calls WHERE id = 1"
         )
     conn.close()
 
