@@ -124,7 +124,6 @@ class SipAgent:
         self.calls: list[SipCall] = []
         self.failed_incoming: list[str] = []
         """Why each incoming call that failed before it became a call failed (in order)."""
-        self._failures_lock = threading.Lock()
         self._ports: list[Any] = []  # audio ports no call uses now
         self._port_count = 0
         self.short_timeout = shorten_transaction_timeout(pj)
@@ -265,8 +264,7 @@ class SipAgent:
     def incoming_failed(self, reason: str) -> None:
         """Taking an incoming call in failed (SIP thread) for `reason`: it never became a
         call. Kept for whoever serves (`failed_incoming`); never raises."""
-        with self._failures_lock:
-            self.failed_incoming.append(reason)
+        self.failed_incoming.append(reason)
 
     def refuse(self, call: SipCall, status: int) -> None:
         """Refuse an incoming call with `status` (486, 400) once it has kept its call slot for
