@@ -83,6 +83,23 @@ class OurAudio(Protocol):
         plays, or when none plays); reported once per prompt."""
 
 
+class PromptNews:
+    """A speaker's news for the session, each given once: the prompt that started (`_started`:
+    its frame and samples) and the frame a prompt was cut at (`_cut`). The speaker sets them;
+    `started` and `cut` hand them over and clear them."""
+
+    _started: tuple[int, np.ndarray] | None = None
+    _cut: int | None = None
+
+    def started(self) -> tuple[int, np.ndarray] | None:
+        started, self._started = self._started, None
+        return started
+
+    def cut(self) -> int | None:
+        cut, self._cut = self._cut, None
+        return cut
+
+
 class Speaker(OurAudio, Protocol):
     """Our side of a transport, as a session uses it: besides `OurAudio`, what it learned of
     the prompt's playout in its last call (`play`, `stop` or `finished`), each reported once."""

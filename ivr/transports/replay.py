@@ -10,7 +10,7 @@ import numpy as np
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.audio.source import FileSource
 from ivr.engine.actions import PlayPrompt
-from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptNews, PromptSource, prompt_at_volume
 
 
 class FileCallee:
@@ -31,7 +31,7 @@ class FileCallee:
             yield silence
 
 
-class VirtualSpeaker:
+class VirtualSpeaker(PromptNews):
     """Our prompts placed in audio time: a prompt starts playing out at the frame it is asked
     for and finishes exactly its length later (no device latency); a cut is where it is
     asked for."""
@@ -53,14 +53,6 @@ class VirtualSpeaker:
     def finished(self) -> int | None:
         until, self._until = self._until, None
         return until
-
-    def started(self) -> tuple[int, np.ndarray] | None:
-        started, self._started = self._started, None
-        return started
-
-    def cut(self) -> int | None:
-        cut, self._cut = self._cut, None
-        return cut
 
 
 class PromptLengths:

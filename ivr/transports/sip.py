@@ -30,7 +30,7 @@ from ivr.errors import LineEnded
 from ivr.events import KeyPressed, ToneHeard
 from ivr.sip.limits import TRANSACTION_TIMEOUT_S
 from ivr.sip.states import WAITING, CallState
-from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptNews, PromptSource, prompt_at_volume
 
 if TYPE_CHECKING:
     from ivr.sip.agent import SipAgent
@@ -212,7 +212,7 @@ class SipCallee:
             self.call.hang_up()
 
 
-class SipSpeaker:
+class SipSpeaker(PromptNews):
     """Our port: prompts handed to the call's RTP stream, 20 ms at a time."""
 
     def __init__(self, call: SipCall, prompts: PromptSource) -> None:
@@ -244,11 +244,3 @@ class SipSpeaker:
                 self._cut = finished_at
             return finished_at
         return None
-
-    def started(self) -> tuple[int, np.ndarray] | None:
-        started, self._started = self._started, None
-        return started
-
-    def cut(self) -> int | None:
-        cut, self._cut = self._cut, None
-        return cut

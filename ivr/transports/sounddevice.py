@@ -33,7 +33,7 @@ from ivr.audio.playout import PlayoutBuffer
 from ivr.engine.actions import PlayPrompt
 from ivr.errors import DeviceError
 from ivr.timeline import PromptOut, Timeline
-from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptNews, PromptSource, prompt_at_volume
 
 BLOCK_SAMPLES = FRAME_SAMPLES // 2
 """Samples per callback (10 ms): small blocks let a prompt start sooner; the callback only
@@ -236,7 +236,7 @@ class _Playing:
     cut: bool = False
 
 
-class LineSpeaker:
+class LineSpeaker(PromptNews):
     """Our port of a live line: prompts handed to the stream, their playout read back from
     the DAC times of their first and last samples (a prompt cut before it started finishes
     where it was cut)."""
@@ -278,14 +278,6 @@ class LineSpeaker:
         self._poll()
         finished, self._finished = self._finished, None
         return finished
-
-    def started(self) -> tuple[int, np.ndarray] | None:
-        started, self._started = self._started, None
-        return started
-
-    def cut(self) -> int | None:
-        cut, self._cut = self._cut, None
-        return cut
 
     def _poll(self) -> None:
         """Notice the current prompt's first and last samples leaving the speaker."""
