@@ -89,6 +89,7 @@ def files_under(folder: Path) -> set[Path]:
 # 1. Path traversal; 3. numbers masked in ids and names
 
 
+@pytest.mark.line  # real SIP calls on 127.0.0.1, timed on the wall clock
 def test_call_list_ids_and_a_numbered_list_name_stay_inside_out_masked(tmp_path):
     ids = [
         "../../../PWNED", f"{tmp_path}/abs/x", "a/b", "a_b", "a\x00b", ROW_NUMBERS[0],
@@ -135,6 +136,7 @@ def test_call_list_ids_and_a_numbered_list_name_stay_inside_out_masked(tmp_path)
     assert again.returncode == 0 and re.search(r"calls placed by this run\s+0\n", again.stdout)
 
 
+@pytest.mark.line  # real SIP calls on 127.0.0.1, timed on the wall clock
 def test_a_campaign_name_cannot_lead_out_of_out(tmp_path):
     call_list = write_list(tmp_path / "list.csv", ["r1"])
     done = campaign(tmp_path, call_list, "--name", f"../../{NAME_NUMBER}")
