@@ -6,9 +6,10 @@ campaign`'s worker processes (2 calls per process by default, `--sip-per-worker`
 limit is 4) to one SIPp callee (tests/line/sipp/uas_answer.xml) on 127.0.0.1 that answers,
 says "hello" during our first prompt (real speech, tools/sipp_audio.py's callee_hello.pcap)
 and is then silent, so every later prompt is a timer's. Measured, per run:
-- frame lateness (ms): each received frame from its place on the media clock's 20 ms schedule
-  to its call's session taking it, the worst and the 99th percentile over every frame of every
-  call; target: none later than 20 ms;
+- frame lateness (ms): each received frame from the moment its block was complete on the
+  media clock's 20 ms schedule (a call's session takes 5 frames at once by design, fewer when a
+  timer falls due sooner: ivr.transports.sip.BLOCK_FRAMES) to its call's session taking it, the
+  worst and the 99th percentile over every frame of every call; target: none later than 20 ms;
 - frames lost: RTP packets the calls' streams never received (gaps in the sequence numbers) or
   threw away (late or jitter buffer full), by pjmedia's counts at each stream's end, against
   the packets received; target: none;
@@ -21,10 +22,13 @@ and is then silent, so every later prompt is a timer's. Measured, per run:
   prompt's first 20 ms handed to the RTP stream (median and 95th percentile, ms); target:
   p95 under 50 ms.
 
-Call rate: `ivr serve` (one process) is called by one SIPp caller (uac_short.xml: says one
-word, hangs up 1.5 s after the answer) at 2, 5, 10 and 20 calls per second, a bounded number
-of calls at each rate; the highest rate at which every call was answered (200) and kept is
-reported, with the answer time (INVITE to 200 OK, from SIPp's message trace). Target: >= 10.
+Call rate: `ivr serve` is called by one SIPp caller (uac_short.xml: says one word, hangs up
+1.5 s after the answer) at 2, 5, 10 and 20 calls per second, a bounded number of calls at each
+rate; the highest rate at which every call was answered (200) and kept is reported, with the
+answer time (INVITE to 200 OK, from SIPp's message trace). Twice: one `ivr serve` process
+(it holds 4 calls at once, the wheel's PJSUA_MAX_CALLS), then SERVE_WORKERS processes behind
+Kamailio's dispatcher (tools/kamailio), as the README deploys more calls. Target: >= 10.
+A breakdown of where a call's CPU goes (per thread of the first worker) follows the table.
 
 Soak (`--soak SECONDS`, a benchmark, not a test): 32 calls at once, each ended call replaced
 by a new one, for SECONDS; the workers' memory at the end against the start (after the first
@@ -38,14 +42,11 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import sipp_far_end  # noqa: E402
+from bench_sip_rate import SERVE_WORKERS, bench_serve_rate  # noqa: E402
 
 SCRIPT = """\
 script: bench_sip
@@ -80,12 +82,6 @@ states:
 """
 """A callee who said hello during the first prompt, then nothing: four timer prompts after
 the first, about 15 s."""
-
-RATES = (2, 5, 10, 20)
-"""Call rates (calls per second) `ivr serve` is called at."""
-
-RATE_SECONDS = 4
-"""How long each call rate is kept up (s): rate x this many calls."""
 
 SAMPLE_S = 1.0
 """How often the workers' memory is read while calls run (s)."""
@@ -247,78 +243,36 @@ def print_runs(runs: list[Run], per_worker: int) -> None:
         " start latency p95 under 50 ms"
     )
     print("  (our CPU/call: % of one core per call; SIPp CPU: its % of one core for all the calls)")
-
-
-def answer_times(trace: Path) -> list[float]:
-    """From SIPp's message trace: each answered call's INVITE-to-200 time (s)."""
-    sent: dict[str, float] = {}
-    times = []
-    blocks = re.split(r"^-{20,} (\S+ \S+)\n", trace.read_text(errors="replace"), flags=re.M)
-    for stamp, message in zip(blocks[1::2], blocks[2::2], strict=True):
-        at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
-        call_id = re.search(r"^Call-ID:\s*(\S+)", message, re.M | re.I)
-        if call_id is None:
-            continue
-        if re.search(r"^INVITE ", message, re.M) and call_id.group(1) not in sent:
-            sent[call_id.group(1)] = at
-        elif re.search(r"^SIP/2\.0 200", message, re.M) and re.search(
-            r"^CSeq:\s*\d+ INVITE", message, re.M | re.I
-        ):
-            first = sent.pop(call_id.group(1), None)
-            if first is not None:
-                times.append(at - first)
-    return times
-
-
-def serve_rate(folder: Path, rate: float, concurrency: int) -> tuple[int, int, list[float]]:
-    """`ivr serve` called by SIPp at `rate` calls per second for RATE_SECONDS: (calls placed,
-    calls answered and ended as SIPp expected, answer times in s)."""
-    calls = max(4, round(rate * RATE_SECONDS))
-    command = [sys.executable, "-m", "ivr", "serve", "--listen", "127.0.0.1:0", "--asr", "none"]
-    command += ["--concurrency", str(concurrency), "--out", str(folder / "calls")]
-    command += ["--db", str(folder / "calls.db"), "--cache-dir", str(folder / "cache")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        address = None
-        for line in server.stdout:
-            found = re.search(r"answering sip:(\S+) ", line)
-            if found:
-                address = found.group(1)
-                break
-        if address is None:
-            raise RuntimeError(f"ivr serve did not start: {server.stderr.read()[-500:]}")
-        callers = sipp_far_end.start(
-            "uac_short", folder / f"rate{rate:g}", "caller_short.pcap", calls=calls,
-            target=address, rate=rate, cache=folder / "pcaps",
-        )  # fmt: skip
-        callers.wait(calls / rate + 60)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=60)
-    got = callers.statuses()
-    answered = sum(1 for s in got.values() if s and max(s) == 200)
-    ok = answered if callers.returncode == 0 else min(answered, calls - 1)
-    return calls, ok, answer_times(callers.folder / "messages.log")
-
-
-def bench_serve_rate(folder: Path, concurrency: int) -> None:
+    block = max((r.block_frames for run in runs for r in run.results), default=1)
     print(
-        f"ivr serve (one process, --concurrency {concurrency}) called by SIPp: each caller says "
-        "one word and hangs up 1.5 s after the answer"
+        f"  (frame late: after its block of {block} frames ({20 * block} ms) was complete, the "
+        "session waits for a block by design; a timer's frame is taken as it comes)"
     )
-    best = 0.0
-    for rate in RATES:
-        calls, ok, times = serve_rate(folder, rate, concurrency)
-        ms = 1000 * np.array(times or [np.nan])
-        verdict = "ok" if ok == calls else "FAILED CALLS"
-        print(
-            f"  {rate:4g} calls/s: {ok:3d} of {calls:3d} answered; answer time median "
-            f"{np.median(ms):6.1f} ms, max {np.max(ms):6.1f} ms  {verdict}"
-        )
-        if ok < calls:
-            break
-        best = rate
-    print(f"  highest call rate without a failed call: {best:g} calls/s (target: at least 10)")
+    print_threads(runs[-1], per_worker)
+
+
+THREAD_ROLES = {
+    "main": "SIP events, the worker's jobs",
+    "clock": "pjmedia's media clock: jitter buffer, G.711, resampling, our port's callbacks",
+    "media": "RTP received (pjmedia's I/O thread)",
+    "call": "the calls' sessions: detectors, engine, recording",
+}
+
+
+def print_threads(run: Run, per_worker: int) -> None:
+    """Where a call's CPU goes: the first worker's threads by role, % of a core per call."""
+    if not run.threads or run.wall_s <= 0:
+        return
+    calls = min(per_worker, run.calls)
+    main_id = run.threads[0][0]
+    roles: dict[str, float] = dict.fromkeys(THREAD_ROLES, 0.0)
+    for tid, name, cpu in run.threads:
+        role = "main" if tid == main_id else name if name in roles else "call"
+        roles[role] += cpu
+    print(f"  where a call's CPU goes, {run.calls} calls (the first worker, {calls} calls):")
+    for role, cpu in roles.items():
+        share = 100 * cpu / run.wall_s / calls
+        print(f"    {share:5.2f} %  {role:6s} {THREAD_ROLES[role]}")
 
 
 def bench_soak(folder: Path, seconds: float, per_worker: int, count: int = 32) -> None:
@@ -355,5 +309,6 @@ def bench_sip(
             print_runs([run_calls(folder, n, per_worker) for n in counts], per_worker)
         if rates:
             bench_serve_rate(folder, concurrency=4)
+            bench_serve_rate(folder, concurrency=4, workers=SERVE_WORKERS)
         if soak_s:
             bench_soak(folder, soak_s, per_worker)

@@ -9,16 +9,21 @@ done, so the console's lines, the call log's ids and the tables follow the comma
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ivr.app.pool import BatchPool
-from ivr.audit import AuditSettings, Outcome, Recording, Scorecard, audit_call
+from ivr.audit import AuditSettings, Outcome, Recording, Scorecard, analyze_call, score
+from ivr.audit.sides import CallSides
 from ivr.audit.silent_line import SilentLineRules
 from ivr.call_settings import CallSettings
+from ivr.corpus.audit_labels import Utterance
 from ivr.errors import IvrError
+from ivr.safe_names import safe_name
 
 if TYPE_CHECKING:
     from ivr.records.calllog import CallRecord
@@ -38,24 +43,82 @@ class AuditJob:
     script: str
     direction: str
     detect: CallSettings
+    pictures: Path | None = None
+    """Where each call's picture is drawn (`--report`'s folder), or None for none."""
+    words: AuditWords = field(default_factory=lambda: AuditWords())
+    """Where the agent's words come from (the items that need them)."""
 
 
-def audit_job(script: str, settings: AuditSettings, detect: CallSettings) -> AuditJob:
-    """The job for `script` (a bundled script's name or a path); ScriptError or ValueError when
-    the script cannot be read or has no silent-line rules."""
+@dataclass(frozen=True)
+class AuditWords:
+    """Where the agent's words come from: `asr` none (the word items n/a), vosk (the model in
+    folder `model`) or reference (`reference`: recording name -> the agent's utterances, from
+    the labels file)."""
+
+    asr: str = "none"
+    model: str | None = None
+    reference: dict[str, tuple[Utterance, ...]] | None = None
+
+    def of(self, rec: Recording, sides: CallSides) -> list[Utterance] | None:
+        """The agent's utterances in `rec`, or None when there are no words to score."""
+        if self.asr == "vosk" and self.model is not None:
+            from ivr.audit.hearing import hear_agent
+
+            return hear_agent(rec, sides, self.model)
+        if self.asr == "reference" and self.reference is not None:
+            words = self.reference.get(rec.name)
+            return None if words is None else list(words)
+        return None
+
+
+PICTURES = "pictures"
+"""The report folder's subfolder of the calls' pictures."""
+
+
+def audit_job(
+    script: str,
+    settings: AuditSettings,
+    detect: CallSettings,
+    report: Path | None = None,
+    words: AuditWords | None = None,
+) -> AuditJob:
+    """The job for `script` (a bundled script's name or a path), drawing each call's picture
+    under `report` if given, the agent's words from `words`; ScriptError or ValueError when the
+    script cannot be read or has no silent-line rules."""
     from ivr.script.loader import load_script_structure
 
     loaded = load_script_structure(script)
     rules = SilentLineRules.of(loaded, settings.silent_wait_slack_s)
-    return AuditJob(settings, rules, loaded.name, loaded.direction, detect)
+    pictures = None if report is None else report / PICTURES
+    words = words or AuditWords()
+    return AuditJob(settings, rules, loaded.name, loaded.direction, detect, pictures, words)
+
+
+def picture_name(rec: Recording) -> str:
+    """The file name of a recording's picture: its name made safe, and a short hash of where
+    its files are (two recordings of one name in different folders do not meet)."""
+    where = f"{rec.agent.resolve()}|{rec.customer.resolve()}|{rec.agent_channel}"
+    digest = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{safe_name(rec.name, 160)}-{digest}.png"
 
 
 def audit_here(rec: Recording, job: AuditJob) -> Outcome:
-    """One recording's outcome: its scorecard, or the error (naming the file) that stopped it."""
+    """One recording's outcome: its scorecard (and picture, when the job draws them), or the
+    error (naming the file) that stopped it."""
     try:
-        return Outcome(rec.name, audit_call(rec, job.settings, job.rules, job.detect))
+        sides = analyze_call(rec, job.detect)
+        card = score(sides, job.settings, job.rules, job.words.of(rec, sides))
+        if job.pictures is None:
+            return Outcome(rec.name, card)
+        from ivr.report.audit_picture import draw_audit
+
+        job.pictures.mkdir(parents=True, exist_ok=True)
+        picture = draw_audit(sides, card, job.pictures / picture_name(rec))
+        return Outcome(rec.name, card, picture=picture)
     except IvrError as exc:
         return Outcome(rec.name, None, str(exc))
+    except OSError as exc:  # the picture could not be written
+        return Outcome(rec.name, None, f"{rec.name}: cannot draw its picture: {exc}")
 
 
 _worker_job: AuditJob | None = None

@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ivr.audit.run import Outcome
+from ivr.audit.scorecard import NO_WORDS, Verdict
 from ivr.corpus.audit_labels import AuditCallLabels, ItemLabel
 
 ERROR = "error"
 """What a labelled item `got` when its recording could not be scored."""
+NOT_JUDGED = "not judged"
+"""What a labelled item that needs words `got` in an audit without words."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,12 @@ class ItemCheck:
     expected: str
     got: str
     problem: str = ""
+    skipped: bool = False
+    """Not judged: the item needs the agent's words and the audit had none (--asr none)."""
 
     @property
     def met(self) -> bool:
-        """Whether the measured result is the labelled one."""
+        """Whether the measured result is the labelled one (a skipped item is not failed)."""
         return not self.problem
 
 
@@ -61,6 +66,8 @@ def check_item(name: str, label: ItemLabel, outcome: Outcome, tolerance_s: float
         return ItemCheck(name, label.key, label.verdict, ERROR, outcome.error or "not scored")
     result = outcome.scorecard.result(label.key)
     got = str(result.verdict)
+    if result.verdict is Verdict.NA and result.detail == NO_WORDS and label.verdict != "n/a":
+        return ItemCheck(name, label.key, label.verdict, NOT_JUDGED, skipped=True)
     if got != label.verdict:
         return ItemCheck(
             name, label.key, label.verdict, got, f"got {got}, expected {label.verdict}"
@@ -79,6 +86,8 @@ def judge(outcome: Outcome, labels: AuditCallLabels, tolerance_s: float) -> list
 def summary(checks: Sequence[ItemCheck], unlabelled: int) -> str:
     """One line: how many labelled items were met, in how many recordings the others were
     not, and how many recordings had no labels (`unlabelled`)."""
+    skipped = sum(c.skipped for c in checks)
+    checks = [c for c in checks if not c.skipped]
     failed = [c for c in checks if not c.met]
     files = {c.file for c in checks}
     line = f"expectations: {len(checks) - len(failed)} of {len(checks)} met in {len(files)} "
@@ -88,4 +97,6 @@ def summary(checks: Sequence[ItemCheck], unlabelled: int) -> str:
         line += f"; {len(failed)} not met in {bad} recording" + ("s" if bad != 1 else "")
     if unlabelled:
         line += f"; {unlabelled} recording{'s' if unlabelled != 1 else ''} not labelled"
+    if skipped:
+        line += f"; {skipped} not judged (they need the agent's words: --asr reference)"
     return line

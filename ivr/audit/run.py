@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ivr.audio.format import frames_to_seconds
 from ivr.audit.scorecard import ITEMS, NO_WORDS, ItemResult, Scorecard, not_applicable
@@ -12,7 +13,9 @@ from ivr.audit.sides import CallSides, Recording, analyze_call
 from ivr.audit.silent_line import SilentLineRules, silent_line
 from ivr.audit.turns import Talk, dead_air, hold, hung_up_first, interrupting, late_answer
 from ivr.audit.voice import pace, volume
+from ivr.audit.words import bundled_words, word_items
 from ivr.call_settings import CallSettings
+from ivr.corpus.audit_labels import Utterance
 from ivr.detect import Situation
 from ivr.errors import IvrError
 
@@ -25,8 +28,14 @@ def silent_line_rules(script: str, settings: AuditSettings) -> SilentLineRules:
     return SilentLineRules.of(load_script_structure(script), settings.silent_wait_slack_s)
 
 
-def score(sides: CallSides, settings: AuditSettings, rules: SilentLineRules) -> Scorecard:
-    """The scorecard of a call analysed on both sides."""
+def score(
+    sides: CallSides,
+    settings: AuditSettings,
+    rules: SilentLineRules,
+    utterances: Sequence[Utterance] | None = None,
+) -> Scorecard:
+    """The scorecard of a call analysed on both sides; the items that need words scored from
+    the agent's `utterances` when given (None: no words, those items n/a)."""
     talk = Talk(sides.agent_speech, sides.customer_speech, sides.frames)
     line = silent_line(talk, settings, rules)
     if sides.customer.classification is Situation.NOISE:
@@ -41,6 +50,7 @@ def score(sides: CallSides, settings: AuditSettings, rules: SilentLineRules) -> 
         "pace": pace(sides, settings),
         "dead_air": dead_air(talk, settings),
     }
+    measured |= {r.key: r for r in word_items(utterances, bundled_words())}
     results = tuple(measured.get(i.key) or not_applicable(i.key, NO_WORDS) for i in ITEMS)
     return Scorecard(sides.name, frames_to_seconds(sides.frames), results, settings)
 
@@ -50,9 +60,11 @@ def audit_call(
     settings: AuditSettings,
     rules: SilentLineRules,
     detect: CallSettings | None = None,
+    utterances: Sequence[Utterance] | None = None,
 ) -> Scorecard:
-    """One recording's scorecard (AudioFormatError naming a file that cannot be read)."""
-    return score(analyze_call(rec, detect), settings, rules)
+    """One recording's scorecard (AudioFormatError naming a file that cannot be read); the
+    items that need words from the agent's `utterances`, if given."""
+    return score(analyze_call(rec, detect), settings, rules, utterances)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ class Outcome:
     name: str
     scorecard: Scorecard | None
     error: str | None = None
+    picture: Path | None = None
+    """The call's picture, when the batch draws them (`ivr audit --report`)."""
 
 
 def audit_batch(

@@ -72,7 +72,7 @@ ITEMS: tuple[Item, ...] = (
 
 ITEM_BY_KEY = {item.key: item for item in ITEMS}
 
-NO_WORDS = "needs recognition: not measured from audio alone"
+NO_WORDS = "needs the agent's words: --asr vosk (a Mandarin model) or --asr reference"
 """Why an item that needs words is n/a."""
 
 

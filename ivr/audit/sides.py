@@ -123,13 +123,18 @@ def _open(path: Path, channel: str, stereo: bool) -> FileSource:
     return source
 
 
+def agent_source(rec: Recording) -> FileSource:
+    """The agent's side of `rec`, to read (AudioFormatError naming a file that cannot be)."""
+    return _open(rec.agent, rec.agent_channel, rec.stereo)
+
+
 def analyze_call(rec: Recording, settings: CallSettings | None = None) -> CallSides:
     """Both sides of `rec` through the detectors (AudioFormatError naming a file that cannot
     be read)."""
     settings = settings or CallSettings()
-    agent_source = _open(rec.agent, rec.agent_channel, rec.stereo)
+    agent_side = agent_source(rec)
     customer_source = _open(rec.customer, rec.customer_channel, rec.stereo)
     envelope = LevelEnvelope()
-    agent = analyze(_Tee(agent_source, envelope), settings, keep_frames=True)  # type: ignore[arg-type]
+    agent = analyze(_Tee(agent_side, envelope), settings, keep_frames=True)  # type: ignore[arg-type]
     customer = analyze(customer_source, settings)
     return CallSides(rec.name, agent, customer, envelope.values())

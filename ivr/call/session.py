@@ -152,11 +152,14 @@ class CallSession:
         Ctrl-C ends it as `aborted` and a failed device as `device_error`; otherwise both
         propagate. A line that ends the call (LineEnded) ends it with the line's outcome."""
         blocks = iter(self.callee.blocks())
+        due_at = getattr(self.callee, "due_at", None)  # a line that takes frames in blocks
         try:
             first = next(blocks)  # the call starts once audio flows
             self.runner.start(0)
             self._hear(first)
             while not self.runner.done:
+                if due_at is not None:
+                    due_at(self.engine.next_deadline())
                 self._hear(next(blocks))
         except KeyboardInterrupt:
             if not line_can_fail:

@@ -14,19 +14,20 @@ from rich.console import Console
 from rich.markup import escape
 
 from ivr.app.config import call_settings, parse_assignment
-from ivr.app.options import IN_FILE, DbOption, NoDbOption
+from ivr.app.options import IN_FILE, OUT_DIR, DbOption, NoDbOption
 from ivr.audit import ITEMS, AuditSettings, Outcome, Recording, Verdict
 from ivr.cli.common import fail_line, make_console, say
 from ivr.cli.tables import CliTable, print_table
 from ivr.errors import IvrError
 
 if TYPE_CHECKING:
-    from ivr.app.audit import AuditJob
+    from ivr.app.audit import AuditJob, AuditWords
     from ivr.audit.expect import ItemCheck
     from ivr.corpus.audit_labels import AuditLabels
     from ivr.records.calllog import CallLog
 
 AgentSide = Literal["left", "right"]
+AuditAsr = Literal["none", "vosk", "reference"]
 
 _CELL = {Verdict.PASS: "pass", Verdict.FAIL: "[red]FAIL[/red]", Verdict.NA: "n/a"}
 
@@ -45,8 +46,14 @@ def _split_overrides(overrides: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def _batch_table(outcomes: list[Outcome]) -> CliTable:
-    """A row per call: its verdict and each item measured from audio."""
-    measured = [i for i in ITEMS if not i.needs_words]
+    """A row per call: its verdict and each item measured (those that need words when a call
+    had words)."""
+    cards = [o.scorecard for o in outcomes if o.scorecard is not None]
+    measured = [
+        i
+        for i in ITEMS
+        if not i.needs_words or any(c.result(i.key).verdict is not Verdict.NA for c in cards)
+    ]
     table = CliTable("Audit")
     table.column("file", keep=True)
     table.column("verdict", keep=True)
@@ -146,9 +153,30 @@ def audit_command(
         Path | None,
         typer.Option(help="Labels: each file's expected verdict per item (YAML).", **IN_FILE),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write an HTML report into this folder (index.html): each call's items, its "
+            "picture with the failed moments marked, its recording.",
+            **OUT_DIR,
+        ),
+    ] = None,
+    asr: Annotated[
+        AuditAsr,
+        typer.Option(
+            help="The agent's words for items 8-10: none (n/a), vosk (a Mandarin model, or "
+            "--model), reference (the --expect labels' agent_words).",
+            case_sensitive=False,
+        ),
+    ] = "none",
+    model: Annotated[
+        str | None,
+        typer.Option(help="Vosk model folder or name for --asr vosk.", show_default=False),
+    ] = None,
 ) -> None:
     """Score recorded calls of human agents against the service standard: the items measured
-    from the audio of both sides, each pass, fail (with the moments, s into the call) or n/a.
+    from the audio of both sides (and with --asr, from the agent's words), each pass, fail
+    (with the moments, s into the call) or n/a.
     Each scorecard is logged in the call log (source audit) unless --no-db; with --expect,
     judged against its labels. Exit 1 when a recording cannot be read or logged (the others
     are still scored) or a label is not met."""
@@ -162,9 +190,13 @@ def audit_command(
     try:
         audit_overrides, detect_overrides = _split_overrides(overrides or [])
         settings = load_audit_settings(config, audit_overrides)
-        job = audit_job(script, settings, call_settings(config, detect_overrides))
         labels = load_audit_labels(expect, [i.key for i in ITEMS]) if expect else None
+        words = _words(asr, model, labels)
+        detect = call_settings(config, detect_overrides)
+        job = audit_job(script, settings, detect, report, words)
         specs = [_recording(r, agent, labels) for r in recordings]
+        if report is not None:
+            _make_folder(report)
         log = None if no_db else open_call_log(db)
     except (ValueError, IvrError) as exc:
         fail_line(str(exc))
@@ -189,6 +221,10 @@ def audit_command(
 
         listing = calls_command(log, "list") + " --source audit"
         say(console, f"scorecards logged in {log.path} ({listing})")
+    if report is not None:
+        page = _write_report(report, specs, batch, job)
+        if not as_json:
+            say(console, f"report {page}")
     if batch.failed:
         raise typer.Exit(1)
 
@@ -211,6 +247,52 @@ class _Batch:
         self.checks = judge_batch(self.outcomes, labels)
         if any(not c.met for calls in self.checks for c in calls):
             self.failed = True
+
+
+def _words(asr: str, model: str | None, labels: AuditLabels | None) -> AuditWords:
+    """Where the agent's words come from, for --asr and --model (IvrError when they cannot)."""
+    from ivr.app.audit import AuditWords
+
+    if asr == "reference":
+        if labels is None:
+            raise IvrError("--asr reference needs labels with agent_words: give --expect")
+        found = {c.file: c.agent_words for c in labels.calls if c.agent_words is not None}
+        return AuditWords("reference", reference=found)
+    if asr == "vosk":
+        from ivr.app.recognition import choose_model, model_advice, no_model_found
+
+        choice = choose_model(model)
+        if choice.used is None:
+            raise IvrError(f"--asr vosk: {no_model_found(choice.passed_over)}; {model_advice()}")
+        return AuditWords("vosk", str(choice.used.path))
+    if model is not None:
+        raise IvrError("--model needs --asr vosk")
+    return AuditWords()
+
+
+def _make_folder(folder: Path) -> None:
+    """Make the report folder before any call is scored (IvrError if it cannot be made)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IvrError(f"{folder}: cannot make the report folder: {exc.strerror}") from None
+
+
+def _write_report(folder: Path, specs: list[Recording], batch: _Batch, job: AuditJob) -> Path:
+    """The batch's report page in `folder` (one line and exit 1 if it cannot be written)."""
+    from ivr.report.audit_page import AuditedCall, write_audit_report
+
+    calls = [
+        AuditedCall(
+            o.name, o.scorecard, o.error or "", o.picture, rec.agent if rec.stereo else None
+        )
+        for rec, o in zip(specs, batch.outcomes, strict=True)
+    ]
+    subtitle = f"{len(calls)} recordings, silent-line rules of script {job.script}"
+    try:
+        return write_audit_report(folder, calls, "ivr audit", subtitle)
+    except OSError as exc:
+        fail_line(f"{folder}: cannot write the report: {exc}", code=1)
 
 
 def _recording(spec: str, agent: str | None, labels: AuditLabels | None) -> Recording:

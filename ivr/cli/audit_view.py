@@ -37,13 +37,14 @@ def _cell(check: ItemCheck | None) -> str:
 def expectation_table(outcomes: Sequence[Outcome], checks: Sequence[list[ItemCheck]]) -> CliTable:
     """A row per labelled recording: each labelled item's measured verdict, in red with the
     expected one when they differ."""
-    keys = [i.key for i in ITEMS if any(c.key == i.key for calls in checks for c in calls)]
+    judged = [[c for c in calls if not c.skipped] for calls in checks]
+    keys = [i.key for i in ITEMS if any(c.key == i.key for calls in judged for c in calls)]
     table = CliTable("Expected vs got")
     table.column("file", keep=True)
     table.column("met", justify="right", keep=True)
     for key in keys:
         table.column(key)
-    for outcome, calls in zip(outcomes, checks, strict=True):
+    for outcome, calls in zip(outcomes, judged, strict=True):
         if not calls:
             continue
         by_key = {c.key: c for c in calls}

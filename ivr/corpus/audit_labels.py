@@ -64,14 +64,25 @@ class ItemLabel:
 
 
 @dataclass(frozen=True)
+class Utterance:
+    """What the agent said in one turn: its start and end (s into the call) and its text."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
 class AuditCallLabels:
     """One recording's labels: its name as `ivr audit` shows it, its items' expected results,
-    the agent's side (None: --agent's) and the corpus part it belongs to (None: not split)."""
+    the agent's side (None: --agent's), the corpus part it belongs to (None: not split) and
+    the agent's words (None: not transcribed; `ivr audit --asr reference` scores them)."""
 
     file: str
     items: tuple[ItemLabel, ...]
     agent: str | None = None
     part: str | None = None
+    agent_words: tuple[Utterance, ...] | None = None
 
     def item(self, key: str) -> ItemLabel | None:
         """The label of item `key`, or None when it is not judged."""
@@ -156,7 +167,25 @@ class _Reader:
             self.item(key, value, f"{where}.items.{key}") for key, value in items.items()
         )
         agent = self.choice(data, "agent", where, SIDES)
-        return AuditCallLabels(file, labels, agent, self.choice(data, "part", where, PARTS))
+        part = self.choice(data, "part", where, PARTS)
+        words = data.get("agent_words")
+        if words is not None:
+            words = self.utterances(words, f"{where}.agent_words")
+        return AuditCallLabels(file, labels, agent, part, words)
+
+    def utterances(self, value: Any, where: str) -> tuple[Utterance, ...]:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list of {{start_s, end_s, text}}, got {value!r}")
+        out = []
+        for i, item in enumerate(value):
+            data = self.mapping(item, f"{where}[{i}]")
+            start = self.number(data.get("start_s"), f"{where}[{i}].start_s")
+            end = self.number(data.get("end_s"), f"{where}[{i}].end_s")
+            text = data.get("text")
+            if not isinstance(text, str) or end < start:
+                raise self.fail(f"{where}[{i}]", "expected a text and end_s >= start_s")
+            out.append(Utterance(start, end, text))
+        return tuple(out)
 
     def item(self, key: Any, value: Any, where: str) -> ItemLabel:
         if not isinstance(key, str) or (self.item_keys is not None and key not in self.item_keys):
@@ -187,6 +216,11 @@ def audit_labels_yaml(labels: AuditLabels) -> str:
         if call.part is not None:
             entry["part"] = call.part
         entry["items"] = {i.key: _item_data(i) for i in call.items}
+        if call.agent_words is not None:
+            entry["agent_words"] = [
+                {"start_s": round(u.start_s, 3), "end_s": round(u.end_s, 3), "text": u.text}
+                for u in call.agent_words
+            ]
         calls.append(entry)
     document = {
         "version": AUDIT_LABELS_VERSION,

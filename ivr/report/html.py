@@ -51,7 +51,7 @@ class ReportCall:
     error: str = ""
 
 
-_STYLE = """
+STYLE = """
 body { font: 14px/1.45 system-ui, "Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC",
   "Microsoft YaHei", sans-serif; margin: 1.5em auto; max-width: 1440px;
   padding: 0 1em; color: #222; }
@@ -82,13 +82,13 @@ def _verdict(call: ReportCall) -> str:
     return '<span class="skip">not judged</span>' if call.expected is not None else "-"
 
 
-def _href(target: Path, folder: Path) -> str:
+def href(target: Path, folder: Path) -> str:
     """`target` as a URL relative to the report folder."""
     relative = os.path.relpath(Path(target).resolve(), Path(folder).resolve())
     return quote(Path(relative).as_posix())
 
 
-class _Page:
+class Page:
     """Text of the page, masked unless show_numbers, escaped for HTML."""
 
     def __init__(self, show_numbers: bool) -> None:
@@ -148,7 +148,7 @@ def summary_cards(calls: Sequence[ReportCall]) -> list[tuple[str, int | str]]:
     return cards
 
 
-def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
+def _summary(page: Page, calls: Sequence[ReportCall]) -> None:
     done = [c for c in calls if not c.error]
     cards = summary_cards(calls)
     page.add('<div class="cards">')
@@ -183,7 +183,7 @@ def _summary(page: _Page, calls: Sequence[ReportCall]) -> None:
     page.add("</div>")
 
 
-def _table(page: _Page, calls: Sequence[ReportCall]) -> None:
+def _table(page: Page, calls: Sequence[ReportCall]) -> None:
     heads = ("#", "call", "outcome", "expected", "verdict", "duration s", "prompts", "QA")
     page.add('<h2>Calls</h2><table id="calls"><thead><tr>')
     page.add("".join(f"<th>{h}</th>" for h in heads) + "</tr></thead><tbody>")
@@ -208,7 +208,7 @@ def _table(page: _Page, calls: Sequence[ReportCall]) -> None:
     page.add("</tbody></table>")
 
 
-def _section(page: _Page, index: int, call: ReportCall, folder: Path) -> None:
+def _section(page: Page, index: int, call: ReportCall, folder: Path) -> None:
     page.add(f'<section class="call" id="call-{index}">')
     page.add(f"<h2>{index}. {page.text(call.name)}</h2>")
     if call.error:
@@ -238,15 +238,38 @@ def _section(page: _Page, index: int, call: ReportCall, folder: Path) -> None:
         page.add("</ul>")
     if call.picture is not None:
         alt = page.text(f"timeline of {call.name}")
-        page.add(f'<img src="{_href(call.picture, folder)}" alt="{alt}" loading="lazy">')
+        page.add(f'<img src="{href(call.picture, folder)}" alt="{alt}" loading="lazy">')
     if call.recording is not None:
         page.add(
-            f'<audio controls preload="metadata" src="{_href(call.recording, folder)}"></audio>'
+            f'<audio controls preload="metadata" src="{href(call.recording, folder)}"></audio>'
             "<small>left: our prompts, right: the callee</small>"
         )
     if call.timeline_path is not None:
-        page.add(f' · <a href="{_href(call.timeline_path, folder)}">timeline (JSON lines)</a>')
+        page.add(f' · <a href="{href(call.timeline_path, folder)}">timeline (JSON lines)</a>')
     page.add("</section>")
+
+
+def open_page(title: str, subtitle: str, show_numbers: bool = False) -> Page:
+    """A report page begun: its head (title, style) and its heading with when it was written."""
+    page = Page(show_numbers)
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    page.add(
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{page.text(title)}</title><style>{STYLE}</style></head><body>"
+    )
+    page.add(f"<h1>{page.text(title)}</h1>")
+    page.add(f'<p class="meta">{page.text(subtitle)}{" · " if subtitle else ""}written {stamp}</p>')
+    return page
+
+
+def close_page(page: Page, folder: Path) -> Path:
+    """End `page` and write it as `folder`/index.html (atomically); its path."""
+    page.add("</body></html>\n")
+    target = Path(folder) / PAGE
+    write_text_atomic(target, "\n".join(page.parts))
+    return target
 
 
 def write_report(
@@ -258,21 +281,9 @@ def write_report(
 ) -> Path:
     """Write the report page into `folder` (atomically); its path."""
     folder = Path(folder)
-    page = _Page(show_numbers)
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    page.add(
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="icon" href="data:,">'
-        f"<title>{page.text(title)}</title><style>{_STYLE}</style></head><body>"
-    )
-    page.add(f"<h1>{page.text(title)}</h1>")
-    page.add(f'<p class="meta">{page.text(subtitle)}{" · " if subtitle else ""}written {stamp}</p>')
+    page = open_page(title, subtitle, show_numbers)
     _summary(page, calls)
     _table(page, calls)
     for index, call in enumerate(calls, 1):
         _section(page, index, call, folder)
-    page.add("</body></html>\n")
-    target = folder / PAGE
-    write_text_atomic(target, "\n".join(page.parts))
-    return target
+    return close_page(page, folder)

@@ -191,7 +191,7 @@ def draw_timeline(
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    plt.rcParams["font.family"] = _font_families()
+    plt.rcParams["font.family"] = font_families()
     fig, (ours, callee, level) = plt.subplots(
         3,
         1,
@@ -229,7 +229,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "S
 
 
 @functools.cache
-def _font_families() -> list[str]:
+def font_families() -> list[str]:
     """DejaVu Sans, then the installed fonts of CJK_FONTS (matplotlib falls back per glyph)."""
     from matplotlib import font_manager
 

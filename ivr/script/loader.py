@@ -45,9 +45,13 @@ def script_path(name: str | Path) -> Path:
     return PROMPTS_DIR / f"{text}.yaml"
 
 
-NOT_CALL_SCRIPTS = frozenset({"forbidden.yaml"})
-"""Files beside the scripts that are data, not call scripts: the forbidden-phrase list
-(`ivr.qa.phrases`)."""
+NOT_CALL_SCRIPTS = {
+    "forbidden.yaml": "the forbidden-phrase list",
+    "service_words.yaml": "the service words ivr audit listens for",
+}
+"""Files beside the scripts that are data, not call scripts, and what each is: the
+forbidden-phrase list (`ivr.qa.phrases`), the greetings, closings and politeness words of
+`ivr audit` (`ivr.audit.words`)."""
 
 
 def is_call_script_file(path: Path) -> bool:
@@ -147,7 +151,7 @@ def compose_script(path: Path) -> yaml.Node | None:
     (`limit`), the file's size checked before it is read."""
     if _is_bundled(path) and path.name in NOT_CALL_SCRIPTS:
         raise ScriptError(
-            f"{path}: not a call script (the forbidden-phrase list); bundled scripts: "
+            f"{path}: not a call script ({NOT_CALL_SCRIPTS[path.name]}); bundled scripts: "
             f"{', '.join(list_scripts())}"
         )
     try:

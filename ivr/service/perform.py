@@ -36,8 +36,10 @@ class SipCallResult:
     timing): the latest against the earliest, around the media clock's own pace (a line fit
     through their arrivals, so a clock a little slower or faster than ours does not count)."""
     frame_late_s: float = 0.0
-    """The worst frame's lateness (s, with timing): from its place on that schedule (the pace
-    of the earliest frames) to the moment the call's session took it."""
+    """The worst frame's lateness (s, with timing): from the moment its block was complete on
+    that schedule (the pace of the earliest frames; a block: the frame and the
+    `block_frames` - 1 after it, which the session waits for by design) to the moment the
+    call's session took it."""
     start_latencies_s: tuple[float, ...] = ()
     """For each prompt after the first (with timing): from the arrival of the frame it was
     asked for at to the moment its first 20 ms went to the RTP stream (s)."""
@@ -46,7 +48,11 @@ class SipCallResult:
     ended; None if the call had no audio stream or it had not ended yet."""
     frame_lates_ms: tuple[float, ...] = ()
     """Each received frame's lateness (ms, with timing), as `frame_late_s` measures the
-    worst: from its place on the media clock's schedule to its session taking it."""
+    worst: from its block's completion on the media clock's schedule to its session taking
+    it."""
+    block_frames: int = 1
+    """Frames the session takes at once when nothing falls due sooner (ivr.transports.sip):
+    a frame waits up to `block_frames` - 1 frames for its block by design, not late."""
 
 
 def perform_call(
@@ -77,20 +83,20 @@ def perform_call(
     result = keep_call(session, recording, timeline, show_numbers)
     latencies = start_latencies(result, call.frames)
     arrivals, _ = call.frames.timings()
-    stray, lates = frame_lateness(arrivals, list(callee.taken))
+    stray, lates = frame_lateness(arrivals, list(callee.taken), callee.block_frames)
     late = float(lates.max()) if lates.size else 0.0
     return SipCallResult(
         result, call.status, call.answered, callee.late_s, stray, late, latencies, call.rtp,
-        tuple(np.round(lates * 1000, 2).tolist()),
+        tuple(np.round(lates * 1000, 2).tolist()), callee.block_frames,
     )  # fmt: skip
 
 
 def frame_lateness(
-    arrivals: list[float], taken: list[tuple[int, float]]
+    arrivals: list[float], taken: list[tuple[int, float]], block_frames: int = 1
 ) -> tuple[float, np.ndarray]:
     """(arrival stray in s, each frame's lateness in s): see SipCallResult.arrival_late_s and
     .frame_lates_s. `arrivals`: each frame's arrival (s); `taken`: (frames taken so far,
-    when, s) per block."""
+    when, s) per block; `block_frames`: frames the session waits for by design."""
     times = np.array(arrivals[: len(arrivals)])  # a copy: the line may still be delivering
     if times.size < 3:
         return 0.0, np.zeros(0)
@@ -103,7 +109,8 @@ def frame_lateness(
     for count, when in taken:
         when_taken[first : min(count, times.size)] = when
         first = max(first, count)
-    lates = when_taken - on_time
+    complete = on_time[np.minimum(index + block_frames - 1, times.size - 1)]
+    lates = when_taken - complete
     return stray, lates[~np.isnan(lates)]
 
 

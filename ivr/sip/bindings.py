@@ -35,6 +35,15 @@ def _vector_bytes(vector: Any) -> bytes:
     return ctypes.string_at(begin, end - begin) if begin else b""
 
 
+def _fill_vector(vector: Any, data: bytes) -> None:
+    """Make a pjsua2 ByteVector hold `data`, written in place (building a new ByteVector from
+    bytes converts them one by one: 30 us a frame, against 6 us); only inside the callback
+    that handed it over."""
+    vector.resize(len(data))
+    begin, _, _ = _VECTOR.from_address(int(vector.this))
+    ctypes.memmove(begin, data, len(data))
+
+
 @functools.cache
 def classes(pj: Any) -> tuple[type, type, type]:
     """(MediaPort, PjCall, PjAccount) for the pjsua2 module `pj`."""
@@ -59,7 +68,7 @@ def _media_port_class(pj: Any) -> type:
         def onFrameRequested(self, frame: Any) -> None:
             try:
                 frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
-                frame.buf = pj.ByteVector(self.frames.next_frame())
+                _fill_vector(frame.buf, self.frames.next_frame())
                 frame.size = FRAME_BYTES
             except BaseException as exc:  # never out of a callback: to the call
                 self.frames.fail(f"sending audio: {exc!r}")

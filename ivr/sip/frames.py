@@ -5,6 +5,10 @@ Thread rules: `next_frame` and `take_frame` run on PJSIP's media clock thread ev
 only copy under the lock; everything the call's thread reads or takes of this shared state, it
 reads or takes under the same lock (`take`, `timings`, the properties). A failure on the SIP or
 media thread is kept with `fail` and ends the call (`media_error`) at its next block.
+
+The call's thread is woken once a block of frames it asked for has come (`wait`'s `frames`),
+not at every frame; and at once for news: a key sent out of band, a failure, a state change
+(`nudge`), our prompt's playout ending.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class FramePort:
         self._news = threading.Condition(self._lock)
         self._out = np.zeros(FRAME_SAMPLES, np.int16)  # the media thread's frame, reused
         self._silence = bytes(FRAME_BYTES)
+        self._wanted = 1  # frames received before the waiting call's thread is woken
+        self._news_flag = False  # news came that the waiting call's thread must see now
+        self._was_playing = False  # the media thread's last frame held prompt samples
 
     def marks(self) -> tuple[int | None, int | None]:
         """(`started_at`, `finished_at`), read at once."""
@@ -85,6 +92,9 @@ class FramePort:
         if first and self.timing:
             with self._lock:
                 self._sent.append((now, time.monotonic()))
+        if self._was_playing and not n:  # the prompt's playout ended: its timers start
+            self._tell()
+        self._was_playing = n > 0
         return self._out.tobytes() if n else self._silence
 
     def take_frame(self, data: bytes | None) -> None:
@@ -98,19 +108,26 @@ class FramePort:
             self.frames_received += 1
             if self.timing:
                 self._arrivals.append(time.monotonic())
-            self._news.notify_all()
+            if len(self.received) >= self._wanted:
+                self._news.notify_all()
 
     def key(self, digit: str) -> None:
         """The other side sent key `digit` out of band, now (SIP thread)."""
         with self._lock:
             self.keys.append((digit, self.frames_received))
-            self._news.notify_all()
+        self._tell()
 
     def fail(self, reason: str) -> None:
         """Something failed on the SIP or media thread (`reason`): the call ends with it (the
         first failure is kept)."""
         with self._lock:
             self.failure = self.failure or reason
+        self._tell()
+
+    def _tell(self) -> None:
+        """Wake the call's thread now: there is news it must see."""
+        with self._lock:
+            self._news_flag = True
             self._news.notify_all()
 
     def take(self) -> tuple[list[np.ndarray], float | None]:
@@ -119,6 +136,7 @@ class FramePort:
         with self._lock:
             frames = list(self.received)
             self.received.clear()
+            self._news_flag = False
             first = len(self._arrivals) - len(frames) if frames else -1
             arrival = self._arrivals[first] if self.timing and first >= 0 else None
         return frames, arrival
@@ -145,17 +163,28 @@ class FramePort:
             self.keys.clear()
             self.frames_received = 0
             self._arrivals.clear()
+            self._news_flag = False
 
-    def wait(self, timeout_s: float) -> None:
-        """Wait up to `timeout_s` (s) for a frame or `nudge` (a thread other than the agent's)."""
+    def wait(self, timeout_s: float, frames: int = 1) -> None:
+        """Wait up to `timeout_s` (s) for `frames` received frames not yet taken, or for news
+        (a thread other than the agent's)."""
         with self._lock:
-            if not self.received and self.failure is None:
+            if not self._ready(frames):
+                self._wanted = max(frames, 1)
                 self._news.wait(timeout_s)
+                self._wanted = 1
+
+    def ready(self, frames: int = 1) -> bool:
+        """Whether `frames` received frames wait to be taken, or news came since last taken."""
+        with self._lock:
+            return self._ready(frames)
+
+    def _ready(self, frames: int) -> bool:
+        return len(self.received) >= frames or self._news_flag or self.failure is not None
 
     def nudge(self) -> None:
         """Wake whoever waits: the call's state changed."""
-        with self._lock:
-            self._news.notify_all()
+        self._tell()
 
 
 class IdlePort(FramePort):

@@ -33,6 +33,14 @@ The kinds (`KINDS`, each a function here), in corpus order:
   silent_no_repeat: the greeting and hang up (silent_line, at the greeting's end);
   silent_too_soon: the greeting repeated after 2.0-2.8 s (at the first greeting's end);
   silent_cut: hung up 0.3-1.0 s after the closing (at the closing's end).
+- no_greeting: the agent answers the 喂 without a greeting (greeting_closing, at its first
+  words); forbidden_words: an answer holds two of seed 001's 服务禁语 (forbidden, at its
+  start); impolite: a plain greeting and goodbye, no politeness word (politeness, at the
+  agent's first words).
+
+The items that need words are labelled on every call from what the agent's sentences hold
+(ivr.synth.audit_scene): the calls that end without a closing (hangup_mid, hangup_after,
+silent_no_repeat, ...) fail greeting_closing there too.
 """
 
 from __future__ import annotations
@@ -277,6 +285,32 @@ def silent_cut(scene: Scene) -> None:
     scene.fail("silent_line", prompts[-1].end_s)
 
 
+def no_greeting(scene: Scene) -> None:
+    """The customer's 喂 answered straight away by a recorded voice, no greeting (greeting
+    and closing, at the agent's first words); the rest as usual, a closing at the end."""
+    hello = scene.say("customer", scene.uniform((0.3, 0.8)), scene.pick(_hello_clips()))
+    first = scene.after(hello, "agent", scene.pick(_long_clips()), ANSWER_GAP_S)
+    _closing(scene, _exchange(scene, first))
+
+
+def forbidden_words(scene: Scene) -> None:
+    """One of the agent's answers is 你不明白吗我不是跟你说得很清楚了吗 (seed 001 服务禁语;
+    forbidden phrases, at its start)."""
+    answer = _exchange(scene, _opening(scene, False))
+    ask = scene.after(answer, "customer", scene.pick(_long_clips()), REPLY_GAP_S)
+    _closing(scene, scene.after(ask, "agent", tts_clip("forbidden"), ANSWER_GAP_S))
+
+
+def impolite(scene: Scene) -> None:
+    """A plain 早上好有什么事, a recorded answer, a plain 就这样吧再见: greeted and closed, but
+    without one politeness word (politeness, at the agent's first words)."""
+    hello = scene.say("customer", scene.uniform((0.3, 0.8)), scene.pick(_hello_clips()))
+    greeting = scene.after(hello, "agent", tts_clip("plain_greeting"), ANSWER_GAP_S)
+    answer = _exchange(scene, greeting)
+    words = scene.after(answer, "customer", scene.pick(_hello_clips()), REPLY_GAP_S)
+    scene.end(scene.after(words, "agent", tts_clip("plain_bye"), ANSWER_GAP_S))
+
+
 KINDS: dict[str, Callable[[Scene], None]] = {
     f.__name__: f
     for f in (
@@ -300,6 +334,9 @@ KINDS: dict[str, Callable[[Scene], None]] = {
         silent_no_repeat,
         silent_too_soon,
         silent_cut,
+        no_greeting,
+        forbidden_words,
+        impolite,
     )
 }
 """Every kind of call, in corpus order: call i is of kind i modulo their number."""

@@ -26,6 +26,7 @@ from ivr.corpus.audit_labels import (
     AuditCallLabels,
     AuditLabels,
     ItemLabel,
+    Utterance,
     write_audit_labels,
 )
 from ivr.synth.audit_calls import KINDS, build_scene
@@ -61,7 +62,11 @@ class AuditCall:
         for key, label in self.scene.labels().items():
             moments = tuple(label["moments_s"]) if label["verdict"] == "fail" else None  # type: ignore[arg-type]
             items.append(ItemLabel(key, str(label["verdict"]), moments))
-        return AuditCallLabels(self.file, tuple(items), "left", self.part)
+        said = tuple(
+            Utterance(t.start_s, round(t.end_s, 3), t.clip.text or "")
+            for t in self.scene.agent_turns()
+        )
+        return AuditCallLabels(self.file, tuple(items), "left", self.part, said or None)
 
 
 def held_out(count: int, seed: int) -> frozenset[int]:

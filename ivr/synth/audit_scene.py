@@ -5,7 +5,11 @@ them, ivr.synth.audit_corpus writes them).
 An item's expected verdict follows `ivr audit`'s own definitions with its default numbers
 (ivr.audit.settings): a failing moment placed makes it `fail`; the items that need a side that
 never speaks are `n/a` (interrupting, who hung up first and dead air without the customer; the
-silent line when the customer speaks or their line is noisy), as are the items that need words.
+silent line when the customer speaks or their line is noisy). The items that need words
+follow what the agent's sentences hold (ivr.synth.audit_voices.SENTENCE_SAYS): greeting and
+closing fail at the agent's first turn without a greeting and at its last without a closing,
+forbidden phrases at each turn holding one, politeness at the agent's first turn when none
+holds a politeness word; all three are n/a when the agent never speaks.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ AUDIT_ITEMS = (
 """`ivr audit`'s item keys, in scorecard order (ivr.audit.scorecard.ITEMS)."""
 
 WORD_ITEMS = ("greeting_closing", "forbidden", "politeness")
-"""Items that need recognition: n/a on every call of this corpus."""
+"""Items that need the agent's words (`ivr audit --asr reference` scores them from the labels'
+agent_words)."""
 
 PACE_MIN_SPEECH_S = 2.5
 """Less agent speech than this (s: half of pace_window_s) leaves the pace item n/a."""
@@ -110,7 +115,10 @@ class Scene:
         """Each item's expected verdict (pass, fail or n/a) and failing moments (s)."""
         customer = any(t.side == "customer" for t in self.turns)
         agent_speech = sum(t.clip.seconds for t in self.turns if t.side == "agent")
-        na = set(WORD_ITEMS)
+        na: set[str] = set()
+        words = self._word_moments()
+        if words is None:
+            na.update(WORD_ITEMS)
         if customer:
             na.add("silent_line")
         else:
@@ -121,7 +129,27 @@ class Scene:
             na.add("pace")
         out: dict[str, dict[str, object]] = {}
         for key in AUDIT_ITEMS:
-            moments = sorted(self.moments.get(key, []))
+            moments = sorted(self.moments.get(key, []) + (words or {}).get(key, []))
             verdict = "fail" if moments else "n/a" if key in na else "pass"
             out[key] = {"verdict": verdict, "moments_s": moments}
         return out
+
+    def agent_turns(self) -> list[Turn]:
+        """The agent's turns, by start."""
+        return sorted((t for t in self.turns if t.side == "agent"), key=lambda t: t.start_s)
+
+    def _word_moments(self) -> dict[str, list[float]] | None:
+        """The word items' failing moments (s) from what the agent's turns hold; None when the
+        agent never speaks."""
+        agent = self.agent_turns()
+        if not agent:
+            return None
+        first, last = agent[0], agent[-1]
+        greeting = [] if "greeting" in first.clip.says else [first.start_s]
+        closing = [] if "closing" in last.clip.says else [last.start_s]
+        polite = any("polite" in t.clip.says for t in agent)
+        return {
+            "greeting_closing": sorted(set(greeting + closing)),
+            "forbidden": [t.start_s for t in agent if "forbidden" in t.clip.says],
+            "politeness": [] if polite else [first.start_s],
+        }

@@ -36,10 +36,30 @@ AGENT_SENTENCES: dict[str, str] = {
     "thanks": "感谢您的来电再见",
     "repeat": "麻烦您将刚才反映的问题再复述一遍好吗",
     "no_sound": "对不起您的电话没有声音请您换一部电话再打来再见",
+    "plain_greeting": "早上好有什么事",
+    "plain_bye": "就这样吧再见",
+    "forbidden": "你不明白吗我不是跟你说得很清楚了吗",
 }
 """What the agent reads with espeak-ng: the inbound script's prompts (greeting,
 repeat_please, closing_no_sound, thanks_goodbye; seed 002) and seed 000 三、8 (请您稍等片刻;
-每隔30秒告知客户进展), written without punctuation so that each is read as one stretch."""
+每隔30秒告知客户进展); a plain greeting and goodbye without a politeness word; and two of seed
+001's 服务禁语 (你不明白; 我不是跟你说得很清楚了吗). Written without punctuation so that
+each is read as one stretch."""
+
+SENTENCE_SAYS: dict[str, frozenset[str]] = {
+    "greeting": frozenset({"greeting", "polite"}),
+    "hold": frozenset({"polite"}),
+    "update": frozenset({"polite"}),
+    "thanks": frozenset({"closing", "polite"}),
+    "repeat": frozenset({"polite"}),
+    "no_sound": frozenset({"closing", "polite"}),
+    "plain_greeting": frozenset({"greeting"}),
+    "plain_bye": frozenset({"closing"}),
+    "forbidden": frozenset({"forbidden"}),
+}
+"""What each of AGENT_SENTENCES holds by the standard, read by hand: a greeting (您好, 早上好),
+a closing (再见, 感谢您的来电), a politeness word (请, 您: seed 003 一.3), a forbidden phrase
+(seed 001). The back-channels and the recorded voices (English) hold none."""
 
 BACKCHANNELS = ("好的", "是的")
 """Short agent words said over the customer (seed 003: 是的,对的): back-channels."""
@@ -68,6 +88,12 @@ class Clip:
     source: str
     """`tts` or `human`."""
     samples: np.ndarray
+
+    @property
+    def says(self) -> frozenset[str]:
+        """What it holds by the standard (SENTENCE_SAYS; nothing for a recorded voice)."""
+        key = self.name.removeprefix("tts:").split("@")[0] if self.source == "tts" else ""
+        return SENTENCE_SAYS.get(key, frozenset())
 
     @property
     def seconds(self) -> float:

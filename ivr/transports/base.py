@@ -48,6 +48,14 @@ class CalleeAudio(Protocol):
     def blocks(self) -> Iterator[CalleeBlock]: ...
 
 
+class PacedCallee(CalleeAudio, Protocol):
+    """A callee's side that waits for a block of frames to come before handing it over (a
+    telephone line): before each block the session tells it the frame count its next timer
+    falls due at, so the block holding that frame comes as soon as that frame has."""
+
+    def due_at(self, frame: int | None) -> None: ...
+
+
 class PromptAudioLike(Protocol):
     """A rendered prompt: int16 samples padded to whole frames, and their count of frames."""
 

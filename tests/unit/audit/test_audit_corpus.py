@@ -1,6 +1,7 @@
 """`ivr synth --audit`'s labelled corpus: byte-identical for a seed, a third of each kind held
 out, and scored by `ivr audit` as labelled: one call of each kind, every labelled violation
-found at its time (within 100 ms) and nothing else, no violation on the clean calls."""
+found at its time (within 100 ms) and nothing else, no violation on the clean calls; the items
+that need words from the agent's words the labels give (`--asr reference`)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scored(corpus):
-    """Each call's scorecard, as `ivr audit --script inbound` scores it."""
+    """Each call's scorecard, as `ivr audit --script inbound --asr reference` scores it (the
+    agent's words from the labels)."""
     folder, labels = corpus
     settings = AuditSettings()
     rules = silent_line_rules("inbound", settings)
-    return {c.file: audit_call(recording(folder / c.file), settings, rules) for c in labels.calls}
+    return {
+        c.file: audit_call(recording(folder / c.file), settings, rules, None, c.agent_words)
+        for c in labels.calls
+    }
 
 
 def test_the_items_labelled_are_the_scorecards():
@@ -121,7 +126,11 @@ def test_every_kind_of_violation_is_labelled(corpus):
     _, labels = corpus
     failing = {i.key for c in labels.calls for i in c.items if i.verdict == "fail"}
     assert failing == {"interrupting", "late_answer", "silent_line", "hold", "hung_up_first",
-                       "volume", "pace", "dead_air"}  # fmt: skip
+                       "volume", "pace", "dead_air", "greeting_closing", "forbidden",
+                       "politeness"}  # fmt: skip
+    # the words the labels give are the agent's turns, with what they say
+    call = next(c for c in labels.calls if c.file.endswith("_forbidden_words.wav"))
+    assert any("你不明白" in u.text for u in call.agent_words)
 
 
 def test_synth_audit_on_the_command_line(tmp_path, corpus):

@@ -1,0 +1,46 @@
+"""The agent's words, recognized: each of the agent's speech segments (the ones the audit
+measures, clear of the line's noise) through a Vosk model on its own, with its times.
+
+A Mandarin model (`vosk-model-small-cn-0.22`, `ivr models fetch`) gives the words the word
+items listen for; Vosk writes Chinese words apart, which the comparison ignores (spaces are
+removed on both sides). The model is loaded once per process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from ivr.asr.recognizer import SpeechModel, UtteranceRecognizer
+from ivr.audio.format import FRAME_S
+from ivr.audit.sides import CallSides, Recording, agent_source
+from ivr.corpus.audit_labels import Utterance
+
+
+@cache
+def speech_model(path: str) -> SpeechModel:
+    """The Vosk model in folder `path`, loaded once (ModelNotFoundError naming it)."""
+    return SpeechModel(path)
+
+
+def agent_frames(rec: Recording) -> np.ndarray:
+    """The agent's side of `rec` as (n, 320) int16 frames (AudioFormatError naming the file)."""
+    blocks = list(agent_source(rec).blocks())
+    return np.concatenate(blocks) if blocks else np.zeros((0, 320), np.int16)
+
+
+def hear_agent(rec: Recording, sides: CallSides, model_path: str) -> list[Utterance]:
+    """The agent's utterances of `rec`: each speech segment of `sides` recognized on its own
+    (text: Vosk's transcript, empty when it heard no word)."""
+    model = speech_model(model_path)
+    frames = agent_frames(rec)
+    utterances = []
+    for segment in sides.agent_speech:
+        recognizer = UtteranceRecognizer(model, None, start_frame=segment.start)
+        recognizer.accept(frames[segment.start : segment.end])
+        heard = recognizer.finish()
+        utterances.append(
+            Utterance(segment.start * FRAME_S, segment.end * FRAME_S, heard.free_text)
+        )
+    return utterances
