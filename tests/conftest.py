@@ -54,10 +54,31 @@ LINE = TESTS / "line"
 tests/line/ is marked `line`, so `pytest -m "not line"` runs everything else as a quick loop."""
 
 
+OWN_PROCESS = frozenset({"test_sip_call.py", "test_sip_keys.py", "test_kamailio.py",
+                         "test_sip_guard.py"})  # fmt: skip
+"""The line tests that run a SIP agent (a pjsua2 endpoint) in the test process: each runs in a
+forked process of its own (marker `own_process`, tests/helpers/own_process.py), as `ivr dial`,
+`ivr serve` and each worker hold one endpoint per process; endpoints made and destroyed one
+after another in one process corrupted its heap now and then (a crash in a later test's
+`codecEnum2`)."""
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.is_relative_to(LINE):
             item.add_marker(pytest.mark.line)
+            if item.path.name in OWN_PROCESS:
+                item.add_marker(pytest.mark.own_process)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.get_closest_marker("own_process") is None:
+        return None
+    from own_process import run_in_own_process
+
+    run_in_own_process(item)
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,9 @@ class AuditJob:
     """Where each call's picture is drawn (`--report`'s folder), or None for none."""
     words: AuditWords = field(default_factory=lambda: AuditWords())
     """Where the agent's words come from (the items that need them)."""
+    hang_ups: dict[str, str] = field(default_factory=dict)
+    """Who sent the BYE of the SIP calls in the call log: recording path (resolved) ->
+    `customer` or `agent` (ivr.records.calllog.CallLog.sip_hang_ups)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def audit_here(rec: Recording, job: AuditJob) -> Outcome:
     error (naming the file) that stopped it."""
     try:
         sides = analyze_call(rec, job.detect)
-        card = score(sides, job.settings, job.rules, job.words.of(rec, sides))
+        bye_from = job.hang_ups.get(str(rec.agent.resolve())) if rec.stereo else None
+        card = score(sides, job.settings, job.rules, job.words.of(rec, sides), bye_from)
         if job.pictures is None:
             return Outcome(rec.name, card)
         from ivr.report.audit_picture import draw_audit

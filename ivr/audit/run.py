@@ -33,9 +33,11 @@ def score(
     settings: AuditSettings,
     rules: SilentLineRules,
     utterances: Sequence[Utterance] | None = None,
+    bye_from: str | None = None,
 ) -> Scorecard:
     """The scorecard of a call analysed on both sides; the items that need words scored from
-    the agent's `utterances` when given (None: no words, those items n/a)."""
+    the agent's `utterances` when given (None: no words, those items n/a); `bye_from`: who
+    hung up, when a SIP call log says (`customer` or `agent`)."""
     talk = Talk(sides.agent_speech, sides.customer_speech, sides.frames)
     line = silent_line(talk, settings, rules)
     if sides.customer.classification is Situation.NOISE:
@@ -45,7 +47,7 @@ def score(
         "late_answer": late_answer(talk, settings),
         "silent_line": line,
         "hold": hold(talk, settings),
-        "hung_up_first": hung_up_first(talk, settings),
+        "hung_up_first": hung_up_first(talk, settings, bye_from),
         "volume": volume(sides, settings),
         "pace": pace(sides, settings),
         "dead_air": dead_air(talk, settings),

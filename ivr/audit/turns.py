@@ -181,13 +181,16 @@ def _holds(
     return groups
 
 
-def hung_up_first(talk: Talk, settings: AuditSettings) -> ItemResult:
+def hung_up_first(talk: Talk, settings: AuditSettings, bye_from: str | None = None) -> ItemResult:
     """Item 5: the recording ends while the customer speaks, or less than
     `hangup_after_customer_s` after their last words with no agent words after them; at the
-    recording's end (s)."""
+    recording's end (s). `bye_from`: who sent the SIP BYE, when the call log knows (`customer`:
+    they hung up, the item passes; `agent`: the audio decides as above)."""
     key = "hung_up_first"
     if not talk.customer:
         return not_applicable(key, "the customer never spoke")
+    if bye_from == "customer":
+        return passed(key, "the customer hung up (their SIP BYE, in the call log)")
     last = max(talk.customer, key=lambda s: s.end)
     end = _s(talk.frames)
     if talk.frames - last.end <= SPEAKING_AT_END_FRAMES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -198,6 +198,8 @@ def audit_command(
         if report is not None:
             _make_folder(report)
         log = None if no_db else open_call_log(db)
+        if log is not None:
+            job = replace(job, hang_ups=log.sip_hang_ups())
     except (ValueError, IvrError) as exc:
         fail_line(str(exc))
     console = make_console()

@@ -240,6 +240,19 @@ class CallLog:
         )
         return {row[0] for row in rows.fetchall()}
 
+    def sip_hang_ups(self) -> dict[str, str]:
+        """Who sent the BYE of each SIP call with a recording: its recording's path (resolved
+        from here) -> `customer` (the call ended `callee_hangup`) or `agent` (our side hung
+        up); the latest call of a path counts."""
+        rows = self._query(
+            "SELECT recording_path, outcome FROM calls WHERE source = 'sip' "
+            "AND recording_path IS NOT NULL ORDER BY id"
+        )
+        return {
+            str(Path(path).resolve()): "customer" if outcome == "callee_hangup" else "agent"
+            for path, outcome in rows.fetchall()
+        }
+
     def attempts(self, campaign: str) -> list[CallRecord]:
         """The campaign's calls, oldest first (in the order they were logged)."""
         rows = self._query("SELECT * FROM calls WHERE campaign = ? ORDER BY id", (campaign,))

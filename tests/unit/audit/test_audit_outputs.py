@@ -183,3 +183,26 @@ def test_the_labels_file_round_trips_and_is_checked(tmp_path, calls):
     hand.write_text("version: 1\ncalls:\n- file: a.wav\n  items: {hold: {verdict: maybe}}\n")
     with pytest.raises(ManifestError, match="invalid verdict: 'maybe'"):
         load_audit_labels(hand)
+
+
+@pytest.mark.parametrize(("outcome", "verdict"), [("callee_hangup", "pass"), ("answered", "fail")])
+def test_a_sip_calls_bye_in_the_call_log_says_who_hung_up_first(tmp_path, outcome, verdict):
+    """The recording ends while the customer speaks: by the audio alone the agent hung up
+    over them; when the call log's SIP call of this recording says the customer sent the BYE
+    (`callee_hangup`), they hung up first."""
+    turns = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
+    path = write_call(tmp_path, "sip.wav", turns, turns[-1].end_s - 0.5)
+    db = str(tmp_path / "calls.db")
+    with CallLog(tmp_path / "calls.db") as log:
+        log.add(CallRecord("2026-12-01T09:00:00+08:00", "outbound", "13812345678", "outbound",
+                           outcome, 8.0, "sip", "sip.wav", recording_path=str(path)))  # fmt: skip
+    done = invoke("audit", str(path), *DEAD_AIR, "--db", db, "--json")
+    [card] = json.loads(done.stdout)
+    item = next(i for i in card["items"] if i["item"] == "hung_up_first")
+    assert item["verdict"] == verdict, item
+    if verdict == "pass":
+        assert "SIP BYE" in item["detail"]
+    else:
+        assert item["moments_s"] == [round(card["duration_s"], 2)]
+    alone = invoke("audit", str(path), *DEAD_AIR, "--no-db", "--json")  # no call log: audio
+    assert json.loads(alone.stdout)[0]["items"][4]["verdict"] == "fail"
