@@ -50,11 +50,12 @@ POLL_MS = 10
 
 BLOCK_FRAMES = 5
 """Frames of an answered call's audio the session takes at once (5 = 100 ms, as replay reads a
-script that allows barge-in): its thread wakes once per block, not every 20 ms, which costs a
-call a quarter of the CPU. It wakes earlier for what must not wait: the frame a timer falls due
-at (the session says which: `due_at`), our prompt's playout ending, a key sent out of band, the
-call's end. So a timer's prompt starts as soon as its frame has come, and only what speech
-decides (a barge-in's cut) is heard up to 80 ms later than frame by frame."""
+script that allows barge-in): its thread wakes once per block, not every 20 ms, and the
+session costs a quarter of what it cost one frame at a time. It wakes earlier for what must
+not wait: the frame a timer falls due at (the session says which: `due_at`), our prompt's
+playout ending, a key sent out of band, the call's end. So a timer's prompt starts as soon as
+its frame has come, and only what speech decides (a barge-in's cut) is heard up to 80 ms later
+than frame by frame."""
 
 BUSY_STATUSES = frozenset({486, 600})
 NO_ANSWER_STATUSES = frozenset({408, 480, 487})
