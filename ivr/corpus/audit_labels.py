@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from ivr.corpus.manifest import PARTS, SIDES, ManifestError, read_manifest_data
+from ivr.corpus.manifest import PARTS, SIDES, FieldReader, read_manifest_data
 
 AUDIT_LABELS_NAME = "audit_labels.yaml"
 """The labels' file name beside the corpus's recordings."""
@@ -131,19 +131,12 @@ def load_audit_labels(path: str | Path, item_keys: Collection[str] | None = None
     return AuditLabels(calls, generator, seed, tolerance, path)
 
 
-class _Reader:
-    """Field checks raising one-line ManifestErrors that name the file and the field."""
+class _Reader(FieldReader):
+    """The labels' fields, items (known to `item_keys`, when given) and words."""
 
     def __init__(self, path: Path, item_keys: Collection[str] | None) -> None:
-        self.path, self.item_keys = path, item_keys
-
-    def fail(self, name: str, problem: str) -> ManifestError:
-        return ManifestError(f"{self.path}: {name}: {problem}")
-
-    def mapping(self, value: Any, name: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(name, f"expected a mapping, got {type(value).__name__}")
-        return value
+        super().__init__(path)
+        self.item_keys = item_keys
 
     def number(self, value: Any, name: str) -> float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)

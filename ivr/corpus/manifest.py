@@ -241,8 +241,9 @@ def load_manifest(path: str | Path) -> Manifest:
     return Manifest(path, version, generator, seed, calls)
 
 
-class _Reader:
-    """Field checks raising one-line `ManifestError`s that name the file and the field."""
+class FieldReader:
+    """Field checks raising one-line `ManifestError`s that name the file (`path`) and the
+    field: what every labels file of this package is read with."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -254,6 +255,10 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(name, f"expected a mapping, got {type(value).__name__}")
         return value
+
+
+class _Reader(FieldReader):
+    """The manifest's fields and calls."""
 
     def field(self, data: dict, key: str, where: str, kind: type, optional: bool = False) -> Any:
         """data[key] checked to be a `kind` (None allowed when `optional`)."""
