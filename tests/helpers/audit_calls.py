@@ -41,17 +41,12 @@ def at_level(clip: np.ndarray, dbfs: float) -> np.ndarray:
     return clip * 10 ** (dbfs / 20) * 32768
 
 
-def faster(clip: np.ndarray, speed: float, win: int = 640, hop: int = 160) -> np.ndarray:
-    """`clip` spoken `speed` times faster, pitch kept (overlap-add of 40 ms Hann windows)."""
-    window = np.hanning(win)
-    step = round(hop * speed)
-    count = (clip.size - win) // step
-    out = np.zeros(count * hop + win)
-    weight = np.zeros_like(out)
-    for i in range(count):
-        out[i * hop : i * hop + win] += clip[i * step : i * step + win] * window
-        weight[i * hop : i * hop + win] += window
-    out /= np.maximum(weight, 1e-3)
+def faster(clip: np.ndarray, speed: float) -> np.ndarray:
+    """`clip` spoken `speed` times faster, pitch kept (ivr.synth.audit_voices.time_compressed),
+    at RMS 1."""
+    from ivr.synth.audit_voices import time_compressed
+
+    out = time_compressed(clip, speed)
     return out / np.sqrt(np.mean(out**2))
 
 
