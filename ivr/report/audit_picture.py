@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ivr.atomic import atomic_path
 from ivr.audio.format import FRAME_S
 from ivr.audit import Scorecard, Verdict
 from ivr.audit.sides import CallSides
 from ivr.events import Segment
-from ivr.report.picture import DPI, WIDTH_PX, font_families
+from ivr.report.picture import png_figure
 
 LEVEL_FLOOR_DBFS = -80.0
 """Bottom of the level panel (dBFS)."""
@@ -37,18 +36,8 @@ def _bars(segments: list[Segment]) -> list[tuple[float, float]]:
 
 def draw_audit(sides: CallSides, card: Scorecard, out: Path) -> Path:
     """Draw the audited call's picture into `out` (PNG, written atomically); `out`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
     end_s = max(sides.frames * FRAME_S, 1.0)
-    plt.rcParams["font.family"] = font_families()
-    fig, (turns, level) = plt.subplots(
-        2, 1, sharex=True, figsize=(WIDTH_PX / DPI, 3.6), dpi=DPI,
-        gridspec_kw={"height_ratios": [1.0, 1.3]},
-    )  # fmt: skip
-    try:
+    with png_figure(out, 3.6, (1.0, 1.3)) as (fig, (turns, level)):
         turns.broken_barh(_bars(sides.agent_speech), (1.1, 0.8), color=AGENT_COLOR)
         turns.broken_barh(_bars(sides.customer_speech), (0.1, 0.8), color=CUSTOMER_COLOR)
         turns.set_yticks([0.5, 1.5], ["customer", "agent"])
@@ -68,10 +57,6 @@ def draw_audit(sides: CallSides, card: Scorecard, out: Path) -> Path:
         listed = "; ".join(f"{r.item.number} {r.item.title}" for r in failed) or "no item failed"
         fig.suptitle(f"{card.name}: {listed}", fontsize=10, x=0.01, ha="left")
         fig.subplots_adjust(left=0.06, right=0.99, top=0.88, bottom=0.14, hspace=0.1)
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
     return out
 
 

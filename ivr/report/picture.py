@@ -21,10 +21,12 @@ recording holds the callee's frames as the detectors got them, up to the hang-up
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -186,21 +188,7 @@ def draw_timeline(
     hangup = call.hangup
     end_s = max(stereo.shape[0] / SAMPLE_RATE, hangup.t if hangup else 0.0, 1.0)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    plt.rcParams["font.family"] = font_families()
-    fig, (ours, callee, level) = plt.subplots(
-        3,
-        1,
-        sharex=True,
-        figsize=(WIDTH_PX / DPI, 7.2),
-        dpi=DPI,
-        gridspec_kw={"height_ratios": [1.1, 1.1, 1.5]},
-    )
-    try:
+    with png_figure(out, 7.2, (1.1, 1.1, 1.5)) as (fig, (ours, callee, level)):
         _draw_ours(ours, stereo[:, 0], call, end_s)
         frames_t = np.arange(tracks.frames) * FRAME_S
         _draw_callee(callee, stereo[:, 1], call, frames_t, tracks)
@@ -217,11 +205,34 @@ def draw_timeline(
         if title:
             fig.suptitle(title, fontsize=10, x=0.01, ha="left")
         fig.subplots_adjust(left=0.045, right=0.99, top=0.93, bottom=0.075, hspace=0.12)
+    return out
+
+
+@contextlib.contextmanager
+def png_figure(out: Path, height_in: float, ratios: Sequence[float]) -> Iterator[tuple[Any, Any]]:
+    """A figure WIDTH_PX wide and `height_in` inches high of panels one above the other sharing
+    the time axis, their heights in `ratios`: (figure, panels). Written to `out` (PNG,
+    atomically) when the block ends without an error; closed either way."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    plt.rcParams["font.family"] = font_families()
+    fig, panels = plt.subplots(
+        len(ratios),
+        1,
+        sharex=True,
+        figsize=(WIDTH_PX / DPI, height_in),
+        dpi=DPI,
+        gridspec_kw={"height_ratios": list(ratios)},
+    )
+    try:
+        yield fig, panels
         with atomic_path(out) as tmp:
             fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
-    return out
 
 
 CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei")
