@@ -16,7 +16,7 @@ from ivr.call.replay import keep_call
 from ivr.call.session import CallSession
 from ivr.call_settings import CallSettings
 from ivr.engine.actions import PlayPrompt
-from ivr.transports.base import CalleeBlock, PromptSource, prompt_at_volume
+from ivr.transports.base import CalleeBlock, PromptNews, PromptSource, prompt_at_volume
 from ivr.transports.replay import VirtualSpeaker
 from ivr.tts import PromptCache
 
@@ -61,15 +61,14 @@ class MemoryCallee:
             frame += 1
 
 
-class MemorySpeaker:
-    """Our port: prompts into the line's playout buffer, their playout read back from it."""
+class MemorySpeaker(PromptNews):
+    """Our port: prompts into the line's playout buffer, their playout read back from it (the
+    prompt that started and the frame it was cut at go to the session through `PromptNews`)."""
 
     def __init__(self, line: MemoryLine, prompts: PromptSource) -> None:
         self.line, self.prompts = line, prompts
         self._samples: np.ndarray | None = None
         self._playing = self._stopped = False
-        self._started: tuple[int, np.ndarray] | None = None
-        self._cut: int | None = None
 
     def play(self, prompt: PlayPrompt) -> None:
         self._samples = prompt_at_volume(self.prompts, prompt)
@@ -90,14 +89,6 @@ class MemorySpeaker:
                 self._cut = round(finished)
             return round(finished)
         return None
-
-    def started(self) -> tuple[int, np.ndarray] | None:
-        started, self._started = self._started, None
-        return started
-
-    def cut(self) -> int | None:
-        cut, self._cut = self._cut, None
-        return cut
 
 
 # --- the test -------------------------------------------------------------------------------
