@@ -100,3 +100,23 @@ def write_call(folder: Path, name: str, said: list[Said], duration_s: float,
     subtype = {"mulaw": "ULAW", "alaw": "ALAW"}[codec]
     sf.write(path, np.clip(narrow, -32768, 32767) / 32768, 8000, subtype=subtype)
     return path
+
+
+def clean_turns() -> list[Said]:
+    """A clean call's turns: the customer, the agent at 2.0 s, the customer's question, the
+    agent's answer 0.6 s after it."""
+    turns = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
+    turns.append(say("agent", turns[-1].end_s + 0.6, 9))
+    return turns
+
+
+def write_clean(folder: Path, name: str = "clean.wav") -> Path:
+    """The clean call (16 kHz PCM WAV), ending 3 s after the agent's answer."""
+    turns = clean_turns()
+    return write_call(folder, name, turns, turns[-1].end_s + 3.0)
+
+
+def write_late(folder: Path, name: str = "late.wav") -> Path:
+    """A late answer (8 kHz mu-law, 9 s): the customer's 喂, the agent's first words at 4.0 s."""
+    late = [say("customer", 0.5, 0), say("agent", 4.0, 9)]
+    return write_call(folder, name, late, 9.0, codec="mulaw")

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import soundfile as sf
-from audit_calls import say, write_call
+from audit_calls import say, write_call, write_clean, write_late
 from typer.testing import CliRunner
 
 from ivr.cli import app
@@ -36,13 +36,7 @@ def invoke(*args: str):
 @pytest.fixture
 def calls(tmp_path):
     """A clean call, and a late answer (8 kHz mu-law): the agent first speaks at 4.0 s."""
-    clean = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
-    clean.append(say("agent", clean[-1].end_s + 0.6, 9))
-    late = [say("customer", 0.5, 0), say("agent", 4.0, 9)]
-    return (
-        write_call(tmp_path, "clean.wav", clean, clean[-1].end_s + 3.0),
-        write_call(tmp_path, "=1+1.wav", late, 9.0, codec="mulaw"),
-    )
+    return write_clean(tmp_path), write_late(tmp_path, "=1+1.wav")
 
 
 def test_each_scorecard_is_a_row_the_call_log_lists_shows_and_exports(tmp_path, calls):

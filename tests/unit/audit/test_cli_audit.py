@@ -6,18 +6,12 @@ from __future__ import annotations
 import json
 
 import soundfile as sf
-from audit_calls import say, stereo, write_call
+from audit_calls import say, stereo, write_clean, write_late
 from shared import ivr
 
 
 def calls(tmp_path):
-    clean = [say("customer", 0.5, 0), say("agent", 2.0, 9), say("customer", 5.3, 6)]
-    clean.append(say("agent", clean[-1].end_s + 0.6, 9))
-    late = [say("customer", 0.5, 0), say("agent", 4.0, 9)]
-    return (
-        write_call(tmp_path, "clean.wav", clean, clean[-1].end_s + 3.0),
-        write_call(tmp_path, "late.wav", late, 9.0, codec="mulaw"),
-    )
+    return write_clean(tmp_path), write_late(tmp_path)
 
 
 def test_a_batch_with_a_broken_file(tmp_path):
