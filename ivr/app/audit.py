@@ -33,6 +33,34 @@ AUDIT_HANDLER = "ivr audit"
 
 
 @dataclass(frozen=True)
+class AuditWords:
+    """Where the agent's words come from: `asr` none (the word items n/a), vosk (the model in
+    folder `model`) or reference (`reference`: recording name -> the agent's utterances, from
+    the labels file)."""
+
+    asr: str = "none"
+    model: str | None = None
+    reference: dict[str, tuple[Utterance, ...]] | None = None
+
+    @property
+    def recognizes(self) -> bool:
+        """Whether the words come from recognizing the agent's audio (it is kept for that)."""
+        return self.asr == "vosk" and self.model is not None
+
+    def of(self, rec: Recording, sides: CallSides) -> list[Utterance] | None:
+        """The agent's utterances in `rec`, or None when there are no words to score."""
+        model = self.model if self.asr == "vosk" else None
+        if model is not None:
+            from ivr.audit.hearing import hear_agent
+
+            return hear_agent(sides, model)
+        if self.asr == "reference" and self.reference is not None:
+            words = self.reference.get(rec.name)
+            return None if words is None else list(words)
+        return None
+
+
+@dataclass(frozen=True)
 class AuditJob:
     """Everything scoring a recording needs (picklable, for the worker processes): the
     standard's numbers, the script's silent-line rules with the script's name and direction,
@@ -45,33 +73,11 @@ class AuditJob:
     detect: CallSettings
     pictures: Path | None = None
     """Where each call's picture is drawn (`--report`'s folder), or None for none."""
-    words: AuditWords = field(default_factory=lambda: AuditWords())
+    words: AuditWords = field(default_factory=AuditWords)
     """Where the agent's words come from (the items that need them)."""
     hang_ups: dict[str, str] = field(default_factory=dict)
     """Who sent the BYE of the SIP calls in the call log: recording path (resolved) ->
     `customer` or `agent` (ivr.records.calllog.CallLog.sip_hang_ups)."""
-
-
-@dataclass(frozen=True)
-class AuditWords:
-    """Where the agent's words come from: `asr` none (the word items n/a), vosk (the model in
-    folder `model`) or reference (`reference`: recording name -> the agent's utterances, from
-    the labels file)."""
-
-    asr: str = "none"
-    model: str | None = None
-    reference: dict[str, tuple[Utterance, ...]] | None = None
-
-    def of(self, rec: Recording, sides: CallSides) -> list[Utterance] | None:
-        """The agent's utterances in `rec`, or None when there are no words to score."""
-        if self.asr == "vosk" and self.model is not None:
-            from ivr.audit.hearing import hear_agent
-
-            return hear_agent(rec, sides, self.model)
-        if self.asr == "reference" and self.reference is not None:
-            words = self.reference.get(rec.name)
-            return None if words is None else list(words)
-        return None
 
 
 PICTURES = "pictures"
@@ -109,7 +115,7 @@ def audit_here(rec: Recording, job: AuditJob) -> Outcome:
     """One recording's outcome: its scorecard (and picture, when the job draws them), or the
     error (naming the file) that stopped it."""
     try:
-        sides = analyze_call(rec, job.detect)
+        sides = analyze_call(rec, job.detect, keep_agent_audio=job.words.recognizes)
         bye_from = job.hang_ups.get(str(rec.agent.resolve())) if rec.stereo else None
         card = score(sides, job.settings, job.rules, job.words.of(rec, sides), bye_from)
         if job.pictures is None:

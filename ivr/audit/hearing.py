@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
-
 from ivr.asr.recognizer import SpeechModel, UtteranceRecognizer
 from ivr.audio.format import FRAME_S
-from ivr.audit.sides import CallSides, Recording, agent_source
+from ivr.audit.sides import CallSides
 from ivr.corpus.audit_labels import Utterance
 
 
@@ -24,21 +22,17 @@ def speech_model(path: str) -> SpeechModel:
     return SpeechModel(path)
 
 
-def agent_frames(rec: Recording) -> np.ndarray:
-    """The agent's side of `rec` as (n, 320) int16 frames (AudioFormatError naming the file)."""
-    blocks = list(agent_source(rec).blocks())
-    return np.concatenate(blocks) if blocks else np.zeros((0, 320), np.int16)
-
-
-def hear_agent(rec: Recording, sides: CallSides, model_path: str) -> list[Utterance]:
-    """The agent's utterances of `rec`: each speech segment of `sides` recognized on its own
-    (text: Vosk's transcript, empty when it heard no word)."""
+def hear_agent(sides: CallSides, model_path: str) -> list[Utterance]:
+    """The agent's utterances: each speech segment of `sides` recognized on its own, from the
+    agent's frames kept by the analysis (`analyze_call(..., keep_agent_audio=True)`; text:
+    Vosk's transcript, empty when it heard no word)."""
+    if sides.agent_audio is None:
+        raise ValueError("the agent's audio was not kept: analyze_call(keep_agent_audio=True)")
     model = speech_model(model_path)
-    frames = agent_frames(rec)
     utterances = []
     for segment in sides.agent_speech:
         recognizer = UtteranceRecognizer(model, None, start_frame=segment.start)
-        recognizer.accept(frames[segment.start : segment.end])
+        recognizer.accept(sides.agent_audio[segment.start : segment.end])
         heard = recognizer.finish()
         utterances.append(
             Utterance(segment.start * FRAME_S, segment.end * FRAME_S, heard.free_text)

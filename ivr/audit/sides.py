@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ivr.audio.format import FRAME_SAMPLES
 from ivr.audio.source import FileSource, open_source
 from ivr.audit.pace import LevelEnvelope
 from ivr.call_settings import CallSettings
@@ -64,16 +65,20 @@ def recording(spec: str | Path, agent_side: str = "left") -> Recording:
 
 
 class _Tee:
-    """A source whose blocks also feed the agent's level envelope (same pass, same blocks)."""
+    """A source whose blocks also feed the agent's level envelope (same pass, same blocks),
+    and are kept in `kept` when asked (`keep`)."""
 
-    def __init__(self, source: FileSource, envelope: LevelEnvelope) -> None:
+    def __init__(self, source: FileSource, envelope: LevelEnvelope, keep: bool) -> None:
         self._source = source
         self._envelope = envelope
         self.name = source.name
+        self.kept: list[np.ndarray] | None = [] if keep else None
 
     def blocks(self) -> Iterator[np.ndarray]:
         for block in self._source.blocks():
             self._envelope.feed(block)
+            if self.kept is not None:
+                self.kept.append(block)
             yield block
 
 
@@ -87,6 +92,8 @@ class CallSides:
     agent: Analysis
     customer: Analysis
     envelope_db: np.ndarray
+    agent_audio: np.ndarray | None = None
+    """The agent's side as (n, 320) int16 frames, when kept (to recognize its words)."""
 
     @property
     def frames(self) -> int:
@@ -123,18 +130,19 @@ def _open(path: Path, channel: str, stereo: bool) -> FileSource:
     return source
 
 
-def agent_source(rec: Recording) -> FileSource:
-    """The agent's side of `rec`, to read (AudioFormatError naming a file that cannot be)."""
-    return _open(rec.agent, rec.agent_channel, rec.stereo)
-
-
-def analyze_call(rec: Recording, settings: CallSettings | None = None) -> CallSides:
+def analyze_call(
+    rec: Recording, settings: CallSettings | None = None, keep_agent_audio: bool = False
+) -> CallSides:
     """Both sides of `rec` through the detectors (AudioFormatError naming a file that cannot
-    be read)."""
+    be read); with `keep_agent_audio`, the agent's frames read for it kept too."""
     settings = settings or CallSettings()
-    agent_side = agent_source(rec)
+    agent_source = _open(rec.agent, rec.agent_channel, rec.stereo)
     customer_source = _open(rec.customer, rec.customer_channel, rec.stereo)
     envelope = LevelEnvelope()
-    agent = analyze(_Tee(agent_side, envelope), settings, keep_frames=True)  # type: ignore[arg-type]
+    tee = _Tee(agent_source, envelope, keep_agent_audio)
+    agent = analyze(tee, settings, keep_frames=True)  # type: ignore[arg-type]
     customer = analyze(customer_source, settings)
-    return CallSides(rec.name, agent, customer, envelope.values())
+    audio = None
+    if tee.kept is not None:
+        audio = np.concatenate(tee.kept) if tee.kept else np.zeros((0, FRAME_SAMPLES), np.int16)
+    return CallSides(rec.name, agent, customer, envelope.values(), audio)
