@@ -72,7 +72,8 @@ class AuditJob:
     direction: str
     detect: CallSettings
     pictures: Path | None = None
-    """Where each call's picture is drawn (`--report`'s folder), or None for none."""
+    """The folder each call's picture is drawn in (`--report`'s `pictures/`, made by whoever
+    runs the job), or None for none."""
     words: AuditWords = field(default_factory=AuditWords)
     """Where the agent's words come from (the items that need them)."""
     hang_ups: dict[str, str] = field(default_factory=dict)
@@ -122,7 +123,6 @@ def audit_here(rec: Recording, job: AuditJob) -> Outcome:
             return Outcome(rec.name, card)
         from ivr.report.audit_picture import draw_audit
 
-        job.pictures.mkdir(parents=True, exist_ok=True)
         picture = draw_audit(sides, card, job.pictures / picture_name(rec))
         return Outcome(rec.name, card, picture=picture)
     except IvrError as exc:

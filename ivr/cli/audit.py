@@ -195,8 +195,8 @@ def audit_command(
         detect = call_settings(config, detect_overrides)
         job = audit_job(script, settings, detect, report, words)
         specs = [_recording(r, agent, labels) for r in recordings]
-        if report is not None:
-            _make_folder(report)
+        if job.pictures is not None:
+            _make_folder(job.pictures)  # and the report folder it is in
         log = None if no_db else open_call_log(db)
         if log is not None:
             job = replace(job, hang_ups=log.sip_hang_ups())
@@ -273,7 +273,7 @@ def _words(asr: str, model: str | None, labels: AuditLabels | None) -> AuditWord
 
 
 def _make_folder(folder: Path) -> None:
-    """Make the report folder before any call is scored (IvrError if it cannot be made)."""
+    """Make the report's folders before any call is scored (IvrError if they cannot be)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
