@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ivr.audio.format import frames_to_seconds
@@ -46,7 +46,7 @@ def score(
         "interrupting": interrupting(talk, settings),
         "late_answer": late_answer(talk, settings),
         "silent_line": line,
-        "hold": hold(talk, settings),
+        "hold": _with_music(hold(talk, settings), sides),
         "hung_up_first": hung_up_first(talk, settings, bye_from),
         "volume": volume(sides, settings),
         "pace": pace(sides, settings),
@@ -55,6 +55,16 @@ def score(
     measured |= {r.key: r for r in word_items(utterances, bundled_words())}
     results = tuple(measured.get(i.key) or not_applicable(i.key, NO_WORDS) for i in ITEMS)
     return Scorecard(sides.name, frames_to_seconds(sides.frames), results, settings)
+
+
+def _with_music(result: ItemResult, sides: CallSides) -> ItemResult:
+    """The hold item's result, its detail saying how much of what the front end heard as the
+    agent speaking was music on hold, not counted as its words (ivr.audit.music), if any."""
+    seconds = frames_to_seconds(sum(b - a for a, b in sides.agent_music.stretches))
+    if not seconds:
+        return result
+    music = f"{seconds:.0f} s of music on hold not counted as the agent's words"
+    return replace(result, detail=f"{result.detail}; {music}" if result.detail else music)
 
 
 def audit_call(

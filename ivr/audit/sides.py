@@ -9,14 +9,15 @@ for the speaking rate (ivr.audit.pace), taken from the same blocks in the same p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
 from ivr.audio.source import FileSource, open_source
+from ivr.audit.music import AgentMusic, read_music
 from ivr.audit.pace import LevelEnvelope
 from ivr.call_settings import CallSettings
 from ivr.detect import Analysis, analyze
@@ -94,6 +95,8 @@ class CallSides:
     envelope_db: np.ndarray
     agent_audio: np.ndarray | None = None
     """The agent's side as (n, 320) int16 frames, when kept (to recognize its words)."""
+    agent_music: AgentMusic = field(default_factory=AgentMusic)
+    """Music on hold on the agent's side, not its words (ivr.audit.music)."""
 
     @property
     def frames(self) -> int:
@@ -102,8 +105,9 @@ class CallSides:
 
     @property
     def agent_speech(self) -> list[Segment]:
-        """The agent's speech: segments clear of the line's noise (ivr.detect.classify)."""
-        return clear_speech(self.agent)
+        """The agent's speech: segments clear of the line's noise (ivr.detect.classify), music
+        on hold left out."""
+        return self.agent_music.speech(self.agent.segments, clear_speech(self.agent))
 
     @property
     def customer_speech(self) -> list[Segment]:
@@ -145,4 +149,33 @@ def analyze_call(
     audio = None
     if tee.kept is not None:
         audio = np.concatenate(tee.kept) if tee.kept else np.zeros((0, FRAME_SAMPLES), np.int16)
-    return CallSides(rec.name, agent, customer, envelope.values(), audio)
+    music = AgentMusic()
+    if settings.front_end.learned.enabled:
+
+        def frames_of(segments: list[Segment]) -> list[np.ndarray]:
+            if audio is not None:
+                return _frames_in([audio], segments)
+            return _frames_in(_open(rec.agent, rec.agent_channel, rec.stereo).blocks(), segments)
+
+        track = agent.track
+        assert track is not None  # kept above
+        quiet = track.level_dbfs < track.floor_dbfs + settings.front_end.vad.edge_margin_db
+        threshold = settings.front_end.learned.threshold
+        customer_speech = clear_speech(customer)
+        music = read_music(agent.segments, customer_speech, frames_of, threshold, quiet)
+    return CallSides(rec.name, agent, customer, envelope.values(), audio, music)
+
+
+def _frames_in(blocks: Iterable[np.ndarray], segments: list[Segment]) -> list[np.ndarray]:
+    """The (n, 320) int16 frames of each of `segments` out of a side's `blocks` (read in
+    order, only the segments' frames kept)."""
+    parts: list[list[np.ndarray]] = [[] for _ in segments]
+    pos = 0
+    for block in blocks:
+        end = pos + block.shape[0]
+        for part, segment in zip(parts, segments, strict=True):
+            first, last = max(segment.start, pos), min(segment.end, end)
+            if first < last:
+                part.append(block[first - pos : last - pos])
+        pos = end
+    return [np.concatenate(p) if p else np.zeros((0, FRAME_SAMPLES), np.int16) for p in parts]

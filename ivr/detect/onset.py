@@ -53,6 +53,15 @@ caller's next word within a second is read with the context of the ones before (
 is more sure of a quiet talker after a few words), a word after a longer silence starts a new
 stream."""
 
+REJECTED_IDLE_FRAMES = 10
+"""Frames (200 ms) of webrtcvad hearing nothing after which a stream that has rejected a
+candidate ends (STREAM_IDLE_FRAMES for one that has not): the sound it rejected has stopped,
+and what comes next is read afresh, with its own gain and a network state of its own. Music on
+hold, a ring or a run of static leaves the network's state set against speech and the stream's
+gain set for the rejected sound: an agent back from hold 0.4 s after the music stopped, 15 dB
+louder than it, read on the music's stream, was never confirmed over 3 s of speech (Silero's
+probability at most 0.29), and read on a new one, at once."""
+
 
 class OnsetCounter:
     """Counting a voiced run towards an onset and deciding it (`onset`), the candidate's sums
@@ -114,7 +123,8 @@ class OnsetCounter:
         self._quiet_run += frames
         if quiet_for >= ONSET_BREAK_FRAMES:
             self._pending = None  # its run broke: the candidate is gone
-        if quiet_for >= STREAM_IDLE_FRAMES and self.learned is not None:
+        idle = REJECTED_IDLE_FRAMES if self._vetoing else STREAM_IDLE_FRAMES
+        if quiet_for >= idle and self.learned is not None:
             self.learned.stop()  # webrtcvad heard nothing for long: a new stream
             self._vetoing = False
         if self._quiet_run >= ONSET_BREAK_FRAMES:

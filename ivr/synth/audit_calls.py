@@ -20,6 +20,8 @@ The kinds (`KINDS`, each a function here), in corpus order:
 - hold_updated: holds of 15-25 s broken by updates, under 60 s in all (no violation);
   hold_silent: 32-45 s without an update (hold, at the silence's start); hold_long: updates
   every 22-26 s, three silences, over 60 s in all (hold, at its first silence).
+- hold_music (last in corpus order): a silence of 32-45 s filled with Asterisk's music on
+  hold at -30..-16 dBFS (hold, at the silence's start: music is not the agent speaking).
 - hangup_mid: the recording ends in the customer's words; hangup_after: 0.6-1.4 s after their
   last words with no closing (hung_up_first, at the recording's end).
 - quiet_agent, loud_agent: two of the agent's answers at -42..-39 or -12..-10 dBFS (volume,
@@ -49,8 +51,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ivr.synth.audit_scene import ANSWER_GAP_S, REPLY_GAP_S, Scene, Turn
+from ivr.audio.format import SAMPLE_RATE
+from ivr.synth.audit_scene import ANSWER_GAP_S, REPLY_GAP_S, Music, Scene, Turn
 from ivr.synth.audit_voices import BACKCHANNELS, Clip, faster, human_clips, tts_clip
+from ivr.synth.field_audio import load_sound
+
+MOH_TRACKS = (
+    "macroform-cold_day.wav",
+    "macroform-robot_dity.wav",
+    "macroform-the_simplicity.wav",
+    "manolo_camp-morning_coffee.wav",
+    "reno_project-system.wav",
+)
+"""Asterisk's music on hold (asterisk-moh-opsound-wav, /usr/share/asterisk/moh)."""
+
+MUSIC_DBFS = (-30.0, -16.0)
+"""The music's level on the agent's side (dBFS, RMS): from under the agent's voice to
+above it, as a hold plays it."""
 
 
 def _hello_clips() -> list[Clip]:
@@ -171,6 +188,21 @@ def hold_updated(scene: Scene) -> None:
 def hold_silent(scene: Scene) -> None:
     """One silence of 32-45 s (the standard: an update every 30 s)."""
     _closing(scene, _hold(scene, [scene.uniform((32.0, 45.0))]))
+
+
+def hold_music(scene: Scene) -> None:
+    """One silence of 32-45 s filled with music on hold (a track of Asterisk's, drawn, at
+    MUSIC_DBFS) from 0.3-0.8 s after the agent's 请您稍等片刻 to 0.3-0.8 s before it is back:
+    hold, at the silence's start, as without the music (it is not the agent speaking)."""
+    back = _hold(scene, [scene.uniform((32.0, 45.0))])
+    wait_from = scene.agent_turns()[-2].end_s
+    start, end = wait_from + scene.uniform((0.3, 0.8)), back.start_s - scene.uniform((0.3, 0.8))
+    track = scene.pick(list(MOH_TRACKS))
+    length_s = load_sound("moh", track).size / SAMPLE_RATE
+    offset = scene.uniform((0.0, max(0.0, length_s - (end - start))))
+    level = scene.uniform(MUSIC_DBFS)
+    scene.music.append(Music(round(start, 3), round(end, 3), track, offset, level))
+    _closing(scene, back)
 
 
 def hold_long(scene: Scene) -> None:
@@ -337,6 +369,7 @@ KINDS: dict[str, Callable[[Scene], None]] = {
         no_greeting,
         forbidden_words,
         impolite,
+        hold_music,
     )
 }
 """Every kind of call, in corpus order: call i is of kind i modulo their number."""

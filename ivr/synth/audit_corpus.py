@@ -33,6 +33,7 @@ from ivr.synth.audit_calls import KINDS, build_scene
 from ivr.synth.audit_scene import Scene
 from ivr.synth.audit_voices import at_level
 from ivr.synth.channel import write_wav
+from ivr.synth.field_audio import load_sound
 from ivr.synth.levels import to_int16
 
 GENERATOR = "ivr synth --audit"
@@ -110,6 +111,16 @@ def render(call: AuditCall, seed: int, index: int) -> np.ndarray:
     )
     if scene.customer_noise_dbfs is not None:
         audio[:, 1] += rng.normal(0.0, 10 ** (scene.customer_noise_dbfs / 20) * FULL_SCALE, n)
+    for music in scene.music:
+        start, stop = round(music.start_s * SAMPLE_RATE), round(music.end_s * SAMPLE_RATE)
+        track = load_sound("moh", music.track)
+        first = round(music.offset_s * SAMPLE_RATE)
+        piece = np.resize(track[first:], max(0, min(stop, n) - start))
+        rms = float(np.sqrt(np.mean(piece**2))) if piece.size else 0.0
+        if rms > 0:
+            audio[start : start + piece.size, 0] += (
+                piece / rms * 10 ** (music.level_dbfs / 20) * FULL_SCALE
+            )
     for turn in scene.turns:
         start = round(turn.start_s * SAMPLE_RATE)
         piece = at_level(turn.clip, turn.level_dbfs)[: max(0, n - start)]

@@ -71,6 +71,18 @@ class Turn:
         return self.start_s + self.clip.seconds
 
 
+@dataclass(frozen=True)
+class Music:
+    """Music on hold on the agent's side from `start_s` to `end_s` (s): Asterisk's `track`
+    (asterisk-moh-opsound-wav) from `offset_s` (s) into it, at `level_dbfs` (RMS, dBFS)."""
+
+    start_s: float
+    end_s: float
+    track: str
+    offset_s: float
+    level_dbfs: float
+
+
 @dataclass
 class Scene:
     """A call being built: its turns, length (s), failing moments per item (s) and whether
@@ -82,6 +94,8 @@ class Scene:
     duration_s: float = 0.0
     moments: dict[str, list[float]] = field(default_factory=dict)
     customer_noise_dbfs: float | None = None
+    music: list[Music] = field(default_factory=list)
+    """Music on hold on the agent's side: not the agent's words, labelled as its silence."""
 
     def uniform(self, span: tuple[float, float]) -> float:
         """A value drawn from `span`, rounded to ms."""
