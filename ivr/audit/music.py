@@ -55,23 +55,21 @@ precedes the agent's words in one segment shows there as LEAD_MUSIC_FRAMES and m
 speech."""
 
 MUSIC_SPEECH_SHARE = 0.5
-"""A short segment read with fewer of its windows at the threshold than this share (0-1) is
-music as a whole, and so is a part of a long one beside music with less speech heard in it.
-Measured on the first 2 s read from 200 ms before, runs under SPEECH_RUN_WINDOWS taken out:
-music segments whose onset the learned stage let through (Asterisk's five tracks at -30 to
--17 dBFS) 0.00-0.30; the agents' speech segments of `ivr synth --audit`'s calls that are
-read (the customer silent before them; 84 in 48 calls and 40 holds with music) 0.72 and
-more."""
+"""A short segment read whole, or the start read of one, with less of it heard as speech
+than this share (0-1) is music as a whole, and so is a part of a long one beside music.
+Measured on the first 2 s read (`ivr synth --audit`'s 48 calls of seed 5 and 40 holds with
+music): the music segments whose onset the learned stage let through 0.00 (9 of them), the
+agents' speech segments the customer said nothing in the 3 s before 0.71 and more (84)."""
 
-LEAD_MUSIC_FRAMES = 50
-"""A stretch without speech this long (frames, 1 s) at a segment's start is music (the
-segment began on music before the agent's words): on the agents' segments of `ivr synth
---audit`'s calls Silero, read from 200 ms before, heard speech within 0.54 s of the start."""
+LEAD_MUSIC_FRAMES = 60
+"""A stretch without speech this long (frames, 1.2 s) at a segment's start is music (the
+segment began on music before the agent's words): on the agents' 174 speech segments of the
+same calls, read whole, speech was heard within 29 frames (0.58 s) of the start."""
 
-TRAIL_MUSIC_FRAMES = 20
-"""A stretch without speech this long (frames, 400 ms) at a segment's end is music (the
-segment went on over music after the agent's words): on the same segments Silero heard
-speech to within 0.16 s of the end."""
+TRAIL_MUSIC_FRAMES = 40
+"""A stretch without speech this long (frames, 800 ms) at a segment's end is music (the
+segment went on over music after the agent's words): on the same segments speech was heard
+to within 18 frames (0.36 s) of the end."""
 
 SHORTEST_PIECE_FRAMES = 25
 """A part of a segment left beside a music stretch shorter than this (frames, 500 ms) is the
@@ -82,13 +80,21 @@ PHRASE_FRAMES = 25
 """A run of speech heard this long (frames, 500 ms) is the agent's words next to music; the
 windows of music Silero calls speech come in shorter runs."""
 
+LATE_WORDS_FRAMES = 50
+"""How far (frames, 1 s) before a music stretch's end the pause before the agent's words may
+be: a new stream hears a talker's first words up to 0.54 s late."""
+
 PHRASE_GAP_FRAMES = 10
 """Runs of speech heard at most this far apart (frames, 200 ms) are one phrase (a word after
 a short pause; Silero's windows dip between words)."""
 
-SPEECH_RUN_WINDOWS = 3
-"""Fewer windows in a row (32 ms each: 96 ms) at the learned stage's threshold are not speech
-but music's blips; a syllable holds more."""
+SPEECH_RUN_FRAMES = 5
+"""Fewer frames in a row (100 ms, three 32 ms windows) heard as speech are not speech but
+music's blips; a syllable holds more."""
+
+RESTART_FRAMES = 10
+"""A pause this long (frames, 200 ms, as the front end's REJECTED_IDLE_FRAMES) inside a
+segment read starts a new stream after it."""
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,9 @@ class AgentMusic:
     def speech(self, segments: list[Segment], clear: list[Segment]) -> list[Segment]:
         """The agent's speech: each of `segments` without music kept when it is in `clear`
         (it stands clear of the line's noise); the parts of one with music cut out kept when
-        they are at least SHORTEST_PIECE_FRAMES long and MUSIC_SPEECH_SHARE of them is speech
-        heard (their measures are the whole segment's, music and all: no use to judge them
-        by)."""
+        they are at least SHORTEST_PIECE_FRAMES long and MUSIC_SPEECH_SHARE of them, and a
+        phrase's worth (PHRASE_FRAMES), is speech heard (their measures are the whole
+        segment's, music and all: no use to judge them by)."""
         out = []
         for segment in segments:
             pieces = _cut(segment, self.stretches)
@@ -116,7 +122,7 @@ class AgentMusic:
                 p
                 for p in pieces
                 if p.end - p.start >= SHORTEST_PIECE_FRAMES
-                and self._heard_in(p) >= MUSIC_SPEECH_SHARE * (p.end - p.start)
+                and self._heard_in(p) >= max(PHRASE_FRAMES, MUSIC_SPEECH_SHARE * (p.end - p.start))
             ]
         return out
 
@@ -139,45 +145,42 @@ def read_music(
     Which segments are read, and how much of each: a long one (MUSIC_CHECK_S and more)
     whole, and so one the customer says nothing in the WAITING_FRAMES after (a hold's music
     may follow the agent's words in one segment; not the recording's last words, nobody is
-    on hold after them); one the customer said nothing in the
-    WAITING_FRAMES before, its first SAMPLE_FRAMES (music may come before the words). When
+    on hold after them); one the customer said nothing in the WAITING_FRAMES before, its
+    first SAMPLE_FRAMES (music may come before the words). When
     the customer never speaks, only long ones: nobody is on hold.
 
-    What is music: a stretch read without speech of MUSIC_CHECK_S and more, LEAD_MUSIC_FRAMES
-    at a segment's start or TRAIL_MUSIC_FRAMES at its end; its edges moved to the pauses
-    that part it from the words beside it (`quiet`: per frame of the side, whether it is at
-    the floor). A segment read whole without such a stretch is music as a whole when under
-    MUSIC_SPEECH_SHARE of its windows are speech. Runs of speech windows shorter than
-    SPEECH_RUN_WINDOWS are not counted; the part not read stays the agent's words. A segment
+    What is music: a stretch read without speech of MUSIC_CHECK_S and more, or
+    LEAD_MUSIC_FRAMES at a segment's start before words heard, or TRAIL_MUSIC_FRAMES at its
+    end after them; its edges moved to the pauses that part it from the words beside it
+    (`quiet`: per frame of the side, whether it is at the line's floor). A segment read whole
+    (long, or the customer silent after it: inside a wait) without such a stretch is music
+    as a whole when under MUSIC_SPEECH_SHARE of it is heard as speech. Runs of speech shorter than
+    SPEECH_RUN_FRAMES are not counted; the part not read stays the agent's words. A segment
     read to its end whose last phrase is followed by a pause and nothing heard as speech
     ends at the pause (music that began within the segmenter's hangover)."""
     shortest = ms_to_frames(MUSIC_CHECK_S * 1000)
-    chosen: list[tuple[Segment, Segment]] = []  # (segment, the part of it read)
+    chosen: list[tuple[Segment, Segment, bool]] = []  # (segment, the part read, a wait)
     for s in segments:
         if s.end - s.start >= shortest:
-            chosen.append((s, s))
+            chosen.append((s, s, True))
+        elif not customer:
             continue
-        if not customer:
-            continue
-        if s.end + WAITING_FRAMES <= quiet.size and _waited_after(s, customer):
-            chosen.append((s, s))
+        elif s.end + WAITING_FRAMES <= quiet.size and _waited_after(s, customer):
+            chosen.append((s, s, True))
         elif _waiting(s, customer):
-            chosen.append((s, replace(s, end=min(s.end, s.start + SAMPLE_FRAMES))))
+            chosen.append((s, replace(s, end=min(s.end, s.start + SAMPLE_FRAMES)), False))
     if not chosen:
         return AgentMusic()
-    parts = [replace(r, start=max(0, r.start - PREROLL_FRAMES)) for _, r in chosen]
+    parts = [replace(r, start=max(0, r.start - PREROLL_FRAMES)) for _, r, _ in chosen]
     found: list[tuple[int, int]] = []
     heard: list[tuple[int, int]] = []
-    for (segment, read), part, frames in zip(chosen, parts, frames_of(parts), strict=True):
-        probabilities = window_probabilities(frames)
-        skip = -(-(read.start - part.start) * FRAME_SAMPLES // WINDOW_SAMPLES)
-        speech = _without_blips(probabilities[skip:] >= threshold)
+    for (segment, read, wait), part, frames in zip(chosen, parts, frames_of(parts), strict=True):
+        speech = _heard_frames(frames, part.start, read, quiet, threshold)
         if not speech.size:
             continue
-        origin = part.start * FRAME_SAMPLES + skip * WINDOW_SAMPLES  # sample of window 0
         edges = (read.start == segment.start, read.end == segment.end)
-        stretches, voices = _stretches(speech, origin, read.end, shortest, edges)
-        if read == segment and not stretches and speech.mean() < MUSIC_SPEECH_SHARE:
+        stretches, voices = _stretches(speech, read.start, shortest, edges)
+        if wait and not stretches and speech.mean() < MUSIC_SPEECH_SHARE:
             stretches = [(segment.start, segment.end)]  # all music, if short
         if read.end < segment.end:  # the rest, not read, stays the agent's words
             voices.append((read.end, segment.end))
@@ -186,6 +189,33 @@ def read_music(
         found += [_to_quiet(stretch, sorted(voices), quiet) for stretch in stretches]
         heard += voices
     return AgentMusic(tuple(sorted(found)), tuple(sorted(heard)))
+
+
+def _heard_frames(
+    frames: np.ndarray, origin: int, read: Segment, quiet: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Whether the learned stage hears speech at each frame of `read`'s [start, end), from
+    the (n, 320) int16 `frames` that begin at frame `origin` (PREROLL_FRAMES before it). A
+    new stream is started at every pause (RESTART_FRAMES and more `quiet`) and read from
+    PREROLL_FRAMES before it, as the front end's stage does after a rejected sound: read on,
+    40 s of music leave the network deaf to the agent back after it. A frame takes the
+    decision of the window its first sample is in; runs of speech shorter than
+    SPEECH_RUN_FRAMES are music's blips and are taken out."""
+    starts = [read.start]
+    starts += [a for a, _ in _quiet_runs(quiet, read.start + 1, read.end, RESTART_FRAMES)]
+    speech = np.zeros(read.end - read.start, dtype=bool)
+    for a, b in zip(starts, [*starts[1:], read.end], strict=True):
+        low = max(origin, a - PREROLL_FRAMES)
+        probabilities = window_probabilities(frames[low - origin : b - origin])
+        if not probabilities.size:
+            continue
+        windows = np.arange(a - low, b - low) * FRAME_SAMPLES // WINDOW_SAMPLES
+        windows = np.minimum(windows, probabilities.size - 1)
+        speech[a - read.start : b - read.start] = probabilities[windows] >= threshold
+    for start, end, voice in zip(*runs(speech), strict=True):
+        if voice and end - start < SPEECH_RUN_FRAMES:
+            speech[start:end] = False
+    return speech
 
 
 def _waited_after(segment: Segment, customer: list[Segment]) -> bool:
@@ -200,35 +230,26 @@ def _waiting(segment: Segment, customer: list[Segment]) -> bool:
     )
 
 
-def _without_blips(speech: np.ndarray) -> np.ndarray:
-    """Windows' speech decisions with the runs of fewer than SPEECH_RUN_WINDOWS taken out."""
-    speech = speech.copy()
-    for start, end, voice in zip(*runs(speech), strict=True):
-        if voice and end - start < SPEECH_RUN_WINDOWS:
-            speech[start:end] = False
-    return speech
-
-
 def _stretches(
-    speech: np.ndarray, origin: int, end_frame: int, shortest: int, edges: tuple[bool, bool]
+    speech: np.ndarray, start_frame: int, shortest: int, edges: tuple[bool, bool]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The stretches (frames) without speech at least `shortest` long, or at the segment's
-    start (LEAD_MUSIC_FRAMES) or end (TRAIL_MUSIC_FRAMES) when the windows reach it
-    (`edges`: whether they begin at its start and end at its end), and the runs of speech,
-    from the decisions `speech` of windows read from sample `origin` up to frame
-    `end_frame`."""
+    start before words heard (LEAD_MUSIC_FRAMES) or at its end after them
+    (TRAIL_MUSIC_FRAMES) when the frames read reach it (`edges`: whether they begin at its
+    start and end at its end), and the runs of speech, from `speech`, per frame read from
+    `start_frame`. Where nothing is heard at all, nothing is known from an edge: a voice the
+    network is unsure of is not music."""
     music, heard = [], []
     for start, end, voice in zip(*runs(speech), strict=True):
-        first = (origin + start * WINDOW_SAMPLES) // FRAME_SAMPLES
-        last = -(-(origin + end * WINDOW_SAMPLES) // FRAME_SAMPLES)
-        if end == speech.size:
-            last = end_frame  # the last frames read, shorter than a window
+        first, last = start_frame + start, start_frame + end
         if voice:
             heard.append((first, last))
             continue
-        edge = LEAD_MUSIC_FRAMES if start == 0 and edges[0] else shortest
-        if end == speech.size and edges[1]:
-            edge = min(edge, TRAIL_MUSIC_FRAMES)
+        edge = shortest
+        if start == 0 and edges[0] and end < speech.size:  # music, then words heard
+            edge = LEAD_MUSIC_FRAMES
+        if end == speech.size and edges[1] and start > 0:  # words heard, then music
+            edge = TRAIL_MUSIC_FRAMES
         if last - first >= edge:
             music.append((first, last))
     return music, heard
@@ -267,8 +288,9 @@ def _to_quiet(
     """The music `stretch` (frames) with its edges moved to the pauses that part it from the
     agent's words beside it: its start to that of the first quiet run (QUIET_FRAMES and more
     at the floor) after the last phrase heard before it, its end to the end of the last
-    quiet run before the first phrase heard after it (a phrase: runs of speech `heard` less
-    than PHRASE_GAP_FRAMES apart, PHRASE_FRAMES and more in all). Silero goes on calling
+    quiet run before the first phrase heard after it, up to LATE_WORDS_FRAMES before the
+    stretch's end (a phrase: runs of speech `heard` less than PHRASE_GAP_FRAMES apart,
+    PHRASE_FRAMES and more in all). Silero goes on calling
     windows of loud music speech after the words stop, a few at a time, for up to a second
     or more."""
     first, last = stretch
@@ -280,21 +302,24 @@ def _to_quiet(
             first = pauses[0][0]
     after = [h for h in phrases if h[1] > last]
     if after:
-        pauses = _quiet_runs(quiet, last - 1, after[0][0])
+        pauses = _quiet_runs(quiet, max(first + 1, last - LATE_WORDS_FRAMES), after[0][0])
         if pauses:
             last = pauses[-1][1]
     return first, max(first + 1, last)
 
 
-def _quiet_runs(quiet: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
-    """Runs of at least QUIET_FRAMES quiet frames inside [start, end) (absolute frames)."""
-    part = quiet[start:end]
+def _quiet_runs(
+    quiet: np.ndarray, start: int, end: int, shortest: int = QUIET_FRAMES
+) -> list[tuple[int, int]]:
+    """Runs of at least `shortest` quiet frames inside [start, end) (absolute frames)."""
+    part = quiet[max(start, 0) : end]
+    start = max(start, 0)
     if not part.size:
         return []
     return [
         (start + a, start + b)
         for a, b, q in zip(*runs(part), strict=True)
-        if q and b - a >= QUIET_FRAMES
+        if q and b - a >= shortest
     ]
 
 

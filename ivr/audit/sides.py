@@ -28,6 +28,10 @@ from ivr.events import Segment
 AGENT_SIDES = ("left", "right")
 """Which side of a stereo recording is the agent's; the customer is on the other."""
 
+QUIET_FLOOR_PERCENTILE = 10
+"""The agent's line floor, for telling pauses from sound (ivr.audit.music): this percentile
+(%) of the floor in force over the call, which music on hold raises while it plays."""
+
 PAIR_SEPARATOR = "+"
 """Joins a pair of mono files into one recording: `agent.wav+customer.wav`."""
 
@@ -159,7 +163,10 @@ def analyze_call(
 
         track = agent.track
         assert track is not None  # kept above
-        quiet = track.level_dbfs < track.floor_dbfs + settings.front_end.vad.edge_margin_db
+        # at the line's own floor: the floor in force rises under music, so that the agent's
+        # words right after it would be quiet by it
+        line_floor = float(np.percentile(track.floor_dbfs, QUIET_FLOOR_PERCENTILE))
+        quiet = track.level_dbfs < line_floor + settings.front_end.vad.edge_margin_db
         threshold = settings.front_end.learned.threshold
         customer_speech = clear_speech(customer)
         music = read_music(agent.segments, customer_speech, frames_of, threshold, quiet)

@@ -4,7 +4,8 @@ each moment the standard failed, on one time axis (s).
 Two panels share the time axis:
 - turns: the agent's and the customer's speech segments as bars on two lanes (the segments
   the audit measured: clear of each line's noise), so overlaps, gaps, holds and who spoke last
-  show at a glance;
+  show at a glance; music on hold taken out of the agent's speech as a thin hatched bar on
+  the agent's lane;
 - level: the agent's frame level (dBFS, in the speech band) over the volume item's range
   (level_min_dbfs to level_max_dbfs, shaded).
 Each failed moment is a red line through both panels, labelled with its item's number (the
@@ -27,6 +28,8 @@ LEVEL_FLOOR_DBFS = -80.0
 """Bottom of the level panel (dBFS)."""
 
 AGENT_COLOR, CUSTOMER_COLOR, FAIL_COLOR = "#1c7ed6", "#2b8a3e", "#c92a2a"
+MUSIC_COLOR = "#dee2e6"
+"""Music on hold on the agent's lane (ivr.audit.music): thin, hatched, not speech."""
 
 
 def _bars(segments: list[Segment]) -> list[tuple[float, float]]:
@@ -38,6 +41,8 @@ def draw_audit(sides: CallSides, card: Scorecard, out: Path) -> Path:
     """Draw the audited call's picture into `out` (PNG, written atomically); `out`."""
     end_s = max(sides.frames * FRAME_S, 1.0)
     with png_figure(out, 3.6, (1.0, 1.3)) as (fig, (turns, level)):
+        music = [(a * FRAME_S, (b - a) * FRAME_S) for a, b in sides.agent_music.stretches]
+        turns.broken_barh(music, (1.3, 0.4), color=MUSIC_COLOR, hatch="//")
         turns.broken_barh(_bars(sides.agent_speech), (1.1, 0.8), color=AGENT_COLOR)
         turns.broken_barh(_bars(sides.customer_speech), (0.1, 0.8), color=CUSTOMER_COLOR)
         turns.set_yticks([0.5, 1.5], ["customer", "agent"])

@@ -13,8 +13,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.audit import AuditSettings, audit_call, recording, silent_line_rules
+from ivr.audit import AuditSettings, recording, score, silent_line_rules
 from ivr.audit.music import MUSIC_SPEECH_SHARE, SHORTEST_PIECE_FRAMES, AgentMusic
+from ivr.audit.sides import analyze_call
 from ivr.events import Segment
 from ivr.synth.audit_calls import build_scene
 from ivr.synth.audit_corpus import AuditCall, render
@@ -37,7 +38,8 @@ def test_a_hold_with_music_is_found_at_its_start_like_a_silent_one(tmp_path_fact
     path = tmp_path_factory.mktemp("music") / call.file
     write_wav(path, render(call, seed, 0), "telephone")
     settings_ = AuditSettings()
-    card = audit_call(recording(path), settings_, silent_line_rules("inbound", settings_))
+    sides = analyze_call(recording(path))
+    card = score(sides, settings_, silent_line_rules("inbound", settings_))
     labels = scene.labels()
     for key in MEASURED:
         result, label = card.result(key), labels[key]
@@ -46,6 +48,14 @@ def test_a_hold_with_music_is_found_at_its_start_like_a_silent_one(tmp_path_fact
         assert len(found) == len(label["moments_s"]), (key, scene.music, result)
         for got, want in zip(found, label["moments_s"], strict=True):
             assert abs(got - want) <= TOLERANCE_S, (key, scene.music, result)
+    # every turn of the agent's is heard, the words back after the music too; nothing inside
+    # the music is the agent's speech
+    speech = [(s.start_s, s.end_s) for s in sides.agent_speech]
+    for turn in scene.agent_turns():
+        assert any(a < turn.end_s and turn.start_s < b for a, b in speech), (turn, speech)
+    music = scene.music[0]
+    inside = [(a, b) for a, b in speech if music.start_s + 0.5 < b and a < music.end_s - 0.5]
+    assert not inside, (music, speech)
 
 
 def test_music_is_cut_out_and_the_words_around_it_stay():
