@@ -99,8 +99,8 @@ segment read starts a new stream after it."""
 
 @dataclass(frozen=True)
 class AgentMusic:
-    """What reading the agent's long segments found: `stretches` of music and the runs of
-    speech `heard` in the segments read (frames [start, end), in order)."""
+    """What reading the agent's segments found (`read_music`): `stretches` of music and the
+    runs of speech `heard` in the segments read (frames [start, end), in order)."""
 
     stretches: tuple[tuple[int, int], ...] = ()
     heard: tuple[tuple[int, int], ...] = ()
@@ -146,18 +146,18 @@ def read_music(
     whole, and so one the customer says nothing in the WAITING_FRAMES after (a hold's music
     may follow the agent's words in one segment; not the recording's last words, nobody is
     on hold after them); one the customer said nothing in the WAITING_FRAMES before, its
-    first SAMPLE_FRAMES (music may come before the words). When
-    the customer never speaks, only long ones: nobody is on hold.
+    first SAMPLE_FRAMES (music may come before the words). When the customer never speaks,
+    only long ones: nobody is on hold.
 
     What is music: a stretch read without speech of MUSIC_CHECK_S and more, or
     LEAD_MUSIC_FRAMES at a segment's start before words heard, or TRAIL_MUSIC_FRAMES at its
     end after them; its edges moved to the pauses that part it from the words beside it
     (`quiet`: per frame of the side, whether it is at the line's floor). A segment read whole
     (long, or the customer silent after it: inside a wait) without such a stretch is music
-    as a whole when under MUSIC_SPEECH_SHARE of it is heard as speech. Runs of speech shorter than
-    SPEECH_RUN_FRAMES are not counted; the part not read stays the agent's words. A segment
-    read to its end whose last phrase is followed by a pause and nothing heard as speech
-    ends at the pause (music that began within the segmenter's hangover)."""
+    as a whole when under MUSIC_SPEECH_SHARE of it is heard as speech. Runs of speech
+    shorter than SPEECH_RUN_FRAMES are not counted; the part not read stays the agent's
+    words. A segment read to its end whose last phrase is followed by a pause and nothing
+    heard as speech ends at the pause (music that began within the segmenter's hangover)."""
     shortest = ms_to_frames(MUSIC_CHECK_S * 1000)
     chosen: list[tuple[Segment, Segment, bool]] = []  # (segment, the part read, a wait)
     for s in segments:
