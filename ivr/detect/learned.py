@@ -189,8 +189,7 @@ class LearnedSpeech:
         if self._anchor is not None and decided - self._asked > IDLE_FRAMES:
             self.stop()
         if self._anchor is None:
-            gain_db = min(max(TARGET_LEVEL_DBFS - loudest_dbfs, 0.0), MAX_GAIN_DB)
-            self._start(max(first - PREROLL_FRAMES, self._audio_base, 0), gain_db)
+            self._start(max(first - PREROLL_FRAMES, self._audio_base, 0), stream_gain(loudest_dbfs))
         probs = self._frame_probs(first, decided)
         return bool(probs.size) and float(probs.max()) >= self.threshold
 
@@ -203,10 +202,10 @@ class LearnedSpeech:
         self._anchor = None
         self._probs = []
 
-    def _start(self, anchor: int, gain_db: float) -> None:
+    def _start(self, anchor: int, gain: np.float32) -> None:
         self._model.reset()
         self._anchor, self._probs = anchor, []
-        self._gain = np.float32(10.0 ** (gain_db / 20.0) / 32768.0)
+        self._gain = gain
 
     def _frame_probs(self, start: int, stop: int) -> np.ndarray:
         """The probability of each frame of [start, stop): that of the stream's latest window
@@ -235,6 +234,14 @@ class LearnedSpeech:
             self.windows_read += 1
 
 
+def stream_gain(loudest_dbfs: float) -> np.float32:
+    """The factor a stream reads its int16-scale samples at: from int16 scale to +-1, with the
+    gain (dB, 0 to MAX_GAIN_DB) that brings `loudest_dbfs` (its loudest frame, dBFS) to
+    TARGET_LEVEL_DBFS."""
+    gain_db = min(max(TARGET_LEVEL_DBFS - loudest_dbfs, 0.0), MAX_GAIN_DB)
+    return np.float32(10.0 ** (gain_db / 20.0) / 32768.0)
+
+
 def window_probabilities(frames: np.ndarray) -> np.ndarray:
     """Silero's speech probability (0-1) of each 32 ms window (WINDOW_SAMPLES) over (n, 320)
     int16 `frames`, window k from sample k * WINDOW_SAMPLES: one new stream over all of them,
@@ -248,8 +255,7 @@ def window_probabilities(frames: np.ndarray) -> np.ndarray:
     if not count:
         return np.zeros(0, dtype=np.float32)
     loudest_dbfs = float(power_to_dbfs(frame_powers(frames).max()))
-    gain_db = min(max(TARGET_LEVEL_DBFS - loudest_dbfs, 0.0), MAX_GAIN_DB)
-    samples *= np.float32(10.0 ** (gain_db / 20.0) / 32768.0)
+    samples *= stream_gain(loudest_dbfs)
     model = _take_model()
     try:
         return np.array(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 if TYPE_CHECKING:  # ivr is imported by the tests, after conftest has set its environment
     from ivr.script import Script
@@ -32,6 +33,12 @@ TESTDATA = Path("/usr/share/pocketsphinx/test/data")
 """Real human recordings shipped by Debian's pocketsphinx-testdata (16 kHz mono)."""
 
 HUMAN_WAVS = sorted(TESTDATA.glob("*/*.wav"))
+
+ASTERISK_VOICES = tuple(
+    f"/usr/share/asterisk/sounds/{voice}/demo-congrats.wav"
+    for voice in ("en_US_f_Allison", "fr_CA_f_June", "ru_RU_f_IvrvoiceRU", "it_IT_m_Carlo")
+)
+"""Real talkers in four languages (Asterisk's prompts, `make test` installs them)."""
 
 OUTBOUND_VALUES = {"agent_id": "1001", "number": "13812345678"}
 """Placeholder values of the bundled scripts' test calls (the number is the callee's)."""
@@ -49,6 +56,12 @@ def human_speech(index: int = 0) -> np.ndarray:
     data, rate = sf.read(HUMAN_WAVS[index], dtype="int16")
     assert rate == 16000
     return data
+
+
+def asterisk_voice(path: str | Path) -> np.ndarray:
+    """One of Asterisk's prompts as float64 samples in +-1 at 16 kHz."""
+    data, rate = sf.read(path, dtype="float64")
+    return soxr.resample(data, rate, 16000) if rate != 16000 else data
 
 
 def ivr(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -12,10 +12,9 @@ speech.
 from __future__ import annotations
 
 import numpy as np
-import soundfile as sf
-import soxr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared import ASTERISK_VOICES, asterisk_voice
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call_settings import CallSettings
@@ -24,19 +23,8 @@ from ivr.events import SpeechStarted
 from ivr.synth.audit_calls import MOH_TRACKS
 from ivr.synth.field_audio import load_sound, telephone_line, to_level
 
-VOICES = (
-    "/usr/share/asterisk/sounds/en_US_f_Allison/demo-congrats.wav",
-    "/usr/share/asterisk/sounds/fr_CA_f_June/demo-congrats.wav",
-    "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/demo-congrats.wav",
-    "/usr/share/asterisk/sounds/it_IT_m_Carlo/demo-congrats.wav",
-)
 MUSIC_S = 12.0
 """Music before the talker (s): long enough for the stage to reject it and listen on."""
-
-
-def _voice(path: str) -> np.ndarray:
-    data, rate = sf.read(path, dtype="float64")
-    return soxr.resample(data, rate, SAMPLE_RATE)[: 5 * SAMPLE_RATE]
 
 
 def _frames(audio: np.ndarray) -> np.ndarray:
@@ -62,7 +50,7 @@ def _speech_starts(frames: np.ndarray) -> list[SpeechStarted]:
     offset_s=st.floats(0.0, 60.0),
     music_dbfs=st.floats(-32.0, -16.0),
     gap_s=st.floats(0.25, 0.9),
-    voice=st.sampled_from(VOICES),
+    voice=st.sampled_from(ASTERISK_VOICES),
     talker_above_db=st.floats(0.0, 16.0),
 )
 def test_a_talker_after_music_on_hold_is_heard_from_their_first_words(
@@ -71,7 +59,8 @@ def test_a_talker_after_music_on_hold_is_heard_from_their_first_words(
     music = load_sound("moh", track)
     first = int(offset_s * SAMPLE_RATE)
     music = to_level(np.resize(music[first:], int(MUSIC_S * SAMPLE_RATE)), music_dbfs)
-    talker = to_level(_voice(voice), min(music_dbfs + talker_above_db, -12.0))
+    talker_dbfs = min(music_dbfs + talker_above_db, -12.0)
+    talker = to_level(asterisk_voice(voice)[: 5 * SAMPLE_RATE], talker_dbfs)
     quiet = np.zeros(int(gap_s * SAMPLE_RATE))
     audio = np.concatenate((np.zeros(SAMPLE_RATE), music, quiet, talker, np.zeros(SAMPLE_RATE)))
     starts = _speech_starts(_frames(audio))

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
-import soxr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import signal
-from shared import HUMAN_WAVS, human_speech
+from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call_settings import CallSettings, FrontEndSettings, LearnedSettings
@@ -35,21 +33,10 @@ from ivr.synth.field_audio import (
 from ivr.tune.cache import DetectorCache
 
 PROPERTY = settings(max_examples=8, deadline=None, derandomize=True)
-ALLISON = "/usr/share/asterisk/sounds/en_US_f_Allison/demo-congrats.wav"
-OTHER_VOICES = (
-    ALLISON,
-    "/usr/share/asterisk/sounds/fr_CA_f_June/demo-congrats.wav",
-    "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/demo-congrats.wav",
-    "/usr/share/asterisk/sounds/it_IT_m_Carlo/demo-congrats.wav",
-)
+ALLISON = ASTERISK_VOICES[0]
 CHIMES = ("bell.oga", "complete.oga", "message-new-instant.oga", "phone-incoming-call.oga",
           "window-attention.oga", "dialog-information.oga", "device-added.oga")  # fmt: skip
 """Notification sounds Silero's probability stays under 0.5 for, as they are and on a line."""
-
-
-def _voice(path: str) -> np.ndarray:
-    data, rate = sf.read(path, dtype="float64")
-    return soxr.resample(data, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else data
 
 
 def _frames(audio: np.ndarray, noise_dbfs: float = -66.0, seed: int = 0) -> np.ndarray:
@@ -131,9 +118,9 @@ def test_without_the_stage_the_same_bursts_were_speech():
 
 
 @PROPERTY
-@given(index=st.integers(0, len(OTHER_VOICES) - 1), level=st.floats(-45.0, -12.0))
+@given(index=st.integers(0, len(ASTERISK_VOICES) - 1), level=st.floats(-45.0, -12.0))
 def test_a_talker_is_speech_at_any_level_through_a_telephone_line(index, level):
-    talker = to_level(_voice(OTHER_VOICES[index])[: 8 * SAMPLE_RATE], level)
+    talker = to_level(asterisk_voice(ASTERISK_VOICES[index])[: 8 * SAMPLE_RATE], level)
     audio = np.concatenate((np.zeros(SAMPLE_RATE), talker, np.zeros(SAMPLE_RATE)))
     frames = _frames(np.repeat(telephone_line(audio), 2))
     events, _ = _run(frames)
@@ -166,7 +153,7 @@ def test_the_stage_decides_the_same_whatever_the_blocks(block):
     after one, then frames erased in bursts: every event at the same frame whatever the block
     size."""
     chimes = _chimes("service-logout.oga", -20.0, line=False)[: 3 * SAMPLE_RATE]
-    talker = to_level(_voice(ALLISON)[: 6 * SAMPLE_RATE], -22.0)
+    talker = to_level(asterisk_voice(ALLISON)[: 6 * SAMPLE_RATE], -22.0)
     erased = np.repeat(burst_erasures(talker.size // 320, np.random.default_rng(1), (100, 300),
                                       (300, 600)), 320)  # fmt: skip
     cut = talker[: erased.size] * ~erased
