@@ -309,6 +309,19 @@ class SipAgent:
         port.frames = IdlePort()
         self._ports.append(port)
 
+    def _drop_ports(self) -> None:
+        """Let go of the audio ports once the endpoint is destroyed (its media clock stopped).
+
+        A port is never destroyed while the clock runs: its destructor takes it off the
+        bridge with the interpreter lock released, and a tick that calls it meanwhile found
+        its Python half already half gone (``'MediaPort' object has no attribute 'frames'``).
+        After the endpoint is gone its destructor would take it off a bridge that no longer
+        exists (pjmedia asserts), so the C++ half is left to the process's end: a few hundred
+        bytes a port, its memory pool already freed with the endpoint's."""
+        for port in self._ports:
+            port.thisown = False
+        self._ports.clear()
+
     def forget(self, call: SipCall) -> None:
         """Drop a call's pjsua2 objects once it has ended (from any thread; a call hung up
         from our side ends when the other side confirms, or its transaction times out)."""
@@ -328,11 +341,11 @@ class SipAgent:
             call.release()
         self.calls.clear()
         self.incoming.clear()
-        self._ports.clear()
         if getattr(self, "account", None) is not None:
             self.account.shutdown()
             self.account = None
         self._run_jobs()
         self.ep.libDestroy(self.pj.PJSUA_DESTROY_NO_RX_MSG)
+        self._drop_ports()
         self.ep = None
         sys.setswitchinterval(self._switch_s)

@@ -303,3 +303,31 @@ def test_a_media_callback_that_raises_ends_the_call_as_media_error_with_its_reas
     assert 100 <= result.frames <= 110 and result.prompts == ["opening"]
     assert result.timeline[-1].event == "hangup"
     assert (tmp_path / "call.wav").stat().st_size > 44
+
+
+AGENT_CLOSED_WITH_A_PORT_HELD = """
+from ivr.sip.agent import SipAgent
+from ivr.sip.frames import FramePort
+
+agent = SipAgent()
+port = agent.port_for(FramePort())
+for _ in range(5):
+    agent.poll(20)  # the media clock calls the port
+agent.return_port(port)
+agent.close()
+del port
+print("closed")
+"""
+
+
+def test_an_agent_closes_cleanly_while_one_of_its_audio_ports_is_still_held():
+    # a port dropped while the media clock ran could be called half destroyed, and one
+    # destroyed after the endpoint aborted the process in pjmedia (a bridge that is gone)
+    done = subprocess.run(
+        [sys.executable, "-c", AGENT_CLOSED_WITH_A_PORT_HELD],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed" and "Traceback" not in done.stderr
