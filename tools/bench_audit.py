@@ -15,7 +15,7 @@ and about double the CPU time). Every call whose verdict
 or moments differ from its labels is listed, with its part, so a miss can be traced to the
 kind of violation it is.
 
-Targets (issue 27): precision and recall >= 0.95 on the held-out part for items 1-5 and 7
+Targets: precision and recall >= 0.95 on the held-out part for items 1-5 and 7
 (interrupting, late_answer, silent_line, hold, hung_up_first, dead_air); >= 1,000x real time
 per core.
 

@@ -10,12 +10,15 @@ option name, else from its type; flags get none.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
+from difflib import get_close_matches
 from typing import Any, get_args
 
+import typer
 from typer._click import Context, Parameter  # typer vendors click; its errors are these
-from typer._click.exceptions import BadParameter, ClickException, MissingParameter
+from typer._click.exceptions import BadParameter, ClickException, MissingParameter, UsageError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.exceptions import Abort
 
@@ -73,11 +76,42 @@ COMMAND_METAVARS = {("export", "--out"): "FILE"}
 
 
 class IvrGroup(TyperGroup):
-    """The `ivr` group: every sub-command's parameters labelled, usage errors in one line."""
+    """The `ivr` group: every sub-command's parameters labelled, usage errors in one line.
+
+    `command_modules` names sub-commands loaded at first use: NAME's module ivr.cli.NAME
+    adds it with `register(app)`."""
+
+    command_modules: tuple[str, ...] = ()
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         label_parameters(self)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        """The sub-commands' names: those loaded at first use in their order, then any other."""
+        return [*self.command_modules, *(n for n in self.commands if n not in self.command_modules)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        """The sub-command `cmd_name`, its module imported the first time; None if unknown."""
+        if cmd_name not in self.commands and cmd_name in self.command_modules:
+            holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+            importlib.import_module(f"ivr.cli.{cmd_name}").register(holder)
+            command = typer.main.get_group(holder).commands[cmd_name]
+            label_parameters(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:
+        """The sub-command `args` start with; an unknown one is a usage error that names the
+        closest commands, the ones not loaded yet included."""
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            close = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if close and "Did you mean" not in exc.message:
+                named = ", ".join(repr(name) for name in close)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {named}?"
+            raise
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
         """Run the command line; a usage error prints one line and exits 2 (click's code)."""

@@ -41,7 +41,7 @@ AUDIT_LABELS_VERSION = 1
 VERDICTS = ("pass", "fail", "n/a")
 """An item's verdicts (ivr.audit.scorecard.Verdict's values)."""
 DEFAULT_TOLERANCE_S = 0.1
-"""How far (s) a failed moment may be from its label unless the file says (issue 27: 100 ms)."""
+"""How far (s) a failed moment may be from its label unless the file says (100 ms)."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ HELD_OUT_SHARE = 1 / 3
 FLOOR_DBFS = (-72.0, -62.0)
 """Each side's noise floor (dBFS, white, before the telephone band)."""
 TOLERANCE_S = 0.1
-"""How far (s) a found moment may be from its label (issue 27: within 100 ms)."""
+"""How far (s) a found moment may be from its label (within 100 ms)."""
 _SALT = 0xA0D17
 
 

@@ -1,4 +1,4 @@
-"""Hostile and unlucky SIP on 127.0.0.1 (issue 23, items 9 and 13): `ivr serve` under a flood
+"""Hostile and unlucky SIP on 127.0.0.1: `ivr serve` under a flood
 of INVITEs, a malformed INVITE, a caller that never ACKs and one that cancels at once; `ivr
 campaign` killed with SIGKILL while its workers start, and run again on the same ports.
 

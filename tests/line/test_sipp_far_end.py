@@ -1,4 +1,4 @@
-"""SIPp as the far end (issue 26): `ivr dial` to a SIPp callee that answers and speaks, is busy,
+"""SIPp as the far end: `ivr dial` to a SIPp callee that answers and speaks, is busy,
 or rings until we give up; `ivr serve` called by SIPp callers that speak. The callee's and
 callers' speech is real (tools/sipp_audio.py's pcaps, G.711 mu-law RTP); everything runs on
 127.0.0.1, a few calls each, well under 30 s a test. baresip stays the callee of the tests

@@ -1,4 +1,4 @@
-"""`ivr dial`'s view on a pipe (issue 25, item 10): one plain line per event — calling (the
+"""`ivr dial`'s view on a pipe: one plain line per event — calling (the
 address masked), ringing, answered, each dialog event of the call, the end — from a real
 session (a replayed file standing in for the answered line)."""
 

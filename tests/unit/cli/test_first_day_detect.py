@@ -1,7 +1,7 @@
-"""`ivr detect` is honest about answering-machine detection and readable at 80 columns (issue
-25, item 2): AMD judges the start of a telephone line, so without --amd no verdict is shown;
-with --amd it is, with what it assumed. A file's heading says its length as "N s long" and
-breaks, if it must, only between its phrases."""
+"""`ivr detect` is honest about answering-machine detection and readable at 80 columns: AMD
+judges the start of a telephone line, so without --amd no verdict is shown; with --amd it is,
+with what it assumed. A file's heading says its length as "N s long" and breaks, if it must,
+only between its phrases."""
 
 from __future__ import annotations
 

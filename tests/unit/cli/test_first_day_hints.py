@@ -1,4 +1,4 @@
-"""Every hint names something that exists for the command that gives it (issue 25, item 4):
+"""Every hint names something that exists for the command that gives it:
 `ivr models list` marks the model replay would use for a Mandarin script (or says none is
 usable and how to get one), replay's note ends with what to do, and every `--option` a hint
 names (with its value, for `--asr VALUE`) is one of that command's options."""
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import typer
+from typer._click import Context
 from typer.testing import CliRunner
 
 from ivr.cli import app
@@ -42,7 +43,7 @@ def command_options(*names: str) -> dict[str, str]:
     """Option -> its help text, of the command `ivr NAMES...`."""
     command = typer.main.get_command(app)
     for name in names:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        command = command.get_command(Context(command), name)  # type: ignore[attr-defined]
     return {
         opt: getattr(param, "help", None) or ""
         for param in command.params

@@ -1,4 +1,4 @@
-"""No silent misses (issue 25, item 11): a replayed file the --expect manifest does not list is
+"""No silent misses: a replayed file the --expect manifest does not list is
 named and counted; a manifest without expected outcomes says so; `calls list --outcome` with
 an outcome no call has lists the outcomes there are; re-running `ivr synth` into a folder
 removes the calls of the earlier corpus it no longer lists (and nothing else); a wrong

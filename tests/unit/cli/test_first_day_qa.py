@@ -1,4 +1,4 @@
-"""One vocabulary of QA checks (issue 25, item 5): every check's id is in the README's QA list,
+"""One vocabulary of QA checks: every check's id is in the README's QA list,
 `ivr calls show` and the report give the same title for each, and a single call scored 100
 counts as passed in the report's cards."""
 

@@ -1,4 +1,4 @@
-"""The report is honest (issue 25, item 9): the callee's waveform is drawn on a fixed dBFS scale
+"""The report is honest: the callee's waveform is drawn on a fixed dBFS scale
 (a silent line looks silent beside a noisy one), the page says how speech was recognized, and
 the choppy call's callee speaks Mandarin, each fragment of an utterance carrying its own
 words."""

@@ -1,4 +1,4 @@
-"""The bundled call scripts are the call scripts only (issue 25, item 1): `ivr prompts render`
+"""The bundled call scripts are the call scripts only: `ivr prompts render`
 without --script renders them and not the forbidden-phrase list beside them, and an unknown
 script name lists them and suggests the closest."""
 

@@ -1,4 +1,4 @@
-"""`ivr tune` on the README's example (issue 25, item 3): calls that need recognition are not
+"""`ivr tune` on the README's example: calls that need recognition are not
 counted wrong in silence, and the recommendation never buys a few ms with more mistakes.
 
 A small corpus of the sample outbound calls: an answered call, a too-quiet callee (whose

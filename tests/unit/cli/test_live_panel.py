@@ -1,4 +1,4 @@
-"""The live panel of `ivr call` stays whole (issue 25, item 12): the sound card's underruns are
+"""The live panel of `ivr call` stays whole: the sound card's underruns are
 counted on it, ALSA's own `ALSA lib ... underrun occurred` lines are held back while it is up
 (and everything else written to standard error is given back afterwards), and Ctrl-C stops it
 once, without the terminal's `^C` echo that pushed its redraw one line down (its top border

@@ -1,4 +1,4 @@
-"""Outputs follow the umask (issue 25, item 7): reports, recordings, timelines, manifests and
+"""Outputs follow the umask: reports, recordings, timelines, manifests and
 CSV exports are written through the atomic writer, whose temporary file mkstemp makes 0600;
 with umask 022 a written file must be 0644 (others can read a report), with 077 0600."""
 

@@ -1,4 +1,4 @@
-"""The report as a browser shows it (issue 25, acceptance): headless Chromium screenshots the
+"""The report as a browser shows it: headless Chromium screenshots the
 report of a silent line and that of a noisy line, and the callee's waveform, drawn on a fixed
 dBFS scale, is barely there on the first and fills its band on the second.
 

@@ -1,4 +1,4 @@
-"""Tables never cut what a row is looked up by (issue 25, item 8): file names, outcomes and
+"""Tables never cut what a row is looked up by: file names, outcomes and
 masked phone numbers are whole on an 80-column terminal (other columns wrap or fold), and on a
 pipe every table is plain lines, one row per line, without box drawing."""
 

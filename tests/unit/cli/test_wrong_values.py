@@ -1,5 +1,5 @@
 """Every option that takes a path or a choice, given a wrong value, prints one line naming the
-option or file and the problem, and exits 2, never a traceback (issue 25, item 6).
+option or file and the problem, and exits 2, never a traceback.
 
 Commands that need a microphone or the network (call, dial, serve, campaign) are given only
 values they must refuse before opening any device or socket. The table below is the

@@ -1,5 +1,4 @@
-"""A replay batch survives any one failure, and a killed run leaves nothing behind (issue 23,
-items 4-8 and 12).
+"""A replay batch survives any one failure, and a killed run leaves nothing behind.
 
 Each test runs `ivr replay` on a short script (`--asr none`) over a few short calls: an
 unreadable file, a call log that cannot be written, a full disk under --out (a real small

@@ -1,7 +1,7 @@
 """Names that come from data (call-list ids, campaign names, recording stems) stay safe file
 names inside the output folder, with phone numbers masked; the call-log export opens in a
 spreadsheet as data, never as a formula; a call list's SIP addresses are checked before the
-first call (issue 23, items 1, 2, 3 and 14).
+first call.
 
 The campaigns dial `sip:x@127.0.0.1:9` (nobody answers): each call ends after
 --answer-timeout-s 1, its recording and timeline written as for any call.

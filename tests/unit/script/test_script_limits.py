@@ -1,4 +1,4 @@
-"""Bounded input (issue 23, items 10 and 11): a script nested 5,000 deep, a 5,000-digit number,
+"""Bounded input: a script nested 5,000 deep, a 5,000-digit number,
 a script too large, with too many prompts or too long a prompt each give one `file:line:` (or
 `file:`) line, never a traceback, both from the loader and from `ivr lint`, and a lint batch
 goes on with the other files. The other YAML files a user gives (config, forbidden phrases,
