@@ -66,14 +66,15 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 
 def open_agent(listen: str, prepared: LineCallSetup, answers: bool, calls: int) -> SipAgent:
-    """Our SIP agent on `listen` (answering calls or not), with the learned detector loaded
-    for `calls` calls at once. DeviceError, ValueError if it cannot be."""
-    from ivr.detect.learned import preload
+    """Our SIP agent on `listen` (answering calls or not), with the front end's filter and
+    learned detector loaded for `calls` calls at once. DeviceError, ValueError if it cannot
+    be."""
+    from ivr.detect.frontend import warm_up
     from ivr.sip.agent import SipAgent
 
     host, port = parse_listen(listen)
     agent = SipAgent(host, port, answers=answers)
-    preload(prepared.call.settings.front_end.learned.enabled, calls)
+    warm_up(prepared.call.settings.front_end, calls)
     return agent
 
 

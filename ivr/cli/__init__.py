@@ -2,7 +2,7 @@
 
 A sub-command's module is imported when the command runs (or its help is shown), not when
 `ivr` starts: each brings the parts of the package its command uses, and importing all of
-them took half a second of every start (`ivr calls list` 0.7 s, now 0.35 s).
+them took a quarter of a second of every start (`ivr calls list` 0.62 s, now 0.38 s).
 """
 
 from __future__ import annotations

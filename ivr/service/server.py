@@ -42,6 +42,7 @@ class Server:
         max_calls: int | None,
         say: Callable[[str], None] = print,
     ) -> None:
+        import ivr.service.perform  # noqa: F401 (imported before any call: not during one)
         from ivr.service.threads import CallThreads
 
         self.agent, self.setup, self.values, self.keeper = agent, setup, values, keeper

@@ -173,7 +173,7 @@ def worker_main(
 
 def _start_agent(index: int, capacity: int, recipe: CallRecipe) -> tuple[Any, Any]:
     """Worker `index`'s SIP agent and what its calls share: (settings, prompt cache,
-    recognition); the learned detector preloaded for its calls."""
+    recognition); the front end's filter and learned detector loaded for its calls."""
     import ivr.app.setup
     import ivr.call.session
     import ivr.script.loader
@@ -181,7 +181,7 @@ def _start_agent(index: int, capacity: int, recipe: CallRecipe) -> tuple[Any, An
     import ivr.service.threads  # noqa: F401 (imported before any call: not during one)
     from ivr.app.config import call_settings
     from ivr.app.recognition import set_up_recognition
-    from ivr.detect.learned import preload
+    from ivr.detect.frontend import warm_up
     from ivr.sip.agent import SipAgent
     from ivr.tts.prompt_cache import PromptCache
 
@@ -193,7 +193,7 @@ def _start_agent(index: int, capacity: int, recipe: CallRecipe) -> tuple[Any, An
     )
     port = recipe.first_port + index if recipe.first_port else 0
     agent = SipAgent(recipe.host, port, proxy=recipe.proxy, answers=False)
-    preload(settings.front_end.learned.enabled, min(capacity, agent.max_calls))
+    warm_up(settings.front_end, min(capacity, agent.max_calls))
     return agent, setup
 
 
