@@ -1,5 +1,8 @@
 """The detector front end on real audio: levels, noise floor, and independence from chunking."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -182,3 +185,29 @@ def test_a_talker_starts_speech_with_any_onset(onset_ms, gain_db):
     detectors = Detectors(settings)
     started = [e for e in detectors.process(frames).events if isinstance(e, SpeechStarted)]
     assert started and 50 <= started[0].frame <= 80  # the talker begins 1.0-1.6 s in
+
+
+A_CALL_AFTER_WARM_UP = """
+import sys
+import numpy as np
+from ivr.call_settings import FrontEndSettings
+from ivr.detect.frontend import Detectors, warm_up
+
+settings = FrontEndSettings()
+warm_up(settings, 1)
+before = set(sys.modules)
+detectors = Detectors(settings)  # a call's front end, built as its line rings
+rng = np.random.default_rng(1)
+detectors.process((rng.standard_normal((50, 320)) * 3000).astype(np.int16))
+print(" ".join(sorted(m for m in set(sys.modules) - before if m.startswith(("scipy", "silero")))))
+"""
+
+
+def test_a_call_after_the_warm_up_loads_no_filter_or_model_of_its_own():
+    # a line's call builds its front end as it rings: importing scipy.signal then (0.6-0.8 s)
+    # held every call of the process up, so the line commands warm the front end up first
+    done = subprocess.run(
+        [sys.executable, "-c", A_CALL_AFTER_WARM_UP], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"loaded during the call: {done.stdout}"
