@@ -30,6 +30,7 @@ import numpy as np
 from ivr.audio.format import FRAME_SAMPLES, ms_to_frames
 from ivr.detect.learned import PREROLL_FRAMES as LEARNED_PREROLL_FRAMES
 from ivr.detect.learned import WINDOW_SAMPLES, window_probabilities
+from ivr.detect.onset import REJECTED_IDLE_FRAMES
 from ivr.detect.voice_activity import runs
 from ivr.events import Segment
 
@@ -92,9 +93,9 @@ SPEECH_RUN_FRAMES = 5
 """Fewer frames in a row (100 ms, three 32 ms windows) heard as speech are not speech but
 music's blips; a syllable holds more."""
 
-RESTART_FRAMES = 10
-"""A pause this long (frames, 200 ms, as the front end's REJECTED_IDLE_FRAMES) inside a
-segment read starts a new stream after it."""
+RESTART_FRAMES = REJECTED_IDLE_FRAMES
+"""A pause this long (frames, 200 ms: the front end's own, after a sound its learned stage
+rejected) inside a segment read starts a new stream after it."""
 
 
 @dataclass(frozen=True)
@@ -290,9 +291,8 @@ def _to_quiet(
     at the floor) after the last phrase heard before it, its end to the end of the last
     quiet run before the first phrase heard after it, up to LATE_WORDS_FRAMES before the
     stretch's end (a phrase: runs of speech `heard` less than PHRASE_GAP_FRAMES apart,
-    PHRASE_FRAMES and more in all). Silero goes on calling
-    windows of loud music speech after the words stop, a few at a time, for up to a second
-    or more."""
+    PHRASE_FRAMES and more in all). Silero goes on calling windows of loud music speech after
+    the words stop, a few at a time, for up to a second or more."""
     first, last = stretch
     phrases = _phrases(heard)
     before = [h for h in phrases if h[0] < first]
