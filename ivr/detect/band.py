@@ -29,11 +29,10 @@ inside words.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
+from ivr.audio.format import FRAME_SAMPLES
+from ivr.detect.sections import SectionFilter
 
 BAND_HZ = (300.0, 3400.0)
 """The speech band measured (Hz): the telephone channel's pass band."""
@@ -48,37 +47,29 @@ STOP_DB = 50.0
 """Least attenuation outside STOP_HZ (dB)."""
 
 
-@functools.cache
-def band_sections() -> np.ndarray:
-    """The filter's second-order sections (float32: the samples are int16). scipy.signal is
-    imported here, at the first front end a process builds, not when the command line starts:
-    importing it takes 0.6-0.8 s, most of `ivr`'s start-up, and half the commands (`ivr calls`,
-    `ivr lint`, `--help`) never measure audio."""
-    from scipy import signal
-
-    return signal.iirdesign(
-        wp=list(BAND_HZ),
-        ws=list(STOP_HZ),
-        gpass=PASS_RIPPLE_DB,
-        gstop=STOP_DB,
-        ftype="ellip",
-        fs=SAMPLE_RATE,
-        output="sos",
-    ).astype(np.float32)
+SECTIONS = np.array(
+    [
+        (0.024783788, 0.03839367, 0.024783788, 1.0, -1.0472981, 0.4835013),
+        (1.0, 0.33048266, 1.0, 1.0, -0.6157356, 0.7294996),
+        (1.0, -1.9989021, 1.0, 1.0, -1.7591791, 0.8038599),
+        (1.0, -0.05782149, 1.0, 1.0, -0.43759656, 0.9295457),
+        (1.0, -1.993816, 1.0, 1.0, -1.9383044, 0.9560283),
+        (1.0, -1.9908606, 1.0, 1.0, -1.9776758, 0.99128646),
+    ],
+    dtype=np.float32,
+)
+"""The filter's second-order sections (b0 b1 b2 a0 a1 a2 each; float32: the samples are int16):
+scipy.signal.iirdesign's elliptic design for BAND_HZ, STOP_HZ, PASS_RIPPLE_DB and STOP_DB at
+16 kHz, written out so that a command does not import scipy.signal to design it
+(test_speech_stage.py designs it again and compares)."""
 
 
 class SpeechBand:
     """The causal 300-3400 Hz band-pass over a call's frames, block after block."""
 
     def __init__(self) -> None:
-        from scipy.signal import sosfilt
-
-        self._sosfilt = sosfilt
-        self._sos = band_sections()
-        self._state = np.zeros((self._sos.shape[0], 2), dtype=np.float32)
+        self._filter = SectionFilter(SECTIONS, np.float32)
 
     def filter(self, frames: np.ndarray) -> np.ndarray:
         """The (n, 320) int16 frames band-passed, as (n, 320) float32 (int16 scale)."""
-        samples = frames.reshape(-1).astype(np.float32)
-        out, self._state = self._sosfilt(self._sos, samples, zi=self._state)
-        return out.astype(np.float32, copy=False).reshape(-1, FRAME_SAMPLES)
+        return self._filter.filter(frames).reshape(-1, FRAME_SAMPLES)

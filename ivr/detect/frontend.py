@@ -189,9 +189,9 @@ class Detectors:
 
 def warm_up(settings: FrontEndSettings, calls: int) -> None:
     """Load what a call's front end needs before any call begins: the speech band's filter
-    (scipy.signal: 0.6-0.8 s to import) and the learned stage's models for `calls` calls at
-    once (ivr.detect.learned.preload). A call on a telephone line builds its front end as it
-    rings or is answered: loading them then holds every call of the process up that long."""
+    kernel (ivr.detect.sections) and the learned stage's models for `calls` calls at once
+    (ivr.detect.learned.preload). A call on a telephone line builds its front end as it rings
+    or is answered: loading them then would hold every call of the process up."""
     SpeechBand()
     preload(settings.learned.enabled, calls)
 

@@ -7,6 +7,8 @@ over ranges of levels, channels and block sizes drawn by hypothesis.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +19,7 @@ from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call_settings import CallSettings, FrontEndSettings, LearnedSettings
 from ivr.detect import Detectors, learned
-from ivr.detect.band import SpeechBand, band_sections
+from ivr.detect.band import BAND_HZ, PASS_RIPPLE_DB, SECTIONS, STOP_DB, STOP_HZ, SpeechBand
 from ivr.detect.learned import LearnedSpeech, LearnedStageMissingError, model_identity
 from ivr.engine.utterance import is_choppy
 from ivr.events import Segment, SpeechEnded, SpeechStarted
@@ -226,10 +228,37 @@ def test_a_missing_wheel_is_one_clear_line(monkeypatch):
 
 def test_the_band_passes_300_to_3400_hz_and_stops_hum():
     freqs = [50, 100, 150, 200, 250, 300, 1000, 3400, 4000, 6000]
-    _, response = signal.sosfreqz(band_sections().astype(np.float64), worN=freqs, fs=SAMPLE_RATE)
+    _, response = signal.sosfreqz(SECTIONS.astype(np.float64), worN=freqs, fs=SAMPLE_RATE)
     gain = dict(zip(freqs, 20 * np.log10(np.abs(response)), strict=True))
     assert all(gain[f] <= -30.0 for f in (50, 100, 150, 200, 250, 4000, 6000))
     assert all(-0.6 <= gain[f] <= 0.1 for f in (300, 1000, 3400))
+
+
+def test_the_written_out_band_pass_is_scipys_design():
+    designed = signal.iirdesign(
+        wp=list(BAND_HZ),
+        ws=list(STOP_HZ),
+        gpass=PASS_RIPPLE_DB,
+        gstop=STOP_DB,
+        ftype="ellip",
+        fs=SAMPLE_RATE,
+        output="sos",
+    )
+    assert np.array_equal(SECTIONS, designed.astype(np.float32))
+
+
+@PROPERTY
+@given(seed=st.integers(0, 2**32 - 1), cuts=st.lists(st.integers(1, 199), max_size=5))
+def test_the_band_pass_gives_scipy_sosfilts_samples_bit_for_bit(seed, cuts):
+    # the front end calls scipy's compiled kernel directly (ivr.detect.sections)
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(-32768, 32767, size=(200, 320), endpoint=True).astype(np.int16)
+    expected = signal.sosfilt(SECTIONS, frames.reshape(-1).astype(np.float32))
+    band = SpeechBand()
+    edges = [0, *sorted(set(cuts)), 200]
+    got = np.concatenate([band.filter(frames[a:b]) for a, b in itertools.pairwise(edges)])
+    assert got.dtype == np.float32
+    assert np.array_equal(got.reshape(-1), expected)
 
 
 def test_the_band_pass_is_causal_and_carries_its_state():
