@@ -7,12 +7,15 @@ numbers tuned to the generator; hypothesis draws where the call's turns fall."""
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ivr.audio.format import ms_to_frames
 from ivr.audit import AuditSettings, Verdict
 from ivr.audit.turns import Talk, dead_air, hold, hung_up_first, interrupting, late_answer
+from ivr.audit.voice import TURN_PAUSE_S, agent_turns
 from ivr.events import Segment
 
 SETTINGS = AuditSettings()
@@ -117,3 +120,41 @@ def test_hold_joins_holds_broken_by_updates_until_the_customer_speaks():
     result = hold(Talk(agent, customer, t + 400), SETTINGS)
     assert result.verdict is Verdict.FAIL
     assert result.moments == (agent[0].end_s,)
+
+
+def quiet(start: int, end: int, dbfs: float) -> Segment:
+    return Segment(start, end, dbfs, 20.0, dbfs - 20.0, end - start)
+
+
+@given(
+    start=STARTS,
+    pieces=st.lists(st.integers(10, frames(SETTINGS.backchannel_max_s)), min_size=2, max_size=5),
+    edge=EDGE,
+)
+def test_a_turn_read_out_in_pieces_is_one_turn_up_to_the_pause_edge(start, pieces, edge):
+    # digits read out: every piece shorter than a back-channel, together more than one
+    pause = frames(TURN_PAUSE_S) + edge
+    agent, at = [], start
+    for length in pieces:
+        agent.append(quiet(at, at + length, -40.0))
+        at += length + pause
+    turns = agent_turns(agent, [])
+    assert len(turns) == (1 if edge < 0 else len(pieces))
+    assert turns[0].start_s == agent[0].start_s
+    assert abs(turns[0].level_dbfs - -40.0) < 1e-9
+
+
+@given(start=STARTS, turn=TURNS)
+def test_the_customer_speaking_in_a_pause_parts_two_turns(start, turn):
+    first = quiet(start, start + turn, -30.0)
+    second = quiet(first.end + 20, first.end + 20 + turn, -30.0)
+    assert len(agent_turns([first, second], [])) == 1
+    customer = seg(first.end + 5, first.end + 15)
+    assert len(agent_turns([first, second], [customer])) == 2
+
+
+def test_a_turns_level_is_its_pieces_powers_weighted_by_length():
+    turn = agent_turns([quiet(0, 100, -30.0), quiet(110, 410, -40.0)], [])[0]
+    expected = 10 * math.log10((100 * 10**-3.0 + 300 * 10**-4.0) / 400)
+    assert abs(turn.level_dbfs - expected) < 1e-9
+    assert turn.speech_s == 8.0
