@@ -26,7 +26,7 @@ from ivr.audio.format import FRAME_S, FRAME_SAMPLES, FULL_SCALE, SAMPLE_RATE
 from ivr.errors import IvrError
 from ivr.synth import recordings
 from ivr.synth.levels import active_frames, active_level_dbfs, frame_powers, power_to_dbfs
-from ivr.tts import Synthesizer
+from ivr.tts import PromptCache
 
 DEFAULT_TESTDATA_DIR = Path("/usr/share/pocketsphinx/test/data")
 """Where Debian's pocketsphinx-testdata package installs its recordings."""
@@ -128,14 +128,12 @@ def load_phrase(phrase: str) -> Phrase:
     return _load(phrase, str(recordings_dir()))
 
 
-def synthesizer() -> Synthesizer:
-    """The process-wide Mandarin synthesizer used for callee phrases."""
-    return _synthesizer()
-
-
 @functools.cache
-def _synthesizer() -> Synthesizer:
-    return Synthesizer()
+def phrase_cache() -> PromptCache:
+    """The callee phrases' renderings: the prompts' own cache (ivr.tts.PromptCache, on disk
+    in `$IVR_CACHE_DIR/prompts`, default Mandarin voice), so a phrase is synthesized once per
+    machine, not once per `ivr synth`."""
+    return PromptCache()
 
 
 @functools.lru_cache(maxsize=256)
@@ -143,7 +141,7 @@ def _load(phrase: str, root: str) -> Phrase:
     if not isinstance(phrase, str) or not phrase.strip():
         raise ValueError(f"phrase must be a non-empty text or {HUMAN_PREFIX}<path>, got {phrase!r}")
     if not is_human(phrase):
-        samples = synthesizer().render(phrase).astype(np.float64)
+        samples = phrase_cache().get(phrase).samples.astype(np.float64)
         return _frozen(Phrase(phrase, phrase, "tts", _pad_to_frames(samples)))
     if not phrase.startswith(HUMAN_PREFIX):
         return _load_other(phrase)
