@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
+from ivr.audit.envelope_filters import SYLLABLE_PAD, peaks, syllable_band, vowel_band
 from ivr.events import Segment
 
 ENVELOPE_HZ = 100
@@ -44,18 +45,12 @@ class LevelEnvelope:
     band-pass keeps its state across blocks)."""
 
     def __init__(self) -> None:
-        from scipy.signal import butter, sosfilt_zi
-
-        self._sos = butter(4, VOWEL_BAND_HZ, btype="band", fs=SAMPLE_RATE, output="sos")
-        self._zi = sosfilt_zi(self._sos) * 0.0
+        self._band = vowel_band()
         self._parts: list[np.ndarray] = []
 
     def feed(self, frames: np.ndarray) -> None:
         """Add a block of (n, 320) int16 frames."""
-        from scipy.signal import sosfilt
-
-        x = frames.reshape(-1).astype(np.float64)
-        y, self._zi = sosfilt(self._sos, x, zi=self._zi)
+        y = self._band.filter(frames)
         power = (y.reshape(-1, HOP) ** 2).mean(axis=1)
         self._parts.append(10 * np.log10(power + 1.0))
 
@@ -67,18 +62,14 @@ class LevelEnvelope:
 def nuclei(envelope_db: np.ndarray, voiced: np.ndarray, segments: list[Segment]) -> np.ndarray:
     """Frames (20 ms) of the syllable nuclei in `segments`, by the module's method; `voiced`
     is webrtcvad's per-frame decision."""
-    from scipy.signal import butter, find_peaks, sosfiltfilt
-
-    if envelope_db.size < 16 or not segments:
+    if envelope_db.size <= SYLLABLE_PAD or not segments:
         return np.zeros(0, dtype=np.int64)
-    sos = butter(2, SYLLABLE_BAND_HZ, btype="band", fs=ENVELOPE_HZ, output="sos")
-    smooth = sosfiltfilt(sos, envelope_db)
+    smooth = syllable_band(envelope_db)
     gap = max(1, round(PEAK_MIN_GAP_S * ENVELOPE_HZ))
     found: list[np.ndarray] = []
     for s in segments:
         part = smooth[s.start * PER_FRAME : s.end * PER_FRAME]
-        peaks, _ = find_peaks(part, distance=gap, prominence=PEAK_PROMINENCE_DB)
-        frames = s.start + peaks // PER_FRAME
+        frames = s.start + peaks(part, gap, PEAK_PROMINENCE_DB) // PER_FRAME
         frames = frames[frames < voiced.size]
         found.append(frames[voiced[frames]])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)

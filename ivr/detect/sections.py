@@ -18,14 +18,14 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-KERNEL_MODULE = "scipy.signal._sosfilt"
-"""scipy's compiled second-order-sections filter: `_sosfilt(sos, x, zi)` filters the rows of
-`x` (m, n) in place, `zi` (m, sections, 2) its state, updated in place; all of one dtype."""
-
 Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+"""scipy's compiled second-order-sections filter (`scipy.signal._sosfilt._sosfilt`):
+`(sos, x, zi)` filters the rows of `x` (m, n) in place, `zi` (m, sections, 2) their state,
+updated in place; all of one dtype."""
 
 
 class SectionFilter:
@@ -36,14 +36,15 @@ class SectionFilter:
 
     def __init__(self, sos: np.ndarray, dtype: type = np.float32) -> None:
         self._sos = np.ascontiguousarray(sos, dtype=dtype)
-        self._state = np.zeros((1, self._sos.shape[0], 2), dtype=dtype)
+        self.state = np.zeros((1, self._sos.shape[0], 2), dtype=dtype)
+        """The sections' state (1, sections, 2), zero at the start, carried between blocks."""
         self._kernel = kernel()
 
     def filter(self, samples: np.ndarray) -> np.ndarray:
         """The next samples (any shape, in time order once flattened) filtered, flat, in the
         filter's dtype."""
         out = np.array(samples, dtype=self._sos.dtype, order="C").reshape(1, -1)  # a copy
-        self._kernel(self._sos, out, self._state)
+        self._kernel(self._sos, out, self.state)
         return out.reshape(-1)
 
 
@@ -51,33 +52,37 @@ class SectionFilter:
 def kernel() -> Kernel:
     """The compiled kernel, loaded once per process; scipy.signal's when it cannot be."""
     try:
-        return _standalone_kernel()
+        return signal_extension("_sosfilt")._sosfilt
     except (ImportError, OSError, AttributeError):
         return _wrapped_kernel
 
 
-def _standalone_kernel() -> Kernel:
-    loaded = sys.modules.get(KERNEL_MODULE)
-    if loaded is None:
-        scipy_spec = importlib.util.find_spec("scipy")
-        if scipy_spec is None or not scipy_spec.submodule_search_locations:
-            raise ImportError("scipy")
-        folder = Path(next(iter(scipy_spec.submodule_search_locations))) / "signal"
-        stem = KERNEL_MODULE.rsplit(".", 1)[1]
-        paths = [folder / f"{stem}{s}" for s in importlib.machinery.EXTENSION_SUFFIXES]
-        path = next((p for p in paths if p.is_file()), None)
-        if path is None:
-            raise ImportError(f"{KERNEL_MODULE} not found in {folder}")
-        loader = importlib.machinery.ExtensionFileLoader(KERNEL_MODULE, str(path))
-        spec = importlib.util.spec_from_file_location(KERNEL_MODULE, path, loader=loader)
-        if spec is None:
-            raise ImportError(KERNEL_MODULE)
-        loaded = importlib.util.module_from_spec(spec)
-        loader.exec_module(loaded)
-        # scipy.signal, if a later import brings it in, takes this module instead of a second
-        # copy of the same extension.
-        sys.modules[KERNEL_MODULE] = loaded
-    return loaded._sosfilt
+@functools.cache
+def signal_extension(stem: str) -> ModuleType:
+    """scipy.signal's compiled module `stem` (`_sosfilt`, `_peak_finding_utils`) loaded on its
+    own, without scipy.signal (ImportError when this scipy has no such file)."""
+    name = f"scipy.signal.{stem}"
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    scipy_spec = importlib.util.find_spec("scipy")
+    if scipy_spec is None or not scipy_spec.submodule_search_locations:
+        raise ImportError("scipy")
+    folder = Path(next(iter(scipy_spec.submodule_search_locations))) / "signal"
+    paths = [folder / f"{stem}{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+    path = next((p for p in paths if p.is_file()), None)
+    if path is None:
+        raise ImportError(f"{name} not found in {folder}")
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    if spec is None:
+        raise ImportError(name)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    # scipy.signal, if a later import brings it in, takes this module instead of a second copy
+    # of the same extension.
+    sys.modules[name] = module
+    return module
 
 
 def _wrapped_kernel(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
