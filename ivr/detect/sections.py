@@ -1,5 +1,6 @@
 """Causal IIR filtering in second-order sections, block after block (the front end's speech
-band, ivr.detect.band).
+band, ivr.detect.band; the audit's speaking rate and the field corpus's telephone line too),
+and scipy.signal's compiled modules loaded without scipy.signal (`signal_extension`).
 
 The arithmetic is scipy's own: the compiled kernel behind `scipy.signal.sosfilt` (the
 `scipy.signal._sosfilt` extension, direct form II transposed), loaded on its own. Importing

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-from scipy import signal
 
 from ivr.audio.format import FRAME_S, SAMPLE_RATE
+from ivr.detect.sections import SectionFilter
 from ivr.synth.speech import RecordingsMissingError
 
 FREEDESKTOP_DIR = Path("/usr/share/sounds/freedesktop/stereo")
@@ -76,10 +76,42 @@ MAINS_HZ = 50.0
 REVERB_ONSET_MS = 3.0
 """The reverberant tail starts this long after the direct path (ms)."""
 
-BAND_SOS = signal.butter(LINE_BAND_ORDER, LINE_BAND_HZ, "bandpass", fs=SAMPLE_RATE, output="sos")
-ANTI_ALIAS_SOS = signal.butter(
-    ANTI_ALIAS_ORDER, ANTI_ALIAS_HZ, "lowpass", fs=SAMPLE_RATE, output="sos"
+BAND_SOS = np.array(
+    [
+        (
+            0.04213264620447594,
+            0.08426529240895188,
+            0.04213264620447594,
+            1.0,
+            -0.39112790241252204,
+            0.09087590988960496,
+        ),
+        (1.0, 2.0, 1.0, 1.0, -0.3770506584528211, 0.5109041566523097),
+        (1.0, -2.0, 1.0, 1.0, -1.769041649621499, 0.7853120861143953),
+        (1.0, -2.0, 1.0, 1.0, -1.9093502950980377, 0.9231429208679337),
+    ]
 )
+"""The line's band-pass: scipy.signal.butter(LINE_BAND_ORDER, LINE_BAND_HZ, "bandpass", 16 kHz)
+in second-order sections, written out (scipy.signal takes 0.6-0.9 s to import;
+test_field_corpus.py designs it again and compares)."""
+
+ANTI_ALIAS_SOS = np.array(
+    [
+        (
+            0.0047786506212785145,
+            0.009557301242557029,
+            0.0047786506212785145,
+            1.0,
+            -0.15892076563243493,
+            0.015893560230250924,
+        ),
+        (1.0, 2.0, 1.0, 1.0, -0.17178963772714467, 0.09815722310914547),
+        (1.0, 2.0, 1.0, 1.0, -0.20201641427904782, 0.2913804782539095),
+        (1.0, 2.0, 1.0, 1.0, -0.2623224310114276, 0.6768838691906219),
+    ]
+)
+"""The anti-alias low-pass: scipy.signal.butter(ANTI_ALIAS_ORDER, ANTI_ALIAS_HZ, "lowpass",
+16 kHz) in second-order sections, written out likewise."""
 
 
 def sound_dir(default: Path, env: str) -> Path:
@@ -164,8 +196,16 @@ def room_response(rt60_s: float, drr_db: float, rng: np.random.Generator) -> np.
 
 
 def reverberate(x: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """`x` through `response`, cut to the length of `x`."""
-    return signal.fftconvolve(x, response)[: len(x)]
+    """`x` through `response`, cut to the length of `x` (scipy.signal.fftconvolve's arithmetic:
+    real transforms of scipy.fft's next fast length)."""
+    from scipy import fft
+
+    if len(x) <= 1 or len(response) == 1:  # fftconvolve multiplies then
+        return (x * response)[: len(x)]
+    full = len(x) + len(response) - 1
+    size = fft.next_fast_len(full, True)
+    product = fft.rfftn(x, [size], axes=[0]) * fft.rfftn(response, [size], axes=[0])
+    return fft.irfftn(product, [size], axes=[0])[:full][: len(x)].copy()
 
 
 def mains_hum(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -179,8 +219,8 @@ def mains_hum(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def telephone_line(x: np.ndarray) -> np.ndarray:
     """16 kHz audio through the causal line filters, at LINE_RATE (float64)."""
-    y = signal.sosfilt(ANTI_ALIAS_SOS, signal.sosfilt(BAND_SOS, np.asarray(x, dtype=np.float64)))
-    return y[::2]
+    band = SectionFilter(BAND_SOS, np.float64).filter(np.asarray(x, dtype=np.float64))
+    return SectionFilter(ANTI_ALIAS_SOS, np.float64).filter(band)[::2]
 
 
 def gsm_round_trip(samples: np.ndarray) -> np.ndarray:
