@@ -89,5 +89,7 @@ def signal_extension(stem: str) -> ModuleType:
 def _wrapped_kernel(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
     from scipy.signal import sosfilt
 
+    if not x.shape[1]:  # scipy.signal.sosfilt refuses an empty signal
+        return
     for row in range(x.shape[0]):
         x[row], zi[row] = sosfilt(sos, x[row], zi=zi[row])

@@ -58,3 +58,13 @@ def test_filtering_in_blocks_gives_scipys_samples_bit_for_bit(order, dtype, cuts
     got = np.concatenate([band.filter(x[a:b]) for a, b in itertools.pairwise(edges)])
     assert got.dtype == dtype
     assert np.array_equal(got, expected)
+
+
+def test_an_empty_block_changes_nothing_with_either_kernel():
+    for kernel in (sections.kernel(), sections._wrapped_kernel):
+        band = SectionFilter(signal.butter(2, 1000.0, fs=16000, output="sos"), np.float64)
+        band._kernel = kernel
+        band.filter(np.ones(10))
+        state = band.state.copy()
+        assert band.filter(np.zeros(0)).shape == (0,)
+        assert np.array_equal(band.state, state)
