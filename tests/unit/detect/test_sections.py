@@ -68,3 +68,28 @@ def test_an_empty_block_changes_nothing_with_either_kernel():
         state = band.state.copy()
         assert band.filter(np.zeros(0)).shape == (0,)
         assert np.array_equal(band.state, state)
+
+
+KERNELS_THEN_SCIPY_SIGNAL = """
+import sys
+import numpy as np
+from ivr.audit.envelope_filters import peaks
+from ivr.detect.band import SECTIONS, SpeechBand
+frames = np.random.default_rng(2).integers(-3000, 3000, (20, 320)).astype(np.int16)
+ours = SpeechBand().filter(frames).reshape(-1)
+x = np.random.default_rng(3).standard_normal(500)
+found = peaks(x, 3, 0.5)
+loaded = sys.modules["scipy.signal._sosfilt"]
+from scipy import signal  # imported after the kernels were loaded on their own
+assert sys.modules["scipy.signal._sosfilt"] is loaded
+assert np.array_equal(signal.sosfilt(SECTIONS, frames.reshape(-1).astype(np.float32)), ours)
+assert np.array_equal(signal.find_peaks(x, distance=3, prominence=0.5)[0], found)
+print("ok")
+"""
+
+
+def test_scipy_signal_imported_after_the_kernels_uses_them_and_agrees():
+    command = [sys.executable, "-c", KERNELS_THEN_SCIPY_SIGNAL]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
