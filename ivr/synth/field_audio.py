@@ -93,7 +93,7 @@ BAND_SOS = np.array(
 )
 """The line's band-pass: scipy.signal.butter(LINE_BAND_ORDER, LINE_BAND_HZ, "bandpass", 16 kHz)
 in second-order sections, written out (scipy.signal takes 0.6-0.9 s to import;
-test_field_corpus.py designs it again and compares)."""
+tests/unit/synth/test_field_filters.py designs it again and compares)."""
 
 ANTI_ALIAS_SOS = np.array(
     [

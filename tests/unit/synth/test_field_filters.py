@@ -1,5 +1,6 @@
 """The field corpus's line filters and reverberation (ivr.synth.field_audio) compute what
-scipy.signal's butter, sosfilt and fftconvolve compute, bit for bit, without importing it."""
+scipy.signal's butter, sosfilt and fftconvolve compute, bit for bit, without importing it; the
+noise's transform length is scipy's next fast length."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
+from scipy.fft import next_fast_len
 
 from ivr.audio.format import SAMPLE_RATE
 from ivr.synth.field_audio import (
@@ -20,6 +22,7 @@ from ivr.synth.field_audio import (
     room_response,
     telephone_line,
 )
+from ivr.synth.noise import fast_fft_length
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
 
@@ -50,3 +53,9 @@ def test_reverberation_is_scipys_fftconvolve_bit_for_bit(seed, size, rt60_s):
     x = rng.standard_normal(size) * 3000
     response = room_response(rt60_s, 8.0, rng)
     assert np.array_equal(reverberate(x, response), signal.fftconvolve(x, response)[:size])
+
+
+@PROPERTY
+@given(n=st.one_of(st.integers(1, 5000), st.integers(5000, 3_000_000)))
+def test_the_noise_transforms_length_is_scipys_next_fast_length(n):
+    assert fast_fft_length(n) == next_fast_len(n, real=True)
