@@ -129,3 +129,32 @@ def test_the_line_commands_group_their_shared_options_alike(command):
         body = shown.split(f"─ {panel} ", 1)[1].split("╰", 1)[0]
         for option in options:
             assert option in body, (command, panel, option)
+
+
+MEASURING_AUDIO = """
+import sys
+import numpy as np
+import soundfile as sf
+from typer.testing import CliRunner
+from ivr.cli import app
+path, command = sys.argv[1], sys.argv[2:]
+rng = np.random.default_rng(4)
+sf.write(path, (rng.standard_normal((16000 * 3, 2)) * 0.05), 16000, subtype="PCM_16")
+result = CliRunner().invoke(app, [*command, path])
+assert result.exit_code in (0, 1), result.output
+print(" ".join(sorted(m for m in sys.modules if m.startswith(("scipy.signal", "scipy.stats")))))
+"""
+
+
+@pytest.mark.parametrize("words", [("detect",), ("audit", "--script", "outbound")], ids=str)
+def test_measuring_a_recording_does_not_import_scipy_signal(tmp_path, words):
+    # scipy.signal (0.6-0.9 s to import) was most of these commands' start-up: the front end
+    # and the audit's filters use scipy's compiled kernels alone (ivr.detect.sections)
+    wav = str(tmp_path / "call.wav")
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURING_AUDIO, wav, *words], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "scipy.signal._sosfilt" in loaded
+    assert loaded <= {"scipy.signal._sosfilt", "scipy.signal._peak_finding_utils"}, loaded
