@@ -1,6 +1,7 @@
 """What many test files need: the repository's root, real human recordings and seeded tones, the
 test values of the bundled scripts, the `ivr` command line, a text file in a temporary folder,
-the frames of a timeline's events, and the prompts of a script rendered to frames.
+a streaming stage fed in pieces, the frames of a timeline's events, and the prompts of a script
+rendered to frames.
 
 tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared import ...`.
 """
@@ -8,6 +9,7 @@ tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared im
 from __future__ import annotations
 
 import contextlib
+import itertools
 import signal
 import subprocess
 import sys
@@ -95,6 +97,13 @@ def text_writer(default_name: str) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def in_pieces(process: Callable[[np.ndarray], np.ndarray], x: np.ndarray, cuts) -> np.ndarray:
+    """`process` run over `x` cut at the indices `cuts` (along its first axis, in any order,
+    repeats ignored), piece after piece, its outputs joined: a streaming stage fed in blocks."""
+    edges = [0, *sorted(set(cuts)), len(x)]
+    return np.concatenate([process(x[a:b]) for a, b in itertools.pairwise(edges)])
 
 
 def frames_of(result, event: str, **match) -> list[int]:

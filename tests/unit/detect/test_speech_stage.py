@@ -7,14 +7,12 @@ over ranges of levels, channels and block sizes drawn by hypothesis.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import signal
-from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech
+from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech, in_pieces
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call_settings import CallSettings, FrontEndSettings, LearnedSettings
@@ -255,8 +253,7 @@ def test_the_band_pass_gives_scipy_sosfilts_samples_bit_for_bit(seed, cuts):
     frames = rng.integers(-32768, 32767, size=(200, 320), endpoint=True).astype(np.int16)
     expected = signal.sosfilt(SECTIONS, frames.reshape(-1).astype(np.float32))
     band = SpeechBand()
-    edges = [0, *sorted(set(cuts)), 200]
-    got = np.concatenate([band.filter(frames[a:b]) for a, b in itertools.pairwise(edges)])
+    got = in_pieces(band.filter, frames, cuts)
     assert got.dtype == np.float32
     assert np.array_equal(got.reshape(-1), expected)
 
