@@ -205,7 +205,7 @@ def reverberate(x: np.ndarray, response: np.ndarray) -> np.ndarray:
     full = len(x) + len(response) - 1
     size = fft.next_fast_len(full, True)
     product = fft.rfftn(x, [size], axes=[0]) * fft.rfftn(response, [size], axes=[0])
-    return fft.irfftn(product, [size], axes=[0])[:full][: len(x)].copy()
+    return fft.irfftn(product, [size], axes=[0])[: len(x)].copy()
 
 
 def mains_hum(n: int, rng: np.random.Generator) -> np.ndarray:
