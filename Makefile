@@ -39,11 +39,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check ivr tests tools
 
 # The tests that keep time on a real clock (tests/line/: sound server, SIP) run on their own;
-# the rest, which only use the CPU, on every core at once.
+# the rest, which only use the CPU, on every core at once: each file in one worker (its module
+# fixtures made once), the longest files first (tests/conftest.py FIRST).
 test: $(STAMP)
 	$(BIN)/ruff check ivr tests tools
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n auto -m "not line"; cpu=$$?; \
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder -m "not line"; cpu=$$?; \
 	$(BIN)/python -m pytest -q -m line; line=$$?; \
 	test $$cpu -eq 0 && test $$line -eq 0
 

@@ -23,7 +23,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS.parent / "tools"))  # tools/null_sink.py
 sys.path.insert(0, str(TESTS / "helpers"))  # shared.py, realcall.py, baresip_callee.py, ...
 
-from shared import HUMAN_WAVS, OUTBOUND_VALUES, TESTDATA  # noqa: E402
+from shared import HUMAN_WAVS, OUTBOUND_VALUES, TESTDATA, built_once  # noqa: E402
 
 
 @pytest.fixture
@@ -39,8 +39,11 @@ def write_wav(tmp_path: Path):
 
 
 def pytest_configure(config):
-    # Prompt audio rendered by tests goes to a fresh cache, never the user's own.
-    os.environ["IVR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ivr-test-cache-")
+    # Prompt audio rendered by tests goes to a fresh cache, never the user's own. The workers of
+    # `pytest -n` share the one their controller made (they inherit its environment): a prompt
+    # is rendered once per run, not once per worker (the cache writes each file atomically).
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["IVR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ivr-test-cache-")
     # Calls replayed by tests are logged in a fresh database, never in the user's calls/.
     os.environ["IVR_CALL_DB"] = os.path.join(tempfile.mkdtemp(prefix="ivr-test-db-"), "calls.db")
     if not HUMAN_WAVS:
@@ -63,12 +66,21 @@ after another in one process corrupted its heap now and then (a crash in a later
 `codecEnum2`)."""
 
 
+FIRST = ("test_readme_tour.py", "test_recognizer.py")
+"""Files run first: the longest (the README's tour is one test of about a minute, the Korean
+model's recognitions take 40 s). `make test` runs `pytest -n auto --dist loadfile
+--no-loadscope-reorder`: each file in one worker, its module fixtures made once, the files
+handed out in this order; a long file handed out last would keep one worker busy after the
+others end."""
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.is_relative_to(LINE):
             item.add_marker(pytest.mark.line)
             if item.path.name in OWN_PROCESS:
                 item.add_marker(pytest.mark.own_process)
+    items.sort(key=lambda item: item.path.name not in FIRST)  # stable: the rest keep their order
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -89,9 +101,13 @@ def outbound_calls(tmp_path_factory) -> Path:
     from ivr.synth.script_calls import script_call_specs
     from ivr.tts import PromptCache
 
-    folder = tmp_path_factory.mktemp("outbound-calls")
     script = load_script("outbound", OUTBOUND_VALUES)
     audio = PromptCache().render_all(script.prompts)
     pairs = script_call_specs(script, lambda p: audio[p].frames, seed=3)
     extra = {spec.name: e for spec, e in pairs}
-    return write_corpus([s for s, _ in pairs], folder, 3, expect_extra=extra)
+    specs = [s for s, _ in pairs]
+    return built_once(  # once per run, shared by the workers: tests only read it
+        tmp_path_factory,
+        "outbound-calls-3",
+        lambda folder: write_corpus(specs, folder, 3, expect_extra=extra),
+    )

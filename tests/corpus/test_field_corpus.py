@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 import yaml
 from shared import OUTBOUND_VALUES as VALUES
-from shared import ManifestCalls, script_frames
+from shared import ManifestCalls, built_once, script_frames
 
 from ivr.script import load_script
 from ivr.synth import load_manifest
@@ -40,11 +40,18 @@ SCRIPTS = ("outbound", "inbound")
 
 
 class Corpus(ManifestCalls):
-    def __init__(self, name: str, folder: Path, seed: int = 7) -> None:
+    def __init__(self, name: str, folder: Path | None = None, seed: int = 7, factory=None) -> None:
+        """The field corpus of script `name` for `seed`, written into `folder`, or (with
+        `factory`, pytest's tmp_path_factory) the one the run builds once (shared.built_once)."""
         self.script = load_script(name, VALUES)
         self.frames = script_frames(self.script)
         self.pairs = field_call_specs(self.script, self.frames.__getitem__, seed)
-        self.path = write_field_corpus(self.pairs, folder, seed)
+        if factory is None:
+            self.path = write_field_corpus(self.pairs, folder, seed)
+        else:
+            self.path = built_once(
+                factory, f"field-{name}-{seed}", lambda f: write_field_corpus(self.pairs, f, seed)
+            )
         self.manifest = load_manifest(self.path)
         self.raw = {c["file"]: c for c in yaml.safe_load(self.path.read_text())["calls"]}
         self.specs = {spec.file: spec for spec, _ in self.pairs}
@@ -52,7 +59,7 @@ class Corpus(ManifestCalls):
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory) -> dict[str, Corpus]:
-    return {name: Corpus(name, tmp_path_factory.mktemp(f"field-{name}")) for name in SCRIPTS}
+    return {name: Corpus(name, factory=tmp_path_factory) for name in SCRIPTS}
 
 
 def test_same_seed_gives_byte_identical_files(corpora, tmp_path):

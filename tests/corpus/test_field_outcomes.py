@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shared import OUTBOUND_VALUES as VALUES
-from shared import script_frames
+from shared import built_once, script_frames
 
 from ivr.call.expect import check_call, load_expectations
 from ivr.call.replay import CallResult, replay_file
@@ -45,13 +45,16 @@ PROPERTY = settings(
 
 
 class Corpus:
-    def __init__(self, name: str, folder: Path, cache: PromptCache) -> None:
+    def __init__(self, name: str, factory, cache: PromptCache) -> None:
+        """The field corpus of script `name` (seed 7, built once per run: shared.built_once),
+        each call replayed."""
         self.name = name
         self.script = load_script(name, VALUES)
         self.cache = cache
         self.frames = script_frames(self.script, cache)
-        self.path = write_field_corpus(
-            field_call_specs(self.script, self.frames.__getitem__, 7), folder, 7
+        pairs = field_call_specs(self.script, self.frames.__getitem__, 7)
+        self.path = built_once(
+            factory, f"field-{name}-7", lambda folder: write_field_corpus(pairs, folder, 7)
         )
         self.expect = load_expectations(self.path)
         self.raw = {c["file"]: c for c in yaml.safe_load(self.path.read_text())["calls"]}
@@ -74,8 +77,8 @@ class Corpus:
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory) -> dict[str, Corpus]:
-    cache = PromptCache(tmp_path_factory.mktemp("prompts"))
-    return {n: Corpus(n, tmp_path_factory.mktemp(f"field-{n}"), cache) for n in SCRIPTS}
+    cache = PromptCache()  # the run's shared cache ($IVR_CACHE_DIR, tests/conftest.py)
+    return {n: Corpus(n, tmp_path_factory, cache) for n in SCRIPTS}
 
 
 def _timeline(result: CallResult) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from shared import OUTBOUND_VALUES as VALUES
-from shared import script_frames
+from shared import built_once, script_frames
 
 from ivr.audio.source import FileSource
 from ivr.call.expect import CallExpectation, check_call, load_expectations
@@ -56,12 +56,18 @@ class Replayed:
 
 
 class Corpus:
-    def __init__(self, name: str, folder: Path, cache: PromptCache) -> None:
+    def __init__(self, name: str, factory, cache: PromptCache) -> None:
+        """The realistic corpus of script `name` (seed 7, built once per run:
+        shared.built_once), each call replayed and analysed."""
         self.script = load_script(name, VALUES)
         self.frames = script_frames(self.script, cache)
         pairs = realistic_call_specs(self.script, self.frames.__getitem__, seed=7)
         extra = {spec.name: e for spec, e in pairs}
-        self.path = write_corpus([s for s, _ in pairs], folder, 7, expect_extra=extra)
+        self.path = built_once(
+            factory,
+            f"realistic-{name}-7",
+            lambda f: write_corpus([s for s, _ in pairs], f, 7, expect_extra=extra),
+        )
         manifest = load_manifest(self.path)
         expectations = load_expectations(self.path)
         raw = {c["file"]: c["expect"] for c in yaml.safe_load(self.path.read_text())["calls"]}
@@ -77,8 +83,8 @@ class Corpus:
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory) -> dict[str, Corpus]:
-    cache = PromptCache(tmp_path_factory.mktemp("prompts"))
-    return {name: Corpus(name, tmp_path_factory.mktemp(f"calls-{name}"), cache) for name in SCRIPTS}
+    cache = PromptCache()  # the run's shared cache ($IVR_CACHE_DIR, tests/conftest.py)
+    return {name: Corpus(name, tmp_path_factory, cache) for name in SCRIPTS}
 
 
 def _timeline(result: CallResult) -> str:

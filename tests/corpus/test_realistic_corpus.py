@@ -16,7 +16,7 @@ import soundfile as sf
 import typer
 import yaml
 from shared import OUTBOUND_VALUES as VALUES
-from shared import ManifestCalls, script_frames
+from shared import ManifestCalls, built_once, script_frames
 from typer.testing import CliRunner
 
 from ivr.audio.source import FileSource
@@ -51,12 +51,22 @@ SCRIPTS = ("outbound", "inbound")
 class Corpus(ManifestCalls):
     """One script's realistic corpus, written to `folder`."""
 
-    def __init__(self, name: str, folder: Path, seed: int = 7) -> None:
+    def __init__(self, name: str, folder: Path | None = None, seed: int = 7, factory=None) -> None:
+        """The realistic corpus of script `name` for `seed`, written into `folder`, or (with
+        `factory`, pytest's tmp_path_factory) the one the run builds once (shared.built_once)."""
         self.script = load_script(name, VALUES)
         self.frames = script_frames(self.script)
         self.pairs = realistic_call_specs(self.script, self.frames.__getitem__, seed)
         extra = {spec.name: e for spec, e in self.pairs}
-        self.path = write_corpus([s for s, _ in self.pairs], folder, seed, expect_extra=extra)
+        specs = [s for s, _ in self.pairs]
+        if factory is None:
+            self.path = write_corpus(specs, folder, seed, expect_extra=extra)
+        else:
+            self.path = built_once(
+                factory,
+                f"realistic-{name}-{seed}",
+                lambda f: write_corpus(specs, f, seed, expect_extra=extra),
+            )
         self.manifest = load_manifest(self.path)
         self.specs = {spec.file: spec for spec, _ in self.pairs}
         self.opening_s = (
@@ -66,7 +76,7 @@ class Corpus(ManifestCalls):
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory) -> dict[str, Corpus]:
-    return {name: Corpus(name, tmp_path_factory.mktemp(f"realistic-{name}")) for name in SCRIPTS}
+    return {name: Corpus(name, factory=tmp_path_factory) for name in SCRIPTS}
 
 
 def each(corpora: dict[str, Corpus]) -> list[Corpus]:

@@ -62,8 +62,8 @@ class Corpus:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> PromptCache:
-    return PromptCache(tmp_path_factory.mktemp("prompts"))
+def cache() -> PromptCache:
+    return PromptCache()  # the run's shared cache ($IVR_CACHE_DIR, tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """What many test files need: the repository's root, real human recordings and seeded tones, the
 test values of the bundled scripts, the `ivr` command line, a text file in a temporary folder,
-a streaming stage fed in pieces, the frames of a timeline's events, and the prompts of a script
-rendered to frames.
+a streaming stage fed in pieces, the frames of a timeline's events, the prompts of a script
+rendered to frames, and a corpus built once per test run.
 
 tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared import ...`.
 """
@@ -9,7 +9,9 @@ tests/conftest.py puts this folder (tests/helpers/) on sys.path: `from shared im
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
+import os
 import signal
 import subprocess
 import sys
@@ -64,6 +66,23 @@ def asterisk_voice(path: str | Path) -> np.ndarray:
     """One of Asterisk's prompts as float64 samples in +-1 at 16 kHz."""
     data, rate = sf.read(path, dtype="float64")
     return soxr.resample(data, rate, 16000) if rate != 16000 else data
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], Path]) -> Path:
+    """What `build(folder)` returns (a corpus's manifest, say), built into a folder named `name`
+    once per test run: the workers of `pytest -n` share it (the first builds it under a lock,
+    the others wait and read it). Tests only read what is built; `name` says all its inputs."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    shelf = root / "built-once"
+    shelf.mkdir(exist_ok=True)
+    with open(shelf / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shelf / f"{name}.done"
+        if not done.exists():
+            done.write_text(str(build(shelf / name)), encoding="utf-8")
+        return Path(done.read_text(encoding="utf-8"))
 
 
 def ivr(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -33,13 +33,15 @@ def replay(folder: Path, manifest: Path, *extra: str) -> subprocess.CompletedPro
 
 @pytest.fixture
 def calls_saying_the_number(outbound_calls: Path, tmp_path: Path) -> Path:
-    """The sample calls, where the callee of the choppy call says the number (so it reaches
-    transcripts) and one more recording is named after the number (so it reaches file names)."""
+    """The sample choppy call, whose callee says the number (so it reaches transcripts), and
+    its recording again named after the number (so it reaches file names)."""
     folder = tmp_path / "calls"
-    shutil.copytree(outbound_calls.parent, folder)
-    manifest = folder / "manifest.yaml"
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    folder.mkdir()
+    data = yaml.safe_load(outbound_calls.read_text(encoding="utf-8"))
     [choppy] = [c for c in data["calls"] if c.get("situation") == "cut_in_out"]
+    data["calls"] = [choppy]
+    shutil.copy(outbound_calls.parent / choppy["file"], folder / choppy["file"])
+    manifest = folder / "manifest.yaml"
     for segment in choppy["speech"]:
         segment["text"] = f"我的号码是{NUMBER}"
     manifest.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
