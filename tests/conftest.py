@@ -5,6 +5,7 @@ tests/helpers/ (on sys.path: `from shared import human_speech`), never imported 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,18 +39,29 @@ def write_wav(tmp_path: Path):
     return write
 
 
+MADE: list[str] = []
+"""The temporary folders this process made for the run (removed when it ends)."""
+
+
 def pytest_configure(config):
     # Prompt audio rendered by tests goes to a fresh cache, never the user's own. The workers of
     # `pytest -n` share the one their controller made (they inherit its environment): a prompt
     # is rendered once per run, not once per worker (the cache writes each file atomically).
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        os.environ["IVR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ivr-test-cache-")
+        MADE.append(tempfile.mkdtemp(prefix="ivr-test-cache-"))
+        os.environ["IVR_CACHE_DIR"] = MADE[-1]
     # Calls replayed by tests are logged in a fresh database, never in the user's calls/.
-    os.environ["IVR_CALL_DB"] = os.path.join(tempfile.mkdtemp(prefix="ivr-test-db-"), "calls.db")
+    MADE.append(tempfile.mkdtemp(prefix="ivr-test-db-"))
+    os.environ["IVR_CALL_DB"] = os.path.join(MADE[-1], "calls.db")
     if not HUMAN_WAVS:
         raise pytest.UsageError(
             f"no recordings under {TESTDATA}: run `make test` (installs pocketsphinx-testdata)"
         )
+
+
+def pytest_unconfigure(config):
+    for folder in MADE:  # the controller's cache outlives its workers, which end first
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 LINE = TESTS / "line"
