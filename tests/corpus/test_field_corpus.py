@@ -1,6 +1,6 @@
 """The field corpus (ivr.synth.field): its files are what their manifest says.
 
-Each script's corpus is rendered once per module; the tests read the files back: a GSM call
+Each script's corpus is rendered once per test run; the tests read the files back: a GSM call
 went through GSM 06.10, the telephone line is causal (no pre-ringing before a click, little
 below 200 Hz), lost frames are exact zeros in bursts of the stated lengths, hum has its
 harmonics, levels are in their documented ranges, a third is held out, a seed gives the same

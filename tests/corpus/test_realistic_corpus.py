@@ -1,6 +1,6 @@
 """The realistic corpus (ivr.synth.realistic): real files, as a replay or a detector reads them.
 
-Each script's corpus is rendered once per module; the tests read the WAV files back and check
+Each script's corpus is rendered once per test run; the tests read the WAV files back and check
 that every situation is what its name says: clicks are 5-40 ms impulses on a quiet line, the
 DC offset is in the file, A-law files are A-law, a stereo file has the agent on one side.
 """
@@ -49,7 +49,7 @@ SCRIPTS = ("outbound", "inbound")
 
 
 class Corpus(ManifestCalls):
-    """One script's realistic corpus, written to `folder`."""
+    """One script's realistic corpus and the specs it was made from."""
 
     def __init__(self, name: str, folder: Path | None = None, seed: int = 7, factory=None) -> None:
         """The realistic corpus of script `name` for `seed`, written into `folder`, or (with
