@@ -9,6 +9,9 @@ kernel, scipy.signal itself is used.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
 from ivr.detect.sections import SectionFilter, signal_extension
@@ -84,13 +87,24 @@ def peaks(x: np.ndarray, distance: int, prominence: float) -> np.ndarray:
     kept) standing at least `prominence` above the higher of their bases (as
     scipy.signal.find_peaks(x, distance=, prominence=))."""
     x = np.asarray(x, order="C", dtype=np.float64)
-    try:
-        kernels = signal_extension("_peak_finding_utils")
-    except ImportError:
+    kernels = _peak_kernels()
+    if kernels is None:
         from scipy.signal import find_peaks
 
         return find_peaks(x, distance=distance, prominence=prominence)[0]
-    found = kernels._local_maxima_1d(x)[0]
-    found = found[kernels._select_by_peak_distance(found, x[found], distance)]
-    prominences = kernels._peak_prominences(x, found, np.intp(-1))[0]
-    return found[prominence <= prominences]
+    local_maxima, by_distance, peak_prominences = kernels
+    found = local_maxima(x)[0]
+    found = found[by_distance(found, x[found], distance)]
+    return found[prominence <= peak_prominences(x, found, np.intp(-1))[0]]
+
+
+@functools.cache
+def _peak_kernels() -> tuple[Callable, Callable, Callable] | None:
+    """scipy's compiled local maxima, selection by distance and prominences, loaded once per
+    process; None where this scipy has moved them (the same fallback as the filter kernel,
+    ivr.detect.sections.kernel)."""
+    try:
+        found = signal_extension("_peak_finding_utils")
+        return found._local_maxima_1d, found._select_by_peak_distance, found._peak_prominences
+    except (ImportError, OSError, AttributeError):
+        return None
