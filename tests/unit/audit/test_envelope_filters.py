@@ -1,5 +1,10 @@
-"""The speaking rate's filters and peaks (ivr.audit.envelope_filters) are scipy.signal's, bit
-for bit, and scoring the pace imports no scipy.signal."""
+"""The speaking rate's filters and peaks (ivr.audit.envelope_filters) are scipy.signal's, and
+scoring the pace imports no scipy.signal.
+
+Bit for bit where scipy's arithmetic is the same on every machine (the designs, sosfilt,
+find_peaks). scipy's sosfilt_zi solves a linear system with LAPACK, whose last bits vary with
+the CPU it picks kernels for (2 ulp seen on an AMD EPYC): the written-out steady state and the
+forward-backward filter it starts are compared to 1e-12 of their scale."""
 
 from __future__ import annotations
 
@@ -31,14 +36,15 @@ def test_the_written_out_designs_are_scipys():
     syllable = signal.butter(2, SYLLABLE_BAND_HZ, btype="band", fs=ENVELOPE_HZ, output="sos")
     assert np.array_equal(VOWEL_SOS, vowel)
     assert np.array_equal(SYLLABLE_SOS, syllable)
-    assert np.array_equal(SYLLABLE_ZI, signal.sosfilt_zi(syllable))
+    np.testing.assert_allclose(SYLLABLE_ZI, signal.sosfilt_zi(syllable), rtol=0, atol=1e-12)
 
 
 @PROPERTY
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(16, 3000))
-def test_the_syllable_band_is_sosfiltfilt_bit_for_bit(seed, size):
+def test_the_syllable_band_is_sosfiltfilt_to_rounding(seed, size):
     envelope = 40 + 20 * np.random.default_rng(seed).standard_normal(size)
-    assert np.array_equal(syllable_band(envelope), signal.sosfiltfilt(SYLLABLE_SOS, envelope))
+    want = signal.sosfiltfilt(SYLLABLE_SOS, envelope)
+    np.testing.assert_allclose(syllable_band(envelope), want, rtol=0, atol=1e-12 * 60)
 
 
 @PROPERTY
