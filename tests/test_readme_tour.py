@@ -8,17 +8,24 @@ Commands run in the README's order, except that `make demo` comes first and ever
 next: later blocks read the corpora they make. The ones that cannot run here are named in
 NOT_RUN with the reason; a README command that is in neither the run nor NOT_RUN fails the
 test, so a new command is run or excused on purpose.
+
+`make` commands run in bash. An `ivr` command with no shell syntax but globs runs in a process
+forked from the test's, as tests/helpers/forked_cli.py does (the same command line, without the
+interpreter's start-up); `make demo` starts the console script itself.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import soundfile as sf
+from forked_cli import run_ivr
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -105,13 +112,33 @@ def _tour_folder(tmp: Path) -> Path:
     return tmp
 
 
+IVR = ".venv/bin/ivr "
+SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'{}~]")
+"""What only a shell can run; a `.venv/bin/ivr` command without it (globs aside) is forked."""
+
+
 def _run(command: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`command` as bash runs it in `folder`; an `ivr` command is run by forked_cli (the same
+    command line in a process of its own, without the interpreter's start-up: `make demo`,
+    run first, starts the console script itself)."""
+    if command.startswith(IVR) and not SHELL_SYNTAX.search(command):
+        return run_ivr(_expanded(command[len(IVR) :], folder), 300, folder, env)
     if command.startswith("make "):
         # The set-up stamp lives in the linked .venv: never re-install from the tour folder.
         command = command.replace("make ", "make --no-print-directory -o .venv/.installed ", 1)
     return subprocess.run(
         ["bash", "-c", command], cwd=folder, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def _expanded(command: str, folder: Path) -> list[str]:
+    """The words of `command` with globs expanded in `folder` as bash does (sorted; a glob
+    that matches nothing stays as written)."""
+    words = []
+    for word in shlex.split(command):
+        matches = sorted(glob.glob(word, root_dir=folder)) if set(word) & set("*?[") else []
+        words += matches or [word]
+    return words
 
 
 def test_every_readme_command_is_run_or_excused():

@@ -6,12 +6,9 @@ cadence is known, and the hold prompts come every 30 s of silence to the frame."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from realcall import records, replay
-from shared import ROOT
+from shared import ROOT, ivr
 
 from ivr.call_settings import AmdSettings
 from ivr.corpus.labels import load_labels
@@ -26,8 +23,7 @@ VALUES = ["--agent-id", "007", "--number", "13812345678"]
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("line")
-    args = [sys.executable, "-m", "ivr", "synth", "--script", "outbound_amd", "--line"]
-    done = subprocess.run([*args, *VALUES, "--out", str(out)], capture_output=True, text=True)
+    done = ivr("synth", "--script", "outbound_amd", "--line", *VALUES, "--out", str(out))
     assert done.returncode == 0, done.stderr
     manifest = load_manifest(out / "manifest.yaml")
     calls = manifest.calls

@@ -8,15 +8,13 @@ the real detectors and engine, and the timelines are checked.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 from shared import OUTBOUND_VALUES as VALUES
-from shared import frames_of, script_frames
+from shared import frames_of, ivr, script_frames
 
 from ivr.call.expect import check_call, load_expectations
 from ivr.call.recognition import ReferenceBackend, reference_transcripts
@@ -237,14 +235,12 @@ def test_replay_cli_batch_with_a_broken_file_and_parallel_jobs(outbound, tmp_pat
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
     files = sorted(str(p) for p in folder.glob("*.wav"))[:4]
-    args = [sys.executable, "-m", "ivr", "replay", *files, str(broken), "--script", "outbound"]
+    args = ["replay", *files, str(broken), "--script", "outbound"]
     args += ["--agent-id", "1001", "--number", "13812345678", "--expect", str(outbound.manifest)]
     runs = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}"
-        done = subprocess.run(
-            [*args, "-j", jobs, "--out", str(out)], capture_output=True, text=True, timeout=300
-        )
+        done = ivr(*args, "-j", jobs, "--out", str(out), timeout=300)
         assert done.returncode == 1  # the broken file fails, the others still run
         assert "Traceback" not in done.stdout + done.stderr
         assert f"error: {broken}: not audio" in done.stdout

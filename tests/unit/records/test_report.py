@@ -7,8 +7,6 @@ import http.server
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import yaml
-from shared import OUTBOUND_VALUES, ROOT
+from shared import OUTBOUND_VALUES, ROOT, ivr
 
 from ivr.audio.source import FileSource
 from ivr.detect.frontend import Detectors
@@ -44,14 +42,12 @@ def report(outbound_calls: Path, tmp_path_factory) -> Path:
     shutil.copytree(outbound_calls.parent, folder, dirs_exist_ok=True)
     (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     target = folder / "report"
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "ivr", "replay", str(folder), "--script", "outbound",
-            "--agent-id", OUTBOUND_VALUES["agent_id"], "--number", OUTBOUND_VALUES["number"],
-            "--asr", "reference", "--expect", str(folder / "manifest.yaml"),
-            "--report", str(target), "--db", str(folder / "calls.db"), "-j", "2",
-        ],
-        capture_output=True, text=True, timeout=600,
+    done = ivr(
+        "replay", str(folder), "--script", "outbound",
+        "--agent-id", OUTBOUND_VALUES["agent_id"], "--number", OUTBOUND_VALUES["number"],
+        "--asr", "reference", "--expect", str(folder / "manifest.yaml"),
+        "--report", str(target), "--db", str(folder / "calls.db"), "-j", "2",
+        timeout=600,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # the broken file fails, alone
     assert "broken.wav" in done.stdout and "report " in done.stdout

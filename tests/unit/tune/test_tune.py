@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from shared import ivr
 
 from ivr.call.replay import replay_file
 from ivr.call_settings import CallSettings
@@ -55,10 +55,10 @@ def answer_corpus(folder: Path, opening_s: float, delays, dead_lines: int) -> Pa
 
 
 def run_tune(corpus: Path, out: Path, *grid: str, extra=()) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "ivr", "tune", str(corpus), "--script", "outbound", *ARGS]
+    args = ["tune", str(corpus), "--script", "outbound", *ARGS]
     args += [a for g in grid for a in ("--grid", g)]
     args += ["--out", str(out), "--cache-dir", str(out / "cache"), *extra]
-    return subprocess.run(args, capture_output=True, text=True, timeout=600)
+    return ivr(*args, timeout=600)
 
 
 def rows_of(out: Path) -> list[dict]:

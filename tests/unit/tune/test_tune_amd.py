@@ -5,14 +5,12 @@ defaults do not."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import soundfile as sf
 import soxr
 import yaml
 from realcall import CARDS, READER, at_level, line, place
+from shared import ivr
 from test_tune import rows_of
 
 ALLISON = "/usr/share/asterisk/sounds/en_US_f_Allison/"
@@ -49,11 +47,11 @@ def test_tune_finds_amd_settings_that_tell_long_human_sentences_from_machines(tm
         entries.append({"file": f"{name}.wav", "expect": {"outcome": outcome}})
     (corpus / "manifest.yaml").write_text(yaml.safe_dump({"version": 1, "calls": entries}))
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "ivr", "tune", str(corpus), "--script", "outbound_amd",
+    args = ["tune", str(corpus), "--script", "outbound_amd",
             "--agent-id", "1", "--number", "1", "--grid", "amd.greeting_ms=1500,3000",
             "--grid", "amd.maximum_number_of_words=2,8", "--out", str(out),
             "--cache-dir", str(out / "cache")]  # fmt: skip
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    done = ivr(*args, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = {
         (int(float(r["amd.greeting_ms"])), int(float(r["amd.maximum_number_of_words"]))): r
@@ -67,9 +65,9 @@ def test_tune_finds_amd_settings_that_tell_long_human_sentences_from_machines(tm
 
     # the overlay gives the same calls their right outcomes in plain replay
     files = [str(corpus / f"{name}.wav") for name, _, _ in CALLS]
-    replay = [sys.executable, "-m", "ivr", "replay", *files, "--script", "outbound_amd",
+    replay = ["replay", *files, "--script", "outbound_amd",
               "--agent-id", "1", "--number", "1",
               "--config", str(out / "recommended.yaml"), "--expect", str(corpus / "manifest.yaml"),
               "--no-db"]  # fmt: skip
-    done = subprocess.run(replay, capture_output=True, text=True, timeout=600)
+    done = ivr(*replay, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
