@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from shared import human_speech
+from shared import human_speech, ivr
 from typer.testing import CliRunner
 
 from ivr.cli import app
@@ -111,13 +111,7 @@ def replay_args(script: Path, db: Path, *args: str) -> list[str]:
 def run(
     args: list[str], env: dict | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ivr", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    return ivr(*args, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def logged(db: Path) -> list[str]:
