@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ivr.records.calllog import CallLog
     from ivr.report.html import ReportCall
     from ivr.script.model import Script
+    from ivr.sip.call import RtpReceived
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,18 @@ class EndedCall:
     """The callee's name for the log (None: KeepOptions.callee)."""
     remarks: str = ""
     attempt: CampaignAttempt | None = None
+    rtp: RtpReceived | None = None
+    """What a SIP call's audio stream received (None: no stream, or not a SIP call)."""
+
+
+def rtp_counts(rtp: RtpReceived | None) -> dict[str, float] | None:
+    """A SIP call's RTP counts as the call log keeps them (ivr.records.record.RTP_COUNTS)."""
+    if rtp is None:
+        return None
+    return {
+        "packets": rtp.packets, "lost": rtp.lost, "discarded": rtp.discarded,
+        "filled": rtp.filled, "jitter_max_ms": round(rtp.jitter_max_ms, 3),
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class CallKeeper:
             call.result, call.script, call.values, call.source, qa, call.started,
             call.callee_name or self.options.callee, call.remarks,
             sip_status=call.sip_status,
+            rtp=rtp_counts(call.rtp),
             campaign=attempt.campaign if attempt else None,
             row_key=attempt.row_key if attempt else None,
             attempt=attempt.attempt if attempt else None,

@@ -170,7 +170,7 @@ class Campaign:
                 )
                 call = EndedCall(
                     done.result.result, script, values, started, "sip", done.result.answered,
-                    done.result.status, row.name, attempt=tried,
+                    done.result.status, row.name, attempt=tried, rtp=done.result.rtp,
                 )  # fmt: skip
                 self.keeper.keep(call, self.campaign.settings)
             except (IvrError, ValueError) as exc:

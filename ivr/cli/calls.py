@@ -192,6 +192,8 @@ def show_command(
         ("timeline", record.timeline_path or "-", False),
         ("QA score", _qa_text(record.qa_score), False),
     ]
+    if record.rtp is not None:
+        fields.insert(8, ("RTP received", _rtp_text(record.rtp), False))
     if record.sip_status is not None:
         fields.insert(8, ("SIP status", str(record.sip_status), False))
     if record.campaign is not None:
@@ -208,6 +210,16 @@ def show_command(
         out.write(f"    {item:<26}{mark:<6}{QA_TITLES.get(item, '')}".rstrip() + "\n")
     _audit_items(out, record)
     sys.stdout.write(out.getvalue())
+
+
+def _rtp_text(rtp: dict[str, float]) -> str:
+    """A SIP call's RTP counts in a line (`0 packets` on its own: no audio came in)."""
+    if not rtp["packets"]:
+        return "0 packets: no audio came from the line"
+    return (
+        f"{rtp['packets']} packets, {rtp['lost']} lost, {rtp['discarded']} discarded, "
+        f"{rtp['filled']} frames filled in, jitter up to {rtp['jitter_max_ms']:g} ms"
+    )
 
 
 def _audit_items(out: io.StringIO, record: CallRecord) -> None:

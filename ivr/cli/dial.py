@@ -111,7 +111,14 @@ def dial_command(
     shown = result.summary() if show_numbers else mask_number(result.summary())
     console.print(shown, markup=False, highlight=False)
     call = EndedCall(
-        result, setup.script, prepared.values, started, "sip", done.answered, done.status
+        result,
+        setup.script,
+        prepared.values,
+        started,
+        "sip",
+        done.answered,
+        done.status,
+        rtp=done.rtp,
     )
     keep_one_call(console, keeper, call, setup.settings, f"SIP call, script {setup.script.name}")
     raise typer.Exit(EXIT_CODES.get(result.outcome, 0))

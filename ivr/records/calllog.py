@@ -93,6 +93,7 @@ def _to_row(record: CallRecord) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"qa is not JSON-able: {exc}") from None
     row["audit"] = json.dumps([audit_item_dict(i) for i in record.audit])
+    row["rtp"] = json.dumps(record.rtp) if record.rtp is not None else None
     row["started_utc"] = parse_instant(record.started_at, "started_at").timestamp()
     return row
 
@@ -102,6 +103,7 @@ def _from_row(row: sqlite3.Row) -> CallRecord:
     values["prompts_said"] = tuple(json.loads(row["prompts_said"]))
     values["qa"] = json.loads(row["qa"])
     values["audit"] = tuple(AuditItem(**item) for item in json.loads(row["audit"]))
+    values["rtp"] = json.loads(row["rtp"]) if row["rtp"] is not None else None
     return CallRecord(**values, id=row["id"])
 
 
@@ -266,11 +268,11 @@ class CallLog:
         return list(keys)
 
     def export_csv(self, out: TextIO, mask: bool | None = None) -> int:
-        """Every call as CSV (header `id` then COLUMNS; lists, QA and audit items as JSON; a
-        text cell that would start a formula gets a leading ', see ivr.records.cells); the
-        count. When audited calls are logged, a column per audit item follows, `audit_<key>`:
-        an audited call's verdict there, `pass`, `n/a` or `fail: 1.3, 4.2` (the moments that
-        failed it, s into the call); empty for other calls.
+        """Every call as CSV (header `id` then COLUMNS; lists, QA, audit items and RTP counts
+        as JSON; a text cell that would start a formula gets a leading ', see
+        ivr.records.cells); the count. When audited calls are logged, a column per audit item
+        follows, `audit_<key>`: an audited call's verdict there, `pass`, `n/a` or `fail: 1.3,
+        4.2` (the moments that failed it, s into the call); empty for other calls.
 
         Numbers are masked unless the log was opened with show_numbers (or `mask=False`)."""
         mask = not self.show_numbers if mask is None else mask
@@ -288,6 +290,7 @@ class CallLog:
             items = {item.key: item for item in record.audit}
             audit = [audit_item_dict(i) for i in record.audit]
             values["audit"] = json.dumps(audit) if audit else ""
+            values["rtp"] = json.dumps(record.rtp) if record.rtp is not None else ""
             cells = [values[c] for c in COLUMNS]
             cells += [items[k].cell() if k in items else None for k in keys]
             writer.writerow([record.id, *(spreadsheet_cell(c) for c in cells)])

@@ -3,6 +3,7 @@ call's result (any object with its plain fields: `EndedCall`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
@@ -22,6 +23,11 @@ AUDIT_VERDICTS = ("pass", "fail", "n/a")
 
 SIP_STATUS_RANGE = range(100, 700)
 """The SIP status codes a record may carry (1xx to 6xx)."""
+
+RTP_COUNTS = ("packets", "lost", "discarded", "filled", "jitter_max_ms")
+"""What a SIP call's audio stream received, as a record keeps it (`rtp`): RTP packets
+received, lost (gaps in their sequence numbers), discarded (too late, or the jitter buffer
+full), frames the jitter buffer had none for, and the largest interarrival jitter (ms)."""
 
 
 def parse_instant(text: str, name: str) -> datetime:
@@ -74,7 +80,9 @@ class CallRecord:
     `campaign`: the campaign's name; `row_key`: the call-list row the call was for; `attempt`:
     1 for the row's first try, 2 for its first retry, ... (the three come together or not at
     all). `audit`: an audited call's items (source `audit` only; `outcome` is then its
-    scorecard's verdict, pass or fail).
+    scorecard's verdict, pass or fail). `rtp`: what a SIP call's audio stream received
+    (RTP_COUNTS; None when it had no stream, or for another source): `packets` 0 on an answered
+    call says no audio ever came from the line, whatever its outcome says of the callee.
     """
 
     started_at: str
@@ -99,6 +107,7 @@ class CallRecord:
     row_key: str | None = None
     attempt: int | None = None
     audit: tuple[AuditItem, ...] = ()
+    rtp: dict[str, float] | None = field(default=None, hash=False)
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -116,6 +125,7 @@ class CallRecord:
         audit = tuple(i if isinstance(i, AuditItem) else AuditItem(**i) for i in self.audit)
         if audit and self.source != "audit":
             raise ValueError(f"audit items belong to source audit, not {self.source!r}")
+        self._check_rtp()
         object.__setattr__(self, "audit", audit)
         object.__setattr__(self, "prompts_said", tuple(self.prompts_said))
         object.__setattr__(self, "duration_s", float(self.duration_s))
@@ -137,6 +147,20 @@ class CallRecord:
         if self.campaign == "" or self.row_key == "":
             raise ValueError("campaign and row_key must not be empty")
 
+    def _check_rtp(self) -> None:
+        if self.rtp is None:
+            return
+        if self.source != "sip":
+            raise ValueError(f"rtp counts belong to source sip, not {self.source!r}")
+        if not isinstance(self.rtp, dict) or set(self.rtp) != set(RTP_COUNTS):
+            raise ValueError(f"invalid rtp: {self.rtp!r} (the counts {', '.join(RTP_COUNTS)})")
+        for name, value in self.rtp.items():
+            whole = name != "jitter_max_ms"
+            if not (_is_int(value) if whole else _is_number(value)) or not value >= 0:
+                kind = "a whole number" if whole else "a number of ms"
+                raise ValueError(f"invalid rtp {name}: {value!r} ({kind}, >= 0)")
+        object.__setattr__(self, "rtp", {name: self.rtp[name] for name in RTP_COUNTS})
+
     @property
     def qa_score(self) -> float | None:
         """The QA score, if the record has one."""
@@ -148,17 +172,21 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
 COLUMNS = tuple(f.name for f in fields(CallRecord) if f.name != "id")
 """The record's fields as stored, in order (export columns, after `id`)."""
 
 _UNMASKED = {
     "started_at", "direction", "source", "duration_s", "id", "recording_path", "timeline_path",
-    "sip_status", "campaign", "row_key", "attempt", "audit",
+    "sip_status", "campaign", "row_key", "attempt", "audit", "rtp",
 }  # fmt: skip
 """Fields kept as they are: those that cannot hold a phone number, the paths of the call's
 files, which must lead to them (replay names its outputs with numbers masked), and the campaign
-and row key, which name a campaign and its call-list row (`line 12` must stay `line 12`), and
-an audit's items (keys, verdicts and times)."""
+and row key, which name a campaign and its call-list row (`line 12` must stay `line 12`), an
+audit's items (keys, verdicts and times) and a SIP call's RTP counts."""
 
 
 def mask_record(record: CallRecord) -> CallRecord:
@@ -224,9 +252,11 @@ def record_from_result(
     campaign: str | None = None,
     row_key: str | None = None,
     attempt: int | None = None,
+    rtp: dict[str, float] | None = None,
 ) -> CallRecord:
     """A call log record for a replayed, live or SIP call's result (masking happens in `add`);
-    `sip_status` for a SIP call, `campaign`, `row_key` and `attempt` for a campaign's call."""
+    `sip_status` and `rtp` (RTP_COUNTS) for a SIP call, `campaign`, `row_key` and `attempt` for
+    a campaign's call."""
     if isinstance(started_at, datetime):
         started_at = started_at.astimezone().isoformat(timespec="seconds")
     return CallRecord(
@@ -251,4 +281,5 @@ def record_from_result(
         campaign=campaign,
         row_key=row_key,
         attempt=attempt,
+        rtp=rtp,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ivr.errors import IvrError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The `PRAGMA user_version` this code writes; a newer file is refused."""
 
 _SCHEMA_V1 = """CREATE TABLE calls (
@@ -105,7 +105,14 @@ def _rebuild(conn: sqlite3.Connection, create: str, temporary: str, copied: str)
         conn.execute(statement)
 
 
-MIGRATIONS = {1: _create_v1, 2: _rebuild_v2, 3: _rebuild_v3}
+def _add_rtp_v4(conn: sqlite3.Connection) -> None:
+    """Version 4: `rtp`, what a SIP call's audio stream received (a JSON object of its
+    counts, ivr.records.record.RTP_COUNTS; NULL for every other call, and for SIP calls logged
+    before)."""
+    conn.execute("ALTER TABLE calls ADD COLUMN rtp TEXT")
+
+
+MIGRATIONS = {1: _create_v1, 2: _rebuild_v2, 3: _rebuild_v3, 4: _add_rtp_v4}
 """Schema version -> the step that brings the previous version to it."""
 
 

@@ -45,7 +45,8 @@ class SipCallResult:
     asked for at to the moment its first 20 ms went to the RTP stream (s)."""
     rtp: RtpReceived | None = None
     """What the call's RTP stream received (lost: gaps in its sequence numbers), once it has
-    ended; None if the call had no audio stream or it had not ended yet."""
+    ended; None if the call had no audio stream, or its counts did not come within
+    ivr.sip.call.COUNTS_WAIT_S of the call's end."""
     frame_lates_ms: tuple[float, ...] = ()
     """Each received frame's lateness (ms, with timing), as `frame_late_s` measures the
     worst: from its block's completion on the media clock's schedule to its session taking
@@ -86,7 +87,8 @@ def perform_call(
     stray, lates = frame_lateness(arrivals, list(callee.taken), callee.block_frames)
     late = float(lates.max()) if lates.size else 0.0
     return SipCallResult(
-        result, call.status, call.answered, callee.late_s, stray, late, latencies, call.rtp,
+        result, call.status, call.answered, callee.late_s, stray, late, latencies,
+        call.await_counts(),
         tuple(np.round(lates * 1000, 2).tolist()), callee.block_frames,
     )  # fmt: skip
 

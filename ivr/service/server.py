@@ -136,7 +136,14 @@ class Server:
                 self.outcomes[done.result.outcome] += 1
             values = {**self.values, "number": call.remote_user}
             ended = EndedCall(
-                done.result, self.setup.script, values, started, "sip", done.answered, done.status
+                done.result,
+                self.setup.script,
+                values,
+                started,
+                "sip",
+                done.answered,
+                done.status,
+                rtp=done.rtp,
             )
             try:
                 self.keeper.keep(ended, self.setup.settings)

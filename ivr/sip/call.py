@@ -26,6 +26,10 @@ SLOT_WAIT_S = 30.0
 SLOT_POLL_MS = 50
 """How often (ms) it looks again."""
 
+COUNTS_WAIT_S = 2.0
+"""How long a call that had audio waits, once it has ended, for its stream's counts (s): the
+stream ends as the call does, on the SIP thread, a moment after the session has seen the end."""
+
 REFUSED = 486
 """The final response an incoming call we hang up before answering it gets (486 Busy Here;
 pjsua's own default there is 603 Decline)."""
@@ -81,6 +85,8 @@ class SipCall:
         """The RTP stream's counts, once its audio stream has ended (None before, or if it
         never had one, or they could not be read: `rtp_failure` says why)."""
         self.rtp_failure = ""
+        self.had_media = False
+        """Whether the call's audio was ever connected (it then has an RTP stream to count)."""
         self._media: Any = None
         self._port: Any = None
         self._call: Any = None
@@ -184,6 +190,20 @@ class SipCall:
             filled=int(jitter_buffer.empty) + int(jitter_buffer.lost),
             jitter_max_ms=received.jitterUsec.max / 1000,
         )
+        self.frames.nudge()
+
+    def await_counts(self, timeout_s: float = COUNTS_WAIT_S) -> RtpReceived | None:
+        """The stream's counts (`rtp`) of a call that has ended, waiting up to `timeout_s` (s)
+        for them if the call had audio; None if it had none or they did not come."""
+        give_up = time.monotonic() + timeout_s
+        while self.had_media and self.rtp is None and not self.rtp_failure:
+            if time.monotonic() > give_up:
+                break
+            with contextlib.suppress(DeviceError):
+                self.agent.wait(self.frames, SLOT_POLL_MS)
+                continue
+            break  # the agent has stopped: no counts will come
+        return self.rtp
 
     def on_response(self, method: str, status: int) -> None:
         """A response to one of our requests came in from the network (SIP thread)."""
@@ -193,6 +213,7 @@ class SipCall:
     def connect(self, media: Any) -> None:
         """Our port to the call's audio and back (once its media is up)."""
         if self._media is None:
+            self.had_media = True
             self._media = media
             self._port.startTransmit(media)
             media.startTransmit(self._port)

@@ -116,6 +116,8 @@ def test_ivr_dial_keeps_the_call_with_the_number_masked(tmp_path):
         [record] = log.list()
     assert record.outcome == "callee_hangup" and record.number == "138****5678"
     assert record.prompts_said == ("opening",)
+    # the callee's 5 s of audio came in as RTP: about 250 packets of 20 ms, counted
+    assert record.rtp is not None and record.rtp["packets"] >= 150, record.rtp
     bad = subprocess.run(
         [sys.executable, "-m", "ivr", "dial", "callee@nowhere"], capture_output=True, text=True
     )

@@ -226,4 +226,5 @@ def test_bad_rows_are_reported_and_the_others_called(tmp_path):
         records = log.attempts("list")
     # line 5 has no name: its call cannot be set up ({name}), so it fails alone, one line
     assert [(r.row_key, r.outcome) for r in records] == [("line 2", "answered")], out
+    assert records[0].rtp is not None and records[0].rtp["packets"] > 0, records[0].rtp
     assert "line 5" in out and done.returncode == 1

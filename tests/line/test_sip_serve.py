@@ -72,6 +72,7 @@ def test_serve_answers_two_callers_at_once_each_with_its_own_5_s_waits(tmp_path)
     for record in records.values():
         assert (record.direction, record.source, record.script) == ("inbound", "sip", "inbound")
         assert record.sip_status == 200 and record.number in ("138****5678", "139****5678")
+        assert record.rtp is not None and record.rtp["packets"] >= 100, record.rtp  # 4 s and up
     lengths = prompt_frames("inbound")
     timeline = read_timeline(records["no_answer"].timeline_path)
     prompts = [r.prompt for r in timeline if r.event == "prompt_started"]

@@ -35,6 +35,10 @@ MASKED = "138****5678"
 QA = {"items": {"greeting": True, "closing": False, "answer_time": None}, "score": 66.7}
 
 
+RTP = {"packets": 1496, "lost": 3, "discarded": 1, "filled": 4, "jitter_max_ms": 2.75}
+"""A SIP call's RTP counts (ivr.records.record.RTP_COUNTS)."""
+
+
 def record(**changes) -> CallRecord:
     values = {
         "started_at": "2026-12-01T10:15:00+08:00",
@@ -194,7 +198,7 @@ def test_file_is_in_wal_mode_with_the_schema_version(tmp_path):
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert migrate(conn, path) == SCHEMA_VERSION
     finally:
         conn.close()
@@ -210,7 +214,7 @@ def test_newer_schema_is_refused_naming_the_file(tmp_path):
     conn.close()
     with pytest.raises(IvrError) as error:
         CallLog(path)
-    assert str(error.value).startswith(f"{path}: call log schema version 4 is newer")
+    assert str(error.value).startswith(f"{path}: call log schema version 5 is newer")
 
 
 def test_sqlite_file_of_other_tables_is_refused_and_left_unchanged(tmp_path):
@@ -261,6 +265,11 @@ def test_non_sqlite_file_gives_one_clear_error(tmp_path):
         ({"row_key": "1", "attempt": 1}, "campaign, row_key and attempt come together"),
         ({"attempt": 1}, "campaign, row_key and attempt come together"),
         ({"campaign": "", "row_key": "1", "attempt": 1}, "campaign and row_key must not be"),
+        ({"rtp": RTP}, "rtp counts belong to source sip, not 'replay'"),
+        ({"source": "sip", "rtp": {"packets": 1}}, "invalid rtp: {'packets': 1}"),
+        ({"source": "sip", "rtp": {**RTP, "lost": -1}}, "invalid rtp lost: -1"),
+        ({"source": "sip", "rtp": {**RTP, "packets": 2.0}}, "invalid rtp packets: 2.0"),
+        ({"source": "sip", "rtp": {**RTP, "jitter_max_ms": float("inf")}}, "jitter_max_ms: inf"),
     ],
 )
 def test_invalid_records_raise_value_error(changes, message):
@@ -387,7 +396,7 @@ def test_a_version_1_log_migrates_with_its_calls_and_ids(tmp_path):
         assert all(c.sip_status is None and c.campaign is None for c in calls)
         assert log.add(record(source="sip", sip_status=486)) == 7  # no id given out twice
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     schema = schema_of(path)
@@ -430,7 +439,7 @@ def test_sip_and_campaign_fields_round_trip_unmasked(tmp_path):
     assert stored[0].sip_status == 486 and stored[0].attempt == 2
     assert stored[1].row_key == "客户 1234567"
     assert mask_record(call).row_key == "line 12"
-    assert COLUMNS[-5:] == ("sip_status", "campaign", "row_key", "attempt", "audit")
+    assert COLUMNS[-6:] == ("sip_status", "campaign", "row_key", "attempt", "audit", "rtp")
 
 
 def test_a_campaign_rows_attempt_is_logged_once(tmp_path):
@@ -454,7 +463,7 @@ def test_a_campaign_rows_attempt_is_logged_once(tmp_path):
             "INSERT INTO calls SELECT NULL, started_at, started_utc, direction, number,"
             " callee_name, script, outcome, duration_s, transcript, prompts_said, handler,"
             " result, remarks, recording_path, timeline_path, qa, source, file, sip_status,"
-            " campaign, row_key, attempt, audit FROM calls WHERE id = 1"
+            " campaign, row_key, attempt, audit, rtp FROM calls WHERE id = 1"
         )
     conn.close()
 
@@ -575,6 +584,46 @@ def test_cli_show_names_a_campaign_call_and_its_sip_status(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "  campaign     spring, row r7, attempt 2" in shown.stdout.splitlines()
     assert "  SIP status   486" in shown.stdout.splitlines()
+
+
+def test_a_sip_calls_rtp_counts_are_kept_shown_and_exported(tmp_path):
+    path = tmp_path / "calls.db"
+    silent = {**RTP, "packets": 0, "filled": 1500}
+    with CallLog(path) as log:
+        ids_ = [log.add(record(source="sip", sip_status=200, rtp=r)) for r in (RTP, silent)]
+        assert [log.get(i).rtp for i in ids_] == [RTP, silent]
+        assert log.get(log.add(record(source="sip"))).rtp is None  # no audio stream
+    lines = ivr("calls", "show", "1", "--db", str(path)).stdout.splitlines()
+    assert (
+        "  RTP received 1496 packets, 3 lost, 1 discarded, 4 frames filled in, jitter up to "
+        "2.75 ms" in lines
+    )
+    lines = ivr("calls", "show", "2", "--db", str(path)).stdout.splitlines()
+    assert "  RTP received 0 packets: no audio came from the line" in lines
+    assert not any("RTP" in line for line in ivr("calls", "show", "3", "--db", str(path)).stdout)
+    exported = ivr("calls", "export", "--db", str(path)).stdout
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert [json.loads(r["rtp"]) if r["rtp"] else None for r in rows] == [RTP, silent, None]
+
+
+def test_a_version_3_log_gains_the_rtp_column_with_its_calls(tmp_path):
+    path = tmp_path / "calls.db"
+    write_v1_log(path)
+    with CallLog(path) as log:  # to version 4 ...
+        before = log.list()
+    conn = sqlite3.connect(path, isolation_level=None)  # ... and back to a version 3 file
+    conn.execute("ALTER TABLE calls DROP COLUMN rtp")
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    with CallLog(path) as log:
+        assert log.list() == before and all(c.rtp is None for c in before)
+        assert log.get(log.add(record(source="sip", rtp=RTP))).rtp == RTP
+    assert schema_of(path) == schema_of(new_log(tmp_path / "new.db"))
+
+
+def new_log(path: Path) -> Path:
+    CallLog(path).close()
+    return path
 
 
 def test_cli_export_csv_to_a_file(cli_db, tmp_path):
