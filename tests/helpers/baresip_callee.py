@@ -51,6 +51,25 @@ def free_port() -> int:
             udp.close()
 
 
+def free_sip_port() -> int:
+    """A port for baresip's SIP (free_port) whose next port is free for TCP and not handed out
+    either: baresip listens for SIP over TLS on the port after its UDP and TCP one, and fails
+    to start when that one is taken (by another baresip's, or its own control port)."""
+    while True:
+        port = free_port()
+        if port + 1 in _GIVEN or port + 1 > 65535:
+            continue
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        _GIVEN.add(port + 1)
+        return port
+
+
 @dataclass
 class Callee:
     """A running baresip: dial `uri`; what it heard is in `record_dir`. It can also call out
@@ -118,7 +137,7 @@ def baresip(
     if shutil.which("baresip") is None:
         raise RuntimeError("baresip is not installed: run `make test` (it installs it)")
     folder.mkdir(parents=True, exist_ok=True)
-    sip, ctrl, cons = free_port(), free_port(), free_port()
+    sip, ctrl, cons = free_sip_port(), free_port(), free_port()
     source, records = folder / "voice.wav", folder / "heard"
     records.mkdir(exist_ok=True)
     sf.write(source, voice, RATE, subtype="PCM_16")

@@ -44,7 +44,7 @@ _DEFAULT_WARNINGS = (
     ("ignore", ImportWarning, None),
     ("ignore", ResourceWarning, None),
 )
-"""Python's own warning filters (a plain `python` without -W), newest last."""
+"""Python's own warning filters (a plain `python` without -W), in the order it checks them."""
 
 
 def run_ivr(
