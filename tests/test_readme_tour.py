@@ -10,8 +10,8 @@ NOT_RUN with the reason; a README command that is in neither the run nor NOT_RUN
 test, so a new command is run or excused on purpose.
 
 `make` commands run in bash. An `ivr` command with no shell syntax but globs runs in a process
-forked from the test's, as tests/helpers/forked_cli.py does (the same command line, without the
-interpreter's start-up); `make demo` starts the console script itself.
+forked from the test's, as tests/helpers/shared.py `ivr` does (the same command line, without
+the interpreter's start-up); `make demo` starts the console script itself.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 
 import soundfile as sf
-from forked_cli import run_ivr
+from shared import ivr
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -118,11 +118,11 @@ SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'{}~]")
 
 
 def _run(command: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`command` as bash runs it in `folder`; an `ivr` command is run by forked_cli (the same
-    command line in a process of its own, without the interpreter's start-up: `make demo`,
-    run first, starts the console script itself)."""
+    """`command` as bash runs it in `folder`; an `ivr` command is run by shared.ivr (the same
+    command line in a process forked from this one, without the interpreter's start-up:
+    `make demo`, run first, starts the console script itself)."""
     if command.startswith(IVR) and not SHELL_SYNTAX.search(command):
-        return run_ivr(_expanded(command[len(IVR) :], folder), 300, folder, env)
+        return ivr(*_expanded(command[len(IVR) :], folder), timeout=300, cwd=folder, env=env)
     if command.startswith("make "):
         # The set-up stamp lives in the linked .venv: never re-install from the tour folder.
         command = command.replace("make ", "make --no-print-directory -o .venv/.installed ", 1)

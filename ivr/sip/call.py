@@ -199,10 +199,10 @@ class SipCall:
         while self.had_media and self.rtp is None and not self.rtp_failure:
             if time.monotonic() > give_up:
                 break
-            with contextlib.suppress(DeviceError):
+            try:
                 self.agent.wait(self.frames, SLOT_POLL_MS)
-                continue
-            break  # the agent has stopped: no counts will come
+            except DeviceError:  # the agent has stopped: no counts will come
+                break
         return self.rtp
 
     def on_response(self, method: str, status: int) -> None:
