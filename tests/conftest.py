@@ -10,6 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 import pytest
 import soundfile as sf
@@ -84,6 +87,15 @@ model's recognitions take 40 s). `make test` runs `pytest -n auto --dist loadfil
 --no-loadscope-reorder`: each file in one worker, its module fixtures made once, the files
 handed out in this order; a long file handed out last would keep one worker busy after the
 others end."""
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With `-m "not line"` (the quick loop) tests/line/ is not even imported: every test there
+    is marked `line` and would be deselected (importing and rewriting its modules cost 3 s per
+    worker)."""
+    if " ".join((config.option.markexpr or "").split()) == "not line":
+        return collection_path.is_relative_to(LINE) or None
+    return None
 
 
 def pytest_collection_modifyitems(config, items):

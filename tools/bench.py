@@ -60,6 +60,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent

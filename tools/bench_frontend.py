@@ -10,6 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 import soundfile as sf
 import soxr

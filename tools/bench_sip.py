@@ -49,6 +49,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent

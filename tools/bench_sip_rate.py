@@ -12,6 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,6 +17,9 @@ import struct
 import sys
 from pathlib import Path
 
+import ivr  # noqa: F401  (first: it sets numpy's OpenBLAS threads, ivr.BLAS_THREADS)
+
+# isort: split
 import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
