@@ -217,12 +217,32 @@ class EchoSettings:
 
 
 @dataclass(frozen=True)
+class LineSettings:
+    """A telephone line's own check of its audio (ivr.transports.sip)."""
+
+    no_rtp_s: float = 5.0
+    """An answered SIP call on which not one RTP packet has come this long after the answer (s
+    of the call's clock) ends `media_error`: its audio does not reach us (one-way audio: NAT, a
+    firewall, a wrong address in the SDP), and the silence filled in for it would pass for a
+    silent callee (Asterisk's `rtptimeout` and FreeSWITCH's `media_timeout` end such calls
+    too). Phones and gateways send RTP from the answer, comfort noise included, even those that
+    stop sending during silence later: only the first packet is waited for, so a pause in the
+    stream later in the call is no failure. 0: not checked."""
+
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {"no_rtp_s": (0.0, 3600.0)}
+
+    def __post_init__(self) -> None:
+        _check_ranges(self, "")
+
+
+@dataclass(frozen=True)
 class CallSettings:
     """All the settings of a call, by audience; defaults in one place."""
 
     front_end: FrontEndSettings = field(default_factory=FrontEndSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
     echo: EchoSettings = field(default_factory=EchoSettings)
+    line: LineSettings = field(default_factory=LineSettings)
 
     @classmethod
     def names(cls) -> list[str]:

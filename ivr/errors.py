@@ -46,8 +46,8 @@ class DeviceError(IvrError):
 
 class LineEnded(IvrError):
     """The line ended the call from its side: the callee hung up, or the call never got
-    through; `outcome` names how (`callee_hangup`, `busy`, `no_answer`, `unreachable`,
-    `call_failed`)."""
+    through, or its audio failed; `outcome` names how (`callee_hangup`, `busy`, `no_answer`,
+    `unreachable`, `call_failed`, `media_error`)."""
 
     def __init__(self, outcome: str, reason: str) -> None:
         super().__init__(reason)

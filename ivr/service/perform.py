@@ -71,7 +71,8 @@ def perform_call(
     `recording`, its timeline beside it (numbers masked unless `show_numbers`). `on_callee`
     sees the callee's port first (to `interrupt` it from another thread); `on_ring` sees the
     call while it rings and `observers` every block of the answered call (a live view)."""
-    callee = SipCallee(agent, call, recording.name, answer_timeout_s, on_ring)
+    no_rtp_s = setup.settings.line.no_rtp_s
+    callee = SipCallee(agent, call, recording.name, answer_timeout_s, on_ring, no_rtp_s)
     if on_callee is not None:
         on_callee(callee)
     speaker = SipSpeaker(call, setup.prompts)

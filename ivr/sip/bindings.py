@@ -133,7 +133,7 @@ def _call_class(pj: Any) -> type:
                 for media in info.media:
                     active = media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
                     if media.type == pj.PJMEDIA_TYPE_AUDIO and active:
-                        self.owner.connect(self.getAudioMedia(media.index))
+                        self.owner.connect(self.getAudioMedia(media.index), media.index)
             except BaseException as exc:
                 self.owner.fail(f"onCallMediaState: {exc!r}")
 

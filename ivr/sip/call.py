@@ -88,6 +88,7 @@ class SipCall:
         self.had_media = False
         """Whether the call's audio was ever connected (it then has an RTP stream to count)."""
         self._media: Any = None
+        self._media_index = 0
         self._port: Any = None
         self._call: Any = None
         if uri is not None:
@@ -205,16 +206,35 @@ class SipCall:
                 break
         return self.rtp
 
+    def packets_received(self) -> int | None:
+        """RTP packets received on the call's audio stream so far (pjmedia's count, from any
+        thread); None when it has no stream (its audio never connected, or the call ended) or
+        the count cannot be read."""
+
+        def count() -> int | None:
+            if self._call is None or self._media is None:
+                return None
+            try:
+                return int(self._call.getStreamStat(self._media_index).rtcp.rxStat.pkt)
+            except self.pj.Error:
+                return None
+
+        try:
+            return self.agent.run(count)
+        except DeviceError:  # the agent has stopped
+            return None
+
     def on_response(self, method: str, status: int) -> None:
         """A response to one of our requests came in from the network (SIP thread)."""
         if method == "INVITE" and status:
             self.responded = True
 
-    def connect(self, media: Any) -> None:
-        """Our port to the call's audio and back (once its media is up)."""
+    def connect(self, media: Any, index: int = 0) -> None:
+        """Our port to the call's audio and back (once its media is up); `index`: the audio's
+        place among the call's media (its stream's, for `packets_received`)."""
         if self._media is None:
             self.had_media = True
-            self._media = media
+            self._media, self._media_index = media, index
             self._port.startTransmit(media)
             media.startTransmit(self._port)
 

@@ -13,7 +13,8 @@ callee sends out of band (RFC 4733 telephone-events, SIP INFO) come with the blo
 they arrived during, at the frame they arrived at. What the network plays before the answer
 (early media) is listened to for the tones that say the call will not get through
 (`EarlyMedia`). A failure on the SIP or media thread (a pjsua2 callback that raised) ends it as
-`media_error` with the reason. Whatever ends it, our side hangs up (BYE or CANCEL) when the
+`media_error` with the reason, and so does an answered call on which no RTP packet at all has
+come by NO_RTP_S. Whatever ends it, our side hangs up (BYE or CANCEL) when the
 session stops.
 """
 
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ivr.audio.format import FRAME_MS
+from ivr.call_settings import LineSettings
 from ivr.engine.actions import PlayPrompt
 from ivr.errors import LineEnded
 from ivr.events import KeyPressed, ToneHeard
@@ -56,6 +59,11 @@ not wait: the frame a timer falls due at (the session says which: `due_at`), our
 playout ending, a key sent out of band, the call's end. So a timer's prompt starts as soon as
 its frame has come, and only what speech decides (a barge-in's cut) is heard up to 80 ms later
 than frame by frame."""
+
+NO_RTP_S = LineSettings.no_rtp_s
+"""How long an answered call may go without a single RTP packet from the other side before it
+ends `media_error` (s of the call's clock from the answer; 0: not checked): the setting
+`no_rtp_s` (ivr.call_settings.LineSettings says why)."""
 
 BUSY_STATUSES = frozenset({486, 600})
 NO_ANSWER_STATUSES = frozenset({408, 480, 487})
@@ -136,9 +144,15 @@ class SipCallee:
         name: str,
         answer_timeout_s: float = ANSWER_TIMEOUT_S,
         on_ring: Callable[[SipCall], None] | None = None,
+        no_rtp_s: float = NO_RTP_S,
     ) -> None:
         self.agent, self.call, self.name = agent, call, name
         self.answer_timeout_s = answer_timeout_s
+        self.no_rtp_s = no_rtp_s
+        """See NO_RTP_S (s; 0: not checked)."""
+        self._rtp_due = round(no_rtp_s * 1000 / FRAME_MS) if no_rtp_s > 0 else None
+        """The frame at which the first RTP packet must have come (None: not watched, or it
+        came)."""
         self.interrupted = False
         self.late_s = 0.0
         """The longest a received frame waited before the session took it (s; with timing)."""
@@ -170,6 +184,8 @@ class SipCallee:
         """Frames to wait for when `taken` are taken: a block, or fewer when a timer falls due
         sooner."""
         due = self._due
+        if self._rtp_due is not None:
+            due = self._rtp_due if due is None else min(due, self._rtp_due)
         if due is None or due - taken >= self.block_frames:
             return self.block_frames
         return max(due - taken, 1)
@@ -237,8 +253,27 @@ class SipCallee:
                 if ended:
                     reason = f"the callee hung up (SIP {self.call.status} {self.call.reason})"
                     raise LineEnded("callee_hangup", reason.strip())
+                deaf = self._no_rtp(taken)
+                if deaf is not None:
+                    raise deaf
         finally:
             self.call.hang_up()
+
+    def _no_rtp(self, taken: int) -> LineEnded | None:
+        """Once `taken` frames reach NO_RTP_S: the end of a call no RTP packet has come on
+        (`media_error`); None before, and once packets came (or there is no stream to ask:
+        nothing more is watched then)."""
+        if self._rtp_due is None or taken < self._rtp_due:
+            return None
+        packets = self.call.packets_received()
+        if packets != 0:  # some came, or no stream to ask
+            self._rtp_due = None
+            return None
+        return LineEnded(
+            "media_error",
+            f"no audio from the line: not one RTP packet in {self.no_rtp_s:g} s after the "
+            "answer (one-way audio: the other side's RTP does not reach us)",
+        )
 
 
 class SipSpeaker(PromptNews):

@@ -53,10 +53,11 @@ def pcaps(tmp_path_factory) -> Path:
     return folder
 
 
-def dial(tmp_path: Path, uri: str, *args: str):
-    """`ivr dial URI` with SCRIPT, no recognition; what it printed and the call's log row."""
+def dial(tmp_path: Path, uri: str, *args: str, script_text: str = SCRIPT):
+    """`ivr dial URI` with `script_text` (SCRIPT), no recognition; what it printed and the
+    call's log row."""
     script = tmp_path / "short.yaml"
-    script.write_text(SCRIPT, encoding="utf-8")
+    script.write_text(script_text, encoding="utf-8")
     done = ivr(
         "dial", uri, "--script", str(script), "--asr", "none", "--record",
         str(tmp_path / "call.wav"), "--db", str(tmp_path / "calls.db"), *args, timeout=60,
@@ -83,6 +84,24 @@ def test_dial_to_a_sipp_callee_that_answers_hears_its_speech_and_ends_answered(t
     # moment SIPp began playing after the ACK and the detector's onset
     assert starts and abs(starts[0] - SPEECH_AT_S) < 0.3, starts
     assert [e["prompt"] for e in timeline if e["event"] == "prompt_started"] == ["ask", "bye"]
+    assert code == 0 and max(callee.statuses().values())[-1] == 200  # SIPp had our BYE
+
+
+def test_a_callee_whose_audio_never_reaches_us_ends_media_error_at_5_s(tmp_path, pcaps):
+    # one-way audio: SIPp answers and sends no RTP. Without the check the silence filled in
+    # for it would be a silent callee (here noinput at 8 s after the greeting).
+    patient = SCRIPT.replace("noinput_timeout_s: 4.0", "noinput_timeout_s: 8.0")
+    callee = far_end(tmp_path, pcaps, "uas_mute")
+    try:
+        done, row = dial(tmp_path, callee.uri, script_text=patient)
+    finally:
+        code = callee.wait(20)
+    assert (row.outcome, row.sip_status) == ("media_error", 200), done.stdout + done.stderr
+    assert "not one RTP packet in 5 s after the answer" in row.result, row.result
+    assert row.rtp is not None and row.rtp["packets"] == 0, row.rtp
+    timeline = [json.loads(line) for line in (tmp_path / "call.timeline.jsonl").open()]
+    (end,) = [e for e in timeline if e["event"] == "hangup"]
+    assert (end["outcome"], end["frame"]) == ("media_error", 250), end  # 5.00 s, to the frame
     assert code == 0 and max(callee.statuses().values())[-1] == 200  # SIPp had our BYE
 
 

@@ -37,7 +37,7 @@ class PacedCallee:
         self.line, self.block, self.deaf = line, block, deaf
         self.due: list[int | None] = []
         self.sizes: list[int] = []
-        self._callee = SipCallee(None, None, self.name)  # its block rule, nothing else
+        self._callee = SipCallee(None, None, self.name, no_rtp_s=0)  # its block rule alone
         self._callee.block_frames = block
 
     def due_at(self, frame: int | None) -> None:
@@ -99,7 +99,7 @@ def test_without_the_due_frame_a_timer_prompt_would_go_out_late():
 @settings(max_examples=40, deadline=None)
 @given(block=st.integers(1, 50), taken=st.integers(0, 10_000), ahead=st.integers(-3, 60))
 def test_a_block_ends_at_the_due_frame_or_is_whole(block, taken, ahead):
-    callee = SipCallee(None, None, "line")
+    callee = SipCallee(None, None, "line", no_rtp_s=0)
     callee.block_frames = block
     callee.due_at(taken + ahead)
     wanted = callee._wanted(taken)

@@ -10,6 +10,7 @@ from ivr.call_settings import (
     ClassifySettings,
     EchoSettings,
     FrontEndSettings,
+    LineSettings,
     NoiseSettings,
     VadSettings,
 )
@@ -37,13 +38,16 @@ def test_each_name_belongs_to_one_part():
     )  # fmt: skip
     classify = {"low_volume_dbfs", "min_snr_db", "noisy_floor_dbfs", "noisy_min_snr_db",
                 "choppy_min_gaps", "choppy_min_rate_hz"}  # fmt: skip
-    assert set(CallSettings.names()) == {*FrontEndSettings.names(), *classify, "echo_margin_db"}
+    calls = {"echo_margin_db", "no_rtp_s"}
+    assert set(CallSettings.names()) == {*FrontEndSettings.names(), *classify, *calls}
     s = CallSettings().with_overrides(
-        {"choppy_gap_ms": 120, "choppy_min_gaps": 4, "echo_margin_db": 6, "noise.hop_ms": 200}
-    )
+        {"choppy_gap_ms": 120, "choppy_min_gaps": 4, "echo_margin_db": 6, "noise.hop_ms": 200,
+         "no_rtp_s": 0}
+    )  # fmt: skip
     assert s.front_end.choppy_gap_ms == 120 and s.front_end.noise.hop_ms == 200
     assert s.classify == ClassifySettings(choppy_min_gaps=4)
     assert s.echo == EchoSettings(echo_margin_db=6.0)
+    assert s.line == LineSettings(no_rtp_s=0.0)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +61,7 @@ def test_each_name_belongs_to_one_part():
         (lambda: ClassifySettings(low_volume_dbfs=3), "low_volume_dbfs must be in -90.0..0.0"),
         (lambda: ClassifySettings(min_snr_db=99), "min_snr_db must be in -10.0..60.0"),
         (lambda: EchoSettings(echo_margin_db=-1), "echo_margin_db must be in 0.0..60.0"),
+        (lambda: LineSettings(no_rtp_s=-1), "no_rtp_s must be in 0.0..3600.0"),
         (lambda: FrontEndSettings(choppy_gap_ms=5), "choppy_gap_ms must be in 20..300"),
         (lambda: VadSettings(aggressiveness="2"), "aggressiveness must be a number"),
     ],
