@@ -14,8 +14,7 @@ they arrived during, at the frame they arrived at. What the network plays before
 (early media) is listened to for the tones that say the call will not get through
 (`EarlyMedia`). A failure on the SIP or media thread (a pjsua2 callback that raised) ends it as
 `media_error` with the reason, and so does an answered call on which no RTP packet at all has
-come by NO_RTP_S. Whatever ends it, our side hangs up (BYE or CANCEL) when the
-session stops.
+come by NO_RTP_S. Whatever ends it, our side hangs up (BYE or CANCEL) when the session stops.
 """
 
 from __future__ import annotations
