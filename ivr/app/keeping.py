@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ivr.app.records import call_record, draw_picture, open_call_log, qa_of, report_view
 from ivr.errors import IvrError
+from ivr.records.record import RTP_COUNTS
 
 if TYPE_CHECKING:
     from ivr.call.result import CallResult
@@ -78,10 +79,9 @@ def rtp_counts(rtp: RtpReceived | None) -> dict[str, float] | None:
     """A SIP call's RTP counts as the call log keeps them (ivr.records.record.RTP_COUNTS)."""
     if rtp is None:
         return None
-    return {
-        "packets": rtp.packets, "lost": rtp.lost, "discarded": rtp.discarded,
-        "filled": rtp.filled, "jitter_max_ms": round(rtp.jitter_max_ms, 3),
-    }  # fmt: skip
+    counts = {name: getattr(rtp, name) for name in RTP_COUNTS}
+    counts["jitter_max_ms"] = round(rtp.jitter_max_ms, 3)
+    return counts
 
 
 @dataclass(frozen=True)
