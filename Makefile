@@ -11,7 +11,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 sox libsndfile1 pocketsphi
 	asterisk-core-sounds-fr asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav \
 	asterisk-core-sounds-es asterisk-core-sounds-es-wav asterisk-core-sounds-it \
 	asterisk-core-sounds-it-wav asterisk-core-sounds-ru asterisk-core-sounds-ru-wav \
-	sound-theme-freedesktop baresip kamailio sip-tester
+	sound-theme-freedesktop baresip kamailio sip-tester gcc python3-dev
 DEMO_DIR := out/demo
 DEMO_VALUES := --org 温州气象局 --agent-id 1001 --number 13812345678
 
@@ -22,7 +22,7 @@ setup: $(STAMP)
 system-deps:
 	@bash tools/install_system_deps.sh $(APT_PACKAGES)
 
-$(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
+$(STAMP): pyproject.toml Makefile tools/install_system_deps.sh ivr/detect/_frame_filters.c
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

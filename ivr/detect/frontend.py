@@ -28,7 +28,7 @@ from ivr.detect.dropouts import DropoutDetector
 from ivr.detect.highpass import high_pass
 from ivr.detect.keys import DtmfDetector
 from ivr.detect.learned import LearnedSpeech, preload
-from ivr.detect.level import frame_powers, power_to_dbfs
+from ivr.detect.level import power_to_dbfs
 from ivr.detect.line_tones import ToneDetector
 from ivr.detect.machine import MachineStage
 from ivr.detect.narrowband import narrow_band
@@ -104,7 +104,7 @@ class Detectors:
         filtered, pcm = high_pass(frames)
         voiced = self._vad.flags(pcm)
         band = self._band.filter(frames)
-        powers = frame_powers(band)
+        powers = self._band.powers()
         level = power_to_dbfs(powers).astype(np.float32)
         narrow = narrow_band(filtered)
         nominal = NominalPowers.of(narrow, level)
@@ -189,9 +189,10 @@ class Detectors:
 
 def warm_up(settings: FrontEndSettings, calls: int) -> None:
     """Load what a call's front end needs before any call begins: the speech band's filter
-    kernel (ivr.detect.sections) and the learned stage's models for `calls` calls at once
-    (ivr.detect.learned.preload). A call on a telephone line builds its front end as it rings
-    or is answered: loading them then would hold every call of the process up."""
+    (ivr.detect.band: its kernel and carried response) and the learned stage's models for
+    `calls` calls at once (ivr.detect.learned.preload). A call on a telephone line builds its
+    front end as it rings or is answered: loading them then would hold every call of the
+    process up."""
     SpeechBand()
     preload(settings.learned.enabled, calls)
 

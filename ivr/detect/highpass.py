@@ -22,6 +22,9 @@ keep the audio as it came.
 
 from __future__ import annotations
 
+import functools
+from types import ModuleType
+
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES
@@ -37,15 +40,37 @@ def high_pass(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """High-pass (n, 320) int16 frames.
 
     Returns the filtered frames as float32 (for measuring levels) and as int16 (for webrtcvad,
-    rounded and clipped to the int16 range).
-    """
+    rounded half to even and clipped to the int16 range). Computed by the compiled kernel
+    (ivr.detect._frame_filters, one pass); `high_pass_numpy` is the same arithmetic in numpy,
+    bit for bit (a block's sum of int16 samples is exact in float32)."""
+    frames = np.ascontiguousarray(frames, dtype=np.int16)
+    filtered = np.empty(frames.shape, dtype=np.float32)
+    pcm = np.empty(frames.shape, dtype=np.int16)
+    frame_filters().high_pass(frames, filtered, pcm)
+    return filtered, pcm
+
+
+def high_pass_numpy(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`high_pass` in numpy: the reference the kernel is tested against."""
     n = frames.shape[0]
     filtered = frames.astype(np.float32)
     blocks = filtered.reshape(n, _BLOCKS, HIGHPASS_BLOCK_SAMPLES)
-    # Each block is summed on its own, the same way whatever n is, so results do not depend on
-    # how the audio is chunked (a matrix product's would); einsum's sum is 4x numpy's mean.
     means = np.einsum("ijk->ij", blocks) * np.float32(1.0 / HIGHPASS_BLOCK_SAMPLES)
     blocks -= means[:, :, None]
     pcm = np.rint(filtered)
     np.clip(pcm, -32768.0, 32767.0, out=pcm)
     return filtered, pcm.astype(np.int16)
+
+
+@functools.cache
+def frame_filters() -> ModuleType:
+    """The front end's compiled filters (ivr/detect/_frame_filters.c), built by
+    `pip install -e .`; ImportError saying so when they are not."""
+    try:
+        from ivr.detect import _frame_filters
+    except ImportError as exc:
+        raise ImportError(
+            "ivr's compiled front-end filters (ivr/detect/_frame_filters.c) are not built: "
+            "run `make setup` or `pip install -e .` (it needs a C compiler, gcc)"
+        ) from exc
+    return _frame_filters

@@ -1,6 +1,7 @@
-"""Causal IIR filtering in second-order sections, block after block (the front end's speech
-band, ivr.detect.band; the audit's speaking rate and the field corpus's telephone line too),
-and scipy.signal's compiled modules loaded without scipy.signal (`signal_extension`).
+"""Causal IIR filtering in second-order sections, block after block (the audit's speaking rate,
+the field corpus's telephone line; the front end's speech band has its own compiled kernel,
+ivr.detect.band), and scipy.signal's compiled modules loaded without scipy.signal
+(`signal_extension`).
 
 The arithmetic is scipy's own: the compiled kernel behind `scipy.signal.sosfilt` (the
 `scipy.signal._sosfilt` extension, direct form II transposed), loaded on its own. Importing

@@ -87,8 +87,11 @@ def detector_modules(roots: tuple[str, ...] = ROOT_MODULES) -> list[str]:
 
 
 def _imported(name: str) -> list[str]:
-    """The `ivr` modules (and packages) that module `name` imports."""
+    """The `ivr` modules (and packages) that module `name` imports (none for a compiled
+    module, ivr.detect._frame_filters: its digest is its built file's)."""
     path = _source(name)
+    if path.suffix != ".py":
+        return []
     tree = ast.parse(path.read_bytes(), str(path))
     found: list[str] = []
     for node in ast.walk(tree):

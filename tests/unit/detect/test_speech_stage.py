@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import signal
-from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech, in_pieces
+from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech
 
 from ivr.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from ivr.call_settings import CallSettings, FrontEndSettings, LearnedSettings
@@ -245,17 +245,7 @@ def test_the_written_out_band_pass_is_scipys_design():
     assert np.array_equal(SECTIONS, designed.astype(np.float32))
 
 
-@PROPERTY
-@given(seed=st.integers(0, 2**32 - 1), cuts=st.lists(st.integers(1, 199), max_size=5))
-def test_the_band_pass_gives_scipy_sosfilts_samples_bit_for_bit(seed, cuts):
-    # the front end calls scipy's compiled kernel directly (ivr.detect.sections)
-    rng = np.random.default_rng(seed)
-    frames = rng.integers(-32768, 32767, size=(200, 320), endpoint=True).astype(np.int16)
-    expected = signal.sosfilt(SECTIONS, frames.reshape(-1).astype(np.float32))
-    band = SpeechBand()
-    got = in_pieces(band.filter, frames, cuts)
-    assert got.dtype == np.float32
-    assert np.array_equal(got.reshape(-1), expected)
+# how the band-pass is computed, against scipy.signal.sosfilt: test_frame_filters.py
 
 
 def test_the_band_pass_is_causal_and_carries_its_state():
