@@ -13,9 +13,11 @@ second-order sections), run causally with its state carried from frame to frame,
 frame's output depends on the audio before it alone: the same bits whatever the block size,
 live and in replay. It runs in C (ivr/detect/_frame_filters.c), eight frames side by side:
 run sample after sample, one section's recurrence waits about 4 ns a sample for the last, and
-the band cost more than webrtcvad itself (1.2 of its time a frame; now about 0.4). Its transition bands are as wide as hum allows: a sharper design rings longer
-after an abrupt stop; this one is 16, 37 and 49 dB down in the three 20 ms frames after one
-(ivr.detect.dropouts judges the fall itself on the high-passed signal, which does not ring).
+the band cost more than webrtcvad itself (1.2 of its time a frame; now about 0.4).
+
+Its transition bands are as wide as hum allows: a sharper design rings longer after an abrupt
+stop; this one is 16, 37 and 49 dB down in the three 20 ms frames after one (ivr.detect.dropouts
+judges the fall itself on the high-passed signal, which does not ring).
 
 | frequency | 50 Hz | 100 Hz | 150 Hz | 200 Hz | 250 Hz | 300-3400 Hz | 4000 Hz and up |
 |---|---|---|---|---|---|---|---|
