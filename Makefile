@@ -22,7 +22,7 @@ setup: $(STAMP)
 system-deps:
 	@bash tools/install_system_deps.sh $(APT_PACKAGES)
 
-$(STAMP): pyproject.toml Makefile tools/install_system_deps.sh ivr/detect/_frame_filters.c
+$(STAMP): pyproject.toml Makefile tools/install_system_deps.sh ivr/detect/_kernels.c
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

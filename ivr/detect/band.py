@@ -11,7 +11,7 @@ The filter is an elliptic band-pass (scipy.signal.iirdesign: pass 300-3400 Hz wi
 stop below 200 Hz and above 4000 Hz by at least 50 dB at the band's edges; 12th order in 6
 second-order sections), run causally with its state carried from frame to frame, so every
 frame's output depends on the audio before it alone: the same bits whatever the block size,
-live and in replay. It runs in C (ivr/detect/_frame_filters.c), eight frames side by side:
+live and in replay. It runs in C (ivr/detect/_kernels.c), eight frames side by side:
 run sample after sample, one section's recurrence waits about 4 ns a sample for the last, and
 the band cost more than webrtcvad itself (1.2 of its time a frame; now about 0.4).
 
@@ -38,7 +38,7 @@ import functools
 import numpy as np
 
 from ivr.audio.format import FRAME_SAMPLES, FULL_SCALE
-from ivr.detect.highpass import frame_filters
+from ivr.detect.compiled import kernels
 
 BAND_HZ = (300.0, 3400.0)
 """The speech band measured (Hz): the telephone channel's pass band."""
@@ -73,17 +73,17 @@ scipy.signal.iirdesign's elliptic design for BAND_HZ, STOP_HZ, PASS_RIPPLE_DB an
 class SpeechBand:
     """The causal 300-3400 Hz band-pass over a call's frames, block after block.
 
-    Computed by the compiled kernel ivr.detect._frame_filters a frame at a time: each frame's
+    Computed by the compiled kernel (ivr.detect.compiled) a frame at a time: each frame's
     response from a zero state (eight frames side by side in one vector), plus the response to
     the state carried in from the frames before (`carried_response`). Each frame's arithmetic
     is the same whatever the block it comes in, so the output does not depend on how the audio
     is cut; it agrees with scipy.signal.sosfilt over the whole call in float64 as closely as a
     float32 filter run sample after sample does (within 0.5 of an int16 step on speech at full
-    scale, 0.001 dB on frame levels; tests/unit/detect/test_frame_filters.py)."""
+    scale, 0.001 dB on frame levels; tests/unit/detect/test_kernels.py)."""
 
     def __init__(self) -> None:
         self._zir, self._carry = carried_response()
-        self._kernel = frame_filters().filter_frames
+        self._kernel = kernels().filter_frames
         self.state = np.zeros(2 * SECTIONS.shape[0], dtype=np.float64)
         """The sections' state (z1, z2 of each section in turn) carried between frames."""
         self.sums = np.zeros(0, dtype=np.float64)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
+from ivr.audio.format import SILENCE_DBFS
 
 SPEECH_OVER_FLOOR_DB = 15.0
 """The frames on both sides of a dropout stand at least this much above the floor (dB)."""
@@ -65,8 +65,9 @@ class DropoutDetector:
     ) -> list[int]:
         """The absolute frames at which a dropout ended (the signal back) in the block at
         `base`, from its frame `levels` and `floor` in the speech band (dBFS), whether each
-        frame is digital silence (`silent`) and the (n, 320) high-passed frames themselves
-        (`wideband`, for the fall: the band-pass rings after an abrupt stop)."""
+        frame is digital silence (`silent`) and the levels of the high-passed frames, full band
+        (`wideband`, dBFS, digital silence at SILENCE_DBFS: for the fall, as the band-pass
+        rings after an abrupt stop; ivr.detect.highpass.HighPassed.wide_levels)."""
         level = np.where(silent, np.float32(SILENCE_DBFS), levels)
         lost = silent | (level <= floor + np.float32(LOST_MARGIN_DB))
         speech = level >= floor + np.float32(SPEECH_OVER_FLOOR_DB)
@@ -76,7 +77,7 @@ class DropoutDetector:
         edges = np.flatnonzero(lost != previous)
         for i in edges.tolist():
             if lost[i]:  # the signal is lost from frame i on
-                fell = self._fell(wideband, silent, i, float(floor[i]))
+                fell = self._fell(wideband, i, float(floor[i]))
                 self._loss_start = None if fell is None else base + fell
             elif self._loss_start is not None:  # back at frame i
                 length = base + i - self._loss_start
@@ -90,17 +91,16 @@ class DropoutDetector:
         if lost.size:
             self._prev_lost = bool(lost[-1])
             keep = EDGE_FRAMES + 1
-            tail = _wideband_levels(wideband[-keep:], silent[-keep:])
-            self._prev_full = np.concatenate((self._prev_full, tail))[-keep:]
+            self._prev_full = np.concatenate((self._prev_full, wideband[-keep:]))[-keep:]
         return ends
 
-    def _fell(self, wideband: np.ndarray, silent: np.ndarray, i: int, floor: float) -> int | None:
+    def _fell(self, wideband: np.ndarray, i: int, floor: float) -> int | None:
         """Where the signal fell abruptly into the loss seen in the band from block frame `i`
         on: the block index of the last of the EDGE_FRAMES + 1 frames up to `i` that is FALL_DB
         below the frame before it while that frame was speech (SPEECH_OVER_FLOOR_DB over the
         band's floor, measured full band), or None."""
         first = i - EDGE_FRAMES - 1  # block index of the first frame looked at
-        full = _wideband_levels(wideband[max(0, first) : i + 1], silent[max(0, first) : i + 1])
+        full = wideband[max(0, first) : i + 1]
         if first < 0:  # frames of the block before
             full = np.concatenate((self._prev_full[self._prev_full.size + first :], full))
         falls = full[:-1] - full[1:]
@@ -113,10 +113,3 @@ EDGE_FRAMES = 3
 """Frames before a loss in the speech band looked at for the abrupt fall (full band): the
 band-pass rings for up to three frames after the line stops. The dropout is timed from the
 fall."""
-
-
-def _wideband_levels(frames: np.ndarray, silent: np.ndarray) -> np.ndarray:
-    """Levels (dBFS) of high-passed (n, 320) float frames; digital silence at SILENCE_DBFS."""
-    power = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / (FRAME_SAMPLES * 32768.0**2)
-    level = 10.0 * np.log10(np.maximum(power, 10 ** (SILENCE_DBFS / 10)))
-    return np.where(silent, SILENCE_DBFS, level)

@@ -25,13 +25,12 @@ from ivr.call_settings import FrontEndSettings
 from ivr.detect.band import SpeechBand
 from ivr.detect.detector import Block, Detector, added_detectors
 from ivr.detect.dropouts import DropoutDetector
-from ivr.detect.highpass import high_pass
+from ivr.detect.highpass import high_pass_frames
 from ivr.detect.keys import DtmfDetector
 from ivr.detect.learned import LearnedSpeech, preload
 from ivr.detect.level import power_to_dbfs
 from ivr.detect.line_tones import ToneDetector
 from ivr.detect.machine import MachineStage
-from ivr.detect.narrowband import narrow_band
 from ivr.detect.noise import NoiseFloor
 from ivr.detect.nominal import NominalPowers
 from ivr.detect.vad import SpeechSegmenter
@@ -101,13 +100,13 @@ class Detectors:
         if frames.ndim != 2 or frames.shape[1] != FRAME_SAMPLES or frames.dtype != np.int16:
             raise TypeError(f"expected (n, {FRAME_SAMPLES}) int16 frames, got {frames.shape}")
         base = self.frames_seen
-        filtered, pcm = high_pass(frames)
-        voiced = self._vad.flags(pcm)
+        passed = high_pass_frames(frames)
+        voiced = self._vad.flags(passed.pcm)
         band = self._band.filter(frames)
         powers = self._band.powers()
         level = power_to_dbfs(powers).astype(np.float32)
-        narrow = narrow_band(filtered)
-        nominal = NominalPowers.of(narrow, level)
+        narrow = passed.narrow
+        nominal = NominalPowers.of(narrow, level, passed.narrow_energy)
         keyed, keys = self._dtmf.process(base, narrow, nominal)
         toned, tones = self._tones.process(base, narrow, level, nominal)
         tone = keyed | toned
@@ -117,8 +116,7 @@ class Detectors:
         floor, estimates = self._floor.update(level)
         if self.learned is not None:
             self.learned.push(base, band)
-        silent = ~frames.any(axis=1)
-        dropouts = self._dropouts.feed(base, level, floor, silent, filtered)
+        dropouts = self._dropouts.feed(base, level, floor, passed.silent, passed.wide_levels)
         events, speech = self._segmenter.feed(base, voiced, powers, level, floor, band, dropouts)
         block = Block(base, frames, band, level, floor, voiced, tone, tuple(tones))
         for detector in self.detectors:

@@ -22,12 +22,14 @@ keep the audio as it came.
 
 from __future__ import annotations
 
-import functools
-from types import ModuleType
+from dataclasses import dataclass
 
 import numpy as np
 
-from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.format import FRAME_SAMPLES, FULL_SCALE, SILENCE_DBFS
+from ivr.detect.compiled import kernels
+from ivr.detect.level import power_to_dbfs
+from ivr.detect.narrowband import NARROW_SAMPLES
 
 HIGHPASS_BLOCK_SAMPLES = 80
 """Samples per block whose mean is removed (80 = 5 ms at 16 kHz): the -3 dB point is near
@@ -36,18 +38,55 @@ HIGHPASS_BLOCK_SAMPLES = 80
 _BLOCKS = FRAME_SAMPLES // HIGHPASS_BLOCK_SAMPLES
 
 
-def high_pass(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """High-pass (n, 320) int16 frames.
+@dataclass(frozen=True)
+class HighPassed:
+    """A block of (n, 320) int16 frames high-passed, with what the front end measures on them
+    in the same pass (ivr.detect.compiled).
 
-    Returns the filtered frames as float32 (for measuring levels) and as int16 (for webrtcvad,
-    rounded half to even and clipped to the int16 range). Computed by the compiled kernel
-    (ivr.detect._frame_filters, one pass); `high_pass_numpy` is the same arithmetic in numpy,
-    bit for bit (a block's sum of int16 samples is exact in float32)."""
-    frames = np.ascontiguousarray(frames, dtype=np.int16)
+    `filtered` (n, 320) float32 and `pcm` (n, 320) int16 (for webrtcvad: rounded half to even,
+    clipped) are the high-passed frames; `narrow` (n, 160) float32 their 8 kHz band
+    (ivr.detect.narrowband); `wide_power` (n,) float64 each filtered frame's mean square and
+    `narrow_energy` (n,) float32 each narrow frame's (int16 units squared); `silent` (n,) bool
+    the frames that were all zeros (digital silence)."""
+
+    filtered: np.ndarray
+    pcm: np.ndarray
+    narrow: np.ndarray
+    wide_power: np.ndarray
+    narrow_energy: np.ndarray
+    silent: np.ndarray
+
+    @property
+    def wide_levels(self) -> np.ndarray:
+        """Each high-passed frame's level (dBFS, full band); digital silence at SILENCE_DBFS."""
+        power = self.wide_power / (FULL_SCALE * FULL_SCALE)
+        return np.where(self.silent, SILENCE_DBFS, power_to_dbfs(power))
+
+
+def high_pass_frames(frames: np.ndarray) -> HighPassed:
+    """High-pass (n, 320) int16 frames and measure them (HighPassed), in one compiled pass.
+
+    The filtered samples are numpy's arithmetic bit for bit (`high_pass_numpy`: a block's sum of
+    int16 samples is exact in float32), and so is the narrow band (`narrow_band`)."""
+    frames = np.ascontiguousarray(frames, dtype=np.int16).reshape(-1, FRAME_SAMPLES)
+    n = frames.shape[0]
     filtered = np.empty(frames.shape, dtype=np.float32)
     pcm = np.empty(frames.shape, dtype=np.int16)
-    frame_filters().high_pass(frames, filtered, pcm)
-    return filtered, pcm
+    narrow = np.empty((n, NARROW_SAMPLES), dtype=np.float32)
+    wide = np.empty(n, dtype=np.float64)
+    low = np.empty(n, dtype=np.float64)
+    silent = np.empty(n, dtype=bool)
+    kernels().high_pass(frames, filtered, pcm, narrow, wide, low, silent)
+    wide /= FRAME_SAMPLES
+    energy = (low / NARROW_SAMPLES).astype(np.float32)
+    return HighPassed(filtered, pcm, narrow, wide, energy, silent)
+
+
+def high_pass(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """High-pass (n, 320) int16 frames: the filtered frames as float32 (for measuring levels)
+    and as int16 (for webrtcvad, rounded half to even and clipped to the int16 range)."""
+    passed = high_pass_frames(frames)
+    return passed.filtered, passed.pcm
 
 
 def high_pass_numpy(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,17 +99,3 @@ def high_pass_numpy(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pcm = np.rint(filtered)
     np.clip(pcm, -32768.0, 32767.0, out=pcm)
     return filtered, pcm.astype(np.int16)
-
-
-@functools.cache
-def frame_filters() -> ModuleType:
-    """The front end's compiled filters (ivr/detect/_frame_filters.c), built by
-    `pip install -e .`; ImportError saying so when they are not."""
-    try:
-        from ivr.detect import _frame_filters
-    except ImportError as exc:
-        raise ImportError(
-            "ivr's compiled front-end filters (ivr/detect/_frame_filters.c) are not built: "
-            "run `make setup` or `pip install -e .` (it needs a C compiler, gcc)"
-        ) from exc
-    return _frame_filters

@@ -41,7 +41,12 @@ class NominalPowers:
     power: np.ndarray
 
     @classmethod
-    def of(cls, narrow: np.ndarray, level_dbfs: np.ndarray) -> NominalPowers:
-        energy = np.einsum("ij,ij->i", narrow, narrow) / np.float32(NARROW_SAMPLES)
+    def of(
+        cls, narrow: np.ndarray, level_dbfs: np.ndarray, energy: np.ndarray | None = None
+    ) -> NominalPowers:
+        """The block's (n, 160) narrow-band frames with their 16 kHz levels (dBFS); `energy`,
+        their mean squares when already measured (ivr.detect.highpass.HighPassed)."""
+        if energy is None:
+            energy = np.einsum("ij,ij->i", narrow, narrow) / np.float32(NARROW_SAMPLES)
         loud = np.flatnonzero(level_dbfs >= LOUD_DBFS)
         return cls(energy, loud, tone_powers(narrow[loud], _BANK))

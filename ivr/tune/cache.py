@@ -88,7 +88,7 @@ def detector_modules(roots: tuple[str, ...] = ROOT_MODULES) -> list[str]:
 
 def _imported(name: str) -> list[str]:
     """The `ivr` modules (and packages) that module `name` imports (none for a compiled
-    module, ivr.detect._frame_filters: its digest is its built file's)."""
+    module, ivr.detect._kernels: its digest is its built file's)."""
     path = _source(name)
     if path.suffix != ".py":
         return []

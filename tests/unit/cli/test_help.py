@@ -156,7 +156,7 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith(("scipy.signal", "s
 )
 def test_measuring_a_recording_does_not_import_scipy_signal(tmp_path, words, kernels):
     # scipy.signal (0.6-0.9 s to import) was most of these commands' start-up: the front end's
-    # filters are compiled with ivr (ivr/detect/_frame_filters.c), the audit's own use scipy's
+    # filters are compiled with ivr (ivr/detect/_kernels.c), the audit's own use scipy's
     # compiled kernels alone (ivr.detect.sections)
     wav = str(tmp_path / "call.wav")
     done = subprocess.run(

@@ -245,7 +245,7 @@ def test_the_written_out_band_pass_is_scipys_design():
     assert np.array_equal(SECTIONS, designed.astype(np.float32))
 
 
-# how the band-pass is computed, against scipy.signal.sosfilt: test_frame_filters.py
+# how the band-pass is computed, against scipy.signal.sosfilt: test_kernels.py
 
 
 def test_the_band_pass_is_causal_and_carries_its_state():

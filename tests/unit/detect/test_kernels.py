@@ -1,25 +1,31 @@
-"""The front end's compiled filters (ivr/detect/_frame_filters.c): the speech band computed a
-frame at a time (zero-state response plus the carried state's response) agrees with
-scipy.signal.sosfilt over the whole call in float64, gives the same bits whatever the blocks,
-and the high-pass is numpy's arithmetic bit for bit. Real talkers, hypothesis over levels,
-offsets and block cuts."""
+"""The front end's compiled loops (ivr/detect/_kernels.c): the speech band computed a frame at
+a time (zero-state response plus the carried state's response) agrees with
+scipy.signal.sosfilt over the whole call in float64 and gives the same bits whatever the
+blocks; the high-pass is numpy's arithmetic bit for bit; webrtcvad called from C gives
+`webrtcvad.Vad.is_speech`'s decisions. Real talkers, hypothesis over levels, offsets, modes and
+block cuts."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import _webrtcvad
 import numpy as np
 import pytest
+import webrtcvad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
-from shared import HUMAN_WAVS, human_speech, in_pieces
+from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech, in_pieces
 
-from ivr.audio.format import FRAME_SAMPLES
+from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 from ivr.detect.band import SECTIONS, SpeechBand, carried_response
-from ivr.detect.highpass import frame_filters, high_pass, high_pass_numpy
+from ivr.detect.compiled import kernels
+from ivr.detect.highpass import high_pass, high_pass_frames, high_pass_numpy
 from ivr.detect.level import frame_powers, power_to_dbfs
+from ivr.detect.narrowband import narrow_band
+from ivr.detect.voice_activity import VoiceActivity
 
 PROPERTY = settings(max_examples=10, deadline=None, derandomize=True)
 
@@ -120,11 +126,26 @@ def test_the_high_pass_is_numpys_arithmetic_bit_for_bit(scale, offset, frames, s
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((frames, FRAME_SAMPLES)) * scale + offset
     x = np.rint(np.clip(x, -32768, 32767)).astype(np.int16)
-    filtered, pcm = high_pass(x)
+    if frames:
+        x[rng.integers(frames)] = 0  # a frame of digital silence
+    passed = high_pass_frames(x)
     want_filtered, want_pcm = high_pass_numpy(x)
-    assert filtered.dtype == np.float32 and pcm.dtype == np.int16
-    assert np.array_equal(filtered.view(np.int32), want_filtered.view(np.int32))
-    assert np.array_equal(pcm, want_pcm)
+    assert passed.filtered.dtype == np.float32 and passed.pcm.dtype == np.int16
+    assert np.array_equal(passed.filtered.view(np.int32), want_filtered.view(np.int32))
+    assert np.array_equal(passed.pcm, want_pcm)
+    # and what is measured in the same pass
+    narrow = narrow_band(want_filtered)
+    assert np.array_equal(passed.narrow.view(np.int32), narrow.view(np.int32))
+    assert np.array_equal(passed.silent, ~x.any(axis=1))
+    wide = want_filtered.astype(np.float64)
+    np.testing.assert_allclose(passed.wide_power, (wide**2).mean(axis=1), rtol=1e-12)
+    low = narrow.astype(np.float64)
+    np.testing.assert_allclose(passed.narrow_energy, (low**2).mean(axis=1), rtol=1e-6)
+    levels = passed.wide_levels
+    assert np.all(levels[passed.silent] == SILENCE_DBFS)
+    loud = ~passed.silent
+    want_levels = power_to_dbfs((wide[loud] ** 2).mean(axis=1) / 32768.0**2)
+    np.testing.assert_allclose(levels[loud], want_levels, rtol=0, atol=1e-9)
 
 
 def test_the_high_pass_of_a_real_talker_with_a_dc_offset_is_numpys():
@@ -136,21 +157,66 @@ def test_the_high_pass_of_a_real_talker_with_a_dc_offset_is_numpys():
 
 
 def test_wrong_buffers_are_refused_with_what_was_expected():
-    kernels = frame_filters()
+    compiled = kernels()
     zir, carry = carried_response()
     frames = np.zeros((2, FRAME_SAMPLES), np.int16)
     out = np.empty((2, FRAME_SAMPLES), np.float32)
     with pytest.raises(ValueError, match=r"sums \(n,\) float64"):
-        kernels.filter_frames(SECTIONS, zir, carry, np.zeros(12), frames, out, np.empty(3))
+        compiled.filter_frames(SECTIONS, zir, carry, np.zeros(12), frames, out, np.empty(3))
     with pytest.raises(ValueError, match=r"state \(12,\) float64"):
-        kernels.filter_frames(SECTIONS, zir, carry, np.zeros(6), frames, out, np.empty(2))
+        compiled.filter_frames(SECTIONS, zir, carry, np.zeros(6), frames, out, np.empty(2))
+    extra = (np.empty((2, 160), np.float32), np.empty(2), np.empty(2), np.empty(2, bool))
     with pytest.raises(ValueError, match=r"pcm \(n, 320\) int16"):
-        kernels.high_pass(frames, out, np.empty((1, FRAME_SAMPLES), np.int16))
+        compiled.high_pass(frames, out, np.empty((1, FRAME_SAMPLES), np.int16), *extra)
+    with pytest.raises(ValueError, match=r"silent \(n,\) bool"):
+        compiled.high_pass(frames, out, np.empty(frames.shape, np.int16), *extra[:3], np.empty(1))
+
+
+@PROPERTY
+@given(
+    voice=st.integers(0, len(HUMAN_WAVS) + len(ASTERISK_VOICES) - 1),
+    gain_db=st.floats(-40.0, 6.0),
+    mode=st.integers(0, 3),
+    cuts=st.lists(st.integers(0, 500), max_size=6),
+)
+def test_webrtcvad_from_c_decides_as_is_speech_frame_by_frame(voice, gain_db, mode, cuts):
+    if voice < len(HUMAN_WAVS):
+        frames = _talker(voice, gain_db)
+    else:
+        x = asterisk_voice(ASTERISK_VOICES[voice - len(HUMAN_WAVS)]) * 32768
+        x = x * 10 ** (gain_db / 20) + np.random.default_rng(voice).standard_normal(x.size) * 30
+        n = x.size // FRAME_SAMPLES * FRAME_SAMPLES
+        frames = np.rint(np.clip(x[:n], -32768, 32767)).astype(np.int16).reshape(-1, 320)
+    silence = np.zeros((25, FRAME_SAMPLES), np.int16)
+    frames = np.concatenate((silence, frames, silence))  # a line that answers, then hangs up
+    vad = webrtcvad.Vad(mode)
+    want = np.array([vad.is_speech(f.tobytes(), 16000) for f in frames])
+    assert not want.all()
+    if gain_db >= -20.0:
+        assert want.any()  # decisions both ways to agree on
+    ours = VoiceActivity(mode)
+    assert ours._flags is not None  # the C loop, not the fallback
+    got = in_pieces(ours.flags, frames, cuts)
+    assert got.dtype == bool
+    assert np.array_equal(got, want)
+    fallback = VoiceActivity(mode)
+    assert np.array_equal(in_pieces(fallback.flags_one_by_one, frames, cuts), want)
+
+
+def test_webrtcvad_is_bound_only_in_its_loaded_module():
+    compiled = kernels()
+    assert compiled.bind_webrtcvad(_webrtcvad.__file__)
+    assert not compiled.bind_webrtcvad("/nonexistent/_webrtcvad.so")
+    with pytest.raises(TypeError, match="WebRtcVadPtr"):
+        compiled.webrtcvad_flags(object(), np.zeros((1, 320), np.int16), np.empty(1, bool))
+    vad = webrtcvad.Vad(1)
+    with pytest.raises(ValueError, match=r"flags \(n,\) bool"):
+        compiled.webrtcvad_flags(vad._vad, np.zeros((2, 320), np.int16), np.empty(1, bool))
 
 
 NOT_BUILT = """
 import sys
-sys.modules["ivr.detect._frame_filters"] = None  # as if the extension had not been built
+sys.modules["ivr.detect._kernels"] = None  # as if the extension had not been built
 import numpy as np
 from ivr.detect.band import SpeechBand
 try:
@@ -165,5 +231,5 @@ def test_an_unbuilt_kernel_says_how_to_build_it():
         [sys.executable, "-c", NOT_BUILT], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert "ivr/detect/_frame_filters.c" in done.stdout
+    assert "ivr/detect/_kernels.c" in done.stdout
     assert "make setup" in done.stdout and "pip install -e ." in done.stdout

@@ -1,5 +1,6 @@
-/* The front end's two filters over whole frames at a time: the speech band (ivr.detect.band)
- * and the high-pass (ivr.detect.highpass).
+/* The front end's loops over whole blocks of frames (ivr.detect.compiled): the speech band
+ * (ivr.detect.band), the high-pass (ivr.detect.highpass) and webrtcvad's decisions
+ * (ivr.detect.voice_activity).
  *
  * The speech band:
  *
@@ -20,6 +21,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <string.h>
 
@@ -159,44 +161,72 @@ done:
  * mean taken out. A block's sum of int16 samples is exact in float32 (80 x 32768 < 2^24), so
  * this computes numpy's bits: the mean is the sum times float32(1 / 80), the filtered samples
  * the sample minus the mean in float32, and the int16 copy those rounded half to even (rintf,
- * as numpy.rint) and clipped to the int16 range. */
+ * as numpy.rint) and clipped to the int16 range. In the same pass, per frame: whether it is
+ * digital silence (all zeros), the filtered frame's sum of squares (float64), its 8 kHz narrow
+ * band (pairs averaged in float32, as ivr.detect.narrowband) and that band's sum of squares. */
 #define HIGHPASS 80
+#define NARROW (FRAME / 2)
 
 __attribute__((target_clones("avx2", "default")))
-static void remove_means(const int16_t *x, Py_ssize_t blocks, float *filtered, int16_t *pcm)
+static void high_pass_frame(const int16_t *x, float *filtered, int16_t *pcm, float *narrow,
+                            double *wide_sum, double *narrow_sum, uint8_t *silent)
 {
     const float scale = 1.0f / HIGHPASS;
-    for (Py_ssize_t b = 0; b < blocks; b++) {
-        const int16_t *xb = x + b * HIGHPASS;
-        float *fb = filtered + b * HIGHPASS;
-        int16_t *pb = pcm + b * HIGHPASS;
+    int nonzero = 0;
+    for (int b = 0; b < FRAME; b += HIGHPASS) {
         int32_t sum = 0;
-        for (int i = 0; i < HIGHPASS; i++)
-            sum += xb[i];
+        for (int i = 0; i < HIGHPASS; i++) {
+            sum += x[b + i];
+            nonzero |= x[b + i];
+        }
         const float mean = (float)sum * scale;
         for (int i = 0; i < HIGHPASS; i++) {
-            float v = (float)xb[i] - mean;
-            fb[i] = v;
+            const float v = (float)x[b + i] - mean;
+            filtered[b + i] = v;
             float r = rintf(v);
             r = r < -32768.0f ? -32768.0f : (r > 32767.0f ? 32767.0f : r);
-            pb[i] = (int16_t)r;
+            pcm[b + i] = (int16_t)r;
         }
     }
+    double wide[4] = {0}, low[4] = {0};
+    for (int t = 0; t < FRAME; t += 4)
+        for (int r = 0; r < 4; r++)
+            wide[r] += (double)filtered[t + r] * filtered[t + r];
+    for (int t = 0; t < NARROW; t++)
+        narrow[t] = (filtered[2 * t] + filtered[2 * t + 1]) * 0.5f;
+    for (int t = 0; t < NARROW; t += 4)
+        for (int r = 0; r < 4; r++)
+            low[r] += (double)narrow[t + r] * narrow[t + r];
+    *wide_sum = (wide[0] + wide[1]) + (wide[2] + wide[3]);
+    *narrow_sum = (low[0] + low[1]) + (low[2] + low[3]);
+    *silent = nonzero == 0;
 }
 
 static PyObject *high_pass(PyObject *self, PyObject *args)
 {
-    Py_buffer frames, filtered, pcm;
-    if (!PyArg_ParseTuple(args, "y*w*w*", &frames, &filtered, &pcm))
+    Py_buffer frames, filtered, pcm, narrow, wide_sums, narrow_sums, silent;
+    if (!PyArg_ParseTuple(args, "y*w*w*w*w*w*w*", &frames, &filtered, &pcm, &narrow, &wide_sums,
+                          &narrow_sums, &silent))
         return NULL;
     const Py_ssize_t n = frames.len / (Py_ssize_t)(FRAME * sizeof(int16_t));
     PyObject *result = NULL;
     if (!check(&frames, n * FRAME * sizeof(int16_t), "frames (n, 320) int16")
         || !check(&filtered, n * FRAME * sizeof(float), "filtered (n, 320) float32")
-        || !check(&pcm, n * FRAME * sizeof(int16_t), "pcm (n, 320) int16"))
+        || !check(&pcm, n * FRAME * sizeof(int16_t), "pcm (n, 320) int16")
+        || !check(&narrow, n * NARROW * sizeof(float), "narrow (n, 160) float32")
+        || !check(&wide_sums, n * sizeof(double), "wide_sums (n,) float64")
+        || !check(&narrow_sums, n * sizeof(double), "narrow_sums (n,) float64")
+        || !check(&silent, n, "silent (n,) bool"))
         goto done;
+    const int16_t *x = frames.buf;
+    float *f = filtered.buf, *low = narrow.buf;
+    int16_t *p = pcm.buf;
+    double *ws = wide_sums.buf, *ns = narrow_sums.buf;
+    uint8_t *quiet = silent.buf;
     Py_BEGIN_ALLOW_THREADS
-    remove_means(frames.buf, n * (FRAME / HIGHPASS), filtered.buf, pcm.buf);
+    for (Py_ssize_t k = 0; k < n; k++)
+        high_pass_frame(x + k * FRAME, f + k * FRAME, p + k * FRAME, low + k * NARROW, ws + k,
+                        ns + k, quiet + k);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -204,13 +234,91 @@ done:
     PyBuffer_Release(&frames);
     PyBuffer_Release(&filtered);
     PyBuffer_Release(&pcm);
+    PyBuffer_Release(&narrow);
+    PyBuffer_Release(&wide_sums);
+    PyBuffer_Release(&narrow_sums);
+    PyBuffer_Release(&silent);
+    return result;
+}
+
+/* webrtcvad's decisions: the C function webrtcvad's own `_webrtcvad.process` calls,
+ * WebRtcVad_Process, found in the loaded _webrtcvad module (`bind_webrtcvad`) and called for
+ * each frame of a block here, on the instance a webrtcvad.Vad holds (its "WebRtcVadPtr"
+ * capsule). The same function on the same instance with the same frames, so the same
+ * decisions, without a Python call and a buffer object per frame. */
+typedef int (*vad_process_t)(void *handle, int rate, const int16_t *frame, size_t length);
+static vad_process_t vad_process = NULL;
+
+static PyObject *bind_webrtcvad(PyObject *self, PyObject *args)
+{
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path))
+        return NULL;
+    void *library = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    void *found = library != NULL ? dlsym(library, "WebRtcVad_Process") : NULL;
+    if (found != NULL)
+        vad_process = (vad_process_t)found;
+    return PyBool_FromLong(found != NULL);
+}
+
+static PyObject *webrtcvad_flags(PyObject *self, PyObject *args)
+{
+    PyObject *capsule;
+    Py_buffer frames, flags;
+    if (!PyArg_ParseTuple(args, "Oy*w*", &capsule, &frames, &flags))
+        return NULL;
+    const Py_ssize_t n = frames.len / (Py_ssize_t)(FRAME * sizeof(int16_t));
+    PyObject *result = NULL;
+    if (!PyCapsule_IsValid(capsule, "WebRtcVadPtr")) {
+        PyErr_SetString(PyExc_TypeError, "expected a webrtcvad.Vad's WebRtcVadPtr capsule");
+        goto done;
+    }
+    void *handle = PyCapsule_GetPointer(capsule, "WebRtcVadPtr");
+    if (vad_process == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "webrtcvad is not bound (bind_webrtcvad)");
+        goto done;
+    }
+    if (!check(&frames, n * FRAME * sizeof(int16_t), "frames (n, 320) int16")
+        || !check(&flags, n, "flags (n,) bool"))
+        goto done;
+    const int16_t *x = frames.buf;
+    uint8_t *out = flags.buf;
+    Py_ssize_t failed = -1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n; k++) {
+        const int decision = vad_process(handle, 16000, x + k * FRAME, FRAME);
+        if (decision < 0) {
+            failed = k;
+            break;
+        }
+        out[k] = (uint8_t)decision;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed >= 0) {
+        PyErr_Format(PyExc_RuntimeError, "webrtcvad failed on frame %zd of the block", failed);
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&frames);
+    PyBuffer_Release(&flags);
     return result;
 }
 
 static PyMethodDef methods[] = {
+    {"bind_webrtcvad", bind_webrtcvad, METH_VARARGS,
+     "bind_webrtcvad(path): find WebRtcVad_Process in the loaded _webrtcvad module at path; "
+     "whether it was found."},
+    {"webrtcvad_flags", webrtcvad_flags, METH_VARARGS,
+     "webrtcvad_flags(capsule, frames, flags): webrtcvad's decision on each (n, 320) int16 "
+     "frame at 16 kHz, on the Vad's instance (its _vad capsule), into flags (n,) bool."},
     {"high_pass", high_pass, METH_VARARGS,
-     "high_pass(frames, filtered, pcm): the (n, 320) int16 frames with each 80-sample block's "
-     "mean removed, into filtered (n, 320) float32 and pcm (n, 320) int16 (rounded, clipped)."},
+     "high_pass(frames, filtered, pcm, narrow, wide_sums, narrow_sums, silent): the (n, 320) "
+     "int16 frames with each 80-sample block's mean removed, into filtered (n, 320) float32 "
+     "and pcm (n, 320) int16 (rounded, clipped); per frame its 8 kHz band into narrow "
+     "(n, 160) float32, the sums of squares of both (n,) float64, and whether it was all "
+     "zeros into silent (n,) bool."},
     {"filter_frames", filter_frames, METH_VARARGS,
      "filter_frames(sos, zir, carry, state, frames, out, sums): the (n, 320) int16 frames "
      "band-passed into out (n, 320) float32, each frame's sum of squares into sums (n,) "
@@ -219,11 +327,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_frame_filters",
-    "The front end's filters over whole frames: the speech band and the high-pass.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "The front end's loops over whole blocks of frames (ivr.detect.compiled).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__frame_filters(void)
+PyMODINIT_FUNC PyInit__kernels(void)
 {
     return PyModule_Create(&module);
 }
