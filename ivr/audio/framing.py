@@ -45,5 +45,8 @@ class Framer:
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
-    """Float samples in [-1, 1) to int16, rounded and clipped at full scale."""
-    return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
+    """Float samples in [-1, 1) to int16, rounded (half to even) and clipped at full scale."""
+    scaled = samples * 32768.0  # a new array in the samples' float type, worked on in place
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
