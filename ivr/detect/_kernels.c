@@ -331,7 +331,18 @@ static struct PyModuleDef module = {
     "The front end's loops over whole blocks of frames (ivr.detect.compiled).", -1, methods,
 };
 
+/* The sizes built in, for the Python side to check against its own constants. */
 PyMODINIT_FUNC PyInit__kernels(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddIntConstant(m, "FRAME", FRAME) < 0
+        || PyModule_AddIntConstant(m, "SECTIONS", SECTIONS) < 0
+        || PyModule_AddIntConstant(m, "HIGHPASS", HIGHPASS) < 0
+        || PyModule_AddIntConstant(m, "NARROW", NARROW) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

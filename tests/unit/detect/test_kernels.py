@@ -22,9 +22,14 @@ from shared import ASTERISK_VOICES, HUMAN_WAVS, asterisk_voice, human_speech, in
 from ivr.audio.format import FRAME_SAMPLES, SILENCE_DBFS
 from ivr.detect.band import SECTIONS, SpeechBand, carried_response
 from ivr.detect.compiled import kernels
-from ivr.detect.highpass import high_pass, high_pass_frames, high_pass_numpy
+from ivr.detect.highpass import (
+    HIGHPASS_BLOCK_SAMPLES,
+    high_pass,
+    high_pass_frames,
+    high_pass_numpy,
+)
 from ivr.detect.level import frame_powers, power_to_dbfs
-from ivr.detect.narrowband import narrow_band
+from ivr.detect.narrowband import NARROW_SAMPLES, narrow_band
 from ivr.detect.voice_activity import VoiceActivity
 
 PROPERTY = settings(max_examples=10, deadline=None, derandomize=True)
@@ -154,6 +159,14 @@ def test_the_high_pass_of_a_real_talker_with_a_dc_offset_is_numpys():
     want_filtered, want_pcm = high_pass_numpy(x)
     assert np.array_equal(filtered, want_filtered) and np.array_equal(pcm, want_pcm)
     assert abs(float(filtered.mean())) < 1.0  # the offset is gone
+
+
+def test_the_sizes_built_into_the_kernels_are_the_front_ends():
+    compiled = kernels()
+    assert compiled.FRAME == FRAME_SAMPLES
+    assert SECTIONS.shape[0] == compiled.SECTIONS
+    assert compiled.HIGHPASS == HIGHPASS_BLOCK_SAMPLES
+    assert compiled.NARROW == NARROW_SAMPLES
 
 
 def test_wrong_buffers_are_refused_with_what_was_expected():
