@@ -24,6 +24,19 @@ def frame_powers(frames: np.ndarray) -> np.ndarray:
     return sums / (frames.shape[1] * FULL_SCALE * FULL_SCALE)
 
 
+def sliding_windows(values: np.ndarray, size: int) -> np.ndarray:
+    """The windows of `size` consecutive values of a 1-D array, (len - size + 1, size), as a
+    read-only view: numpy's sliding_window_view, built without its checks (0.5 µs instead of
+    18, paid for every block of a live call)."""
+    values = np.ascontiguousarray(values)
+    if size < 1 or size > values.size:
+        raise ValueError(f"window of {size} over {values.size} values")
+    step = values.itemsize
+    view = np.ndarray((values.size - size + 1, size), values.dtype, values, 0, (step, step))
+    view.flags.writeable = False
+    return view
+
+
 def power_to_dbfs(power: np.ndarray | float) -> np.ndarray | float:
     """Power (relative to full scale squared) to dBFS, clamped at SILENCE_DBFS."""
     return 10.0 * np.log10(np.maximum(power, MIN_POWER))

@@ -9,10 +9,10 @@ depend on the VAD. The estimate is causal and does not depend on how the audio i
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
 from ivr.call_settings import NoiseSettings
+from ivr.detect.level import sliding_windows
 
 
 class NoiseFloor:
@@ -41,12 +41,15 @@ class NoiseFloor:
         ext = np.concatenate((self._history, levels_db.astype(np.float32)))
         offset = base - self._history.shape[0]  # absolute frame index of ext[0]
         first = (-(base + 1)) % self.hop  # block index of the first boundary
+        if first >= n:  # no boundary in the block (a live call's short blocks, mostly)
+            self._keep(ext)
+            return np.full(n, self.current, dtype=np.float32), np.zeros(0, dtype=np.float32)
         bounds = np.arange(first, n, self.hop)  # block indices f with (base+f+1) % hop == 0
         estimates = np.empty(bounds.shape[0], dtype=np.float32)
         full = (base + bounds + 1) >= self.window
         if full.any():
             ends = base + bounds[full] - offset  # ext index of each boundary frame
-            windows = sliding_window_view(ext, self.window)[ends - self.window + 1]
+            windows = sliding_windows(ext, self.window)[ends - self.window + 1]
             k = self._kth(self.window)
             estimates[full] = np.partition(windows, k, axis=1)[:, k]
         for i in np.flatnonzero(~full):  # the first seconds: windows still growing
@@ -59,10 +62,15 @@ class NoiseFloor:
         per_frame[:] = values[np.searchsorted(bounds, np.arange(n), side="right")]
         if estimates.size:
             self.current = float(estimates[-1])
+        self._keep(ext)
+        return per_frame, estimates
+
+    def _keep(self, ext: np.ndarray) -> None:
+        """Keep the last window - 1 levels of `ext` (the history and the block just fed) for
+        the next block's windows, and count the block's frames as seen."""
+        self._seen += ext.shape[0] - self._history.shape[0]
         keep = min(self.window - 1, ext.shape[0])
         self._history = ext[ext.shape[0] - keep :].copy() if keep else ext[:0].copy()
-        self._seen += n
-        return per_frame, estimates
 
 
 class FloorSummary:

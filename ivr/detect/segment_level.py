@@ -15,10 +15,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
-from ivr.detect.level import MIN_POWER
+from ivr.detect.level import MIN_POWER, sliding_windows
 from ivr.events import DetectorEvent, Segment, SpeechProgress
 
 MIN_SNR_DB = -30.0
@@ -123,7 +122,7 @@ class SegmentLevelMeter:
         self._floor_cum = np.concatenate(([0], np.cumsum(centi)))
         recent = np.concatenate((self._recent_powers, powers))
         # each window summed on its own, so that the result does not depend on chunking
-        self._window_power = sliding_window_view(recent, self.peak).mean(axis=1)
+        self._window_power = sliding_windows(recent, self.peak).mean(axis=1)
         self._recent_powers = recent[recent.size - (self.peak - 1) :]
 
     def open_segment(

@@ -13,7 +13,7 @@ from ivr.audio import FileSource, open_source
 from ivr.audio.format import SILENCE_DBFS, ms_to_frames
 from ivr.call_settings import FrontEndSettings
 from ivr.detect import Detectors, Situation, analyze
-from ivr.detect.level import rms_dbfs
+from ivr.detect.level import rms_dbfs, sliding_windows
 from ivr.detect.noise import FloorSummary
 from ivr.detect.vad import PROGRESS_MS
 from ivr.events import SpeechEnded, SpeechProgress, SpeechStarted
@@ -211,3 +211,28 @@ def test_a_call_after_the_warm_up_loads_no_filter_or_model_of_its_own():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"loaded during the call: {done.stdout}"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    size=st.integers(1, 40),
+    extra=st.integers(0, 60),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    sliced=st.booleans(),
+)
+def test_sliding_windows_are_numpys_view(size, extra, dtype, sliced):
+    values = np.random.default_rng(size).standard_normal(2 * (size + extra)).astype(dtype)
+    values = values[::2] if sliced else values[: size + extra]  # strided or contiguous
+    got = sliding_windows(values, size)
+    want = np.lib.stride_tricks.sliding_window_view(values, size)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert np.array_equal(got, want)
+    assert np.array_equal(got.mean(axis=1), want.mean(axis=1))
+    assert not got.flags.writeable
+
+
+def test_sliding_windows_longer_than_the_values_are_refused():
+    with pytest.raises(ValueError, match="window of 5 over 4 values"):
+        sliding_windows(np.zeros(4), 5)
+    with pytest.raises(ValueError, match="window of 0"):
+        sliding_windows(np.zeros(4), 0)
