@@ -19,7 +19,9 @@ NARROW_SAMPLES = 160
 
 
 def narrow_band(filtered: np.ndarray) -> np.ndarray:
-    """(n, 320) float32 frames at 16 kHz -> (n, 160) float32 frames at 8 kHz."""
+    """(n, 320) float32 frames at 16 kHz -> (n, 160) float32 frames at 8 kHz. The front end
+    gets the same bits from its high-pass pass (ivr.detect.highpass.HighPassed.narrow); this is
+    the reference that pass is tested against."""
     pairs = filtered.reshape(filtered.shape[0], NARROW_SAMPLES, 2)
     return (pairs[:, :, 0] + pairs[:, :, 1]) * np.float32(0.5)
 
