@@ -128,26 +128,30 @@ class ToneDetector:
         freq = pure_tones(narrow, nominal)
         tone = freq > 0
         toned = bool(tone.any())
-        # each frame's reference: the level of the last tone frame up to it (dBFS)
-        last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
-        reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
         if toned:
+            # each frame's reference: the level of the last tone frame up to it (dBFS)
+            last = np.maximum.accumulate(np.where(tone, np.arange(tone.size), -1))
+            reference = np.where(last >= 0, level_dbfs[np.maximum(last, 0)], self._tone_dbfs)
             self._tone_dbfs = float(level_dbfs[last[-1]])
+        else:  # most blocks: the reference is the last tone's level before them
+            reference = level_dbfs.dtype.type(self._tone_dbfs)
         quiet = ~tone & (level_dbfs <= reference - TONE_QUIET_DB)
         classes = np.where(tone, _TONE, np.where(quiet, _QUIET, _OTHER)).astype(np.int8)
         self._events = []
         start = 0
         if classes.size > _TAIL_FRAMES and self._since_tone > _PENDING_FRAMES and not toned:
             start = self._skip(base, classes.size - _TAIL_FRAMES)
-        self._cadence_frames(base, tone, freq)
-        self._since_tone = _since_last(tone, self._since_tone)
+        self._cadence_frames(base, tone, freq, toned)
+        self._since_tone = (
+            _since_last(tone, self._since_tone) if toned else (self._since_tone + tone.size)
+        )
         head = start
         for change in [*self._changes(classes[head:], freq[head:]), classes.size - head]:
             stop = head + change
             if stop > start:
                 self._extend(base, start, stop, int(classes[start]), freq)
             start = stop
-        return self._mask(tone), self._events
+        return self._mask(tone, toned), self._events
 
     def _skip(self, base: int, count: int) -> int:
         """Long after the last tone, a block's first `count` frames hold none: nothing can be
@@ -163,15 +167,25 @@ class ToneDetector:
             self._run = [_OTHER, base, count, 0.0]
         return count
 
-    def _mask(self, tone: np.ndarray) -> np.ndarray:
-        """Tone frames that are the MASK_AFTER_FRAMES-th or later of a run of them."""
+    def _mask(self, tone: np.ndarray, toned: bool) -> np.ndarray:
+        """Tone frames that are the MASK_AFTER_FRAMES-th or later of a run of them (`toned`:
+        whether there is any)."""
+        if not toned:
+            self._tone_run = 0 if tone.size else self._tone_run
+            return tone
         run = _run_lengths(tone, self._tone_run)
         self._tone_run = int(run[-1]) if tone.size else self._tone_run
         return tone & (run >= MASK_AFTER_FRAMES)
 
-    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray) -> None:
+    def _cadence_frames(self, base: int, tone: np.ndarray, freq: np.ndarray, toned: bool) -> None:
         """Keep the block's frames of a 450 Hz run already as long as a busy tone's shortest
-        burst: what a pending cadence (ringback above all) is known by."""
+        burst: what a pending cadence (ringback above all) is known by (`toned`: whether the
+        block has any tone frame)."""
+        if not toned:  # no cadence frame, no burst
+            self._cadence_run = 0 if tone.size else self._cadence_run
+            self._block = (base, np.zeros(tone.size, dtype=bool), self._since_burst)
+            self._since_burst += tone.size
+            return
         cadence = tone & (np.abs(freq - CADENCE_HZ) <= CADENCE_TOLERANCE_HZ)
         run = _run_lengths(cadence, self._cadence_run)
         self._cadence_run = int(run[-1]) if cadence.size else self._cadence_run
