@@ -2,7 +2,7 @@
 
 A telephone front end removes DC and the rumble below the speech band before it measures a
 line. Here each 20 ms frame is split into blocks of HIGHPASS_BLOCK_SAMPLES (5 ms) and every
-block has its own mean taken out. That costs two passes over the samples, keeps frames
+block has its own mean taken out. That is one pass over the samples in C, keeps frames
 independent of one another (results do not depend on how the audio is chunked, and there is
 no delay), and its mean power response is 1 - sinc^2(f * block / rate):
 
