@@ -42,7 +42,7 @@ class NoiseFloor:
         offset = base - self._history.shape[0]  # absolute frame index of ext[0]
         first = (-(base + 1)) % self.hop  # block index of the first boundary
         if first >= n:  # no boundary in the block (a live call's short blocks, mostly)
-            self._keep(ext)
+            self._keep(ext, n)
             return np.full(n, self.current, dtype=np.float32), np.zeros(0, dtype=np.float32)
         bounds = np.arange(first, n, self.hop)  # block indices f with (base+f+1) % hop == 0
         estimates = np.empty(bounds.shape[0], dtype=np.float32)
@@ -62,13 +62,13 @@ class NoiseFloor:
         per_frame[:] = values[np.searchsorted(bounds, np.arange(n), side="right")]
         if estimates.size:
             self.current = float(estimates[-1])
-        self._keep(ext)
+        self._keep(ext, n)
         return per_frame, estimates
 
-    def _keep(self, ext: np.ndarray) -> None:
+    def _keep(self, ext: np.ndarray, n: int) -> None:
         """Keep the last window - 1 levels of `ext` (the history and the block just fed) for
-        the next block's windows, and count the block's frames as seen."""
-        self._seen += ext.shape[0] - self._history.shape[0]
+        the next block's windows, and count the block's `n` frames as seen."""
+        self._seen += n
         keep = min(self.window - 1, ext.shape[0])
         self._history = ext[ext.shape[0] - keep :].copy() if keep else ext[:0].copy()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.detect.keys import HIGH_HZ, LOW_HZ
-from ivr.detect.narrowband import NARROW_SAMPLES, tone_bank, tone_powers
+from ivr.detect.narrowband import tone_bank, tone_powers
 from ivr.detect.tone_frames import BANK_HZ, MIN_TONE_DBFS
 
 KEY_HZ = LOW_HZ + HIGH_HZ
@@ -41,12 +41,8 @@ class NominalPowers:
     power: np.ndarray
 
     @classmethod
-    def of(
-        cls, narrow: np.ndarray, level_dbfs: np.ndarray, energy: np.ndarray | None = None
-    ) -> NominalPowers:
-        """The block's (n, 160) narrow-band frames with their 16 kHz levels (dBFS); `energy`,
-        their mean squares when already measured (ivr.detect.highpass.HighPassed)."""
-        if energy is None:
-            energy = np.einsum("ij,ij->i", narrow, narrow) / np.float32(NARROW_SAMPLES)
+    def of(cls, narrow: np.ndarray, level_dbfs: np.ndarray, energy: np.ndarray) -> NominalPowers:
+        """The block's (n, 160) narrow-band frames with their 16 kHz levels (dBFS) and their
+        mean squares `energy` (measured in the high-pass pass: ivr.detect.highpass.HighPassed)."""
         loud = np.flatnonzero(level_dbfs >= LOUD_DBFS)
         return cls(energy, loud, tone_powers(narrow[loud], _BANK))
